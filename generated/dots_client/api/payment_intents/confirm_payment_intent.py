@@ -1,0 +1,278 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.confirm_payment_intent_request import ConfirmPaymentIntentRequest
+from ...models.error import Error
+from ...models.payment_intent import PaymentIntent
+from ...types import Response
+
+
+def _get_kwargs(
+    payment_intent_id: UUID,
+    *,
+    body: ConfirmPaymentIntentRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v2/payment-intents/{payment_intent_id}/confirm".format(
+            payment_intent_id=quote(str(payment_intent_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | PaymentIntent | None:
+    if response.status_code == 200:
+        response_200 = PaymentIntent.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | PaymentIntent]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    payment_intent_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: ConfirmPaymentIntentRequest,
+) -> Response[Error | PaymentIntent]:
+    """Confirm a Payment Intent
+
+     Confirm a payment intent that has not been confirmed yet (Dots).
+
+    **Decision (which intents):** an intent can be confirmed while its status is
+    `initialized`, `created`, `requires_payment_method` or `requires_confirmation`. Any other
+    status means it was confirmed before: the answer is `409` with code
+    `payment-intent-already-confirmed` and the intent is left untouched.
+
+    **Decision (outcome):** confirm records the `payment_method_id` sent (replacing one given
+    at create) and moves the intent to `succeeded`, with a new `transfer_id`; or, as the
+    payment method dictates, to `requires_action` (an authentication challenge),
+    `processing` (settles later) or `failed` (a decline). `amount`, `currency`, `user_id`
+    and `metadata` never change. A decline is still a `200`: the confirm happened and its
+    outcome is the status. The answer never carries `client_secret`.
+
+    **Decision (atomicity):** the check and the state change are one transaction: of any
+    number of concurrent confirms of one intent exactly one is answered `200`, the others
+    `409`.
+
+    Args:
+        payment_intent_id (UUID):
+        body (ConfirmPaymentIntentRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | PaymentIntent]
+    """
+
+    kwargs = _get_kwargs(
+        payment_intent_id=payment_intent_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    payment_intent_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: ConfirmPaymentIntentRequest,
+) -> Error | PaymentIntent | None:
+    """Confirm a Payment Intent
+
+     Confirm a payment intent that has not been confirmed yet (Dots).
+
+    **Decision (which intents):** an intent can be confirmed while its status is
+    `initialized`, `created`, `requires_payment_method` or `requires_confirmation`. Any other
+    status means it was confirmed before: the answer is `409` with code
+    `payment-intent-already-confirmed` and the intent is left untouched.
+
+    **Decision (outcome):** confirm records the `payment_method_id` sent (replacing one given
+    at create) and moves the intent to `succeeded`, with a new `transfer_id`; or, as the
+    payment method dictates, to `requires_action` (an authentication challenge),
+    `processing` (settles later) or `failed` (a decline). `amount`, `currency`, `user_id`
+    and `metadata` never change. A decline is still a `200`: the confirm happened and its
+    outcome is the status. The answer never carries `client_secret`.
+
+    **Decision (atomicity):** the check and the state change are one transaction: of any
+    number of concurrent confirms of one intent exactly one is answered `200`, the others
+    `409`.
+
+    Args:
+        payment_intent_id (UUID):
+        body (ConfirmPaymentIntentRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | PaymentIntent
+    """
+
+    return sync_detailed(
+        payment_intent_id=payment_intent_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    payment_intent_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: ConfirmPaymentIntentRequest,
+) -> Response[Error | PaymentIntent]:
+    """Confirm a Payment Intent
+
+     Confirm a payment intent that has not been confirmed yet (Dots).
+
+    **Decision (which intents):** an intent can be confirmed while its status is
+    `initialized`, `created`, `requires_payment_method` or `requires_confirmation`. Any other
+    status means it was confirmed before: the answer is `409` with code
+    `payment-intent-already-confirmed` and the intent is left untouched.
+
+    **Decision (outcome):** confirm records the `payment_method_id` sent (replacing one given
+    at create) and moves the intent to `succeeded`, with a new `transfer_id`; or, as the
+    payment method dictates, to `requires_action` (an authentication challenge),
+    `processing` (settles later) or `failed` (a decline). `amount`, `currency`, `user_id`
+    and `metadata` never change. A decline is still a `200`: the confirm happened and its
+    outcome is the status. The answer never carries `client_secret`.
+
+    **Decision (atomicity):** the check and the state change are one transaction: of any
+    number of concurrent confirms of one intent exactly one is answered `200`, the others
+    `409`.
+
+    Args:
+        payment_intent_id (UUID):
+        body (ConfirmPaymentIntentRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | PaymentIntent]
+    """
+
+    kwargs = _get_kwargs(
+        payment_intent_id=payment_intent_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    payment_intent_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: ConfirmPaymentIntentRequest,
+) -> Error | PaymentIntent | None:
+    """Confirm a Payment Intent
+
+     Confirm a payment intent that has not been confirmed yet (Dots).
+
+    **Decision (which intents):** an intent can be confirmed while its status is
+    `initialized`, `created`, `requires_payment_method` or `requires_confirmation`. Any other
+    status means it was confirmed before: the answer is `409` with code
+    `payment-intent-already-confirmed` and the intent is left untouched.
+
+    **Decision (outcome):** confirm records the `payment_method_id` sent (replacing one given
+    at create) and moves the intent to `succeeded`, with a new `transfer_id`; or, as the
+    payment method dictates, to `requires_action` (an authentication challenge),
+    `processing` (settles later) or `failed` (a decline). `amount`, `currency`, `user_id`
+    and `metadata` never change. A decline is still a `200`: the confirm happened and its
+    outcome is the status. The answer never carries `client_secret`.
+
+    **Decision (atomicity):** the check and the state change are one transaction: of any
+    number of concurrent confirms of one intent exactly one is answered `200`, the others
+    `409`.
+
+    Args:
+        payment_intent_id (UUID):
+        body (ConfirmPaymentIntentRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | PaymentIntent
+    """
+
+    return (
+        await asyncio_detailed(
+            payment_intent_id=payment_intent_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,263 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.create_payment_intent_request import CreatePaymentIntentRequest
+from ...models.error import Error
+from ...models.payment_intent import PaymentIntent
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: CreatePaymentIntentRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v2/payment-intents",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | PaymentIntent | None:
+    if response.status_code == 200:
+        response_200 = PaymentIntent.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | PaymentIntent]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: CreatePaymentIntentRequest,
+) -> Response[Error | PaymentIntent]:
+    """Create a Payment Intent
+
+     Create a payment intent for `amount` cents of `currency`.
+
+    **Decision (initial status):** without `confirm: true` the intent starts `initialized`,
+    as in every example Dots publishes, and can then be confirmed.
+
+    **Decision (confirm on create):** with `confirm: true` the intent is confirmed in the same
+    request, with the same outcomes as the confirm operation, when `payment_method_id` is
+    given; without one it is created `requires_payment_method` (still unconfirmed), never
+    rejected, since nothing in the request is invalid on its own.
+
+    **Decision (client_secret):** the answer to create is the only answer that carries
+    `client_secret` ("Only available on payment intent creation", Dots). Retrieve and confirm
+    never return it. Keep it from logs.
+
+    **Decision (amounts):** `amount` is at least 1 cent and at most 99,999,999 cents
+    ($999,999.99); `application_fee_amount` is recorded as given (Dots documents no rule
+    relating it to `amount`).
+
+    Dots documents no idempotency for payment intents; a retried create makes a second
+    intent.
+
+    Args:
+        body (CreatePaymentIntentRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | PaymentIntent]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: CreatePaymentIntentRequest,
+) -> Error | PaymentIntent | None:
+    """Create a Payment Intent
+
+     Create a payment intent for `amount` cents of `currency`.
+
+    **Decision (initial status):** without `confirm: true` the intent starts `initialized`,
+    as in every example Dots publishes, and can then be confirmed.
+
+    **Decision (confirm on create):** with `confirm: true` the intent is confirmed in the same
+    request, with the same outcomes as the confirm operation, when `payment_method_id` is
+    given; without one it is created `requires_payment_method` (still unconfirmed), never
+    rejected, since nothing in the request is invalid on its own.
+
+    **Decision (client_secret):** the answer to create is the only answer that carries
+    `client_secret` ("Only available on payment intent creation", Dots). Retrieve and confirm
+    never return it. Keep it from logs.
+
+    **Decision (amounts):** `amount` is at least 1 cent and at most 99,999,999 cents
+    ($999,999.99); `application_fee_amount` is recorded as given (Dots documents no rule
+    relating it to `amount`).
+
+    Dots documents no idempotency for payment intents; a retried create makes a second
+    intent.
+
+    Args:
+        body (CreatePaymentIntentRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | PaymentIntent
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: CreatePaymentIntentRequest,
+) -> Response[Error | PaymentIntent]:
+    """Create a Payment Intent
+
+     Create a payment intent for `amount` cents of `currency`.
+
+    **Decision (initial status):** without `confirm: true` the intent starts `initialized`,
+    as in every example Dots publishes, and can then be confirmed.
+
+    **Decision (confirm on create):** with `confirm: true` the intent is confirmed in the same
+    request, with the same outcomes as the confirm operation, when `payment_method_id` is
+    given; without one it is created `requires_payment_method` (still unconfirmed), never
+    rejected, since nothing in the request is invalid on its own.
+
+    **Decision (client_secret):** the answer to create is the only answer that carries
+    `client_secret` ("Only available on payment intent creation", Dots). Retrieve and confirm
+    never return it. Keep it from logs.
+
+    **Decision (amounts):** `amount` is at least 1 cent and at most 99,999,999 cents
+    ($999,999.99); `application_fee_amount` is recorded as given (Dots documents no rule
+    relating it to `amount`).
+
+    Dots documents no idempotency for payment intents; a retried create makes a second
+    intent.
+
+    Args:
+        body (CreatePaymentIntentRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | PaymentIntent]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: CreatePaymentIntentRequest,
+) -> Error | PaymentIntent | None:
+    """Create a Payment Intent
+
+     Create a payment intent for `amount` cents of `currency`.
+
+    **Decision (initial status):** without `confirm: true` the intent starts `initialized`,
+    as in every example Dots publishes, and can then be confirmed.
+
+    **Decision (confirm on create):** with `confirm: true` the intent is confirmed in the same
+    request, with the same outcomes as the confirm operation, when `payment_method_id` is
+    given; without one it is created `requires_payment_method` (still unconfirmed), never
+    rejected, since nothing in the request is invalid on its own.
+
+    **Decision (client_secret):** the answer to create is the only answer that carries
+    `client_secret` ("Only available on payment intent creation", Dots). Retrieve and confirm
+    never return it. Keep it from logs.
+
+    **Decision (amounts):** `amount` is at least 1 cent and at most 99,999,999 cents
+    ($999,999.99); `application_fee_amount` is recorded as given (Dots documents no rule
+    relating it to `amount`).
+
+    Dots documents no idempotency for payment intents; a retried create makes a second
+    intent.
+
+    Args:
+        body (CreatePaymentIntentRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | PaymentIntent
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

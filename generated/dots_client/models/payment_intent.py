@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.currency import Currency
+from ..models.payment_intent_status import PaymentIntentStatus
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.payment_intent_metadata import PaymentIntentMetadata
+
+
+T = TypeVar("T", bound="PaymentIntent")
+
+
+@_attrs_define
+class PaymentIntent:
+    """The payment-intent object (Dots' `payment-intent` schema). Optional fields are omitted,
+    never `null`, when they have no value.
+
+        Attributes:
+            id (UUID): ID of the payment intent.
+            amount (int): Amount in cents.
+            currency (Currency): Currency of the payment. Currently only `usd` is supported.
+            user_id (UUID | Unset): ID of the Dots `user` making this payment.
+            status (PaymentIntentStatus | Unset): Status of the payment intent (all ten values Dots documents). Unconfirmed:
+                `initialized`, `created`, `requires_payment_method`, `requires_confirmation`. Confirm
+                leads to `succeeded`, `processing`, `requires_action` or `failed`. `requires_capture` and
+                `canceled` are documented by Dots but reached by no operation described here.
+            transfer_id (UUID | Unset): ID of the transfer that moved the funds; present once the intent has `succeeded`.
+            payment_method_id (UUID | Unset): ID of the payment method attached at create or recorded by confirm.
+            metadata (PaymentIntentMetadata | Unset): The metadata given at create (an empty object when none was given).
+            client_secret (str | Unset): Only available on payment intent creation (the create answer); never returned by
+                retrieve or confirm.
+    """
+
+    id: UUID
+    amount: int
+    currency: Currency
+    user_id: UUID | Unset = UNSET
+    status: PaymentIntentStatus | Unset = UNSET
+    transfer_id: UUID | Unset = UNSET
+    payment_method_id: UUID | Unset = UNSET
+    metadata: PaymentIntentMetadata | Unset = UNSET
+    client_secret: str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        id = str(self.id)
+
+        amount = self.amount
+
+        currency = self.currency.value
+
+        user_id: str | Unset = UNSET
+        if not isinstance(self.user_id, Unset):
+            user_id = str(self.user_id)
+
+        status: str | Unset = UNSET
+        if not isinstance(self.status, Unset):
+            status = self.status.value
+
+        transfer_id: str | Unset = UNSET
+        if not isinstance(self.transfer_id, Unset):
+            transfer_id = str(self.transfer_id)
+
+        payment_method_id: str | Unset = UNSET
+        if not isinstance(self.payment_method_id, Unset):
+            payment_method_id = str(self.payment_method_id)
+
+        metadata: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.metadata, Unset):
+            metadata = self.metadata.to_dict()
+
+        client_secret = self.client_secret
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "amount": amount,
+                "currency": currency,
+            }
+        )
+        if user_id is not UNSET:
+            field_dict["user_id"] = user_id
+        if status is not UNSET:
+            field_dict["status"] = status
+        if transfer_id is not UNSET:
+            field_dict["transfer_id"] = transfer_id
+        if payment_method_id is not UNSET:
+            field_dict["payment_method_id"] = payment_method_id
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
+        if client_secret is not UNSET:
+            field_dict["client_secret"] = client_secret
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.payment_intent_metadata import PaymentIntentMetadata  # noqa: PLC0415
+
+        d = dict(src_dict)
+        id = UUID(d.pop("id"))
+
+        amount = d.pop("amount")
+
+        currency = Currency(d.pop("currency"))
+
+        _user_id = d.pop("user_id", UNSET)
+        user_id: UUID | Unset
+        if isinstance(_user_id, Unset):
+            user_id = UNSET
+        else:
+            user_id = UUID(_user_id)
+
+        _status = d.pop("status", UNSET)
+        status: PaymentIntentStatus | Unset
+        if isinstance(_status, Unset):
+            status = UNSET
+        else:
+            status = PaymentIntentStatus(_status)
+
+        _transfer_id = d.pop("transfer_id", UNSET)
+        transfer_id: UUID | Unset
+        if isinstance(_transfer_id, Unset):
+            transfer_id = UNSET
+        else:
+            transfer_id = UUID(_transfer_id)
+
+        _payment_method_id = d.pop("payment_method_id", UNSET)
+        payment_method_id: UUID | Unset
+        if isinstance(_payment_method_id, Unset):
+            payment_method_id = UNSET
+        else:
+            payment_method_id = UUID(_payment_method_id)
+
+        _metadata = d.pop("metadata", UNSET)
+        metadata: PaymentIntentMetadata | Unset
+        if isinstance(_metadata, Unset):
+            metadata = UNSET
+        else:
+            metadata = PaymentIntentMetadata.from_dict(_metadata)
+
+        client_secret = d.pop("client_secret", UNSET)
+
+        payment_intent = cls(
+            id=id,
+            amount=amount,
+            currency=currency,
+            user_id=user_id,
+            status=status,
+            transfer_id=transfer_id,
+            payment_method_id=payment_method_id,
+            metadata=metadata,
+            client_secret=client_secret,
+        )
+
+        payment_intent.additional_properties = d
+        return payment_intent
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,1 @@
+"""Repository tooling: client generation, the drift gate and the spec-change gate."""
