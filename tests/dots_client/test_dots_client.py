@@ -8,7 +8,6 @@ import json
 import uuid
 
 import httpx
-
 from dots_client import AuthenticatedClient
 from dots_client.api.payment_intents import confirm_payment_intent
 from dots_client.models import ConfirmPaymentIntentRequest, Error, PaymentIntent, PaymentIntentStatus
