@@ -1,0 +1,1 @@
+"""Contract tests: any server and the generated client, checked against openapi.yaml."""
