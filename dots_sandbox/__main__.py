@@ -1,0 +1,123 @@
+"""`python -m dots_sandbox [--host H] [--port P] [--db PATH] [--synchronous LEVEL]`.
+
+Serves the sandbox with uvicorn (uvloop + httptools). Prints one line when it listens (its URL
+and database; `--port 0` picks a free port and the line shows it), logs nothing per request, and
+stops cleanly (exit 0) on SIGINT or SIGTERM. Credentials come only from the environment
+(DOTS_CLIENT_ID, DOTS_API_KEY) and are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+import uvicorn
+
+from dots_sandbox.app import create_app
+from dots_sandbox.settings import SYNCHRONOUS_LEVELS, Settings
+
+
+def parse_args(argv: Sequence[str], defaults: Settings) -> Settings:
+    """Settings from the environment's `defaults`, overridden by the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m dots_sandbox",
+        description="Serve the Dots payment-intents sandbox (credentials: DOTS_CLIENT_ID, DOTS_API_KEY).",
+    )
+    parser.add_argument("--host", default=defaults.host, help=f"address to bind (SANDBOX_HOST; {defaults.host})")
+    parser.add_argument(
+        "--port", type=int, default=defaults.port, help=f"port, 0 for any free one (SANDBOX_PORT; {defaults.port})"
+    )
+    parser.add_argument("--db", default=defaults.db, help=f"SQLite file or :memory: (SANDBOX_DB; {defaults.db})")
+    parser.add_argument(
+        "--synchronous",
+        type=str.upper,
+        choices=SYNCHRONOUS_LEVELS,
+        default=defaults.synchronous,
+        help=f"SQLite synchronous level (SANDBOX_SYNCHRONOUS; {defaults.synchronous})",
+    )
+    args = parser.parse_args(argv)
+    try:
+        return Settings(
+            host=args.host,
+            port=args.port,
+            db=args.db,
+            client_id=defaults.client_id,
+            api_key=defaults.api_key,
+            synchronous=args.synchronous,
+        )
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (so the startup line can name the real port)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(address)
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the sandbox until SIGINT or SIGTERM."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        defaults = Settings.from_env(os.environ)
+    except ValueError as error:
+        print(f"dots sandbox: {error}", file=sys.stderr)
+        return 2
+    settings = parse_args(sys.argv[1:] if argv is None else argv, defaults)
+    app = create_app(settings)
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as error:
+        print(f"dots sandbox: cannot listen on {settings.host}:{settings.port}: {error}", file=sys.stderr)
+        return 1
+    config = uvicorn.Config(
+        app,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        log_level="warning",
+        server_header=False,
+        proxy_headers=False,
+    )
+    server = _Server(config, f"dots sandbox listening on {settings.url(sock.getsockname()[1])} (db {settings.db})")
+
+    # While serving, uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), then re-raises the
+    # signal with the handlers that were there before it started: these, so the process exits 0.
+    # A signal before uvicorn's handlers are in place stops the server as soon as it has started.
+    def stop(signum: int, frame: FrameType | None) -> None:
+        server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    server.run(sockets=[sock])
+    return 0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, printing the one startup line once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, startup_line: str) -> None:
+        super().__init__(config)
+        self._startup_line = startup_line
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self._startup_line, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The sandbox as a plain ASGI application: `create_app(settings)`.
+
+No framework router: the routes, the validators and the handlers are all fixed at start-up from
+openapi.yaml, so a request costs one regex match, the checks below and one SQLite statement.
+
+A request is checked in this order, and the first failure answers:
+route (404 JSON) → method (405 JSON with `Allow`) → credentials (401) → path parameters (400)
+→ Content-Length over the limit (413) → Content-Type (415) → body read, counting bytes (413)
+→ body JSON and schema (400) → the operation (404, 409 or 200).
+Every answer is JSON; an unexpected exception is logged (never with the request's headers)
+and answered 500 JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any
+
+from dots_sandbox import errors
+from dots_sandbox.auth import BasicAuth
+from dots_sandbox.handlers import Handlers
+from dots_sandbox.routing import Router
+from dots_sandbox.settings import Settings
+from dots_sandbox.spec import load_spec
+from dots_sandbox.storage import Store, open_store
+from dots_sandbox.validation import compile_rules
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Handler = Callable[[str, Mapping[str, str], Any], dict[str, Any]]
+
+logger = logging.getLogger("dots_sandbox")
+
+_JSON_HEADERS: tuple[tuple[bytes, bytes], ...] = ((b"content-type", b"application/json"),)
+
+
+class _Disconnected(Exception):
+    """The client went away before sending its whole body."""
+
+
+class SandboxApp:
+    """The ASGI application. `store` is the storage it uses (closed at lifespan shutdown)."""
+
+    def __init__(self, settings: Settings, store: Store | None = None, spec: dict[str, Any] | None = None) -> None:
+        spec = load_spec() if spec is None else spec
+        self.settings = settings
+        self.store = open_store(settings.db, settings.synchronous) if store is None else store
+        self._auth = BasicAuth(settings.client_id, settings.api_key)
+        self._router = Router(spec)
+        self._rules = compile_rules(spec)
+        handlers = Handlers(self.store, spec)
+        self._handlers: dict[str, Handler] = {}
+        for operation_id in self._rules:
+            handler = getattr(handlers, operation_id, None)
+            if handler is None:  # fail at start-up, like stripe-mock's "Missing fixture"
+                raise NotImplementedError(f"openapi.yaml has operation {operation_id!r}; the sandbox does not")
+            self._handlers[operation_id] = handler
+
+    def __repr__(self) -> str:
+        return f"SandboxApp({self.settings!r})"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point: HTTP and lifespan (anything else is refused)."""
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            body = await self._answer(scope, receive)
+            status, headers = 200, _JSON_HEADERS
+        except errors.ApiError as error:
+            status, headers, body = error.status, _JSON_HEADERS + error.headers, error.body()
+        except _Disconnected:
+            return
+        except Exception:
+            # The route template, not the path or headers: no credentials or ids in logs.
+            logger.exception("unhandled error answering %s %s", scope.get("method"), self._template(scope))
+            internal = errors.internal_error()
+            status, headers, body = internal.status, _JSON_HEADERS, internal.body()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _answer(self, scope: Scope, receive: Receive) -> bytes:
+        found = self._router.match(scope["path"])
+        if found is None:
+            raise errors.not_found("No such route")
+        route, params = found
+        method: str = scope["method"]
+        operation_id = route.operations.get(method)
+        if operation_id is None:
+            raise errors.method_not_allowed(method, route.allowed)
+
+        authorization = content_type = content_length = None
+        authorization_count = 0
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization, authorization_count = value, authorization_count + 1
+            elif name == b"content-type":
+                content_type = value
+            elif name == b"content-length":
+                content_length = value
+        client_id = self._auth.check(authorization if authorization_count == 1 else None)
+
+        rules = self._rules[operation_id]
+        rules.check_path(params)
+        document = None
+        if rules.body is not None:
+            limit = self.settings.max_body_bytes
+            if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+                raise errors.payload_too_large(limit)
+            if not rules.accepts_media_type(content_type):
+                raise errors.unsupported_media_type()
+            document = rules.check_body(await _read_body(receive, limit))
+
+        answer = self._handlers[operation_id](client_id, params, document)
+        return json.dumps(answer, separators=(",", ":")).encode("ascii")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.store.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _template(self, scope: Scope) -> str:
+        found = self._router.match(scope.get("path", ""))
+        return "(no route)" if found is None else found[0].template
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise errors.payload_too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def create_app(settings: Settings, store: Store | None = None) -> SandboxApp:
+    """The sandbox ASGI app for `settings` (opens the store unless one is given)."""
+    return SandboxApp(settings, store)

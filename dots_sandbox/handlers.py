@@ -1,0 +1,65 @@
+"""The three operations, on validated input: create, retrieve and confirm a payment intent.
+
+Answers are built from what is stored, shaped by the spec's `PaymentIntent` schema: each of its
+properties that has a value (optional ones are omitted, never null), `metadata` always (`{}`
+when none was given), `client_secret` only in the answer to create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dots_sandbox import errors, lifecycle
+from dots_sandbox.spec import resolve
+from dots_sandbox.storage import Intent, Refusal, Store
+
+# Set by the sandbox, never copied from a create request.
+_SERVER_FIELDS = ("id", "status", "payment_method_id", "transfer_id", "client_secret")
+
+
+class Handlers:
+    """create / retrieve / confirm over a `Store`; each takes (client_id, path params, body)."""
+
+    def __init__(self, store: Store, spec: dict[str, Any]) -> None:
+        self.store = store
+        schema = resolve(spec["components"]["schemas"]["PaymentIntent"], spec)
+        self._fields = tuple(schema["properties"])
+
+    def create_payment_intent(self, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
+        """Store a new intent (confirmed at once with `confirm: true` and a payment method)."""
+        intent, client_secret = lifecycle.new_intent(client_id, body)
+        self.store.add(intent)
+        return self.present(intent, client_secret)
+
+    def retrieve_payment_intent(self, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
+        """The intent as stored; 404 if this client has none with this id."""
+        intent = self.store.get(client_id, params["payment_intent_id"].lower())
+        if intent is None:
+            raise errors.not_found()
+        return self.present(intent)
+
+    def confirm_payment_intent(self, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
+        """Confirm an unconfirmed intent atomically; 409 if it was confirmed before, 404 if unknown."""
+        result = self.store.confirm(
+            client_id, params["payment_intent_id"].lower(), lifecycle.UNCONFIRMED, lifecycle.confirmation(body)
+        )
+        if result is Refusal.NOT_FOUND:
+            raise errors.not_found()
+        if result is Refusal.ALREADY_CONFIRMED:
+            raise errors.already_confirmed()
+        return self.present(result)
+
+    def present(self, intent: Intent, client_secret: str | None = None) -> dict[str, Any]:
+        """The PaymentIntent answer for a stored intent."""
+        record = {key: value for key, value in intent.create_request.items() if key not in _SERVER_FIELDS}
+        record.setdefault("metadata", {})
+        record["id"] = intent.id
+        record["status"] = intent.status
+        if intent.payment_method_id is not None:
+            record["payment_method_id"] = intent.payment_method_id
+        if intent.transfer_id is not None:
+            record["transfer_id"] = intent.transfer_id
+        if client_secret is not None:
+            record["client_secret"] = client_secret
+        return {field: record[field] for field in self._fields if field in record}

@@ -1,0 +1,87 @@
+"""The payment-intent lifecycle the spec's **Decision** paragraphs describe.
+
+Unconfirmed statuses can be confirmed; confirming moves an intent out of them for good. The
+outcome of a confirm is chosen by the payment method, like Stripe's test cards: a few magic
+payment_method_id values simulate a decline, an authentication challenge and a late
+settlement; every other one succeeds.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from dots_sandbox.storage import Confirmation, Intent
+
+INITIALIZED = "initialized"
+REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+SUCCEEDED = "succeeded"
+UNCONFIRMED = frozenset({INITIALIZED, "created", REQUIRES_PAYMENT_METHOD, "requires_confirmation"})
+
+# payment_method_id -> confirm outcome (compared in lower case). Anything else: succeeded.
+OUTCOMES = {
+    "00000000-0000-4000-8000-000000000001": SUCCEEDED,
+    "00000000-0000-4000-8000-000000000002": "failed",  # a decline
+    "00000000-0000-4000-8000-000000000003": "requires_action",  # an authentication challenge
+    "00000000-0000-4000-8000-000000000004": "processing",  # settles later
+}
+
+
+def statuses_used() -> frozenset[str]:
+    """Every status this module can give an intent (the tests check each is in the spec's enum)."""
+    return UNCONFIRMED | {SUCCEEDED, *OUTCOMES.values()}
+
+
+def outcome(payment_method_id: str) -> str:
+    """The status a confirm with this payment method leads to."""
+    return OUTCOMES.get(payment_method_id.lower(), SUCCEEDED)
+
+
+def new_intent(client_id: str, request: Mapping[str, Any]) -> tuple[Intent, str]:
+    """A new intent for a validated create request, and its client secret (shown once, stored hashed).
+
+    Without `confirm: true` it starts `initialized`. With it, a `payment_method_id` confirms it
+    at once (same outcomes as confirm); without one it waits in `requires_payment_method`.
+    """
+    now = _now()
+    client_secret = f"pi_secret_{secrets.token_hex(16)}"
+    payment_method_id = request.get("payment_method_id")
+    status, transfer_id, confirmed_at = INITIALIZED, None, None
+    if request.get("confirm") is True:
+        if payment_method_id is None:
+            status = REQUIRES_PAYMENT_METHOD
+        else:
+            status = outcome(payment_method_id)
+            transfer_id = _transfer_id(status)
+            confirmed_at = now
+    intent = Intent(
+        id=str(uuid.uuid4()),
+        client_id=client_id,
+        status=status,
+        create_request=request,
+        client_secret_sha256=hashlib.sha256(client_secret.encode()).digest(),
+        created_at=now,
+        payment_method_id=payment_method_id,
+        transfer_id=transfer_id,
+        confirmed_at=confirmed_at,
+    )
+    return intent, client_secret
+
+
+def confirmation(request: Mapping[str, Any]) -> Confirmation:
+    """What confirming with a validated confirm request writes (applied only to an unconfirmed intent)."""
+    payment_method_id: str = request["payment_method_id"]
+    status = outcome(payment_method_id)
+    return Confirmation(status, payment_method_id, _transfer_id(status), request, _now())
+
+
+def _transfer_id(status: str) -> str | None:
+    return str(uuid.uuid4()) if status == SUCCEEDED else None
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")

@@ -1,0 +1,153 @@
+"""Request validation, compiled once from openapi.yaml at start-up.
+
+For each operation: the JSON Schema validators of its path parameters and of its request body
+(jsonschema-rs, formats asserted), and the media types its body may have. Nothing here restates
+a schema: a field, a limit or a format changes in the spec and the sandbox follows.
+
+Parsing is stricter than `json.loads`, so that what is stored is exactly what JSON says: UTF-8
+only, no NaN/Infinity, no duplicate keys, no lone surrogates (they cannot be stored as UTF-8),
+numbers within float range. JSON Schema counts `1000.0` and `1e3` as the integer 1000, so
+integral numbers are kept as integers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jsonschema_rs
+
+from dots_sandbox import errors
+from dots_sandbox.spec import compile_schema, operations, resolve
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OperationRules:
+    """What a request to one operation must satisfy."""
+
+    operation_id: str
+    path_parameters: Mapping[str, jsonschema_rs.Validator]
+    body: jsonschema_rs.Validator | None
+    body_required: bool
+    media_types: frozenset[str]
+
+    def check_path(self, params: Mapping[str, str]) -> None:
+        """Raise 400 invalid-input unless every path parameter matches its schema."""
+        problems = [
+            (f"path.{name}", error.message)
+            for name, validator in self.path_parameters.items()
+            if not validator.is_valid(params[name])
+            for error in validator.iter_errors(params[name])
+        ]
+        if problems:
+            raise errors.invalid_input(problems)
+
+    def accepts_media_type(self, content_type: bytes | None) -> bool:
+        """Whether a Content-Type header names one of the body's media types (charset UTF-8 if any)."""
+        if content_type is None:
+            return False
+        media_type, *params = content_type.decode("latin-1").split(";")
+        if media_type.strip().lower() not in self.media_types:
+            return False
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+                return False
+        return True
+
+    def check_body(self, raw: bytes) -> Any:
+        """Parse `raw` and validate it against the body schema; raise 400 invalid-input if either fails."""
+        if self.body is None or (not raw and not self.body_required):
+            return None
+        if not raw:
+            raise errors.invalid_input([("body", "A JSON request body is required")])
+        document = parse_json(raw)
+        if not self.body.is_valid(document):
+            raise errors.invalid_input(
+                [(location(error.instance_path), error.message) for error in self.body.iter_errors(document)]
+            )
+        return document
+
+
+def compile_rules(spec: dict[str, Any]) -> dict[str, OperationRules]:
+    """OperationRules for every operation in the spec, by operationId."""
+    rules: dict[str, OperationRules] = {}
+    for path, method, operation in operations(spec):
+        item = spec["paths"][path]
+        parameters = {}
+        for ref in [*item.get("parameters", []), *operation.get("parameters", [])]:
+            parameter = resolve(ref, spec)
+            if parameter["in"] != "path":
+                raise NotImplementedError(f"{method.upper()} {path}: {parameter['in']} parameters are not supported")
+            parameters[parameter["name"]] = compile_schema(parameter["schema"], spec)
+        body = None
+        body_required = False
+        media_types: frozenset[str] = frozenset()
+        if "requestBody" in operation:
+            request_body = resolve(operation["requestBody"], spec)
+            content = request_body["content"]
+            media_types = frozenset(media_type.lower() for media_type in content)
+            if media_types != {"application/json"}:
+                raise NotImplementedError(f"{method.upper()} {path}: only application/json bodies are supported")
+            body = compile_schema(content["application/json"]["schema"], spec)
+            body_required = bool(request_body.get("required", False))
+        rules[operation["operationId"]] = OperationRules(
+            operation["operationId"], parameters, body, body_required, media_types
+        )
+    return rules
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON from UTF-8 bytes; raise 400 invalid-input with the reason."""
+    try:
+        text = raw.decode("utf-8")
+        document = _DECODER.decode(text)
+        if _SURROGATE_ESCAPE.search(text):
+            # Valid pairs were combined into one code point; a lone surrogate cannot be encoded.
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeError:
+        raise errors.invalid_input([("body", "The body is not valid UTF-8 text")]) from None
+    except RecursionError:
+        raise errors.invalid_input([("body", "The body is nested too deeply")]) from None
+    except ValueError as error:  # JSONDecodeError and the hooks below
+        raise errors.invalid_input([("body", f"The body is not valid JSON: {error}")]) from None
+    return document
+
+
+def location(instance_path: Sequence[str | int]) -> str:
+    """`body.metadata.order_id`, `body.payment_method_types[0]`, or `body` for the whole document."""
+    parts = ["body"]
+    for part in instance_path:
+        parts.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+    return "".join(parts)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r}")
+            seen.add(key)
+    return document
+
+
+def _number(text: str) -> float | int:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return int(value) if value.is_integer() else value
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_float=_number, parse_constant=_constant)
