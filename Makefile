@@ -46,6 +46,12 @@ generate: setup ## Clean and regenerate generated/ from openapi.yaml
 check-generated: setup ## Fail with "run `make generate` and commit" if generated/ is stale
 	$(PY) -m tools.codegen check
 
+# BASE: the git ref whose openapi.yaml the working tree's is compared with. Empty means origin/main when it
+# exists, else HEAD (the uncommitted edits).
+BASE ?=
+check-breaking: setup ## Classify openapi.yaml's changes against BASE (default origin/main, else HEAD); fail on breaking ones
+	$(PY) -m tools.breaking $(if $(BASE),--base '$(BASE)')
+
 lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict everything
 	$(BIN)/openapi-spec-validator openapi.yaml
 	$(BIN)/ruff check .
