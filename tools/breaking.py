@@ -132,12 +132,12 @@ def _scheme_summary(spec: dict[str, Any], name: str) -> str:
     return str(kind)
 
 
-def _show_alternatives(alternatives: list[dict[str, tuple[str, frozenset[str]]]]) -> str:
-    """Security alternatives as `a + b or c`, with scopes in brackets; `none` for anonymous access."""
+def _show_alternatives(alternatives: list[dict[str, tuple[str, frozenset[str]]]], anonymous: str = "none") -> str:
+    """Security alternatives as `a + b or c`, with scopes in brackets; `anonymous` for no credentials."""
     shown = []
     for alternative in alternatives:
         names = [f"{n}[{', '.join(sorted(s))}]" if s else n for n, (_, s) in sorted(alternative.items())]
-        shown.append(" + ".join(names) or "none")
+        shown.append(" + ".join(names) or anonymous)
     return " or ".join(shown)
 
 
@@ -190,7 +190,7 @@ def _bound(schema: dict[str, Any], side: str) -> _Bound | None:
             candidates.append(_Bound(exclusive, exclusive=True))
     if not candidates:
         return None
-    if _types(schema) == {"integer"}:  # exclusiveMinimum: 0 on an integer is minimum: 1
+    if (_types(schema) or set()) - {"null"} == {"integer"}:  # exclusiveMinimum: 0 on an integer is minimum: 1
         candidates = [_integer_bound(b, side) for b in candidates]
     sign = 1 if side == "minimum" else -1
     return max(candidates, key=lambda b: (sign * b.value, b.exclusive))
@@ -404,7 +404,7 @@ class _Differ:
                     if any(name in n and n[name][0] != definition for n in new_alts)
                 }
             )
-            who = _show_alternatives(stranded).replace("none", "no credentials")
+            who = _show_alternatives(stranded, anonymous="no credentials")
             self.add(
                 BREAKING, "security-tightened", at,
                 f"security {_show_alternatives(old_alts)} -> {_show_alternatives(new_alts)}"

@@ -483,6 +483,62 @@ def test_inline_field_pointer_follows_refs() -> None:
     assert change.message == "maxLength 1000 -> 10: some values clients send are now rejected"
 
 
+def _doc(schema: dict[str, Any], *, request: bool) -> Spec:
+    """A one-operation document carrying `schema` as the request or the 200 response body."""
+    body = {"content": {"application/json": {"schema": schema}}}
+    operation: dict[str, Any] = {"responses": {"200": {"description": "ok", **({} if request else body)}}}
+    if request:
+        operation["requestBody"] = {"required": True, **body}
+    return {"openapi": "3.1.0", "info": {"title": "t", "version": "1.0.0"}, "paths": {"/t": {"post": operation}}}
+
+
+def test_openapi_30_bounds_and_nullable_are_understood() -> None:
+    """3.0's boolean exclusiveMinimum and nullable compare like their 3.1 spellings."""
+    old = {"type": "integer", "nullable": True, "minimum": 0, "exclusiveMinimum": True}
+    new = {"type": ["integer", "null"], "minimum": 1}
+    assert breaking.compare(_doc(old, request=True), _doc(new, request=True)) == []
+    rules = {
+        c.rule for c in breaking.compare(_doc(old, request=True), _doc({"type": "integer", "minimum": 1}, request=True))
+    }
+    assert rules == {"request-type-narrowed"}
+
+
+def test_recursive_schemas_terminate() -> None:
+    """A self-referencing component is compared once per pair, not forever."""
+    node = {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}
+    old = {**_doc({"$ref": "#/components/schemas/Node"}, request=False), "components": {"schemas": {"Node": node}}}
+    new = copy.deepcopy(old)
+    new["components"]["schemas"]["Node"]["properties"]["name"] = {"type": "string"}
+    changes = breaking.compare(old, new)
+    assert [(c.rule, c.where) for c in changes] == [("response-property-added", "POST /t response 200 body.name")]
+
+
+def test_empty_documents_compare_without_error() -> None:
+    """Everything removed is breaking; everything added from nothing is not."""
+    empty = {"openapi": "3.1.0", "info": {"title": "t", "version": "1.0.0"}, "paths": {}}
+    assert breaking.verdict(breaking.compare(load_spec(), empty), "1.0.0", "1.0.0").exit_code == 1
+    assert {c.severity for c in breaking.compare(empty, load_spec())} == {N}
+
+
+def test_non_local_ref_is_reported_not_followed() -> None:
+    """A $ref outside the document stops the comparison with a message (exit 2 from main)."""
+    external = _doc({"$ref": "other.yaml#/Thing"}, request=True)
+    with pytest.raises(ValueError, match="only local"):
+        breaking.compare(external, external)
+
+
+def test_changelog_has_an_entry_for_the_spec_version() -> None:
+    """CHANGELOG.md has a section for openapi.yaml's info.version (workflow step: changelog entry)."""
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## [{load_spec()['info']['version']}] - " in changelog
+
+
+def test_client_package_version_matches_the_spec_version() -> None:
+    """codegen/config.yaml pins dots-client's version to info.version (workflow step: version bump)."""
+    config = yaml.safe_load((ROOT / "codegen" / "config.yaml").read_text(encoding="utf-8"))
+    assert str(config["package_version_override"]) == load_spec()["info"]["version"]
+
+
 # ---- what the generated client does (the facts some rules rest on) ----------------------------------------------
 
 INTENT_JSON = {"id": str(uuid.uuid4()), "amount": 1000, "currency": "usd", "status": "succeeded"}
