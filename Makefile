@@ -69,6 +69,9 @@ contract: setup ## Run the contract suite (the embedded sandbox, or DOTS_BASE_UR
 	@echo "Ran what exists instead: the tests of the spec and of the generated client."
 	$(BIN)/pytest tests
 
+serve: setup ## Run the sandbox at SANDBOX_HOST:SANDBOX_PORT/api (127.0.0.1:8080), SQLite at SANDBOX_DB; Ctrl-C stops it
+	$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT) --db $(SANDBOX_DB)
+
 dist: setup ## Build the generated client's wheel and sdist into dist/
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist generated

@@ -8,7 +8,6 @@ hint which part was wrong). The comparison is constant-time over the whole decod
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hmac
 
@@ -34,10 +33,13 @@ class BasicAuth:
         scheme, _, token = header.strip().partition(b" ")
         if scheme.lower() != b"basic":
             raise errors.unauthorized()
+        token = token.strip()
         try:
-            given = base64.b64decode(token.strip(), validate=True)
+            given = binascii.a2b_base64(token, strict_mode=True)
         except (binascii.Error, ValueError):
             raise errors.unauthorized() from None
-        if not hmac.compare_digest(given, self._expected):
+        # Only the canonical encoding: no excess padding or stray bits that decode the same.
+        canonical = binascii.b2a_base64(given, newline=False) == token
+        if not hmac.compare_digest(given, self._expected) or not canonical:
             raise errors.unauthorized()
         return self.client_id

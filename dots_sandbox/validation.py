@@ -111,8 +111,11 @@ def parse_json(raw: bytes) -> Any:
         if _SURROGATE_ESCAPE.search(text):
             # Valid pairs were combined into one code point; a lone surrogate cannot be encoded.
             json.dumps(document, ensure_ascii=False).encode("utf-8")
-    except UnicodeError:
+    except UnicodeDecodeError:
         raise errors.invalid_input([("body", "The body is not valid UTF-8 text")]) from None
+    except UnicodeEncodeError:
+        message = "The body has a string with an unpaired surrogate escape (\\ud800 to \\udfff), which is not text"
+        raise errors.invalid_input([("body", message)]) from None
     except RecursionError:
         raise errors.invalid_input([("body", "The body is nested too deeply")]) from None
     except ValueError as error:  # JSONDecodeError and the hooks below

@@ -114,7 +114,7 @@ class LiveSandbox:
         if self.process.poll() is None:
             self.process.send_signal(signum)
         code = self.process.wait(timeout=timeout)
-        self._drain.join(timeout=5)
+        self._finish()
         return code
 
     def kill(self) -> None:
@@ -122,7 +122,12 @@ class LiveSandbox:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=15)
+        self._finish()
+
+    def _finish(self) -> None:
         self._drain.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def _clean_env() -> dict[str, str]:
@@ -142,6 +147,4 @@ def start_sandbox() -> Iterator[Callable[..., LiveSandbox]]:
 
     yield start
     for sandbox in started:
-        if sandbox.process.poll() is None:
-            sandbox.process.send_signal(signal.SIGKILL)
-            sandbox.process.wait(timeout=15)
+        sandbox.kill()

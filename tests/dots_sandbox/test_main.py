@@ -1,0 +1,201 @@
+"""`python -m dots_sandbox` as a real process: startup line, signals, logs, concurrency, `kill -9`."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from dots_sandbox.__main__ import parse_args
+from dots_sandbox.settings import Settings
+
+if TYPE_CHECKING:
+    from conftest import LiveSandbox
+
+    StartSandbox = Callable[..., LiveSandbox]
+
+AUTH = ("sandbox-client-id", "sandbox-api-key")
+PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _create(client: httpx.Client) -> dict[str, Any]:
+    response = client.post("/v2/payment-intents", json={"amount": 1000, "currency": "usd"})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_prints_one_startup_line_and_stops_cleanly(start_sandbox: StartSandbox, signum: int, tmp_path: Path) -> None:
+    """The process prints exactly one line naming its URL and database, serves, and exits 0 on the signal."""
+    db = str(tmp_path / "sandbox.db")
+    sandbox = start_sandbox(db)
+    assert sandbox.url.startswith("http://127.0.0.1:")
+    assert sandbox.url.endswith("/api")
+    with httpx.Client(base_url=sandbox.url, auth=AUTH) as client:
+        _create(client)
+    assert sandbox.stop(signum) == 0
+    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url} (db {db})"]
+
+
+def test_credentials_never_appear_in_the_output(start_sandbox: StartSandbox) -> None:
+    """With requests right, wrong and malformed, the output holds neither the API key nor its Basic token."""
+    client_id, api_key = "client-\u00e9t\u00e9", "k3y-\u00fcber-s3cret-value"
+    sandbox = start_sandbox(env={"DOTS_CLIENT_ID": client_id, "DOTS_API_KEY": api_key})
+    token = base64.b64encode(f"{client_id}:{api_key}".encode()).decode()
+    with httpx.Client(base_url=sandbox.url) as client:
+        good = {"authorization": f"Basic {token}"}  # the client id is not ASCII: encode by hand
+        intent = client.post("/v2/payment-intents", json={"amount": 1, "currency": "usd"}, headers=good).json()
+        assert client.get(f"/v2/payment-intents/{intent['id']}", headers=good).status_code == 200
+        assert (
+            client.get(f"/v2/payment-intents/{intent['id']}", headers={b"authorization": api_key.encode()}).status_code
+            == 401
+        )
+        assert client.get("/v2/payment-intents/x", headers={"authorization": f"Bearer {token}"}).status_code == 401
+        assert client.post("/v2/payment-intents", content=b"{", headers=good).status_code == 415
+        assert client.post(f"/v2/payment-intents/{api_key}/confirm", headers=good, json={}).status_code == 400
+    assert sandbox.stop() == 0
+    assert len(sandbox.lines) == 1
+    for secret in (api_key, token, intent["client_secret"]):
+        assert secret not in sandbox.output
+
+
+def test_many_concurrent_confirms_over_http_one_wins(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """32 concurrent HTTP confirms of one intent (10 rounds) against a live server: one 200, the rest 409."""
+    sandbox = start_sandbox(str(tmp_path / "http.db"))
+
+    async def rounds() -> None:
+        limits = httpx.Limits(max_connections=32)
+        async with httpx.AsyncClient(base_url=sandbox.url, auth=AUTH, limits=limits) as client:
+            for _ in range(10):
+                created = await client.post("/v2/payment-intents", json={"amount": 1, "currency": "usd"})
+                path = f"/v2/payment-intents/{created.json()['id']}/confirm"
+                answers = await asyncio.gather(*(client.post(path, json={"payment_method_id": PM}) for _ in range(32)))
+                statuses = sorted(answer.status_code for answer in answers)
+                assert statuses == [200] + [409] * 31
+
+    asyncio.run(rounds())
+    assert sandbox.stop() == 0
+
+
+def test_two_servers_on_one_database_confirm_once(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """Two server processes sharing a database file: concurrent confirms through both give exactly one 200."""
+    db = str(tmp_path / "shared.db")
+    first, second = start_sandbox(db), start_sandbox(db)
+
+    async def rounds() -> None:
+        async with (
+            httpx.AsyncClient(base_url=first.url, auth=AUTH) as one,
+            httpx.AsyncClient(base_url=second.url, auth=AUTH) as two,
+        ):
+            for _ in range(10):
+                created = await one.post("/v2/payment-intents", json={"amount": 1, "currency": "usd"})
+                path = f"/v2/payment-intents/{created.json()['id']}/confirm"
+                answers = await asyncio.gather(
+                    *(client.post(path, json={"payment_method_id": PM}) for client in [one, two] * 8)
+                )
+                assert sorted(answer.status_code for answer in answers) == [200] + [409] * 15
+
+    asyncio.run(rounds())
+    assert first.stop() == 0
+    assert second.stop() == 0
+
+
+def test_answered_confirms_survive_kill_9(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """Confirms answered 200 before a SIGKILL mid-traffic are all there after a restart; confirming again is 409."""
+    db = str(tmp_path / "durable.db")
+    sandbox = start_sandbox(db)
+    answered: list[dict[str, Any]] = []
+    enough = threading.Event()
+
+    def traffic() -> None:
+        with httpx.Client(base_url=sandbox.url, auth=AUTH) as client:
+            try:
+                while True:
+                    intent = _create(client)
+                    confirmed = client.post(
+                        f"/v2/payment-intents/{intent['id']}/confirm", json={"payment_method_id": PM}
+                    )
+                    assert confirmed.status_code == 200
+                    answered.append(confirmed.json())
+                    if len(answered) >= 40:
+                        enough.set()
+            except httpx.TransportError:
+                return  # the server was killed mid-request
+
+    worker = threading.Thread(target=traffic)
+    worker.start()
+    assert enough.wait(30)
+    sandbox.process.send_signal(signal.SIGKILL)
+    worker.join(30)
+    assert sandbox.process.wait(10) == -signal.SIGKILL
+
+    restarted = start_sandbox(db)
+    with httpx.Client(base_url=restarted.url, auth=AUTH) as client:
+        for confirmed in answered:
+            assert client.get(f"/v2/payment-intents/{confirmed['id']}").json() == confirmed
+            again = client.post(f"/v2/payment-intents/{confirmed['id']}/confirm", json={"payment_method_id": PM})
+            assert again.status_code == 409
+    assert restarted.stop() == 0
+
+
+def test_a_busy_port_fails_with_a_message(tmp_path: Path) -> None:
+    """When the port is taken the process exits 1 and says why."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "dots_sandbox", "--port", str(port), "--db", ":memory:"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_a_bad_environment_fails_with_a_message() -> None:
+    """A malformed SANDBOX_PORT exits 2 with a message naming the variable."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dots_sandbox"],
+        cwd=REPO_ROOT,
+        env={"SANDBOX_PORT": "eighty", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "SANDBOX_PORT must be an integer" in result.stderr
+
+
+def test_command_line_overrides_the_environment() -> None:
+    """--host, --port, --db and --synchronous override the environment's values; credentials stay."""
+    defaults = Settings(host="0.0.0.0", port=1, db="env.db", client_id="env-id", api_key="env-key")  # noqa: S104
+    settings = parse_args(["--host", "::1", "--port", "0", "--db", ":memory:", "--synchronous", "full"], defaults)
+    assert (settings.host, settings.port, settings.db, settings.synchronous) == ("::1", 0, ":memory:", "FULL")
+    assert (settings.client_id, settings.api_key) == ("env-id", "env-key")
+    assert parse_args([], defaults) == defaults
+
+
+def test_bad_command_line_values_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """An out-of-range port or unknown synchronous level is a usage error."""
+    for argv in (["--port", "70000"], ["--synchronous", "OFF"], ["--port", "x"]):
+        with pytest.raises(SystemExit) as exited:
+            parse_args(argv, Settings())
+        assert exited.value.code == 2
+    assert "usage:" in capsys.readouterr().err

@@ -1,0 +1,72 @@
+"""Settings: documented defaults, environment variables, refusals, and a repr without the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from dots_sandbox.settings import MAX_BODY_BYTES, Settings
+from dots_sandbox.spec import load_spec, resolve
+
+
+def test_defaults_are_the_documented_local_ones() -> None:
+    """With an empty environment: 127.0.0.1:8080, .sandbox/sandbox.db, the sandbox credentials, synchronous NORMAL."""
+    settings = Settings.from_env({})
+    assert settings == Settings()
+    assert (settings.host, settings.port, settings.db) == ("127.0.0.1", 8080, ".sandbox/sandbox.db")
+    assert (settings.client_id, settings.api_key) == ("sandbox-client-id", "sandbox-api-key")
+    assert settings.synchronous == "NORMAL"
+    assert settings.url() == "http://127.0.0.1:8080/api"
+
+
+def test_environment_variables_are_read() -> None:
+    """SANDBOX_HOST, SANDBOX_PORT, SANDBOX_DB, SANDBOX_SYNCHRONOUS, DOTS_CLIENT_ID and DOTS_API_KEY set the settings."""
+    settings = Settings.from_env(
+        {
+            "SANDBOX_HOST": "0.0.0.0",  # noqa: S104
+            "SANDBOX_PORT": "9000",
+            "SANDBOX_DB": ":memory:",
+            "SANDBOX_SYNCHRONOUS": "full",
+            "DOTS_CLIENT_ID": "id",
+            "DOTS_API_KEY": "key",
+        }
+    )
+    assert settings == Settings("0.0.0.0", 9000, ":memory:", "id", "key", "FULL")  # noqa: S104
+    assert settings.in_memory
+    assert settings.db_path() is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"SANDBOX_PORT": "http"}, "SANDBOX_PORT must be an integer"),
+        ({"SANDBOX_PORT": "65536"}, "port must be 0 to 65535"),
+        ({"SANDBOX_SYNCHRONOUS": "OFF"}, "synchronous must be one of"),
+        ({"DOTS_CLIENT_ID": "a:b"}, "DOTS_CLIENT_ID must be non-empty and contain no ':'"),
+        ({"DOTS_CLIENT_ID": ""}, "DOTS_CLIENT_ID"),
+        ({"DOTS_API_KEY": ""}, "DOTS_API_KEY must be non-empty"),
+    ],
+)
+def test_bad_values_are_refused(environ: dict[str, str], message: str) -> None:
+    """Values the sandbox cannot run with raise ValueError naming the problem."""
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env(environ)
+
+
+def test_repr_never_shows_the_api_key() -> None:
+    """The API key is kept out of the settings' repr."""
+    settings = Settings(api_key="very-secret-key")
+    assert "very-secret-key" not in repr(settings)
+    assert "sandbox-client-id" in repr(settings)
+
+
+def test_url_brackets_ipv6_hosts() -> None:
+    """An IPv6 host is written in brackets, and the port can be overridden (for --port 0)."""
+    assert Settings(host="::1").url(4321) == "http://[::1]:4321/api"
+
+
+def test_body_limit_is_the_specs() -> None:
+    """The body limit is the 262,144 bytes the spec's PayloadTooLarge response documents."""
+    spec = load_spec()
+    description = resolve(spec["components"]["responses"]["PayloadTooLarge"], spec)["description"]
+    assert f"{MAX_BODY_BYTES:,}" in description
+    assert Settings().max_body_bytes == MAX_BODY_BYTES == 256 * 1024
