@@ -1,0 +1,122 @@
+"""What the suite tells a person: the closing summary, reproduction commands, and no secrets.
+
+`Redactor` removes credentials from every report (terminal and JUnit XML) before pytest writes
+it; `curl_command` turns a request the suite sent into a command that reproduces it, taking the
+credentials from the environment rather than printing them; `Summary` collects the failures
+and prints what failed and how to reproduce it at the end of the run.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import re
+import shlex
+from collections.abc import Iterable
+
+import httpx
+
+REDACTED = "[redacted]"
+# An Authorization header however it is spelt: a curl -H, a Python or JSON mapping, a raw header line.
+_AUTHORIZATION = re.compile(r"""(?i)(\bauthorization['"]?\s*[:=]\s*['"]?)[^'"\n,}]+""")
+_REPRODUCE = "Reproduce with:"
+# How schemathesis writes the credentials it filtered out of a curl command.
+_FILTERED_AUTH = re.compile(r"""-H '(?i:authorization): [^']*'""")
+CREDENTIALS_OPTION = '-u "$DOTS_CLIENT_ID:$DOTS_API_KEY"'
+
+
+class Redactor:
+    """Replaces Authorization header values and every registered secret with `[redacted]`."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self.add(*secrets)
+
+    def add(self, *secrets: str) -> None:
+        """Register strings that must never be shown (empty strings are ignored)."""
+        self._secrets.update(secret for secret in secrets if secret)
+
+    def __call__(self, text: str) -> str:
+        text = _AUTHORIZATION.sub(lambda match: match.group(1) + REDACTED, text)
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+def curl_command(request: httpx.Request) -> str:
+    """A curl command that sends `request` again, with credentials from DOTS_CLIENT_ID / DOTS_API_KEY."""
+    parts = ["curl", "-X", request.method]
+    if "content-type" in request.headers:
+        parts += ["-H", f"Content-Type: {request.headers['content-type']}"]
+    if request.content:
+        parts += ["--data-binary", request.content.decode("utf-8", "backslashreplace")]
+    credentials = f" {CREDENTIALS_OPTION}" if "authorization" in request.headers else ""
+    return f"{shlex.join(parts)}{credentials} {shlex.quote(str(request.url))}"
+
+
+def reproduction_commands(text: str) -> list[str]:
+    """The commands after each "Reproduce with:" in a failure's text (schemathesis' and this suite's)."""
+    commands: list[str] = []
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.strip() != _REPRODUCE:
+            continue
+        block: list[str] = []
+        for following in lines[index + 1 :]:
+            if not following.strip():
+                if block:
+                    break
+                continue
+            if not following.startswith(" "):
+                break
+            if following.strip().startswith("curl ") or not block:
+                block.append(following.strip())
+            else:  # a command wrapped over several lines
+                block[-1] += " " + following.strip()
+        commands += [_FILTERED_AUTH.sub(CREDENTIALS_OPTION, command) for command in block]
+    return commands
+
+
+@dataclasses.dataclass(slots=True)
+class Failure:
+    """One failed test, as the summary shows it."""
+
+    nodeid: str
+    message: str
+    commands: list[str]
+
+
+def failure_from_text(nodeid: str, crash_message: str, text: str) -> Failure:
+    """A Failure from a report's crash message and full text (both already redacted)."""
+    lines = [line.strip() for line in crash_message.splitlines() if line.strip()]
+    titles = [line.strip() for line in text.splitlines() if re.match(r"^\s*- \S", line) and len(line) < 200]
+    message = "; ".join((lines[:1] + titles)[:6]) or "failed"
+    return Failure(nodeid=nodeid, message=message, commands=reproduction_commands(text))
+
+
+@dataclasses.dataclass
+class Summary:
+    """Counts and failures of one run, printed at its end."""
+
+    cases: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    failures: list[Failure] = dataclasses.field(default_factory=list)
+
+    def count_case(self, label: str) -> None:
+        """One more request sent for `label` (an operation, or the stateful steps)."""
+        self.cases[label] += 1
+
+    def lines(self, *, max_commands: int = 3) -> list[str]:
+        """The summary, one line each."""
+        out: list[str] = []
+        if self.cases:
+            out.append(
+                "requests per operation: " + ", ".join(f"{label} {n}" for label, n in sorted(self.cases.items()))
+            )
+        for failure in self.failures:
+            out.append(f"FAILED {failure.nodeid}")
+            out.append(f"    {failure.message}")
+            for command in failure.commands[:max_commands]:
+                out.append(f"    reproduce: {command}")
+            if len(failure.commands) > max_commands:
+                out.append(f"    ... {len(failure.commands) - max_commands} more requests in the full report")
+        return out

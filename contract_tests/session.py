@@ -1,0 +1,84 @@
+"""One run of the suite: its budget, seed, credentials and target, decided once when pytest starts.
+
+`conftest.py` calls `start()` before collection, so test modules can read the run's settings at
+import time (schemathesis derives each operation's seed while collecting).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import secrets
+from collections.abc import Mapping
+
+from contract_tests import profiles, target
+from contract_tests.reporting import Redactor, Summary
+
+SEED_VAR = "CONTRACT_SEED"
+
+
+@dataclasses.dataclass
+class Session:
+    """Everything one run shares."""
+
+    budget: profiles.Budget
+    seed: int
+    client_id: str
+    api_key: str = dataclasses.field(repr=False)
+    env_target: target.Target | None
+    """The target DOTS_BASE_URL names; None means the embedded sandbox."""
+    redactor: Redactor = dataclasses.field(default_factory=Redactor)
+    summary: Summary = dataclasses.field(default_factory=Summary)
+    target: target.Target | None = None
+    """The target in use, once started."""
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        """(client_id, api_key) for HTTP Basic."""
+        return (self.client_id, self.api_key)
+
+    def replay_hint(self) -> str:
+        """How to run again with this seed."""
+        profile = "" if self.budget.name == profiles.DEFAULT_PROFILE else f" CONTRACT_PROFILE={self.budget.name}"
+        return (
+            f"make contract CONTRACT_SEED={self.seed}{profile}"
+            f"  (or: pytest contract_tests --hypothesis-seed={self.seed})"
+        )
+
+
+_current: Session | None = None
+
+
+def parse_seed(option: object, environ: Mapping[str, str] = os.environ) -> int:
+    """The seed from --hypothesis-seed, else CONTRACT_SEED, else a fresh random one."""
+    raw = option if option not in (None, "") else environ.get(SEED_VAR, "").strip()
+    if raw in (None, ""):
+        return random.SystemRandom().randrange(2**32)
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise ValueError(f"the seed must be an integer, not {raw!r}") from None
+
+
+def start(seed_option: object = None, environ: Mapping[str, str] = os.environ) -> Session:
+    """Decide the run's settings from the environment (ValueError with a message when they are wrong)."""
+    global _current  # noqa: PLW0603 (one run per process, read by test modules at import)
+    budget = profiles.selected(environ)
+    env_target = target.from_env(environ)
+    seed = parse_seed(seed_option, environ)
+    if env_target is not None:
+        client_id, api_key = env_target.auth
+    else:
+        client_id, api_key = f"contract-{secrets.token_hex(4)}", secrets.token_urlsafe(24)
+    session = Session(budget=budget, seed=seed, client_id=client_id, api_key=api_key, env_target=env_target)
+    session.redactor.add(*target.Target("", client_id, api_key).secrets())
+    _current = session
+    return session
+
+
+def current() -> Session:
+    """The run in progress; RuntimeError outside one."""
+    if _current is None:
+        raise RuntimeError("no contract run in progress: run the suite with `pytest contract_tests` or `make contract`")
+    return _current

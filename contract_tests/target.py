@@ -1,0 +1,201 @@
+"""The server under test: `DOTS_BASE_URL` with its credentials, or the embedded sandbox.
+
+`from_env` reads the target a user names; `EmbeddedSandbox` starts this repository's sandbox as
+a real process (`python -m dots_sandbox`) on a free port with a fresh in-memory database and
+credentials made up for the run, and stops it again.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import dataclasses
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BASE_URL_VAR = "DOTS_BASE_URL"
+CLIENT_ID_VAR = "DOTS_CLIENT_ID"
+API_KEY_VAR = "DOTS_API_KEY"
+# The sandbox's documented local defaults, used when DOTS_BASE_URL is set without credentials.
+SANDBOX_CLIENT_ID = "sandbox-client-id"
+SANDBOX_API_KEY = "sandbox-api-key"
+_URL = re.compile(r"https?://\S+")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Target:
+    """Where the suite sends requests, and the credentials it sends (never in the repr)."""
+
+    base_url: str
+    client_id: str
+    api_key: str = dataclasses.field(repr=False)
+    description: str = ""
+    embedded: bool = False
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        """(user name, password) for HTTP Basic."""
+        return (self.client_id, self.api_key)
+
+    @property
+    def authorization(self) -> str:
+        """The Authorization header value."""
+        return "Basic " + base64.b64encode(f"{self.client_id}:{self.api_key}".encode()).decode("ascii")
+
+    def secrets(self) -> tuple[str, ...]:
+        """The strings no output may show: the API key and the Basic token made from it."""
+        return (self.api_key, self.authorization.removeprefix("Basic "))
+
+
+def from_env(environ: Mapping[str, str] = os.environ) -> Target | None:
+    """The target `DOTS_BASE_URL` names (credentials from DOTS_CLIENT_ID / DOTS_API_KEY), or None."""
+    base_url = environ.get(BASE_URL_VAR, "").strip()
+    if not base_url:
+        return None
+    if not _URL.fullmatch(base_url):
+        raise ValueError(f"{BASE_URL_VAR} must be an http(s) URL such as http://127.0.0.1:8080/api")
+    has_id, has_key = bool(environ.get(CLIENT_ID_VAR)), bool(environ.get(API_KEY_VAR))
+    if has_id != has_key:
+        raise ValueError(f"set both {CLIENT_ID_VAR} and {API_KEY_VAR}, or neither (the sandbox defaults)")
+    return Target(
+        base_url=base_url.rstrip("/"),
+        client_id=environ.get(CLIENT_ID_VAR) or SANDBOX_CLIENT_ID,
+        api_key=environ.get(API_KEY_VAR) or SANDBOX_API_KEY,
+        description=f"{BASE_URL_VAR}={base_url.rstrip('/')}"
+        + ("" if has_id else f" (credentials: the sandbox defaults; {CLIENT_ID_VAR}/{API_KEY_VAR} unset)"),
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> None:
+    """Return once `host:port` accepts connections; TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:.0f}s") from None
+            time.sleep(0.05)
+
+
+class EmbeddedSandbox:
+    """`python -m dots_sandbox` on a free port with a fresh database; a context manager giving its Target.
+
+    The process gets the credentials given (made up for the run when not) through the
+    environment, never the command line; its output is drained in the background (the last
+    lines are kept for errors); it is stopped with SIGTERM, then SIGKILL if it lingers.
+    """
+
+    HOST = "127.0.0.1"
+
+    def __init__(
+        self,
+        *,
+        client_id: str | None = None,
+        api_key: str | None = None,
+        db: str = ":memory:",
+        startup_timeout: float = 30.0,
+    ) -> None:
+        self.client_id = client_id or f"contract-{secrets.token_hex(4)}"
+        self.api_key = api_key or secrets.token_urlsafe(24)
+        self.db = db
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen[str] | None = None
+        self.output: collections.deque[str] = collections.deque(maxlen=50)
+        self._url: str | None = None
+        self._started = threading.Event()
+        self._drain: threading.Thread | None = None
+
+    def __enter__(self) -> Target:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Target:
+        """Start the sandbox and wait until it answers on its port."""
+        env = {k: v for k, v in os.environ.items() if k not in (BASE_URL_VAR, "SANDBOX_DB")}
+        env.update({CLIENT_ID_VAR: self.client_id, API_KEY_VAR: self.api_key, "PYTHONUNBUFFERED": "1"})
+        # Port 0: the sandbox binds a free port itself and names it in its startup line (no race).
+        command = [sys.executable, "-m", "dots_sandbox", "--host", self.HOST, "--port", "0", "--db", self.db]
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        self._drain = threading.Thread(target=self._read_output, name="sandbox-output", daemon=True)
+        self._drain.start()
+        deadline = time.monotonic() + self.startup_timeout
+        try:
+            if not self._started.wait(self.startup_timeout) or self._url is None:
+                raise RuntimeError("the sandbox printed no URL")
+            port = urllib.parse.urlsplit(self._url).port
+            if port is None:
+                raise RuntimeError(f"the sandbox printed a URL without a port: {self._url}")
+            wait_for_port(self.HOST, port, max(0.1, deadline - time.monotonic()))
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            tail = "\n".join(self.output)
+            raise RuntimeError(f"the embedded sandbox did not start ({exc}):\n{tail}") from None
+        return Target(
+            base_url=self._url.rstrip("/"),
+            client_id=self.client_id,
+            api_key=self.api_key,
+            description=f"embedded sandbox {self._url} (fresh {self.db} database)",
+            embedded=True,
+        )
+
+    def _read_output(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line.rstrip("\n"))
+            if self._url is None and (match := _URL.search(line)):
+                self._url = match.group(0)
+                self._started.set()
+        self._started.set()  # the process ended: stop waiting for a URL it will never print
+
+    def stop(self) -> None:
+        """Stop the process (SIGTERM, then SIGKILL after 10 s); a no-op when not running."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._drain is not None:
+            self._drain.join(timeout=5)
+        if process.stdout is not None:
+            process.stdout.close()

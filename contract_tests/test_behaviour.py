@@ -1,0 +1,172 @@
+"""What a schema cannot say: the lifecycle openapi.yaml describes, as properties over generated requests.
+
+Request bodies are drawn by schemathesis from the spec's request schemas and sent over plain
+HTTP. Each property holds for any server that implements the spec, Dots included: nothing here
+relies on the sandbox's magic payment methods (those are the sandbox's own tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contract_tests.api import Api, same_uuid
+from contract_tests.spec_data import (
+    ALREADY_CONFIRMED_CODE,
+    NOT_FOUND_MESSAGE,
+    UNCONFIRMED_STATUSES,
+    request_bodies,
+)
+from dots_sandbox.spec import load_spec
+
+STATUSES = frozenset(load_spec()["components"]["schemas"]["PaymentIntentStatus"]["enum"])
+CREATE = request_bodies("create_payment_intent")
+# Created without `confirm: true`, so the intent starts unconfirmed and the confirm operation decides.
+UNCONFIRMED_CREATE = CREATE.map(lambda body: {**body, "confirm": False} if body.get("confirm") else body)
+CONFIRM = request_bodies("confirm_payment_intent")
+
+
+def _stored(intent: dict[str, Any]) -> dict[str, Any]:
+    """What retrieve must answer for an intent create answered: everything but client_secret."""
+    return {key: value for key, value in intent.items() if key != "client_secret"}
+
+
+def _confirmed(api: Api, intent_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = api.confirm(intent_id, body)
+    assert response.status_code == 200, api.explain(f"confirm answered {response.status_code}, not 200")
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+@given(body=CREATE)
+def test_create_answers_what_was_sent(http: httpx.Client, body: dict[str, Any]) -> None:
+    """create answers the amount, currency, metadata, user and payment method sent, in the status the spec decides."""
+    api = Api(http)
+    intent = api.created(body)
+    assert intent.get("amount") == body["amount"], api.explain("create changed the amount")
+    assert intent.get("currency") == body["currency"], api.explain("create changed the currency")
+    assert intent.get("metadata") == body.get("metadata", {}), api.explain("create changed the metadata")
+    for field in ("user_id", "payment_method_id"):
+        if field in body:
+            assert same_uuid(intent.get(field), body[field]), api.explain(f"create changed {field}")
+    status = intent.get("status")
+    if body.get("confirm") and "payment_method_id" in body:
+        assert status in STATUSES - UNCONFIRMED_STATUSES, api.explain(f"confirm: true left status {status!r}")
+    elif body.get("confirm"):
+        assert status == "requires_payment_method", api.explain(f"confirm: true, no method: status {status!r}")
+    else:
+        assert status == "initialized", api.explain(f"a new intent is {status!r}, not 'initialized'")
+
+
+@given(body=CREATE)
+def test_retrieve_returns_what_create_stored(http: httpx.Client, body: dict[str, Any]) -> None:
+    """retrieve answers what create answered, minus client_secret, whatever the case of the id."""
+    api = Api(http)
+    intent = api.created(body)
+    for spelling in (intent["id"], str(intent["id"]).upper()):
+        response = api.retrieve(spelling)
+        assert response.status_code == 200, api.explain(f"retrieve answered {response.status_code}, not 200")
+        assert response.json() == _stored(intent), api.explain("retrieve differs from what create answered")
+
+
+@given(first=UNCONFIRMED_CREATE, second=UNCONFIRMED_CREATE, confirm=CONFIRM, pick_first=st.booleans())
+def test_confirm_acts_on_the_intent_named_in_the_path(
+    http: httpx.Client, first: dict[str, Any], second: dict[str, Any], confirm: dict[str, Any], pick_first: bool
+) -> None:
+    """confirm answers the intent its path names, and leaves every other intent as it was."""
+    api = Api(http)
+    intents = [api.created(first), api.created(second)]
+    named, other = intents if pick_first else intents[::-1]
+    answer = _confirmed(api, named["id"], confirm)
+    assert same_uuid(answer.get("id"), named["id"]), api.explain("confirm answered another intent")
+    response = api.retrieve(other["id"])
+    assert response.status_code == 200, api.explain(f"retrieve answered {response.status_code}, not 200")
+    assert response.json() == _stored(other), api.explain("confirming one intent changed another")
+
+
+@given(body=UNCONFIRMED_CREATE, confirm=CONFIRM)
+def test_confirm_keeps_amount_currency_and_metadata(
+    http: httpx.Client, body: dict[str, Any], confirm: dict[str, Any]
+) -> None:
+    """confirm never changes amount, currency, user_id or metadata."""
+    api = Api(http)
+    intent = api.created(body)
+    answer = _confirmed(api, intent["id"], confirm)
+    for field in ("amount", "currency", "metadata"):
+        assert answer.get(field) == intent.get(field), api.explain(f"confirm changed {field}")
+    assert ("user_id" in answer) == ("user_id" in intent), api.explain("confirm added or dropped user_id")
+    if "user_id" in intent:
+        assert same_uuid(answer["user_id"], intent["user_id"]), api.explain("confirm changed user_id")
+
+
+@given(body=UNCONFIRMED_CREATE, confirm=CONFIRM)
+def test_confirm_records_the_payment_method_sent(
+    http: httpx.Client, body: dict[str, Any], confirm: dict[str, Any]
+) -> None:
+    """The confirmed intent's payment_method_id is the one confirm sent (replacing one given at create)."""
+    api = Api(http)
+    intent = api.created(body)
+    answer = _confirmed(api, intent["id"], confirm)
+    assert same_uuid(answer.get("payment_method_id"), confirm["payment_method_id"]), api.explain(
+        "confirm did not record the payment_method_id sent"
+    )
+
+
+@given(body=UNCONFIRMED_CREATE, confirm=CONFIRM)
+def test_confirm_moves_the_intent_out_of_the_unconfirmed_statuses(
+    http: httpx.Client, body: dict[str, Any], confirm: dict[str, Any]
+) -> None:
+    """confirm leaves the unconfirmed statuses for a documented one (succeeded with a transfer), no client_secret."""
+    api = Api(http)
+    intent = api.created(body)
+    assert intent.get("status") in UNCONFIRMED_STATUSES, api.explain("a new intent is not unconfirmed")
+    answer = _confirmed(api, intent["id"], confirm)
+    status = answer.get("status")
+    assert status in STATUSES - UNCONFIRMED_STATUSES, api.explain(f"confirm left the intent {status!r}")
+    assert "client_secret" not in answer, api.explain("confirm answered the client_secret")
+    if status == "succeeded":
+        assert "transfer_id" in answer, api.explain("a succeeded intent has no transfer_id")
+
+
+@given(body=UNCONFIRMED_CREATE, first=CONFIRM, second=CONFIRM)
+def test_second_confirm_is_rejected_as_already_confirmed(
+    http: httpx.Client, body: dict[str, Any], first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    """Confirming a confirmed intent answers 409 payment-intent-already-confirmed and changes nothing."""
+    api = Api(http)
+    intent = api.created(body)
+    answer = _confirmed(api, intent["id"], first)
+    again = api.confirm(intent["id"], second)
+    assert again.status_code == 409, api.explain(f"a second confirm answered {again.status_code}, not 409")
+    error = again.json()
+    assert isinstance(error.get("error"), str), api.explain("the 409 body has no error message")
+    assert error.get("code", ALREADY_CONFIRMED_CODE) == ALREADY_CONFIRMED_CODE, api.explain("wrong 409 code")
+    response = api.retrieve(intent["id"])
+    assert response.json() == answer, api.explain("the rejected confirm changed the intent")
+
+
+@given(body=UNCONFIRMED_CREATE, confirm=CONFIRM)
+def test_retrieve_after_confirm_agrees_with_confirm(
+    http: httpx.Client, body: dict[str, Any], confirm: dict[str, Any]
+) -> None:
+    """retrieve after confirm answers exactly what confirm answered."""
+    api = Api(http)
+    intent = api.created(body)
+    answer = _confirmed(api, intent["id"], confirm)
+    response = api.retrieve(intent["id"])
+    assert response.status_code == 200, api.explain(f"retrieve answered {response.status_code}, not 200")
+    assert response.json() == answer, api.explain("retrieve disagrees with confirm's answer")
+
+
+@given(intent_id=st.uuids(), confirm=CONFIRM)
+def test_unknown_ids_are_not_found(http: httpx.Client, intent_id: Any, confirm: dict[str, Any]) -> None:
+    """retrieve and confirm of an id nothing was created with answer 404 with Dots' message."""
+    api = Api(http)
+    for response in (api.retrieve(str(intent_id)), api.confirm(str(intent_id), confirm)):
+        assert response.status_code == 404, api.explain(f"an unknown id answered {response.status_code}, not 404")
+        error = response.json()
+        assert error.get("error") == NOT_FOUND_MESSAGE, api.explain("the 404 body is not Dots' own")
+        assert error.get("code", "not-found") == "not-found", api.explain("wrong 404 code")
