@@ -35,6 +35,7 @@ Handler = Callable[[str, Mapping[str, str], Any], dict[str, Any]]
 
 logger = logging.getLogger("dots_sandbox")
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # ASCII: every \u escape kept
 _JSON_HEADERS: tuple[tuple[bytes, bytes], ...] = ((b"content-type", b"application/json"),)
 
 
@@ -127,7 +128,7 @@ class SandboxApp:
             document = rules.check_body(await _read_body(receive, limit))
 
         answer = self._handlers[operation_id](client_id, params, document)
-        return json.dumps(answer, separators=(",", ":")).encode("ascii")
+        return _encode(answer).encode("ascii")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,6 +52,9 @@ _COLUMNS = (
     "id, client_id, status, payment_method_id, transfer_id, create_request, confirm_request, "
     "client_secret_sha256, created_at, confirmed_at"
 )
+_INSERT = f"INSERT INTO payment_intents ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_SELECT = f"SELECT {_COLUMNS} FROM payment_intents WHERE id = ? AND client_id = ?"  # noqa: S608
+_EXISTS = "SELECT 1 FROM payment_intents WHERE id = ? AND client_id = ?"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -114,10 +118,11 @@ class SQLiteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        self._memory_lock: threading.Lock | None = None
         self._shared: sqlite3.Connection | None = None
+        # `:memory:` serialises every use of its one connection; a file needs no lock of ours.
+        self._guard: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if db == MEMORY_DB:
-            self._memory_lock = threading.Lock()
+            self._guard = threading.Lock()
             self._shared = self._connect()
         else:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
@@ -125,30 +130,32 @@ class SQLiteStore:
 
     def add(self, intent: Intent) -> None:
         """Insert `intent` in one transaction."""
-        with self._transaction() as connection:
-            connection.execute(
-                f"INSERT INTO payment_intents ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                (
-                    intent.id,
-                    intent.client_id,
-                    intent.status,
-                    intent.payment_method_id,
-                    intent.transfer_id,
-                    _dump(intent.create_request),
-                    None if intent.confirm_request is None else _dump(intent.confirm_request),
-                    intent.client_secret_sha256,
-                    intent.created_at,
-                    intent.confirmed_at,
-                ),
-            )
+        row = (
+            intent.id,
+            intent.client_id,
+            intent.status,
+            intent.payment_method_id,
+            intent.transfer_id,
+            _dump(intent.create_request),
+            None if intent.confirm_request is None else _dump(intent.confirm_request),
+            intent.client_secret_sha256,
+            intent.created_at,
+            intent.confirmed_at,
+        )
+        with self._guard:
+            connection = self._connection()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute(_INSERT, row)
+                connection.execute("COMMIT")
+            except BaseException:
+                _rollback(connection)
+                raise
 
     def get(self, client_id: str, intent_id: str) -> Intent | None:
         """Read one intent (a single SELECT needs no explicit transaction)."""
-        with self._use() as connection:
-            row = connection.execute(
-                f"SELECT {_COLUMNS} FROM payment_intents WHERE id = ? AND client_id = ?",  # noqa: S608
-                (intent_id, client_id),
-            ).fetchone()
+        with self._guard:
+            row = self._connection().execute(_SELECT, (intent_id, client_id)).fetchone()
         return None if row is None else _intent(row)
 
     def confirm(
@@ -156,28 +163,31 @@ class SQLiteStore:
     ) -> Intent | Refusal:
         """One conditional UPDATE in BEGIN IMMEDIATE; its RETURNING row says whether this call won."""
         statuses = sorted(unconfirmed)
-        with self._transaction() as connection:
-            rows = connection.execute(
-                f"""UPDATE payment_intents
-                    SET status = ?, payment_method_id = ?, transfer_id = ?, confirm_request = ?, confirmed_at = ?
-                    WHERE id = ? AND client_id = ? AND status IN ({", ".join("?" * len(statuses))})
-                    RETURNING {_COLUMNS}""",  # noqa: S608
-                (
-                    confirmation.status,
-                    confirmation.payment_method_id,
-                    confirmation.transfer_id,
-                    _dump(confirmation.request),
-                    confirmation.at,
-                    intent_id,
-                    client_id,
-                    *statuses,
-                ),
-            ).fetchall()  # all: the statement must be finished before COMMIT
-            if rows:
-                return _intent(rows[0])
-            exists = connection.execute(
-                "SELECT 1 FROM payment_intents WHERE id = ? AND client_id = ?", (intent_id, client_id)
-            ).fetchone()
+        update = _confirm_statement(len(statuses))
+        values = (
+            confirmation.status,
+            confirmation.payment_method_id,
+            confirmation.transfer_id,
+            _dump(confirmation.request),
+            confirmation.at,
+            intent_id,
+            client_id,
+            *statuses,
+        )
+        with self._guard:
+            connection = self._connection()
+            # BEGIN IMMEDIATE takes the write lock up front, so the transaction never has to upgrade
+            # a read lock (which could fail with SQLITE_BUSY instead of waiting).
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                rows = connection.execute(update, values).fetchall()  # all: finish the statement before COMMIT
+                exists = bool(rows) or connection.execute(_EXISTS, (intent_id, client_id)).fetchone() is not None
+                connection.execute("COMMIT")
+            except BaseException:
+                _rollback(connection)
+                raise
+        if rows:
+            return _intent(rows[0])
         return Refusal.ALREADY_CONFIRMED if exists else Refusal.NOT_FOUND
 
     def close(self) -> None:
@@ -214,34 +224,14 @@ class SQLiteStore:
         return connection
 
     def _connection(self) -> sqlite3.Connection:
+        if self._db == MEMORY_DB:
+            if self._shared is None:
+                raise sqlite3.ProgrammingError("the store is closed")
+            return self._shared
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = self._connect()
         return connection
-
-    @contextlib.contextmanager
-    def _use(self) -> Iterator[sqlite3.Connection]:
-        if self._memory_lock is None:
-            yield self._connection()
-            return
-        with self._memory_lock:
-            if self._shared is None:
-                raise sqlite3.ProgrammingError("the store is closed")
-            yield self._shared
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        # BEGIN IMMEDIATE takes the write lock up front, so a transaction never has to upgrade a
-        # read lock (which could fail with SQLITE_BUSY instead of waiting).
-        with self._use() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
 
 
 def open_store(db: str, synchronous: str = "NORMAL") -> Store:
@@ -249,9 +239,21 @@ def open_store(db: str, synchronous: str = "NORMAL") -> Store:
     return SQLiteStore(db, synchronous)
 
 
-def _dump(document: Mapping[str, Any]) -> str:
-    # ASCII JSON: NUL and every other character round-trip through SQLite TEXT unchanged.
-    return json.dumps(document, separators=(",", ":"), sort_keys=True)
+def _rollback(connection: sqlite3.Connection) -> None:
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")
+
+
+@functools.cache
+def _confirm_statement(count: int) -> str:
+    return f"""UPDATE payment_intents
+        SET status = ?, payment_method_id = ?, transfer_id = ?, confirm_request = ?, confirmed_at = ?
+        WHERE id = ? AND client_id = ? AND status IN ({", ".join("?" * count)})
+        RETURNING {_COLUMNS}"""  # noqa: S608
+
+
+# ASCII JSON: NUL and every other character round-trip through SQLite TEXT unchanged.
+_dump = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _intent(row: tuple[Any, ...]) -> Intent:
