@@ -1,0 +1,107 @@
+"""The README's examples run as written against a live sandbox: the client example and the curl walk-through."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dots_sandbox.settings import Settings
+
+if TYPE_CHECKING:
+    from conftest import LiveSandbox
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+DOCUMENTED_URL = "http://127.0.0.1:8080/api"
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_SECRET = re.compile(r"pi_secret_[0-9a-f]{32}")
+
+
+def _block_after(marker: str) -> str:
+    """The fenced block that follows the HTML comment starting with `marker`."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(marker)
+    fence = text.index("```", start)
+    body = text.index("\n", fence) + 1
+    return text[body : text.index("```", body)]
+
+
+def _env(url: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("DOTS_", "SANDBOX_"))}
+    env["DOTS_BASE_URL"] = url
+    return env
+
+
+def test_client_example_prints_succeeded(start_sandbox: Callable[..., LiveSandbox], tmp_path: Path) -> None:
+    """The python block after `<!-- readme-example` creates and confirms an intent on a live sandbox."""
+    code = _block_after("<!-- readme-example")
+    sandbox = start_sandbox()
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=_env(sandbox.url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(rf"{_UUID.pattern} succeeded\n", result.stdout), result.stdout
+
+
+def _transcript(block: str) -> list[tuple[str, str]]:
+    """(command, expected output) pairs from a console block (`$ ` prompts, `\\` continuations)."""
+    steps: list[tuple[str, list[str]]] = []
+    continued = False
+    for line in block.splitlines():
+        if continued:
+            steps[-1] = (steps[-1][0] + "\n" + line, steps[-1][1])
+        elif line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+        continued = line.endswith("\\")
+    return [(command, "".join(f"{line}\n" for line in output)) for command, output in steps]
+
+
+def _normalised(text: str) -> str:
+    """Ids numbered in order of appearance and secrets masked, so two runs compare equal."""
+    names: dict[str, str] = {}
+    text = _SECRET.sub("pi_secret_<secret>", text)
+    return _UUID.sub(lambda found: names.setdefault(found.group(0).lower(), f"<uuid {len(names) + 1}>"), text)
+
+
+def test_curl_walkthrough_behaves_as_written(start_sandbox: Callable[..., LiveSandbox], tmp_path: Path) -> None:
+    """Each command of the README's curl walk-through prints what the README shows (ids and secrets aside)."""
+    steps = _transcript(_block_after("<!-- readme-walkthrough"))
+    statuses = [line for _, output in steps for line in output.splitlines() if line.startswith("HTTP ")]
+    assert statuses == ["HTTP 200", "HTTP 409", "HTTP 200", "HTTP 200", "HTTP 400", "HTTP 401"]
+    sandbox = start_sandbox()
+    separator = "@@ step done @@"
+    script = "".join(f"{command.replace(DOCUMENTED_URL, sandbox.url)}\necho '{separator}'\n" for command, _ in steps)
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env=_env(sandbox.url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = result.stdout.split(separator + "\n")[:-1]
+    expected = "".join(output for _, output in steps)
+    assert _normalised("".join(outputs)) == _normalised(expected)
+    assert [_normalised(out) for out in outputs] == [_normalised(output) for _, output in steps]
+
+
+def test_documented_startup_line_is_the_real_one() -> None:
+    """The startup line the README quotes is what the defaults print."""
+    text = README.read_text(encoding="utf-8")
+    settings = Settings()
+    assert f"`dots sandbox listening on {settings.url()} (db {settings.db})`" in text
+    assert settings.url() == DOCUMENTED_URL
