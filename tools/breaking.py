@@ -987,6 +987,15 @@ def suggested_bump(changes: list[Change]) -> str:
     return "patch" if changes else "none"
 
 
+def bumped(version: str, bump: str) -> str | None:
+    """`version` raised by `bump` (major, minor or patch); None when it is not MAJOR.MINOR.PATCH."""
+    parts = version.split(".")
+    if len(parts) < 3 or not all(part.isdigit() for part in parts[:3]):
+        return None
+    x, y, z = (int(part) for part in parts[:3])
+    return {"major": f"{x + 1}.0.0", "minor": f"{x}.{y + 1}.0", "patch": f"{x}.{y}.{z + 1}"}.get(bump)
+
+
 @dataclass(frozen=True)
 class Verdict:
     exit_code: int
@@ -1034,7 +1043,12 @@ def render(changes: list[Change], old_version: str, new_version: str, title: str
         lines.append("")
     bump = suggested_bump(changes)
     if bump != "none":
-        lines.append(f"These changes call for a {bump} bump of info.version ({old_version} -> {new_version}).")
+        target = bumped(old_version, bump)
+        wanted = f"at least {target}" if target else f"a {bump} bump"
+        lines.append(
+            f"These changes call for a {bump} bump of info.version: {old_version} at BASE -> {wanted}"
+            f" (the working tree has {new_version})."
+        )
     result = verdict(changes, old_version, new_version)
     lines.append(result.line)
     return "\n".join(lines) + "\n", result.exit_code

@@ -655,7 +655,10 @@ def test_output_groups_by_class_and_ends_with_verdict() -> None:
     removed = f"#/paths/{CONFIRM_PATH.replace('/', '~1')}/post/responses/404"
     assert f"  [response-status-removed] {removed} (in BASE)" in lines
     assert f"      at POST {CREATE_PATH} request body.currency" in lines
-    assert lines[-2] == "These changes call for a major bump of info.version (1.0.0 -> 1.0.0)."
+    assert lines[-2] == (
+        "These changes call for a major bump of info.version: 1.0.0 at BASE -> at least 2.0.0"
+        " (the working tree has 1.0.0)."
+    )
     assert lines[-1] == (
         "FAIL: 1 breaking, 1 possibly breaking, 2 non-breaking; info.version 1.0.0 -> 1.0.0: "
         "undo the breaking changes or raise the major version"
