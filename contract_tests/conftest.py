@@ -43,7 +43,8 @@ class _Reporter:
         report = yield
         self._redact(report)
         if report.failed:
-            self._record(report)
+            # The item's own name: schemathesis' items share one node id across operations.
+            self._record(report, report.nodeid.rsplit("::", 1)[0] + "::" + item.name)
         return report
 
     @pytest.hookimpl(wrapper=True)
@@ -62,10 +63,10 @@ class _Reporter:
                 report.longrepr = redact(text)
         report.sections = [(title, redact(content)) for title, content in report.sections]
 
-    def _record(self, report: pytest.TestReport | pytest.CollectReport) -> None:
+    def _record(self, report: pytest.TestReport | pytest.CollectReport, name: str | None = None) -> None:
         text = str(report.longrepr)
         crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None) or text.strip()
-        self.run.summary.failures.append(failure_from_text(report.nodeid, self.run.redactor(crash), text))
+        self.run.summary.failures.append(failure_from_text(name or report.nodeid, self.run.redactor(crash), text))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("=", "contract suite summary")

@@ -12,7 +12,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 ENV_VAR = "CONTRACT_PROFILE"
 DEFAULT_PROFILE = "ci"
@@ -33,6 +33,8 @@ class Budget:
     """Scenarios of the link-driven state machine."""
     stateful_steps: int
     """Most steps in one scenario."""
+    shrink: bool = True
+    """Whether a failure is shrunk to a minimal example (slower to report, easier to read)."""
 
     @property
     def hypothesis_profile(self) -> str:
@@ -41,9 +43,16 @@ class Budget:
 
 
 BUDGETS: dict[str, Budget] = {
-    # A smoke run, and what the teeth tests aim at each broken server: well under a minute.
+    # A smoke run, and what the teeth tests aim at each broken server: well under a minute, failing
+    # or not (so a failure is reported as found, not shrunk: shrinking re-runs it against the server).
     "quick": Budget(
-        "quick", fuzz_examples=60, property_examples=8, client_examples=15, stateful_examples=8, stateful_steps=6
+        "quick",
+        fuzz_examples=60,
+        property_examples=8,
+        client_examples=15,
+        stateful_examples=8,
+        stateful_steps=6,
+        shrink=False,
     ),
     # `make test` and `make contract`: at least 1,000 cases per operation, about a minute.
     "ci": Budget(
@@ -82,6 +91,7 @@ def register() -> None:
             suppress_health_check=[HealthCheck.too_slow],
             # A failure prints the blob that replays it exactly (`@reproduce_failure`).
             print_blob=True,
+            phases=[phase for phase in Phase if budget.shrink or phase is not Phase.shrink],
         )
 
 

@@ -20,6 +20,7 @@ REDACTED = "[redacted]"
 # An Authorization header however it is spelt: a curl -H, a Python or JSON mapping, a raw header line.
 _AUTHORIZATION = re.compile(r"""(?i)(\bauthorization['"]?\s*[:=]\s*['"]?)[^'"\n,}]+""")
 _REPRODUCE = "Reproduce with:"
+_MARGIN = re.compile(r"^(?:E(?: |$)|\s*[|+](?: |$))")
 # How schemathesis writes the credentials it filtered out of a curl command.
 _FILTERED_AUTH = re.compile(r"""-H '(?i:authorization): [^']*'""")
 CREDENTIALS_OPTION = '-u "$DOTS_CLIENT_ID:$DOTS_API_KEY"'
@@ -54,21 +55,28 @@ def curl_command(request: httpx.Request) -> str:
     return f"{shlex.join(parts)}{credentials} {shlex.quote(str(request.url))}"
 
 
+def _unwrapped(text: str) -> list[str]:
+    """A report's lines without pytest's `E ` and exception groups' `| ` / `+ ` margins."""
+    return [_MARGIN.sub("", line) for line in text.splitlines()]
+
+
 def reproduction_commands(text: str) -> list[str]:
     """The commands after each "Reproduce with:" in a failure's text (schemathesis' and this suite's)."""
     commands: list[str] = []
-    lines = text.splitlines()
+    lines = _unwrapped(text)
     for index, line in enumerate(lines):
         if line.strip() != _REPRODUCE:
             continue
         block: list[str] = []
+        margin = len(line) - len(line.lstrip())
         for following in lines[index + 1 :]:
+            indent = len(following) - len(following.lstrip())
             if not following.strip():
                 if block:
                     break
                 continue
-            if not following.startswith(" "):
-                break
+            if indent <= margin:
+                break  # back to the text around the block
             if following.strip().startswith("curl ") or not block:
                 block.append(following.strip())
             else:  # a command wrapped over several lines
@@ -88,9 +96,11 @@ class Failure:
 
 def failure_from_text(nodeid: str, crash_message: str, text: str) -> Failure:
     """A Failure from a report's crash message and full text (both already redacted)."""
+    titles = [
+        line.strip().removeprefix("- ") for line in _unwrapped(text) if re.match(r"^\s*- \S", line) and len(line) < 200
+    ]
     lines = [line.strip() for line in crash_message.splitlines() if line.strip()]
-    titles = [line.strip() for line in text.splitlines() if re.match(r"^\s*- \S", line) and len(line) < 200]
-    message = "; ".join((lines[:1] + titles)[:6]) or "failed"
+    message = "; ".join(dict.fromkeys(titles[:5])) if titles else (lines[0] if lines else "failed")
     return Failure(nodeid=nodeid, message=message, commands=reproduction_commands(text))
 
 
@@ -110,7 +120,8 @@ class Summary:
         out: list[str] = []
         if self.cases:
             out.append(
-                "requests per operation: " + ", ".join(f"{label} {n}" for label, n in sorted(self.cases.items()))
+                "schemathesis cases per operation: "
+                + ", ".join(f"{label} {n}" for label, n in sorted(self.cases.items()))
             )
         for failure in self.failures:
             out.append(f"FAILED {failure.nodeid}")

@@ -77,14 +77,6 @@ def from_env(environ: Mapping[str, str] = os.environ) -> Target | None:
     )
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def wait_for_port(host: str, port: int, timeout: float) -> None:
     """Return once `host:port` accepts connections; TimeoutError after `timeout` seconds."""
     deadline = time.monotonic() + timeout

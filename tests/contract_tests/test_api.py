@@ -1,0 +1,46 @@
+"""Raw calls to the operations keep a transcript that explains and reproduces a failure."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from contract_tests.api import Api, same_uuid
+
+
+def test_api_sends_operations_and_explains_them_with_curl() -> None:
+    """Each call hits the spec's path; explain() lists every exchange and a curl command for each."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5", "amount": 1, "currency": "usd"})
+
+    with httpx.Client(
+        base_url="http://h/api/", transport=httpx.MockTransport(handler), auth=("id", "s3cret")
+    ) as client:
+        api = Api(client)
+        intent = api.created({"amount": 1, "currency": "usd"})
+        api.confirm(intent["id"], {"payment_method_id": intent["id"]})
+        api.retrieve(intent["id"])
+    assert [(r.method, r.url.path) for r in seen] == [
+        ("POST", "/api/v2/payment-intents"),
+        ("POST", f"/api/v2/payment-intents/{intent['id']}/confirm"),
+        ("GET", f"/api/v2/payment-intents/{intent['id']}"),
+    ]
+    assert json.loads(seen[1].content) == {"payment_method_id": intent["id"]}
+    explanation = api.explain("something broke")
+    assert explanation.startswith("something broke\n")
+    assert explanation.count("    curl -X ") == 3
+    assert "s3cret" not in explanation
+    assert "Authorization" not in explanation
+
+
+def test_same_uuid_ignores_case_but_not_value() -> None:
+    """UUIDs compare as UUIDs: case does not matter, anything else does."""
+    upper = "6F1C2D3E-4B5A-4C6D-8E7F-90A1B2C3D4E5"
+    assert same_uuid(upper, upper.lower())
+    assert not same_uuid(upper, "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e6")
+    assert not same_uuid(None, upper)
+    assert not same_uuid("not-a-uuid", "not-a-uuid")

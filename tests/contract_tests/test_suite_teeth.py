@@ -1,0 +1,106 @@
+"""The contract suite has teeth: aimed at each broken server it fails, in the tests meant to catch the bug.
+
+Each test serves the sandbox with one fault injected (broken_servers.py) on a free port and runs
+the whole suite against it as a user would (`pytest contract_tests` with DOTS_BASE_URL, the
+`quick` profile), then reads the JUnit report it wrote.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from broken_servers import FAULTS, Fault, LiveServer, sandbox_app
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclasses.dataclass
+class SuiteRun:
+    """What one run of the contract suite printed, returned and reported."""
+
+    returncode: int
+    output: str
+    junit: str
+    failed: list[str]
+
+
+def run_suite(base_url: str, client_id: str, api_key: str, workdir: Path) -> SuiteRun:
+    """Run the contract suite (quick profile) against `base_url`, as `make contract` would."""
+    junit = workdir / "contract-junit.xml"
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("DOTS_", "CONTRACT_"))}
+    env.update(DOTS_BASE_URL=base_url, DOTS_CLIENT_ID=client_id, DOTS_API_KEY=api_key, CONTRACT_PROFILE="quick")
+    # Run from `workdir` so Hypothesis' example database of broken servers stays out of the repository.
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(REPO_ROOT / "contract_tests"),
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+        ],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    report = junit.read_text(encoding="utf-8")
+    failed = [
+        f"contract_tests/{case.get('classname', '').removeprefix('contract_tests.')}.py::{case.get('name')}"
+        for case in ET.fromstring(report).iter("testcase")  # noqa: S314 (our own report)
+        if case.find("failure") is not None or case.find("error") is not None
+    ]
+    return SuiteRun(completed.returncode, completed.stdout + completed.stderr, report, failed)
+
+
+def _credentials() -> tuple[str, str]:
+    return f"teeth-{secrets.token_hex(4)}", secrets.token_urlsafe(24)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[fault.name for fault in FAULTS])
+def test_suite_fails_on_broken_server(fault: Fault, tmp_path: Path) -> None:
+    """The suite exits 1 against the broken server, the tests meant to catch the fault fail, no secret is shown."""
+    client_id, api_key = _credentials()
+    with LiveServer(sandbox_app(client_id, api_key, fault)) as server:
+        run = run_suite(server.base_url, client_id, api_key, tmp_path)
+    assert run.returncode == 1, run.output[-3000:]
+    for expected in fault.caught_by:
+        assert any(name.startswith(expected) for name in run.failed), (expected, run.failed, run.output[-3000:])
+    summary = run.output[run.output.index("contract suite summary") :]
+    assert f"FAILED {fault.caught_by[0]}" in summary
+    assert fault.evidence in summary, summary
+    for text in (run.output, run.junit):
+        assert api_key not in text
+        assert client_id + ":" not in text
+
+
+def test_suite_reports_a_curl_command_without_credentials(tmp_path: Path) -> None:
+    """A schemathesis failure's summary carries a curl command that takes the credentials from the environment."""
+    client_id, api_key = _credentials()
+    fault = next(fault for fault in FAULTS if fault.name == "amount-as-string")
+    with LiveServer(sandbox_app(client_id, api_key, fault)) as server:
+        run = run_suite(server.base_url, client_id, api_key, tmp_path)
+    reproduce = [line for line in run.output.splitlines() if line.strip().startswith("reproduce: curl")]
+    assert reproduce, run.output[-3000:]
+    assert all('-u "$DOTS_CLIENT_ID:$DOTS_API_KEY"' in line for line in reproduce), reproduce
+    assert all(server.base_url in line for line in reproduce), reproduce
+
+
+def test_suite_passes_on_the_sandbox(tmp_path: Path) -> None:
+    """The same run against the unbroken sandbox passes: the failures above are the faults' doing."""
+    client_id, api_key = _credentials()
+    with LiveServer(sandbox_app(client_id, api_key)) as server:
+        run = run_suite(server.base_url, client_id, api_key, tmp_path)
+    assert run.returncode == 0, run.output[-5000:]
+    assert run.failed == []
+    assert "every contract test passed" in run.output
