@@ -9,7 +9,7 @@ import pytest
 
 from contract_tests import profiles, session
 from contract_tests.reporting import failure_from_text
-from contract_tests.target import EmbeddedSandbox, Target
+from contract_tests.target import EmbeddedSandbox, Target, preflight
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -68,7 +68,7 @@ class _Reporter:
         crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None) or text.strip()
         self.run.summary.failures.append(failure_from_text(name or report.nodeid, self.run.redactor(crash), text))
 
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
         terminalreporter.write_sep("=", "contract suite summary")
         target = self.run.target.description if self.run.target else "(no server was started)"
         terminalreporter.write_line(f"profile {self.run.budget.name}, seed {self.run.seed}, target {target}")
@@ -81,8 +81,10 @@ class _Reporter:
                     "its URL and the sandbox credentials in DOTS_CLIENT_ID / DOTS_API_KEY)"
                 )
             terminalreporter.write_line(f"replay this run: {self.run.replay_hint()}")
-        else:
+        elif exitstatus == pytest.ExitCode.OK:
             terminalreporter.write_line("every contract test passed")
+        else:
+            terminalreporter.write_line(f"the run did not complete (pytest exit status {int(exitstatus)})")
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +97,9 @@ def contract_run() -> session.Session:
 def target(contract_run: session.Session) -> Iterator[Target]:
     """The server under test: DOTS_BASE_URL, or the embedded sandbox started for the session."""
     if contract_run.env_target is not None:
+        problem = preflight(contract_run.env_target)
+        if problem is not None:
+            pytest.exit(f"contract suite: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
         contract_run.target = contract_run.env_target
         yield contract_run.env_target
         return

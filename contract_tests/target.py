@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
+import httpx
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASE_URL_VAR = "DOTS_BASE_URL"
 CLIENT_ID_VAR = "DOTS_CLIENT_ID"
@@ -75,6 +77,25 @@ def from_env(environ: Mapping[str, str] = os.environ) -> Target | None:
         description=f"{BASE_URL_VAR}={base_url.rstrip('/')}"
         + ("" if has_id else f" (credentials: the sandbox defaults; {CLIENT_ID_VAR}/{API_KEY_VAR} unset)"),
     )
+
+
+def preflight(target: Target, timeout: float = 15.0) -> str | None:
+    """Why the suite cannot run against `target` (unreachable, credentials refused), or None.
+
+    Sends one GET for an id nothing was created with; any answer but 401/403 means the server is
+    there and takes the credentials.
+    """
+    url = f"{target.base_url}/v2/payment-intents/00000000-0000-4000-8000-000000000000"
+    try:
+        response = httpx.get(url, auth=target.auth, timeout=timeout)
+    except httpx.HTTPError as error:
+        return f"cannot reach {target.base_url} ({type(error).__name__}: {error}); is the server running?"
+    if response.status_code in (401, 403):
+        return (
+            f"{target.base_url} answered {response.status_code} to the credentials in "
+            f"{CLIENT_ID_VAR} / {API_KEY_VAR}: check them"
+        )
+    return None
 
 
 def wait_for_port(host: str, port: int, timeout: float) -> None:

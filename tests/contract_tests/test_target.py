@@ -7,7 +7,7 @@ import base64
 import httpx
 import pytest
 
-from contract_tests.target import EmbeddedSandbox, Target, from_env
+from contract_tests.target import EmbeddedSandbox, Target, from_env, preflight
 
 
 def test_from_env_is_none_without_a_base_url() -> None:
@@ -76,3 +76,13 @@ def test_embedded_sandbox_that_cannot_start_says_why() -> None:
     """A sandbox that exits at start-up raises RuntimeError with its output."""
     with pytest.raises(RuntimeError, match="DOTS_CLIENT_ID"):
         EmbeddedSandbox(client_id="no:colons", api_key="key", startup_timeout=20).start()
+
+
+def test_preflight_names_an_unreachable_server_and_refused_credentials() -> None:
+    """preflight is None for a working target, and says why otherwise."""
+    with EmbeddedSandbox(client_id="contract-test", api_key="contract-key") as target:
+        assert preflight(target) is None
+        wrong = Target(target.base_url, "contract-test", "wrong-key")
+        assert "answered 401" in (preflight(wrong) or "")
+        assert "wrong-key" not in (preflight(wrong) or "")
+    assert "cannot reach" in (preflight(target, timeout=2) or "")
