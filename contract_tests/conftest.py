@@ -41,10 +41,13 @@ class _Reporter:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
+        # schemathesis' items share one node id across operations: name the operation, so the
+        # terminal, the JUnit report and the summary say which one failed.
+        if not report.nodeid.endswith("::" + item.name):
+            report.nodeid = report.nodeid.rsplit("::", 1)[0] + "::" + item.name
         self._redact(report)
         if report.failed:
-            # The item's own name: schemathesis' items share one node id across operations.
-            self._record(report, report.nodeid.rsplit("::", 1)[0] + "::" + item.name)
+            self._record(report)
         return report
 
     @pytest.hookimpl(wrapper=True)
