@@ -61,7 +61,7 @@ lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict ever
 	$(BIN)/openapi-spec-validator openapi.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict tools dots_sandbox contract_tests tests generated/dots_client
+	$(BIN)/mypy --strict tools dots_sandbox contract_tests bench tests generated/dots_client
 
 unit: setup ## Run the tests of the hand-written code (tests/)
 	$(BIN)/pytest tests
@@ -75,11 +75,27 @@ contract: setup ## Run the contract suite against DOTS_BASE_URL, else the embedd
 serve: setup ## Run the sandbox at SANDBOX_HOST:SANDBOX_PORT/api (127.0.0.1:8080), SQLite at SANDBOX_DB; Ctrl-C stops it
 	$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT) --db $(SANDBOX_DB)
 
+# Bench tools that do not come from PyPI are installed here, into ignored folders, by `make bench`
+# itself; when one cannot be installed its rows say so and carry no number.
+PRISM_VERSION := 5.14.2
+PRISM := .tools/prism/node_modules/.bin/prism
+# A subset of: generation client servers suite (all when empty).
+BENCH_SECTIONS ?=
+
+bench: setup ## Benchmarks side by side (client, sandbox vs Prism, suite, generation): reports/bench.{md,json}
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null 2>&1; } \
+		|| echo "bench: wrk could not be installed; the sandbox-vs-Prism rows will say so"
+	@[ -x $(PRISM) ] || { mkdir -p .tools/prism && npm install --prefix .tools/prism --no-save --no-package-lock \
+		--no-audit --no-fund --silent @stoplight/prism-cli@$(PRISM_VERSION) >/dev/null 2>&1; } \
+		|| echo "bench: Prism could not be installed; the sandbox-vs-Prism rows will say so"
+	$(PY) -m bench $(BENCH_SECTIONS)
+
 dist: setup ## Build the generated client's wheel and sdist into dist/
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist generated
 	@ls -1 dist
 
 clean: ## Remove the venv, caches, reports and build output
-	rm -rf $(VENV) dist reports .pytest_cache .mypy_cache .ruff_cache .sandbox
+	rm -rf $(VENV) dist reports .pytest_cache .mypy_cache .ruff_cache .sandbox .tools
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,141 @@
+"""The generated client against raw httpx making the same confirm.
+
+Live: both confirm fresh intents on one live sandbox, interleaved call by call so drift in the
+machine's load hits both alike; medians. In-process: both go through `httpx.MockTransport` with
+the same canned answer, which isolates what the client adds (building the request, parsing the
+model) from the network and the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+
+import httpx
+from dots_client import AuthenticatedClient
+from dots_client.api.payment_intents import confirm_payment_intent
+from dots_client.models import ConfirmPaymentIntentRequest, PaymentIntent
+
+from bench.report import Row
+from contract_tests.target import EmbeddedSandbox, Target
+
+LIVE_CALLS = 1500
+MOCK_CALLS = 20000
+MOCK_URL = "http://bench.invalid/api"
+METHOD_ID = uuid.UUID("3c90c3cc-0d44-4b50-8888-8dd25736052a")
+BODY = {"payment_method_id": str(METHOD_ID)}
+
+
+def _create_intents(http: httpx.Client, count: int) -> list[str]:
+    ids = []
+    for _ in range(count):
+        response = http.post("/v2/payment-intents", json={"amount": 1000, "currency": "usd", "metadata": {"k": "v"}})
+        response.raise_for_status()
+        ids.append(response.json()["id"])
+    return ids
+
+
+def _interleaved(ours: Callable[[str], object], raw: Callable[[str], object], ids: list[str]) -> tuple[float, float]:
+    """Median seconds per call of each, alternating which goes first."""
+    ours_s: list[float] = []
+    raw_s: list[float] = []
+    for i in range(0, len(ids) - 1, 2):
+        pair = [(ours, ours_s, ids[i]), (raw, raw_s, ids[i + 1])]
+        for fn, samples, intent_id in pair if i % 4 == 0 else reversed(pair):
+            start = time.perf_counter()
+            fn(intent_id)
+            samples.append(time.perf_counter() - start)
+    return statistics.median(ours_s), statistics.median(raw_s)
+
+
+def _live_sync(target: Target) -> tuple[float, float]:
+    client = AuthenticatedClient.basic_auth(target.base_url, target.client_id, target.api_key)
+    body = ConfirmPaymentIntentRequest(payment_method_id=METHOD_ID)
+    with client, httpx.Client(base_url=target.base_url, auth=target.auth) as http:
+        ids = _create_intents(http, LIVE_CALLS * 2)
+
+        def ours(intent_id: str) -> object:
+            parsed = confirm_payment_intent.sync(uuid.UUID(intent_id), client=client, body=body)
+            assert isinstance(parsed, PaymentIntent)
+            return parsed
+
+        def raw(intent_id: str) -> object:
+            response = http.post(f"/v2/payment-intents/{intent_id}/confirm", json=BODY)
+            assert response.status_code == 200
+            return response.json()
+
+        return _interleaved(ours, raw, ids)
+
+
+async def _live_async(target: Target) -> tuple[float, float]:
+    client = AuthenticatedClient.basic_auth(target.base_url, target.client_id, target.api_key)
+    body = ConfirmPaymentIntentRequest(payment_method_id=METHOD_ID)
+    with httpx.Client(base_url=target.base_url, auth=target.auth) as http:
+        ids = _create_intents(http, LIVE_CALLS * 2)
+    ours_s: list[float] = []
+    raw_s: list[float] = []
+    async with client, httpx.AsyncClient(base_url=target.base_url, auth=target.auth) as http_async:
+        for i in range(0, len(ids) - 1, 2):
+            order = [("ours", ids[i]), ("raw", ids[i + 1])]
+            for kind, intent_id in order if i % 4 == 0 else reversed(order):
+                start = time.perf_counter()
+                if kind == "ours":
+                    parsed = await confirm_payment_intent.asyncio(uuid.UUID(intent_id), client=client, body=body)
+                    assert isinstance(parsed, PaymentIntent)
+                    ours_s.append(time.perf_counter() - start)
+                else:
+                    response = await http_async.post(f"/v2/payment-intents/{intent_id}/confirm", json=BODY)
+                    assert response.status_code == 200
+                    response.json()
+                    raw_s.append(time.perf_counter() - start)
+    return statistics.median(ours_s), statistics.median(raw_s)
+
+
+def _mock() -> tuple[float, float]:
+    """Seconds per call through MockTransport: the generated client vs httpx + json.loads."""
+    intent_id = uuid.uuid4()
+    answer = json.dumps(
+        {
+            "id": str(intent_id), "amount": 1000, "currency": "usd", "status": "succeeded",
+            "transfer_id": str(uuid.uuid4()), "payment_method_id": str(METHOD_ID), "metadata": {"k": "v"},
+        }
+    ).encode()  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=answer, headers={"content-type": "application/json"})
+
+    transport = httpx.MockTransport(handler)
+    client = AuthenticatedClient.basic_auth(
+        "http://bench.invalid/api", "id", "key", httpx_args={"transport": transport}
+    )
+    body = ConfirmPaymentIntentRequest(payment_method_id=METHOD_ID)
+    with client, httpx.Client(base_url=MOCK_URL, auth=("id", "key"), transport=transport) as http:
+
+        def ours(_: str) -> object:
+            return confirm_payment_intent.sync(intent_id, client=client, body=body)
+
+        def raw(_: str) -> object:
+            return http.post(f"/v2/payment-intents/{intent_id}/confirm", json=BODY).json()
+
+        return _interleaved(ours, raw, ["x"] * MOCK_CALLS)
+
+
+def measure() -> list[Row]:
+    """Client overhead rows: live sync, live async, and in-process parse overhead."""
+    with EmbeddedSandbox(db=":memory:") as target:
+        sync_ours, sync_raw = _live_sync(target)
+        async_ours, async_raw = asyncio.run(_live_async(target))
+    mock_ours, mock_raw = _mock()
+    live_note = f"confirm on a live sandbox, {LIVE_CALLS} interleaved pairs, median"
+    return [
+        Row("client sync vs raw httpx (live)", sync_ours * 1e6, sync_raw * 1e6, "µs/call", live_note, "ratio ≤ 1.05"),
+        Row("client async vs raw httpx (live)", async_ours * 1e6, async_raw * 1e6, "µs/call", live_note,
+            "ratio ≤ 1.05"),
+        Row("client vs raw httpx (MockTransport)", mock_ours * 1e6, mock_raw * 1e6, "µs/call",
+            f"in-process, {MOCK_CALLS // 2} interleaved pairs; parse overhead = "
+            f"{(mock_ours - mock_raw) * 1e6:.1f} µs/call", "overhead ≤ 20 µs"),
+    ]  # fmt: skip
