@@ -18,7 +18,7 @@ import httpx
 import pytest
 from dots_client import AuthenticatedClient
 from dots_client.errors import UnexpectedStatus
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from contract_tests import session
@@ -36,6 +36,8 @@ CREDENTIAL = st.text(min_size=1, max_size=40)
 CLIENT_ID = CREDENTIAL.filter(lambda text: ":" not in text)  # HTTP Basic cannot carry a ':' in the user name
 
 Handler = Callable[[httpx.Request], httpx.Response]
+# The strict xfail tests below fail by design: report the first failing example, no shrinking.
+KNOWN_FAILURE = (Phase.explicit, Phase.reuse, Phase.generate)
 
 
 def _client(handler: Handler, *, raise_on_unexpected_status: bool = False) -> AuthenticatedClient:
@@ -87,7 +89,7 @@ def test_documented_answers_parse_and_round_trip(operation_id: str, status: int,
     reason="client finding: format: uuid admits upper-case hex (RFC 4122: case-insensitive on input) but the "
     "models parse into uuid.UUID and to_dict() writes it back lower-case, so the JSON does not round-trip",
 )
-@settings(max_examples=RUN.budget.client_examples)
+@settings(max_examples=RUN.budget.client_examples, phases=KNOWN_FAILURE)
 @given(body=response_bodies("retrieve_payment_intent", 200))
 def test_upper_case_uuids_round_trip(body: dict[str, Any]) -> None:
     """A PaymentIntent whose id is spelt in upper case (valid for format: uuid) round-trips to the same JSON."""
@@ -184,7 +186,7 @@ def test_undocumented_statuses_follow_raise_on_unexpected_status(
     "http.HTTPStatus does not name (e.g. 499, 520, 599, sent by proxies and CDNs) raises ValueError "
     "instead of UnexpectedStatus or None",
 )
-@settings(max_examples=RUN.budget.client_examples)
+@settings(max_examples=RUN.budget.client_examples, phases=KNOWN_FAILURE)
 @given(status=st.integers(100, 599).filter(lambda code: code not in set(HTTPStatus)))
 def test_unnamed_statuses_follow_raise_on_unexpected_status(status: int) -> None:
     """A status http.HTTPStatus does not name is handled like any other undocumented status."""

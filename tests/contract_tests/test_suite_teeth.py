@@ -7,6 +7,7 @@ the whole suite against it as a user would (`pytest contract_tests` with DOTS_BA
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 import secrets
@@ -79,8 +80,10 @@ def test_suite_fails_on_broken_server(fault: Fault, tmp_path: Path) -> None:
     summary = run.output[run.output.index("contract suite summary") :]
     assert f"FAILED {fault.caught_by[0]}" in summary
     assert fault.evidence in summary, summary
+    token = base64.b64encode(f"{client_id}:{api_key}".encode()).decode()
     for text in (run.output, run.junit):
         assert api_key not in text
+        assert token not in text
         assert client_id + ":" not in text
 
 
