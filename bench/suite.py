@@ -46,7 +46,7 @@ def _junit_seconds(junit: Path, name_prefix: str) -> float:
     return sum(float(tc.get("time", 0)) for tc in tree.iter("testcase") if tc.get("name", "").startswith(name_prefix))
 
 
-def _per_operation(stdout: str) -> dict[str, int]:
+def per_operation(stdout: str) -> dict[str, int]:
     match = _CASES.search(stdout)
     if match is None:
         raise RuntimeError(f"no case counts in the suite's summary:\n{stdout[-2000:]}")
@@ -62,7 +62,7 @@ def measure() -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp:
         junit = Path(tmp) / "ours.xml"
         stdout, _ = _pytest(["contract_tests/test_server_contract.py", "-k", "test_operation_conforms"], _env(), junit)
-        per_op = _per_operation(stdout)
+        per_op = per_operation(stdout)
         ours_cases = sum(n for label, n in per_op.items() if label != "stateful steps")
         ours_s = _junit_seconds(junit, "test_operation_conforms")
 
@@ -80,7 +80,7 @@ def measure() -> list[Row]:
             server.wait(timeout=10)
 
         full_stdout, wall = _pytest(["contract_tests"], _env(), Path(tmp) / "full.xml")
-        full_counts = _per_operation(full_stdout)
+        full_counts = per_operation(full_stdout)
 
     ours_rate, floor_rate = ours_cases / ours_s, floor_cases / floor_s
     counts = ", ".join(f"{label} {n}" for label, n in full_counts.items())
