@@ -38,3 +38,12 @@ def test_real_server_runs_only_with_the_three_secrets() -> None:
     later = job["steps"][1:]
     assert all("steps.configured.outputs.run == 'true'" in step["if"] for step in later)
     assert any(command.startswith("make contract") for command in _commands(job))
+
+
+def test_pull_requests_run_the_spec_change_gate() -> None:
+    """On pull requests, check-breaking compares openapi.yaml with the target branch (full history fetched)."""
+    job = _workflow()["jobs"]["spec-change"]
+    assert job["if"] == "github.event_name == 'pull_request'"
+    assert job["steps"][0]["with"]["fetch-depth"] == 0
+    assert _commands(job) == ['make check-breaking BASE="origin/$BASE_REF"']
+    assert job["env"]["BASE_REF"] == "${{ github.base_ref }}"
