@@ -6,16 +6,20 @@ a schema: a field, a limit or a format changes in the spec and the sandbox follo
 
 Parsing is stricter than `json.loads`, so that what is stored is exactly what JSON says: UTF-8
 only, no NaN/Infinity, no duplicate keys, no lone surrogates (they cannot be stored as UTF-8),
-numbers within float range. JSON Schema counts `1000.0` and `1e3` as the integer 1000, so
-integral numbers are kept as integers.
+numbers within float range, nesting at most MAX_DEPTH levels. Numbers with a fraction or an
+exponent are read exactly (as `Decimal`): JSON Schema counts `1000.0` and `1e3` as the integer
+1000, so exactly integral numbers become integers, and `1.0000000000000001` stays a non-integer
+(a float would round it to 1). The schema checks the exact value; a valid body's remaining
+non-integers are stored as floats.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import json
-import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +29,17 @@ from dots_sandbox import errors
 from dots_sandbox.spec import compile_schema, operations, resolve
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+# The deepest nesting of arrays and objects a body may have (the document itself is level 1).
+# No valid body nests deeper than 3; the cap keeps every later stage (the decoder, the validator,
+# which cannot format an instance nested 256 deep) far from its own limits.
+MAX_DEPTH = 32
+_TOO_DEEP = f"The body is nested deeper than {MAX_DEPTH} levels"
+# A JSON string (skipped: brackets inside it are text) or a bracket.
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+# Numbers beyond float range are refused before any conversion: comparing Decimals looks at
+# their exponents first, whereas `int(Decimal("1e999999999"))` would build a billion digits.
+_MAX_FLOAT = decimal.Decimal(sys.float_info.max)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,12 +82,23 @@ class OperationRules:
             return None
         if not raw:
             raise errors.invalid_input([("body", "A JSON request body is required")])
-        document = parse_json(raw)
-        if not self.body.is_valid(document):
-            raise errors.invalid_input(
-                [(location(error.instance_path), error.message) for error in self.body.iter_errors(document)]
-            )
-        return document
+        return self.check_document(parse_json(raw))
+
+    def check_document(self, document: Any) -> Any:
+        """Validate a parsed body; raise 400 invalid-input listing every problem. The document, floats for Decimals.
+
+        The validator never turns a request into a 500: should it fail on a document (jsonschema-rs
+        raises ValueError for one nested too deeply to describe), the answer is a 400 saying so.
+        """
+        if self.body is None:
+            return document
+        try:
+            if self.body.is_valid(document):
+                return _plain(document)
+            problems = [(location(error.instance_path), error.message) for error in self.body.iter_errors(document)]
+        except ValueError as error:
+            problems = [("body", f"The body cannot be validated: {error}")]
+        raise errors.invalid_input(problems)
 
 
 def compile_rules(spec: dict[str, Any]) -> dict[str, OperationRules]:
@@ -104,20 +130,22 @@ def compile_rules(spec: dict[str, Any]) -> dict[str, OperationRules]:
 
 
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON from UTF-8 bytes; raise 400 invalid-input with the reason."""
+    """Strict JSON from UTF-8 bytes (non-integral numbers as Decimal); raise 400 invalid-input with the reason."""
     try:
         text = raw.decode("utf-8")
+        if _too_deep(text):
+            raise errors.invalid_input([("body", _TOO_DEEP)])
         document = _DECODER.decode(text)
         if _SURROGATE_ESCAPE.search(text):
             # Valid pairs were combined into one code point; a lone surrogate cannot be encoded.
-            json.dumps(document, ensure_ascii=False).encode("utf-8")
+            json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")  # default: Decimals
     except UnicodeDecodeError:
         raise errors.invalid_input([("body", "The body is not valid UTF-8 text")]) from None
     except UnicodeEncodeError:
         message = "The body has a string with an unpaired surrogate escape (\\ud800 to \\udfff), which is not text"
         raise errors.invalid_input([("body", message)]) from None
-    except RecursionError:
-        raise errors.invalid_input([("body", "The body is nested too deeply")]) from None
+    except RecursionError:  # not expected after _too_deep; kept so that it could never be a 500
+        raise errors.invalid_input([("body", _TOO_DEEP)]) from None
     except ValueError as error:  # JSONDecodeError and the hooks below
         raise errors.invalid_input([("body", f"The body is not valid JSON: {error}")]) from None
     return document
@@ -142,11 +170,51 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
-def _number(text: str) -> float | int:
-    value = float(text)
-    if not math.isfinite(value):
+def _too_deep(text: str) -> bool:
+    """Whether arrays and objects nest deeper than MAX_DEPTH (exact for valid JSON; cheap when few brackets)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for token in _STRING_OR_BRACKET.finditer(text):
+        bracket = text[token.start()]
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif bracket != '"':
+            depth -= 1
+    return False
+
+
+def _number(text: str) -> int | decimal.Decimal:
+    """A number with a fraction or an exponent, exactly: an int if integral, else a Decimal."""
+    value = decimal.Decimal(text)  # a valid JSON number: finite, no NaN
+    if value.copy_abs() > _MAX_FLOAT:
         raise ValueError(f"number {text[:40]} is out of range")
-    return int(value) if value.is_integer() else value
+    if value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+def _plain(document: Any) -> Any:
+    """`document` with every Decimal as a float (what is stored and answered); itself if it has none."""
+    return _floats(document) if _has_decimal(document) else document
+
+
+def _has_decimal(document: Any) -> bool:
+    if isinstance(document, dict):
+        return any(_has_decimal(value) for value in document.values())
+    if isinstance(document, list):
+        return any(_has_decimal(value) for value in document)
+    return isinstance(document, decimal.Decimal)
+
+
+def _floats(document: Any) -> Any:
+    if isinstance(document, dict):
+        return {key: _floats(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [_floats(value) for value in document]
+    return float(document) if isinstance(document, decimal.Decimal) else document
 
 
 def _constant(name: str) -> Any:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import decimal
+import json
 from typing import Any
 
 import pytest
 
 from dots_sandbox.errors import ApiError
 from dots_sandbox.spec import load_spec, operations
-from dots_sandbox.validation import compile_rules, location, parse_json
+from dots_sandbox.validation import MAX_DEPTH, compile_rules, location, parse_json
 
 SPEC = load_spec()
 RULES = compile_rules(SPEC)
@@ -70,7 +72,7 @@ def test_parse_json_accepts_json(raw: bytes, value: Any) -> None:
         (b'"\xc3"', "not valid UTF-8"),
         (b"\xef\xbb\xbf{}", "not valid JSON"),
         (b"1" * 5000, "not valid JSON"),
-        (b"[" * 50_000 + b"]" * 50_000, "nested too deeply"),
+        (b"[" * 50_000 + b"]" * 50_000, "nested deeper than 32 levels"),
         (b"{} {}", "not valid JSON"),
     ],
 )
@@ -79,6 +81,103 @@ def test_parse_json_refuses_what_cannot_be_stored_faithfully(raw: bytes, reason:
     details = _invalid(parse_json, raw)
     assert [where for where, _ in details] == ["body"]
     assert reason in details[0][1]
+
+
+def _nested(depth: int, kind: str) -> bytes:
+    """A document nested exactly `depth` levels deep: arrays, or objects with one key."""
+    if kind == "arrays":
+        return b"[" * depth + b"]" * depth
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+@pytest.mark.parametrize("kind", ["arrays", "objects"])
+def test_nesting_up_to_the_cap_parses(kind: str) -> None:
+    """A document nested MAX_DEPTH (32) levels deep parses; brackets inside strings do not count."""
+    assert MAX_DEPTH == 32
+    parse_json(_nested(MAX_DEPTH, kind))
+    assert parse_json(b'["' + b"[{" * 5000 + rb'\\", "\"[["]') == ["[{" * 5000 + "\\", '"[[']
+
+
+@pytest.mark.parametrize("kind", ["arrays", "objects"])
+@pytest.mark.parametrize("depth", [33, 256, 300, 900, 40_000])
+def test_nesting_deeper_than_the_cap_is_400(kind: str, depth: int) -> None:
+    """Arrays or objects nested 33 levels or more are 400 at body, saying the cap, before anything else sees them."""
+    assert _invalid(parse_json, _nested(depth, kind)) == [("body", "The body is nested deeper than 32 levels")]
+
+
+def test_a_validator_failure_is_400_not_an_exception() -> None:
+    """When jsonschema-rs cannot validate a document (300 levels deep: ValueError), the answer is 400 at body."""
+    for operation, document in (
+        (
+            "create_payment_intent",
+            {"amount": 1, "currency": "usd", "metadata": {"k": json.loads("[" * 300 + "]" * 300)}},
+        ),
+        ("confirm_payment_intent", {"payment_method_id": json.loads('{"a":' * 300 + "1" + "}" * 300)}),
+    ):
+        details = _invalid(RULES[operation].check_document, document)
+        assert [where for where, _ in details] == ["body"]
+        assert details[0][1].startswith("The body cannot be validated:")
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (b"1e3", 1000),
+        (b"1000.0", 1000),
+        (b"1.00000000000000000000", 1),
+        (b"0e999999999", 0),
+        (b"-0.0", 0),
+        (b"1.0000000000000001", decimal.Decimal("1.0000000000000001")),
+        (b"1e-999999999", decimal.Decimal("1e-999999999")),
+        (b"2.5", decimal.Decimal("2.5")),
+    ],
+)
+def test_numbers_are_read_exactly(raw: bytes, value: Any) -> None:
+    """A number with a fraction or exponent is an int only if exactly integral; otherwise its exact Decimal."""
+    parsed = parse_json(raw)
+    assert parsed == value
+    assert type(parsed) is type(value)
+
+
+@pytest.mark.parametrize("raw", [b"1e400", b"-1e400", b"1.7976931348623159e308", b"1e999999999", b"-1e999999999"])
+def test_numbers_beyond_float_range_are_400_without_building_them(raw: bytes) -> None:
+    """Numbers beyond float range, however large their exponent, are 400 at body (and are never expanded)."""
+    details = _invalid(parse_json, raw)
+    assert [where for where, _ in details] == ["body"]
+    assert "out of range" in details[0][1]
+
+
+def test_a_non_integer_close_to_an_integer_is_not_an_integer() -> None:
+    """`1.0000000000000001` (1.0 as a float) is not an integer: 400 at body.amount; `1e3` is the integer 1000."""
+    rules = RULES["create_payment_intent"]
+    details = _invalid(rules.check_body, b'{"amount": 1.0000000000000001, "currency": "usd"}')
+    assert details == [("body.amount", '1.0000000000000001 is not of type "integer"')]
+    assert [where for where, _ in _invalid(rules.check_body, b'{"amount": 1e-400, "currency": "usd"}')] == [
+        "body.amount"
+    ]
+    assert rules.check_body(b'{"amount": 1e3, "currency": "usd"}') == {"amount": 1000, "currency": "usd"}
+
+
+def test_valid_non_integers_are_stored_as_floats() -> None:
+    """Where a schema allows a non-integer, it is checked exactly and comes back as a float (JSON-encodable)."""
+    spec = {
+        "paths": {
+            "/x": {
+                "post": {
+                    "operationId": "x",
+                    "requestBody": {
+                        "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}
+                    },
+                }
+            }
+        }
+    }
+    rules = compile_rules(spec)["x"]
+    document = rules.check_body(b'{"a": [2.5, {"b": 1e-3}], "c": 1.0, "d": "s"}')
+    assert document == {"a": [2.5, {"b": 0.001}], "c": 1, "d": "s"}
+    assert [type(document["a"][0]), type(document["a"][1]["b"]), type(document["c"])] == [float, float, int]
+    plain = {"a": [1], "b": "s"}
+    assert rules.check_document(plain) is plain
 
 
 def test_check_body_validates_against_the_schema() -> None:
