@@ -4,6 +4,12 @@ Serves the sandbox with uvicorn (uvloop + httptools). Prints one line when it li
 and database; `--port 0` picks a free port and the line shows it), logs nothing per request, and
 stops cleanly (exit 0) on SIGINT or SIGTERM. Credentials come only from the environment
 (DOTS_CLIENT_ID, DOTS_API_KEY) and are never printed.
+
+Stopping: requests still waiting for their body are answered at once (400, connection closed),
+and answers in flight get GRACEFUL_SHUTDOWN_SECONDS to finish before uvicorn cancels them.
+Requests that are not HTTP/1.1 never reach the app: httptools refuses them and uvicorn answers a
+plain-text 400; the warning uvicorn logs for each of those (and for each unsupported `Upgrade`)
+is filtered out, so no client can write to the log at will.
 """
 
 from __future__ import annotations
@@ -19,8 +25,26 @@ from types import FrameType
 
 import uvicorn
 
-from dots_sandbox.app import create_app
+from dots_sandbox.app import SandboxApp, create_app
 from dots_sandbox.settings import SYNCHRONOUS_LEVELS, Settings
+
+# How long answers in flight may take to finish once the server is stopping.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+# What uvicorn logs (on `uvicorn.error`, as warnings) for each request a client can make it log.
+_PER_REQUEST_WARNINGS = (
+    "Invalid HTTP request received.",
+    "Unsupported upgrade request.",
+    "No supported WebSocket library detected.",
+)
+
+
+def quiet_per_request_warnings(record: logging.LogRecord) -> bool:
+    """A logging filter: drop uvicorn's per-request warnings about what a client sent; keep everything else."""
+    message = record.msg
+    return not (
+        record.levelno == logging.WARNING and isinstance(message, str) and message.startswith(_PER_REQUEST_WARNINGS)
+    )
 
 
 def parse_args(argv: Sequence[str], defaults: Settings) -> Settings:
@@ -69,6 +93,7 @@ def bind(host: str, port: int) -> socket.socket:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the sandbox until SIGINT or SIGTERM."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("uvicorn.error").addFilter(quiet_per_request_warnings)
     try:
         defaults = Settings.from_env(os.environ)
     except ValueError as error:
@@ -91,8 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_level="warning",
         server_header=False,
         proxy_headers=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    server = _Server(config, f"dots sandbox listening on {settings.url(sock.getsockname()[1])} (db {settings.db})")
+    server = _Server(config, app, f"dots sandbox listening on {settings.url(sock.getsockname()[1])} (db {settings.db})")
 
     # While serving, uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), then re-raises the
     # signal with the handlers that were there before it started: these, so the process exits 0.
@@ -107,16 +133,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, printing the one startup line once it accepts connections."""
+    """uvicorn's server, printing the one startup line once it accepts connections, and telling the app it stops."""
 
-    def __init__(self, config: uvicorn.Config, startup_line: str) -> None:
+    def __init__(self, config: uvicorn.Config, app: SandboxApp, startup_line: str) -> None:
         super().__init__(config)
+        self._app = app
         self._startup_line = startup_line
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             print(self._startup_line, flush=True)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Requests waiting for a body would otherwise hold the shutdown until they time out.
+        self._app.stop_waiting()
+        await super().shutdown(sockets)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,22 @@
 """The sandbox as a plain ASGI application: `create_app(settings)`.
 
 No framework router: the routes, the validators and the handlers are all fixed at start-up from
-openapi.yaml, so a request costs one regex match, the checks below and one SQLite statement.
+openapi.yaml, so a request costs one regex match (more only when its path has %-escapes), the
+checks below and one SQLite statement.
 
 A request is checked in this order, and the first failure answers:
-route (404 JSON) → method (405 JSON with `Allow`) → credentials (401) → path parameters (400)
-→ Content-Length over the limit (413) → Content-Type (415) → body read, counting bytes (413)
-→ body JSON and schema (400) → the operation (404, 409 or 200).
+route (404 JSON; on the raw path, split before decoding) → method (405 JSON with `Allow`)
+→ credentials (401) → path parameters (400) → Content-Length over the limit (413)
+→ Content-Type (415; two headers are none) → body read, counting bytes (413), within
+`body_timeout_seconds` (else 400, and the connection is closed) → body JSON and schema (400)
+→ the operation (404, 409 or 200).
 Every answer is JSON; an unexpected exception is logged (never with the request's headers)
 and answered 500 JSON.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -21,7 +25,7 @@ from typing import Any
 from dots_sandbox import errors
 from dots_sandbox.auth import BasicAuth
 from dots_sandbox.handlers import Handlers
-from dots_sandbox.routing import Router
+from dots_sandbox.routing import Route, Router
 from dots_sandbox.settings import Settings
 from dots_sandbox.spec import load_spec
 from dots_sandbox.storage import Store, open_store
@@ -60,6 +64,8 @@ class SandboxApp:
             if handler is None:  # fail at start-up, like stripe-mock's "Missing fixture"
                 raise NotImplementedError(f"openapi.yaml has operation {operation_id!r}; the sandbox does not")
             self._handlers[operation_id] = handler
+        self._stopping = False
+        self._body_timeouts: set[asyncio.Timeout] = set()  # of the requests waiting for their body now
 
     def __repr__(self) -> str:
         return f"SandboxApp({self.settings!r})"
@@ -95,8 +101,20 @@ class SandboxApp:
         )
         await send({"type": "http.response.body", "body": body})
 
+    def stop_waiting(self) -> None:
+        """The server is stopping: end every wait for a request body now, and any later one at once.
+
+        Those requests are answered 400 (the body did not arrive) and their connections closed, so
+        a client holding a half-sent body cannot hold up the shutdown. Call it from the app's loop.
+        """
+        self._stopping = True
+        now = asyncio.get_running_loop().time()
+        for timeout in list(self._body_timeouts):
+            if not timeout.expired():  # an expired one is already ending its wait
+                timeout.reschedule(now)
+
     async def _answer(self, scope: Scope, receive: Receive) -> bytes:
-        found = self._router.match(scope["path"])
+        found = self._route(scope)
         if found is None:
             raise errors.not_found("No such route")
         route, params = found
@@ -106,12 +124,12 @@ class SandboxApp:
             raise errors.method_not_allowed(method, route.allowed)
 
         authorization = content_type = content_length = None
-        authorization_count = 0
+        authorization_count = content_type_count = 0
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization, authorization_count = value, authorization_count + 1
             elif name == b"content-type":
-                content_type = value
+                content_type, content_type_count = value, content_type_count + 1
             elif name == b"content-length":
                 content_length = value
         client_id = self._auth.check(authorization if authorization_count == 1 else None)
@@ -123,9 +141,9 @@ class SandboxApp:
             limit = self.settings.max_body_bytes
             if content_length is not None and content_length.isdigit() and int(content_length) > limit:
                 raise errors.payload_too_large(limit)
-            if not rules.accepts_media_type(content_type):
-                raise errors.unsupported_media_type()
-            document = rules.check_body(await _read_body(receive, limit))
+            if content_type_count != 1 or not rules.accepts_media_type(content_type):
+                raise errors.unsupported_media_type()  # two Content-Types: neither is believed
+            document = rules.check_body(await self._read_body(receive, limit))
 
         answer = self._handlers[operation_id](client_id, params, document)
         return _encode(answer).encode("ascii")
@@ -140,12 +158,33 @@ class SandboxApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    async def _read_body(self, receive: Receive, limit: int) -> bytes:
+        """The whole body, if it arrives within `body_timeout_seconds` (at once when stopping); else 400."""
+        loop = asyncio.get_running_loop()
+        when = loop.time() + (0.0 if self._stopping else self.settings.body_timeout_seconds)
+        try:
+            async with asyncio.timeout_at(when) as timeout:
+                self._body_timeouts.add(timeout)
+                try:
+                    return await _receive_body(receive, limit)
+                finally:
+                    self._body_timeouts.discard(timeout)
+        except TimeoutError:
+            if self._stopping:
+                raise errors.incomplete_body("The server is stopping; the body did not arrive in full") from None
+            seconds = self.settings.body_timeout_seconds
+            raise errors.incomplete_body(f"The body did not arrive in full within {seconds:g} seconds") from None
+
+    def _route(self, scope: Scope) -> tuple[Route, dict[str, str]] | None:
+        raw_path: bytes | None = scope.get("raw_path")  # optional in ASGI
+        return self._router.match(scope.get("path", "")) if raw_path is None else self._router.match_raw(raw_path)
+
     def _template(self, scope: Scope) -> str:
-        found = self._router.match(scope.get("path", ""))
+        found = self._route(scope)
         return "(no route)" if found is None else found[0].template
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+async def _receive_body(receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:

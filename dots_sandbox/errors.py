@@ -53,6 +53,11 @@ def invalid_input(details: Sequence[tuple[str, str]], message: str = "Invalid re
     return ApiError(400, "invalid-input", message, details)
 
 
+def incomplete_body(reason: str) -> ApiError:
+    """400 invalid-input for a body that did not arrive in full; the connection is closed after the answer."""
+    return ApiError(400, "invalid-input", "Invalid request", [("body", reason)], headers=[(b"connection", b"close")])
+
+
 def unauthorized() -> ApiError:
     """401 with the Basic challenge; one message for every cause, so failures reveal nothing."""
     return ApiError(401, "unauthorized", "Invalid credentials", headers=[(b"www-authenticate", b'Basic realm="dots"')])

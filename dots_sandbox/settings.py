@@ -21,6 +21,10 @@ MEMORY_DB = ":memory:"
 # environment variable: a sandbox configured otherwise would disagree with the spec.
 MAX_BODY_BYTES = 262_144
 
+# How long a request's body may take to arrive in full, from the end of its headers. A client
+# that sends less than its Content-Length and waits is answered 400 and its connection closed.
+BODY_TIMEOUT_SECONDS = 30.0
+
 # SQLite `synchronous` in WAL mode. NORMAL: a committed transaction is in the WAL file (the OS
 # page cache) before the answer is sent, so it survives a crash or `kill -9` of the server;
 # only an OS crash or power loss can lose the last commits. FULL also survives those, at an
@@ -39,6 +43,7 @@ class Settings:
     api_key: str = dataclasses.field(default=DEFAULT_API_KEY, repr=False)
     synchronous: str = "NORMAL"
     max_body_bytes: int = MAX_BODY_BYTES
+    body_timeout_seconds: float = BODY_TIMEOUT_SECONDS
 
     def __post_init__(self) -> None:
         if self.synchronous not in SYNCHRONOUS_LEVELS:
@@ -49,6 +54,8 @@ class Settings:
             raise ValueError("DOTS_CLIENT_ID must be non-empty and contain no ':' (HTTP Basic user name)")
         if not self.api_key:
             raise ValueError("DOTS_API_KEY must be non-empty")
+        if not self.body_timeout_seconds > 0:
+            raise ValueError(f"body_timeout_seconds must be positive, not {self.body_timeout_seconds}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

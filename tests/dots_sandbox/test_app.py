@@ -436,6 +436,20 @@ def test_non_json_content_type_is_415(sandbox: InProcess, content_type: str | No
 
 
 @pytest.mark.parametrize(
+    "content_types", [("text/plain", "application/json"), ("application/json", "text/plain"), ("application/json",) * 2]
+)
+def test_two_content_type_headers_are_415(sandbox: InProcess, content_types: tuple[str, str]) -> None:
+    """Two Content-Type headers (whichever comes last, even both JSON) answer 415, never a guess between them."""
+    for operation, path in (
+        ("create_payment_intent", "/v2/payment-intents"),
+        ("confirm_payment_intent", f"/v2/payment-intents/{UNKNOWN_ID}/confirm"),
+    ):
+        headers = [("content-type", content_type) for content_type in content_types]
+        response = sandbox.request("POST", path, content=b'{"amount": 1, "currency": "usd"}', headers=headers)
+        documented(response, operation, 415)
+
+
+@pytest.mark.parametrize(
     "content_type", ["application/json; charset=utf-8", "Application/JSON", 'application/json;charset="UTF-8"']
 )
 def test_json_content_type_variants_are_accepted(sandbox: InProcess, content_type: str) -> None:
@@ -475,6 +489,61 @@ def test_malformed_json_is_400(sandbox: InProcess, content: bytes) -> None:
     """Empty, non-JSON, non-UTF-8, NaN, duplicate keys, lone surrogates, absurd numbers or nesting: 400 at body."""
     body = documented(post_raw(sandbox, "/v2/payment-intents", content), "create_payment_intent", 400)
     assert [detail["location"] for detail in body["details"]] == ["body"]
+
+
+def _deep_body(operation: str, kind: str, depth: int) -> bytes:
+    """A body for `operation`, valid but for one field, nested exactly `depth` levels deep (arrays or objects)."""
+    outer = 2 if operation == "create" else 1  # the body's own levels above the nested value
+    inner = depth - outer
+    nested = b"[" * inner + b"]" * inner if kind == "arrays" else b'{"a":' * inner + b"1" + b"}" * inner
+    if operation == "create":
+        return b'{"amount": 1, "currency": "usd", "metadata": {"k": ' + nested + b"}}"
+    return b'{"payment_method_id": ' + nested + b"}"
+
+
+DEEP_PATHS = {"create": "/v2/payment-intents", "confirm": f"/v2/payment-intents/{UNKNOWN_ID}/confirm"}
+
+
+@pytest.mark.parametrize("operation", ["create", "confirm"])
+@pytest.mark.parametrize(
+    ("kind", "depth"),
+    [(kind, depth) for kind in ("arrays", "objects") for depth in (33, 256, 300, 900)]
+    + [("arrays", 100_000), ("objects", 40_000)],  # about as deep as fits in 256 KiB
+)
+def test_deep_nesting_is_400(sandbox: InProcess, operation: str, kind: str, depth: int) -> None:
+    """A body nested 33 levels or more (arrays or objects) is 400 at body, saying the cap, never 500."""
+    content = _deep_body(operation, kind, depth)
+    assert len(content) <= MAX_BODY_BYTES
+    body = documented(post_raw(sandbox, DEEP_PATHS[operation], content), f"{operation}_payment_intent", 400)
+    assert body["details"] == [{"location": "body", "message": "The body is nested deeper than 32 levels"}]
+
+
+@pytest.mark.parametrize("kind", ["arrays", "objects"])
+@pytest.mark.parametrize("operation", ["create", "confirm"])
+def test_nesting_at_the_cap_reaches_the_schema(sandbox: InProcess, operation: str, kind: str) -> None:
+    """A body nested exactly 32 levels deep is parsed, and the schema answers 400 at the nested field."""
+    content = _deep_body(operation, kind, 32)
+    body = documented(post_raw(sandbox, DEEP_PATHS[operation], content), f"{operation}_payment_intent", 400)
+    field = "body.metadata.k" if operation == "create" else "body.payment_method_id"
+    assert [detail["location"] for detail in body["details"]] == [field]
+
+
+@pytest.mark.parametrize(
+    ("literal", "location"),
+    [
+        (b"1.0000000000000001", "body.amount"),
+        (b"999.99999999999999999", "body.amount"),
+        (b"1e-400", "body.amount"),
+        (b"1e400", "body"),
+        (b"1e999999999", "body"),
+        (b"-1e999999999", "body"),
+    ],
+)
+def test_inexact_or_huge_numbers_are_400(sandbox: InProcess, literal: bytes, location: str) -> None:
+    """A number a float would round to an integer is no integer (400 at body.amount); beyond float range is 400."""
+    content = b'{"amount": ' + literal + b', "currency": "usd"}'
+    body = documented(post_raw(sandbox, "/v2/payment-intents", content), "create_payment_intent", 400)
+    assert [detail["location"] for detail in body["details"]] == [location]
 
 
 @pytest.mark.parametrize("content", [b"[]", b'"amount"', b"1", b"null", b"true", b'[{"amount": 1}]'])
@@ -584,6 +653,29 @@ def test_retrieve_ignores_a_body(sandbox: InProcess) -> None:
     documented(response, "retrieve_payment_intent", 200)
 
 
+def test_an_encoded_slash_stays_in_its_segment(sandbox: InProcess) -> None:
+    """`<id>%2Fconfirm` is one segment: the retrieve route (POST 405, GET 400 for the id), and nothing is confirmed."""
+    intent = create(sandbox)
+    for encoded in ("%2F", "%2f"):
+        path = f"/v2/payment-intents/{intent['id']}{encoded}confirm"
+        response = sandbox.request("POST", path, json={"payment_method_id": PM})
+        error_of(response, 405, "method-not-allowed")
+        assert response.headers["allow"] == "GET"
+        body = documented(sandbox.request("GET", path), "retrieve_payment_intent", 400)
+        assert {detail["location"] for detail in body["details"]} == {"path.payment_intent_id"}
+    error_of(sandbox.request("POST", "http://sandbox/api%2Fv2/payment-intents", json={}), 404, "not-found")
+    assert sandbox.retrieve(intent["id"]).json()["status"] == "initialized"
+
+
+def test_other_percent_escapes_are_decoded_per_segment(sandbox: InProcess) -> None:
+    """Escapes of ordinary characters still decode: `%2D` for a hyphen in the id or the literal path, `%66` for `f`."""
+    intent = create(sandbox)
+    escaped_id = intent["id"].replace("-", "%2D", 1).replace("f", "%66")
+    documented(sandbox.retrieve(escaped_id), "retrieve_payment_intent", 200)
+    confirmed = sandbox.request("POST", f"/v2/payment%2Dintents/{escaped_id}/confirm", json={"payment_method_id": PM})
+    assert documented(confirmed, "confirm_payment_intent", 200)["id"] == intent["id"]
+
+
 def test_query_strings_are_ignored(sandbox: InProcess) -> None:
     """A query string does not change the route or the answer."""
     intent = create(sandbox)
@@ -690,6 +782,73 @@ def test_body_bytes_are_counted_even_when_content_length_lies() -> None:
     scope = _http_scope("/api/v2/payment-intents", [(b"content-type", b"application/json"), (b"content-length", b"2")])
     sent = _run(app, scope, [chunk, chunk, chunk])
     assert sent[0]["status"] == 413
+    app.store.close()
+
+
+async def _never() -> dict[str, Any]:
+    """An ASGI receive for a client that never sends the rest of its body."""
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
+def _answer_of(sent: list[dict[str, Any]]) -> tuple[int, dict[bytes, bytes], Any]:
+    """Status, headers and JSON body of what an app sent."""
+    return sent[0]["status"], dict(sent[0]["headers"]), json.loads(sent[1]["body"])
+
+
+def test_a_body_that_does_not_arrive_in_time_is_400_and_closes_the_connection() -> None:
+    """A client sending part of its body and waiting gets 400 after body_timeout_seconds, and Connection: close."""
+    app = create_app(Settings(db=":memory:", body_timeout_seconds=0.05))
+    scope = _http_scope("/api/v2/payment-intents", [(b"content-type", b"application/json")])
+    parts = iter([{"type": "http.request", "body": b"{", "more_body": True}])
+
+    async def receive() -> dict[str, Any]:
+        return next(parts, None) or await _never()
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 10))  # 10 s: liveness only
+    status, headers, body = _answer_of(sent)
+    assert (status, headers[b"connection"]) == (400, b"close")
+    assert body["details"] == [{"location": "body", "message": "The body did not arrive in full within 0.05 seconds"}]
+    app.store.close()
+
+
+def test_stop_waiting_answers_the_requests_waiting_for_their_body_at_once() -> None:
+    """When the server stops, a request waiting for its body is answered 400 at once; whole bodies are still served."""
+    app = create_app(Settings(db=":memory:"))  # the default 30 s timeout: only stop_waiting can end the wait
+    scope = _http_scope("/api/v2/payment-intents", [(b"content-type", b"application/json")])
+    waiting: list[dict[str, Any]] = []
+    later: list[dict[str, Any]] = []
+
+    async def send_to(sent: list[dict[str, Any]]) -> Any:
+        async def send(message: Any) -> None:
+            sent.append(dict(message))
+
+        return send
+
+    async def whole() -> dict[str, Any]:
+        return {"type": "http.request", "body": b'{"amount": 1, "currency": "usd"}', "more_body": False}
+
+    async def scenario() -> None:
+        request = asyncio.create_task(app(scope, _never, await send_to(waiting)))
+        await asyncio.sleep(0.01)
+        assert not request.done()
+        app.stop_waiting()
+        await asyncio.wait_for(request, 10)  # liveness only
+        await app(scope, whole, await send_to(later))
+        await app(scope, _never, await send_to(later))
+
+    asyncio.run(scenario())
+    status, headers, body = _answer_of(waiting)
+    assert (status, headers[b"connection"]) == (400, b"close")
+    assert body["details"] == [
+        {"location": "body", "message": "The server is stopping; the body did not arrive in full"}
+    ]
+    assert [_answer_of(later[:2])[0], _answer_of(later[2:])[0]] == [200, 400]
     app.store.close()
 
 

@@ -19,6 +19,7 @@ ALL = [
     errors.already_confirmed(),
     errors.payload_too_large(262_144),
     errors.unsupported_media_type(),
+    errors.incomplete_body("The body did not arrive in full within 30 seconds"),
     errors.internal_error(),
 ]
 
@@ -40,9 +41,16 @@ def test_codes_are_the_ones_the_spec_lists() -> None:
 
 def test_statuses_and_headers() -> None:
     """401 carries the Basic challenge, 405 the Allow header; each error has its HTTP status."""
-    assert [error.status for error in ALL] == [400, 401, 404, 405, 409, 413, 415, 500]
+    assert [error.status for error in ALL] == [400, 401, 404, 405, 409, 413, 415, 400, 500]
     assert errors.unauthorized().headers == ((b"www-authenticate", b'Basic realm="dots"'),)
     assert errors.method_not_allowed("PUT", ["GET", "POST"]).headers == ((b"allow", b"GET, POST"),)
+
+
+def test_an_incomplete_body_is_invalid_input_that_closes_the_connection() -> None:
+    """A body that did not arrive is 400 invalid-input at `body`, with `Connection: close` (the rest may still come)."""
+    error = errors.incomplete_body("it did not arrive")
+    assert (error.status, error.code, error.details) == (400, "invalid-input", (("body", "it did not arrive"),))
+    assert error.headers == ((b"connection", b"close"),)
 
 
 def test_dots_messages_are_kept() -> None:

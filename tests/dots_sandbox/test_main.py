@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import signal
 import socket
 import subprocess
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from dots_sandbox.__main__ import parse_args
+from dots_sandbox.__main__ import parse_args, quiet_per_request_warnings
 from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:
@@ -148,6 +149,101 @@ def test_answered_confirms_survive_kill_9(start_sandbox: StartSandbox, tmp_path:
             again = client.post(f"/v2/payment-intents/{confirmed['id']}/confirm", json={"payment_method_id": PM})
             assert again.status_code == 409
     assert restarted.stop() == 0
+
+
+BASIC = "Basic " + base64.b64encode(":".join(AUTH).encode()).decode()
+UNKNOWN_ID = "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5"
+
+
+def _connect(sandbox: LiveSandbox) -> socket.socket:
+    """A raw TCP connection to the sandbox, with a 15 s liveness timeout on every read."""
+    host, port = sandbox.url.removeprefix("http://").removesuffix("/api").rsplit(":", 1)
+    return socket.create_connection((host, int(port)), timeout=15)
+
+
+def _read_response(sock: socket.socket, buffer: bytes = b"") -> tuple[bytes, bytes]:
+    """One HTTP response with a Content-Length (head and body) read from `sock`, and what followed it."""
+    while b"\r\n\r\n" not in buffer:
+        buffer += sock.recv(65536)
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
+
+
+def _read_to_end(sock: socket.socket, buffer: bytes = b"") -> bytes:
+    """Everything until the server closes the connection."""
+    while chunk := sock.recv(65536):
+        buffer += chunk
+    return buffer
+
+
+def test_sigterm_stops_the_server_while_a_client_holds_a_half_sent_body(start_sandbox: StartSandbox) -> None:
+    """A client that sent 1 of 100 body bytes and waits cannot hold up SIGTERM: it gets a 400, the process exits 0."""
+    sandbox = start_sandbox()
+    with _connect(sandbox) as sock:
+        # Pipelined: once the first answer is back, the server has read the second request's headers too.
+        sock.sendall(
+            f"GET /api/v2/payment-intents/{UNKNOWN_ID} HTTP/1.1\r\nHost: sandbox\r\nAuthorization: {BASIC}\r\n\r\n"
+            f"POST /api/v2/payment-intents HTTP/1.1\r\nHost: sandbox\r\nAuthorization: {BASIC}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
+        )
+        first, rest = _read_response(sock)
+        assert first.startswith(b"HTTP/1.1 404 ")
+        assert sandbox.stop(signal.SIGTERM, timeout=10) == 0  # 10 s: liveness only
+        answer = _read_to_end(sock, rest)
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"connection: close" in answer.lower()
+    assert answer.endswith(b'"message":"The server is stopping; the body did not arrive in full"}]}')
+    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url} (db :memory:)"]
+
+
+MALFORMED_HTTP = [
+    b"get /api HTTP/1.1\r\nHost: sandbox\r\n\r\n",
+    b"GET /api/v2/payment-\x00intents HTTP/1.1\r\nHost: sandbox\r\n\r\n",
+    b"GET /api HTTP/1.1\r\nHost: sandbox\r\nBad Header: x\r\n\r\n",
+    b"POST /api/v2/payment-intents HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 5\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+]
+
+
+def test_malformed_http_is_a_plain_400_and_leaves_no_log_line(start_sandbox: StartSandbox) -> None:
+    """Requests that are not HTTP/1.1 get uvicorn's plain-text 400; neither they nor Upgrade requests log a line."""
+    sandbox = start_sandbox()
+    for request in MALFORMED_HTTP * 3:
+        with _connect(sandbox) as sock:
+            sock.sendall(request)
+            answer = _read_to_end(sock)
+        assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+        assert answer.endswith(b"\r\n\r\nInvalid HTTP request received.")
+    for upgrade in (b"websocket", b"h2c") * 2:
+        with _connect(sandbox) as sock:
+            sock.sendall(
+                b"GET /api HTTP/1.1\r\nHost: sandbox\r\nConnection: Upgrade\r\nUpgrade: " + upgrade + b"\r\n\r\n"
+            )
+            assert _read_response(sock)[0].startswith(b"HTTP/1.1 404 ")
+    assert sandbox.stop() == 0
+    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url} (db :memory:)"]
+
+
+def test_the_log_filter_drops_only_per_request_warnings() -> None:
+    """The uvicorn.error filter drops the warnings a client can cause and keeps every other record."""
+
+    def record(level: int, message: str) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.error", level, __file__, 1, message, None, None)
+
+    dropped = [
+        "Invalid HTTP request received.",
+        "Unsupported upgrade request.",
+        "No supported WebSocket library detected.",
+    ]
+    assert not any(quiet_per_request_warnings(record(logging.WARNING, message)) for message in dropped)
+    assert quiet_per_request_warnings(record(logging.ERROR, "Invalid HTTP request received."))
+    assert quiet_per_request_warnings(record(logging.WARNING, "Cancel 1 running task(s), timeout graceful shutdown"))
+    assert quiet_per_request_warnings(record(logging.ERROR, "Exception in ASGI application\n"))
 
 
 def test_a_busy_port_fails_with_a_message(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dots_sandbox.settings import MAX_BODY_BYTES, Settings
+from dots_sandbox.settings import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES, Settings
 from dots_sandbox.spec import load_spec, resolve
 
 
@@ -50,6 +50,14 @@ def test_bad_values_are_refused(environ: dict[str, str], message: str) -> None:
     """Values the sandbox cannot run with raise ValueError naming the problem."""
     with pytest.raises(ValueError, match=message):
         Settings.from_env(environ)
+
+
+@pytest.mark.parametrize("seconds", [0, -1.0, float("nan")])
+def test_body_timeout_must_be_positive(seconds: float) -> None:
+    """A body timeout that is zero, negative or NaN is refused; the default is 30 seconds."""
+    with pytest.raises(ValueError, match="body_timeout_seconds must be positive"):
+        Settings(body_timeout_seconds=seconds)
+    assert Settings().body_timeout_seconds == BODY_TIMEOUT_SECONDS == 30
 
 
 def test_repr_never_shows_the_api_key() -> None:
