@@ -45,18 +45,25 @@ class _Reporter:
         # terminal, the JUnit report and the summary say which one failed.
         if not report.nodeid.endswith("::" + item.name):
             report.nodeid = report.nodeid.rsplit("::", 1)[0] + "::" + item.name
-        self._redact(report)
+        # Record before redacting: redaction flattens the report to text, losing its crash message.
         if report.failed:
             self._record(report)
+        self._redact(report)
         return report
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
         report = yield
-        self._redact(report)
         if report.failed:
             self._record(report)
+        self._redact(report)
         return report
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_exception_interact(self, report: pytest.TestReport | pytest.CollectReport) -> None:
+        """Redact again: schemathesis rewrites a failing report here, after makereport, printing response
+        bodies (a create's client_secret among them) that it does not sanitize."""
+        self._redact(report)
 
     def _redact(self, report: pytest.TestReport | pytest.CollectReport) -> None:
         redact = self.run.redactor
@@ -67,9 +74,10 @@ class _Reporter:
         report.sections = [(title, redact(content)) for title, content in report.sections]
 
     def _record(self, report: pytest.TestReport | pytest.CollectReport, name: str | None = None) -> None:
+        redact = self.run.redactor
         text = str(report.longrepr)
         crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None) or text.strip()
-        self.run.summary.failures.append(failure_from_text(name or report.nodeid, self.run.redactor(crash), text))
+        self.run.summary.failures.append(failure_from_text(name or report.nodeid, redact(crash), redact(text)))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
         terminalreporter.write_sep("=", "contract suite summary")

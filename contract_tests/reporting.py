@@ -19,6 +19,10 @@ import httpx
 REDACTED = "[redacted]"
 # An Authorization header however it is spelt: a curl -H, a Python or JSON mapping, a raw header line.
 _AUTHORIZATION = re.compile(r"""(?i)(\bauthorization['"]?\s*[:=]\s*['"]?)[^'"\n,}]+""")
+# A payment intent's client_secret (openapi.yaml: shown once, by create; "keep it from logs") in
+# JSON, a Python mapping, an attrs repr (`client_secret='pi_secret_...'`) or XML-escaped JSON (JUnit).
+_QUOTE = r"""(?:['"]|&quot;|&#34;|&apos;|&#39;)"""
+_CLIENT_SECRET = re.compile(rf"""(\bclient_secret{_QUOTE}?\s*[:=]\s*{_QUOTE}?)[^'"\s,}})<&]+""")
 _REPRODUCE = "Reproduce with:"
 _MARGIN = re.compile(r"^(?:E(?: |$)|\s*[|+](?: |$))")
 # How schemathesis writes the credentials it filtered out of a curl command.
@@ -27,7 +31,7 @@ CREDENTIALS_OPTION = '-u "$DOTS_CLIENT_ID:$DOTS_API_KEY"'
 
 
 class Redactor:
-    """Replaces Authorization header values and every registered secret with `[redacted]`."""
+    """Replaces Authorization header values, client secrets and every registered secret with `[redacted]`."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
@@ -39,6 +43,7 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         text = _AUTHORIZATION.sub(lambda match: match.group(1) + REDACTED, text)
+        text = _CLIENT_SECRET.sub(lambda match: match.group(1) + REDACTED, text)
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, REDACTED)
         return text

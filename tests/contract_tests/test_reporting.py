@@ -104,3 +104,20 @@ def test_summary_lists_counts_failures_and_at_most_three_commands() -> None:
     assert lines[1:3] == ["FAILED mod.py::test_a", "    boom"]
     assert [line for line in lines if "reproduce:" in line] == [f"    reproduce: curl {n}" for n in range(3)]
     assert lines[-1] == "    ... 2 more requests in the full report"
+
+
+def test_redactor_hides_client_secrets() -> None:
+    """A payment intent's client_secret is redacted in JSON, mapping, attrs-repr and XML-escaped spellings."""
+    redact = Redactor()
+    texts = [
+        '{"id":"x","client_secret":"pi_secret_abc123","amount":1}',
+        "{'client_secret': 'pi_secret_abc123'}",
+        "PaymentIntent(id=UUID('x'), client_secret='pi_secret_abc123', amount=1)",
+        '"client_secret" : "pi_secret_abc123"',
+        "{&quot;client_secret&quot;: &quot;pi_secret_abc123&quot;}",
+    ]
+    for text in texts:
+        redacted = redact(text)
+        assert "pi_secret_abc123" not in redacted, text
+        assert "client_secret" in redacted
+    assert redact('{"amount":1}') == '{"amount":1}'

@@ -85,6 +85,7 @@ def test_suite_fails_on_broken_server(fault: Fault, tmp_path: Path) -> None:
         assert api_key not in text
         assert token not in text
         assert client_id + ":" not in text
+        assert "pi_secret_" not in text  # create's client_secret: shown once, never in reports
 
 
 def test_suite_reports_a_curl_command_without_credentials(tmp_path: Path) -> None:
