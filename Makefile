@@ -34,8 +34,9 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): requirements.lock generated/pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' requirements.lock)"
-	$(BIN)/uv pip install --quiet --python $(PY) -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r <(awk '/^uv==/ {p = 1; print; next} p && /^[[:space:]]/ {print; next} {p = 0}' requirements.lock)
+	$(BIN)/uv pip install --quiet --python $(PY) --require-hashes -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(PY) --no-deps --no-build-isolation -e ./generated
 	@touch $@
 
@@ -43,7 +44,7 @@ setup: $(STAMP) ## Create .venv and install the pinned dependencies and the gene
 
 lock: | $(PY) ## Re-pin requirements.lock from requirements.in (no registry URLs are written)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' requirements.in)"
-	$(BIN)/uv pip compile requirements.in --python-version 3.11 --custom-compile-command "make lock" --quiet -o requirements.lock
+	$(BIN)/uv pip compile requirements.in --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet -o requirements.lock
 
 generate: setup ## Clean and regenerate generated/ from openapi.yaml
 	$(PY) -m tools.codegen generate

@@ -179,18 +179,16 @@ def test_undocumented_statuses_follow_raise_on_unexpected_status(
         asyncio.run(call_async(op, strict, path, request))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="client finding: the generated Response stores HTTPStatus(status_code), so a status that "
-    "http.HTTPStatus does not name (e.g. 499, 520, 599, sent by proxies and CDNs) raises ValueError "
-    "instead of UnexpectedStatus or None",
-)
-@settings(max_examples=RUN.budget.client_examples, phases=KNOWN_FAILURE)
+@settings(max_examples=RUN.budget.client_examples)
 @given(status=st.integers(100, 599).filter(lambda code: code not in set(HTTPStatus)))
 def test_unnamed_statuses_follow_raise_on_unexpected_status(status: int) -> None:
-    """A status http.HTTPStatus does not name is handled like any other undocumented status."""
+    """A status http.HTTPStatus does not name (a CDN's 520) is handled like any other undocumented status."""
     op = OPERATIONS["retrieve_payment_intent"]
-    client = _client(lambda _: httpx.Response(status, content=b"{}"))
-    response = call_sync(op, client, {"payment_intent_id": uuid.UUID(int=1)}, None)
+    path = {"payment_intent_id": uuid.UUID(int=1)}
+    response = call_sync(op, _client(lambda _: httpx.Response(status, content=b"{}")), path, None)
+    assert response.status_code == status
     assert response.parsed is None
+    strict = _client(lambda _: httpx.Response(status, content=b"{}"), raise_on_unexpected_status=True)
+    with pytest.raises(UnexpectedStatus) as raised:
+        call_sync(op, strict, path, None)
+    assert raised.value.status_code == status

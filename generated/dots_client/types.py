@@ -41,14 +41,23 @@ class File:
 T = TypeVar("T")
 
 
+# dots: a status that http.HTTPStatus does not name must not crash the call.
+def status_of(code: int) -> HTTPStatus | int:
+    """`code` as an HTTPStatus, or as a plain int when http.HTTPStatus names no such status (e.g. 520)"""
+    try:
+        return HTTPStatus(code)
+    except ValueError:
+        return code
+
+
 @define
 class Response(Generic[T]):
-    """A response from an endpoint"""
+    """A response from an endpoint. `status_code` is an int only for a status HTTPStatus does not name."""
 
-    status_code: HTTPStatus
+    status_code: HTTPStatus | int
     content: bytes
     headers: MutableMapping[str, str]
     parsed: T | None
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset", "status_of"]

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import uuid
+from pathlib import Path
 
 import httpx
 from dots_client import AuthenticatedClient
@@ -92,3 +93,23 @@ def test_client_repr_hides_credentials() -> None:
     assert "s3cret-key" not in text
     assert token not in text
     assert BASE_URL in text
+
+
+def test_unnamed_status_is_a_plain_int() -> None:
+    """A status http.HTTPStatus does not name (520) is answered as an int, parsed None, not a ValueError."""
+    client = _client(httpx.MockTransport(lambda _: httpx.Response(520, content=b"origin down")))
+    response = confirm_payment_intent.sync_detailed(
+        INTENT_ID, client=client, body=ConfirmPaymentIntentRequest(payment_method_id=METHOD_ID)
+    )
+    assert response.status_code == 520
+    assert response.parsed is None
+
+
+def test_package_readme_teaches_basic_auth() -> None:
+    """The package's README (its wheel's description) shows basic_auth, never a Bearer token."""
+    readme = (Path(__file__).resolve().parents[2] / "generated" / "README.md").read_text(encoding="utf-8")
+    assert "AuthenticatedClient.basic_auth(" in readme
+    assert "token=" not in readme
+    assert "Bearer" not in readme
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    compile(example, "generated/README.md", "exec")

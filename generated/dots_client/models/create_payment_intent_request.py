@@ -32,6 +32,8 @@ class CreatePaymentIntentRequest:
         user_id (UUID | Unset): ID of a Dots `user` making this payment.
         customer_id (UUID | Unset): ID of a Dots `payment_customer` making this payment.
         description (str | Unset): An arbitrary string attached to the object. Often useful for displaying to users.
+
+            **Decision:** at most 1,000 characters (Dots documents no limit); stored, not returned.
         payment_method_id (UUID | Unset): ID of the payment method to attach to this payment intent.
         payment_method_types (list[CreatePaymentIntentRequestPaymentMethodTypesItem] | Unset): Currently only `card` is
             supported.
@@ -45,6 +47,9 @@ class CreatePaymentIntentRequest:
             characters, values of at most 500 characters; it is stored and returned unchanged.
         transfer_data (CreatePaymentIntentRequestTransferData | Unset):
         application_fee_amount (int | Unset): Amount in cents to transfer to the application's wallet as a platform fee.
+
+            **Decision:** 0 to 99,999,999 cents, the bound of `amount` (Dots documents none); recorded as
+            given, not compared with `amount`; stored, not returned.
     """
 
     amount: int

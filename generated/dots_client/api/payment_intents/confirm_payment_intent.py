@@ -1,4 +1,3 @@
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -10,7 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.confirm_payment_intent_request import ConfirmPaymentIntentRequest
 from ...models.error import Error
 from ...models.payment_intent import PaymentIntent
-from ...types import Response
+from ...types import Response, status_of
 
 
 def _get_kwargs(
@@ -81,7 +80,7 @@ def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | PaymentIntent]:
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        status_code=status_of(response.status_code),  # dots: not HTTPStatus(...), see the note above
         content=response.content,
         headers=response.headers,
         parsed=_parse_response(client=client, response=response),

@@ -1,4 +1,3 @@
-from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -8,7 +7,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.create_payment_intent_request import CreatePaymentIntentRequest
 from ...models.error import Error
 from ...models.payment_intent import PaymentIntent
-from ...types import Response
+from ...types import Response, status_of
 
 
 def _get_kwargs(
@@ -66,7 +65,7 @@ def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | PaymentIntent]:
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        status_code=status_of(response.status_code),  # dots: not HTTPStatus(...), see the note above
         content=response.content,
         headers=response.headers,
         parsed=_parse_response(client=client, response=response),
