@@ -12,6 +12,12 @@ SQLite, by design:
   from threads or processes sharing the file, exactly one changes the row.
 - One connection per thread (so threads really race in SQLite); `:memory:` has one connection
   shared under a lock (each connection to `:memory:` would be a different database).
+- WAL checkpoints (copying committed pages into the database file, with its fsync) run on a
+  background thread every CHECKPOINT_INTERVAL_S, not inside the COMMIT of whichever request
+  happened to cross SQLite's 1,000-page threshold: that stall was the sandbox's p99 under a write
+  load (about 10 ms, against 3-4 ms without it; `make bench`). Serving connections keep an
+  automatic checkpoint at CHECKPOINT_BACKSTOP_PAGES, so the WAL stays bounded should the thread
+  ever stop. Durability is unchanged: a transaction is durable once in the WAL.
 - The create request is stored whole, as JSON (every field, shown or not), and so is the
   confirm request. The client secret is stored only as its SHA-256 digest.
 """
@@ -33,6 +39,8 @@ from dots_sandbox.settings import MEMORY_DB
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
+CHECKPOINT_INTERVAL_S = 0.1
+CHECKPOINT_BACKSTOP_PAGES = 20_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS payment_intents (
@@ -121,12 +129,28 @@ class SQLiteStore:
         self._shared: sqlite3.Connection | None = None
         # `:memory:` serialises every use of its one connection; a file needs no lock of ours.
         self._guard: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        self._stop_checkpoints = threading.Event()
+        self._checkpointer: threading.Thread | None = None
         if db == MEMORY_DB:
             self._guard = threading.Lock()
             self._shared = self._connect()
         else:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
             self._connection()  # create the schema now, so start-up fails loudly on a bad path
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        # Its own connection: PASSIVE never waits for readers or the writer, and the GIL is
+        # released while SQLite copies and syncs, so requests go on meanwhile.
+        connection = sqlite3.connect(self._db, isolation_level=None, check_same_thread=False)
+        try:
+            connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+            while not self._stop_checkpoints.wait(CHECKPOINT_INTERVAL_S):
+                with contextlib.suppress(sqlite3.OperationalError):  # busy: the next round does it
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            connection.close()
 
     def add(self, intent: Intent) -> None:
         """Insert `intent` in one transaction."""
@@ -191,7 +215,11 @@ class SQLiteStore:
         return Refusal.ALREADY_CONFIRMED if exists else Refusal.NOT_FOUND
 
     def close(self) -> None:
-        """Close every connection this store opened (in any thread)."""
+        """Stop the checkpoints and close every connection this store opened (in any thread)."""
+        self._stop_checkpoints.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+            self._checkpointer = None
         with self._connections_lock:
             for connection in self._connections:
                 connection.close()
@@ -206,6 +234,7 @@ class SQLiteStore:
         )
         if self._db != MEMORY_DB:
             connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_BACKSTOP_PAGES}")
         connection.execute(f"PRAGMA synchronous = {self._synchronous}")
         connection.execute("BEGIN IMMEDIATE")
         try:

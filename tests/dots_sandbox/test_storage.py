@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from dots_sandbox import lifecycle
-from dots_sandbox.storage import Confirmation, Intent, Refusal, SQLiteStore, open_store
+from dots_sandbox.storage import CHECKPOINT_BACKSTOP_PAGES, Confirmation, Intent, Refusal, SQLiteStore, open_store
 
 CLIENT = "sandbox-client-id"
 ROUNDS = 20
@@ -113,6 +113,32 @@ def test_file_database_uses_wal_and_the_synchronous_level(tmp_path: Path) -> Non
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert connection.execute("PRAGMA synchronous").fetchone() == (number,)
         store.close()
+
+
+def test_checkpoints_run_in_the_background(tmp_path: Path) -> None:
+    """Committed pages reach the database file with no request running (not in some request's COMMIT)."""
+    db = tmp_path / "sandbox.db"
+    store = SQLiteStore(str(db))
+    assert store._connection().execute("PRAGMA wal_autocheckpoint").fetchone() == (CHECKPOINT_BACKSTOP_PAGES,)
+    before = db.stat().st_size
+    for _ in range(300):
+        _new(store, metadata={"k": "v" * 400})
+    deadline = time.monotonic() + 10  # liveness bound only: the checkpoint runs every 0.1 s
+    while db.stat().st_size <= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert db.stat().st_size > before
+    checkpointer = store._checkpointer
+    assert checkpointer is not None
+    assert checkpointer.is_alive()
+    store.close()
+    assert not checkpointer.is_alive()
+
+
+def test_memory_store_has_no_checkpointer() -> None:
+    """`:memory:` has no WAL, so no checkpoint thread."""
+    store = SQLiteStore(":memory:")
+    assert store._checkpointer is None
+    store.close()
 
 
 def test_the_database_directory_is_created(tmp_path: Path) -> None:
