@@ -36,19 +36,16 @@ def _env(url: str) -> dict[str, str]:
     return env
 
 
+def _run(command: list[str], cwd: Path, url: str) -> subprocess.CompletedProcess[str]:
+    """Run a README command as a user would, with DOTS_BASE_URL pointing at the live sandbox."""
+    return subprocess.run(command, cwd=cwd, env=_env(url), capture_output=True, text=True, timeout=60, check=False)
+
+
 def test_client_example_prints_succeeded(start_sandbox: Callable[..., LiveSandbox], tmp_path: Path) -> None:
     """The python block after `<!-- readme-example` creates and confirms an intent on a live sandbox."""
     code = _block_after("<!-- readme-example")
     sandbox = start_sandbox()
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=_env(sandbox.url),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run([sys.executable, "-c", code], tmp_path, sandbox.url)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(rf"{_UUID.pattern} succeeded\n", result.stdout), result.stdout
 
@@ -83,15 +80,7 @@ def test_curl_walkthrough_behaves_as_written(start_sandbox: Callable[..., LiveSa
     sandbox = start_sandbox()
     separator = "@@ step done @@"
     script = "".join(f"{command.replace(DOCUMENTED_URL, sandbox.url)}\necho '{separator}'\n" for command, _ in steps)
-    result = subprocess.run(
-        ["bash", "-c", script],
-        cwd=tmp_path,
-        env=_env(sandbox.url),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run(["bash", "-c", script], tmp_path, sandbox.url)
     assert result.returncode == 0, result.stderr
     outputs = result.stdout.split(separator + "\n")[:-1]
     expected = "".join(output for _, output in steps)
