@@ -8,11 +8,11 @@ credentials made up for the run, and stops it again.
 from __future__ import annotations
 
 import base64
-import collections
 import dataclasses
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -111,12 +111,78 @@ def wait_for_port(host: str, port: int, timeout: float) -> None:
             time.sleep(0.05)
 
 
+class SandboxProcess:
+    """`python -m dots_sandbox --host 127.0.0.1 --port 0 --db DB [ARGS]` as a child process.
+
+    Its output (stdout and stderr) is drained in the background into `lines`; `url` is the one its
+    startup line names (port 0: the sandbox binds a free port itself, so there is no race). `env`
+    is the child's whole environment: credentials go there, never on the command line.
+    """
+
+    def __init__(
+        self, db: str, env: Mapping[str, str], args: tuple[str, ...] = (), startup_timeout: float = 30.0
+    ) -> None:
+        self.db = db
+        self.lines: list[str] = []
+        self.url = ""
+        self._url_seen = threading.Event()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dots_sandbox", "--host", "127.0.0.1", "--port", "0", "--db", db, *args],
+            cwd=REPO_ROOT,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        self._drain = threading.Thread(target=self._read, name="sandbox-output", daemon=True)
+        self._drain.start()
+        if not self._url_seen.wait(startup_timeout) or not self.url:
+            self.kill()
+            raise RuntimeError("the sandbox printed no URL:\n" + self.output)
+
+    @property
+    def output(self) -> str:
+        """Everything the process printed so far (stdout and stderr)."""
+        return "\n".join(self.lines)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if not self.url and (found := _URL.search(line)):
+                self.url = found.group(0)
+                self._url_seen.set()
+        self._url_seen.set()  # the process ended: stop waiting for a URL it will never print
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 15) -> int:
+        """Send `signum`, wait for the exit and the last output; the exit code (TimeoutExpired if it lingers)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        code = self.process.wait(timeout=timeout)
+        self._finish()
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs at all."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=15)
+        self._finish()
+
+    def _finish(self) -> None:
+        self._drain.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
 class EmbeddedSandbox:
-    """`python -m dots_sandbox` on a free port with a fresh database; a context manager giving its Target.
+    """The sandbox (a SandboxProcess) with a fresh database; a context manager giving its Target.
 
     The process gets the credentials given (made up for the run when not) through the
-    environment, never the command line; its output is drained in the background (the last
-    lines are kept for errors); it is stopped with SIGTERM, then SIGKILL if it lingers.
+    environment; it is stopped with SIGTERM, then SIGKILL if it lingers.
     """
 
     HOST = "127.0.0.1"
@@ -133,11 +199,12 @@ class EmbeddedSandbox:
         self.api_key = api_key or secrets.token_urlsafe(24)
         self.db = db
         self.startup_timeout = startup_timeout
-        self.process: subprocess.Popen[str] | None = None
-        self.output: collections.deque[str] = collections.deque(maxlen=50)
-        self._url: str | None = None
-        self._started = threading.Event()
-        self._drain: threading.Thread | None = None
+        self._child: SandboxProcess | None = None
+
+    @property
+    def process(self) -> subprocess.Popen[str] | None:
+        """The running process, None when stopped."""
+        return None if self._child is None else self._child.process
 
     def __enter__(self) -> Target:
         return self.start()
@@ -150,65 +217,33 @@ class EmbeddedSandbox:
     def start(self) -> Target:
         """Start the sandbox and wait until it answers on its port."""
         env = {k: v for k, v in os.environ.items() if k not in (BASE_URL_VAR, "SANDBOX_DB")}
-        env.update({CLIENT_ID_VAR: self.client_id, API_KEY_VAR: self.api_key, "PYTHONUNBUFFERED": "1"})
-        # Port 0: the sandbox binds a free port itself and names it in its startup line (no race).
-        command = [sys.executable, "-m", "dots_sandbox", "--host", self.HOST, "--port", "0", "--db", self.db]
-        self.process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-        self._drain = threading.Thread(target=self._read_output, name="sandbox-output", daemon=True)
-        self._drain.start()
+        env.update({CLIENT_ID_VAR: self.client_id, API_KEY_VAR: self.api_key})
         deadline = time.monotonic() + self.startup_timeout
         try:
-            if not self._started.wait(self.startup_timeout) or self._url is None:
-                raise RuntimeError("the sandbox printed no URL")
-            port = urllib.parse.urlsplit(self._url).port
+            self._child = SandboxProcess(self.db, env, startup_timeout=self.startup_timeout)
+            port = urllib.parse.urlsplit(self._child.url).port
             if port is None:
-                raise RuntimeError(f"the sandbox printed a URL without a port: {self._url}")
+                raise RuntimeError(f"the sandbox printed a URL without a port: {self._child.url}")
             wait_for_port(self.HOST, port, max(0.1, deadline - time.monotonic()))
         except (RuntimeError, TimeoutError) as exc:
+            # A child that printed no URL says so with its output; one that did not answer, here.
+            output = "" if self._child is None else "\n" + self._child.output
             self.stop()
-            tail = "\n".join(self.output)
-            raise RuntimeError(f"the embedded sandbox did not start ({exc}):\n{tail}") from None
+            raise RuntimeError(f"the embedded sandbox did not start ({exc}){output}") from None
         return Target(
-            base_url=self._url.rstrip("/"),
+            base_url=self._child.url.rstrip("/"),
             client_id=self.client_id,
             api_key=self.api_key,
-            description=f"embedded sandbox {self._url} (fresh {self.db} database)",
+            description=f"embedded sandbox {self._child.url} (fresh {self.db} database)",
             embedded=True,
         )
 
-    def _read_output(self) -> None:
-        assert self.process is not None
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line.rstrip("\n"))
-            if self._url is None and (match := _URL.search(line)):
-                self._url = match.group(0)
-                self._started.set()
-        self._started.set()  # the process ended: stop waiting for a URL it will never print
-
     def stop(self) -> None:
         """Stop the process (SIGTERM, then SIGKILL after 10 s); a no-op when not running."""
-        process, self.process = self.process, None
-        if process is None:
+        child, self._child = self._child, None
+        if child is None:
             return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if self._drain is not None:
-            self._drain.join(timeout=5)
-        if process.stdout is not None:
-            process.stdout.close()
+        try:
+            child.stop(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()

@@ -7,23 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from contract_tests.target import SandboxProcess
 from dots_sandbox.app import SandboxApp, create_app
 from dots_sandbox.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-_URL = re.compile(r"http://\S+")
 AUTH = ("sandbox-client-id", "sandbox-api-key")
 
 
@@ -70,64 +63,11 @@ def sandbox() -> Iterator[InProcess]:
     client.close()
 
 
-class LiveSandbox:
-    """A running `python -m dots_sandbox --port 0`; `url` is what its startup line names."""
+class LiveSandbox(SandboxProcess):
+    """A running `python -m dots_sandbox --port 0` with the environment's DOTS_/SANDBOX_ variables cleared."""
 
     def __init__(self, db: str, env: Mapping[str, str], args: tuple[str, ...] = ()) -> None:
-        self.db = db
-        self.lines: list[str] = []
-        self._url_seen = threading.Event()
-        self.url = ""
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "dots_sandbox", "--host", "127.0.0.1", "--port", "0", "--db", db, *args],
-            cwd=REPO_ROOT,
-            env={**_clean_env(), "PYTHONUNBUFFERED": "1", **env},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-        self._drain = threading.Thread(target=self._read, daemon=True)
-        self._drain.start()
-        if not self._url_seen.wait(30) or not self.url:
-            self.kill()
-            raise RuntimeError("the sandbox printed no URL:\n" + self.output)
-
-    @property
-    def output(self) -> str:
-        """Everything the process printed so far (stdout and stderr)."""
-        return "\n".join(self.lines)
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-            if not self.url and (found := _URL.search(line)):
-                self.url = found.group(0)
-                self._url_seen.set()
-        self._url_seen.set()
-
-    def stop(self, signum: int = signal.SIGTERM, timeout: float = 15) -> int:
-        """Send `signum`, wait for the exit and the last output; the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        code = self.process.wait(timeout=timeout)
-        self._finish()
-        return code
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs at all."""
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=15)
-        self._finish()
-
-    def _finish(self) -> None:
-        self._drain.join(timeout=5)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        super().__init__(db, {**_clean_env(), **env}, args)
 
 
 def _clean_env() -> dict[str, str]:
