@@ -1,4 +1,4 @@
-"""The README's examples run as written against a live sandbox: the client example and the curl walk-through."""
+"""The documentation's examples run as written against a live sandbox, and its links resolve."""
 
 from __future__ import annotations
 
@@ -15,15 +15,17 @@ from dots_sandbox.settings import Settings
 if TYPE_CHECKING:
     from conftest import LiveSandbox
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+SANDBOX_DOC = ROOT / "docs" / "sandbox.md"
 DOCUMENTED_URL = "http://127.0.0.1:8080/api"
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _SECRET = re.compile(r"pi_secret_[0-9a-f]{32}")
 
 
-def _block_after(marker: str) -> str:
-    """The fenced block that follows the HTML comment starting with `marker`."""
-    text = README.read_text(encoding="utf-8")
+def _block_after(marker: str, page: Path = README) -> str:
+    """The fenced block of `page` that follows the HTML comment starting with `marker`."""
+    text = page.read_text(encoding="utf-8")
     start = text.index(marker)
     fence = text.index("```", start)
     body = text.index("\n", fence) + 1
@@ -73,8 +75,8 @@ def _normalised(text: str) -> str:
 
 
 def test_curl_walkthrough_behaves_as_written(start_sandbox: Callable[..., LiveSandbox], tmp_path: Path) -> None:
-    """Each command of the README's curl walk-through prints what the README shows (ids and secrets aside)."""
-    steps = _transcript(_block_after("<!-- readme-walkthrough"))
+    """Each command of the sandbox page's curl walk-through prints what the README shows (ids and secrets aside)."""
+    steps = _transcript(_block_after("<!-- readme-walkthrough", SANDBOX_DOC))
     statuses = [line for _, output in steps for line in output.splitlines() if line.startswith("HTTP ")]
     assert statuses == ["HTTP 200", "HTTP 409", "HTTP 200", "HTTP 200", "HTTP 400", "HTTP 401"]
     sandbox = start_sandbox()
@@ -89,8 +91,45 @@ def test_curl_walkthrough_behaves_as_written(start_sandbox: Callable[..., LiveSa
 
 
 def test_documented_startup_line_is_the_real_one() -> None:
-    """The startup line the README quotes is what the defaults print."""
-    text = README.read_text(encoding="utf-8")
+    """The startup line the sandbox page quotes is what the defaults print."""
+    text = SANDBOX_DOC.read_text(encoding="utf-8")
     settings = Settings()
     assert f"`dots sandbox listening on {settings.url()} (db {settings.db})`" in text
     assert settings.url() == DOCUMENTED_URL
+
+
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _pages() -> list[Path]:
+    return [README, *sorted((ROOT / "docs").glob("*.md")), *sorted(ROOT.glob("[A-Z]*.md"))]
+
+
+def test_relative_links_resolve() -> None:
+    """Every relative link of the README and the docs names a file that exists, and a heading in it."""
+    broken = []
+    for page in _pages():
+        for target in _LINK.findall(page.read_text(encoding="utf-8")):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            path, _, fragment = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.name}: {target} (no such file)")
+            elif fragment and linked.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(encoding="utf-8"), flags=re.MULTILINE)
+                if fragment not in {_anchor(heading) for heading in headings}:
+                    broken.append(f"{page.name}: {target} (no such heading)")
+    assert broken == []
+
+
+def test_readme_maps_every_reference_page() -> None:
+    """The README's map names every page of docs/, so no reference page is unreachable from the front page."""
+    text = README.read_text(encoding="utf-8")
+    missing = [page.name for page in sorted((ROOT / "docs").glob("*.md")) if f"(docs/{page.name})" not in text]
+    assert missing == []
