@@ -20,6 +20,11 @@ SQLite, by design:
   ever stop. Durability is unchanged: a transaction is durable once in the WAL.
 - The create request is stored whole, as JSON (every field, shown or not), and so is the
   confirm request. The client secret is stored only as its SHA-256 digest.
+- Later outcomes and webhooks (the section "Outbox and timers" below): a status change writes,
+  in its own transaction, the `payment_intent.updated` event and one delivery row per receiver
+  (the transactional outbox), and a `processing` intent's settlement row (its timer). Deliveries
+  are claimed with a lease (`lease_owner`, `lease_until`), so with several processes on one
+  database each attempt is made by one of them.
 """
 
 from __future__ import annotations
@@ -31,13 +36,13 @@ import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 from dots_sandbox.settings import MEMORY_DB
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the outbox and timer tables (a version-1 file gains them)
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_INTERVAL_S = 0.1
 CHECKPOINT_BACKSTOP_PAGES = 20_000
@@ -56,6 +61,45 @@ CREATE TABLE IF NOT EXISTS payment_intents (
     confirmed_at TEXT
 ) WITHOUT ROWID
 """
+# Outbox and timers (schema version 2). Times are epoch seconds (REAL), so timers outlive restarts.
+_OUTBOX_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS webhook_events (
+        id TEXT PRIMARY KEY,                -- the svix-id (msg_...), the same on every attempt
+        client_id TEXT NOT NULL,
+        payment_intent_id TEXT NOT NULL,
+        status TEXT NOT NULL,               -- the status the change led to
+        body TEXT NOT NULL,                 -- the payload, exactly the bytes signed and sent
+        created_at REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS webhook_deliveries (
+        event_id TEXT NOT NULL REFERENCES webhook_events (id),
+        receiver TEXT NOT NULL,             -- the receiver's URL (its secret is never stored)
+        state TEXT NOT NULL,                -- pending | delivered | failed (retries exhausted)
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        lease_owner TEXT,
+        lease_until REAL,
+        PRIMARY KEY (event_id, receiver)
+    )""",
+    "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)",
+    """CREATE TABLE IF NOT EXISTS webhook_attempts (
+        event_id TEXT NOT NULL,
+        receiver TEXT NOT NULL,
+        number INTEGER NOT NULL,            -- 1 for the first attempt
+        at REAL NOT NULL,
+        http_status INTEGER,                -- None when no answer came (timeout, refused, ...)
+        error TEXT,                         -- why it failed, None when delivered
+        delivered INTEGER NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS webhook_attempts_event ON webhook_attempts (event_id, receiver)",
+    """CREATE TABLE IF NOT EXISTS settlements (
+        payment_intent_id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        due_at REAL NOT NULL,
+        status TEXT NOT NULL                -- succeeded | failed: where the intent goes from processing
+    )""",
+    "CREATE INDEX IF NOT EXISTS settlements_due ON settlements (due_at)",
+)
 _COLUMNS = (
     "id, client_id, status, payment_method_id, transfer_id, create_request, confirm_request, "
     "client_secret_sha256, created_at, confirmed_at"
@@ -83,13 +127,88 @@ class Intent:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Confirmation:
-    """What a confirm writes."""
+    """What a confirm writes (with its event and, for `processing`, its settlement, in the same transaction)."""
 
     status: str
     payment_method_id: str
     transfer_id: str | None
     request: Mapping[str, Any]
     at: str
+    event: Event | None = None
+    settlement: Settlement | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Event:
+    """A `payment_intent.updated` event: written to the outbox in the transaction of the change it announces."""
+
+    id: str  # the svix-id, `msg_...`
+    client_id: str
+    payment_intent_id: str
+    status: str  # the status the change led to
+    body: str  # the JSON payload, exactly the text that is signed and sent
+    created_at: float  # epoch seconds
+    receivers: tuple[str, ...] = ()  # receiver URLs: one delivery each, due at `created_at`
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settlement:
+    """A timer: at `due_at` (epoch seconds) the `processing` intent moves to `status` (succeeded or failed)."""
+
+    payment_intent_id: str
+    client_id: str
+    due_at: float
+    status: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Transition:
+    """A status change after confirm (a settlement, a completed action): new status, transfer, event."""
+
+    status: str
+    transfer_id: str | None
+    event: Event
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Delivery:
+    """A claimed delivery: send `body` as event `event_id` to `receiver`; `attempts` were made before."""
+
+    event_id: str
+    receiver: str
+    body: str
+    attempts: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Attempt:
+    """One attempt to deliver an event to a receiver, and what came of it."""
+
+    event_id: str
+    receiver: str
+    number: int  # 1 for the first
+    at: float  # epoch seconds
+    http_status: int | None  # None when no answer came
+    error: str | None  # why it failed; None when delivered
+    delivered: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeliveryState:
+    """Where one event stands with one receiver."""
+
+    receiver: str
+    state: str  # pending | delivered | failed
+    next_attempt_at: float
+    attempts: tuple[Attempt, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A stored event with its deliveries, for the debugging view."""
+
+    event: Event
+    deliveries: tuple[DeliveryState, ...]
 
 
 class Refusal(enum.Enum):
@@ -97,6 +216,7 @@ class Refusal(enum.Enum):
 
     NOT_FOUND = "not-found"
     ALREADY_CONFIRMED = "already-confirmed"
+    WRONG_STATUS = "wrong-status"  # a transition from a status the intent is not in
 
 
 class Store(Protocol):
@@ -115,6 +235,32 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+    # Outbox and timers: see the SQLite implementation for the semantics each engine must keep.
+    def add_with(self, intent: Intent, event: Event | None, settlement: Settlement | None) -> None:
+        """Store a new intent with its event and settlement (one transaction)."""
+
+    def transition(
+        self, client_id: str, intent_id: str, from_statuses: frozenset[str], transition: Transition
+    ) -> Intent | Refusal:
+        """Apply `transition` iff the intent's status is in `from_statuses`, with its event, atomically."""
+
+    def due_settlements(self, now: float, limit: int) -> list[Settlement]:
+        """Settlements due at `now` (epoch seconds), oldest first."""
+
+    def settle(self, settlement: Settlement, transition: Transition) -> Intent | None:
+        """Apply a due settlement once (atomically, whoever else tries); the intent after it, or None."""
+
+    def claim_deliveries(
+        self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
+    ) -> list[Delivery]:
+        """Lease up to `limit` due pending deliveries to `receivers`; no other owner gets them until the lease ends."""
+
+    def record_attempt(self, attempt: Attempt, owner: str, next_attempt_at: float | None) -> None:
+        """Record `attempt`; end the delivery (delivered, or failed when `next_attempt_at` is None) or reschedule it."""
+
+    def events(self, client_id: str, intent_id: str | None, limit: int) -> list[EventRecord]:
+        """The most recent events of `client_id` (of one intent if given), newest first, with their deliveries."""
 
 
 class SQLiteStore:
@@ -154,6 +300,10 @@ class SQLiteStore:
 
     def add(self, intent: Intent) -> None:
         """Insert `intent` in one transaction."""
+        self.add_with(intent, None, None)
+
+    def add_with(self, intent: Intent, event: Event | None, settlement: Settlement | None) -> None:
+        """Insert `intent`, its event (with its deliveries) and its settlement, in one transaction."""
         row = (
             intent.id,
             intent.client_id,
@@ -171,6 +321,7 @@ class SQLiteStore:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 connection.execute(_INSERT, row)
+                _write_outbox(connection, event, settlement)
                 connection.execute("COMMIT")
             except BaseException:
                 _rollback(connection)
@@ -206,6 +357,8 @@ class SQLiteStore:
             try:
                 rows = connection.execute(update, values).fetchall()  # all: finish the statement before COMMIT
                 exists = bool(rows) or connection.execute(_EXISTS, (intent_id, client_id)).fetchone() is not None
+                if rows:  # the event and timer of a change that happened, never of a refused one
+                    _write_outbox(connection, confirmation.event, confirmation.settlement)
                 connection.execute("COMMIT")
             except BaseException:
                 _rollback(connection)
@@ -239,9 +392,11 @@ class SQLiteStore:
         connection.execute("BEGIN IMMEDIATE")
         try:
             (version,) = connection.execute("PRAGMA user_version").fetchone()
-            if version not in (0, SCHEMA_VERSION):
+            if version not in (0, 1, SCHEMA_VERSION):
                 raise RuntimeError(f"{self._db}: schema version {version}, this sandbox knows {SCHEMA_VERSION}")
             connection.execute(_SCHEMA)
+            for statement in _OUTBOX_SCHEMA:
+                connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             connection.execute("COMMIT")
         except BaseException:
@@ -262,10 +417,199 @@ class SQLiteStore:
             connection = self._local.connection = self._connect()
         return connection
 
+    # ---- Outbox and timers ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE: the write lock up front), committed or rolled back."""
+        with self._guard:
+            connection = self._connection()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                _rollback(connection)
+                raise
+
+    def transition(
+        self, client_id: str, intent_id: str, from_statuses: frozenset[str], transition: Transition
+    ) -> Intent | Refusal:
+        """One conditional UPDATE (status in `from_statuses`) and, iff it changed the row, the event."""
+        statuses = sorted(from_statuses)
+        update = f"""UPDATE payment_intents SET status = ?, transfer_id = COALESCE(?, transfer_id)
+            WHERE id = ? AND client_id = ? AND status IN ({", ".join("?" * len(statuses))})
+            RETURNING {_COLUMNS}"""  # noqa: S608
+        with self._write() as connection:
+            rows = connection.execute(
+                update, (transition.status, transition.transfer_id, intent_id, client_id, *statuses)
+            ).fetchall()
+            if rows:
+                _write_outbox(connection, transition.event, None)
+                connection.execute("DELETE FROM settlements WHERE payment_intent_id = ?", (intent_id,))
+                return _intent(rows[0])
+            exists = connection.execute(_EXISTS, (intent_id, client_id)).fetchone() is not None
+        return Refusal.WRONG_STATUS if exists else Refusal.NOT_FOUND
+
+    def due_settlements(self, now: float, limit: int) -> list[Settlement]:
+        """Settlements whose `due_at` is at or before `now`, oldest first."""
+        with self._guard:
+            rows = (
+                self._connection()
+                .execute(
+                    "SELECT payment_intent_id, client_id, due_at, status FROM settlements"
+                    " WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+                    (now, limit),
+                )
+                .fetchall()
+            )
+        return [Settlement(*row) for row in rows]
+
+    def settle(self, settlement: Settlement, transition: Transition) -> Intent | None:
+        """Delete the settlement row and, if this call deleted it, move the intent from processing, with its event.
+
+        The DELETE is the claim: of several processes settling the same row, one deletes it and the
+        others find nothing to do, so an intent settles once and announces it once.
+        """
+        with self._write() as connection:
+            claimed = connection.execute(
+                "DELETE FROM settlements WHERE payment_intent_id = ? AND due_at = ? RETURNING 1",
+                (settlement.payment_intent_id, settlement.due_at),
+            ).fetchall()
+            if not claimed:
+                return None
+            rows = connection.execute(
+                f"""UPDATE payment_intents SET status = ?, transfer_id = COALESCE(?, transfer_id)
+                WHERE id = ? AND client_id = ? AND status = 'processing' RETURNING {_COLUMNS}""",  # noqa: S608
+                (transition.status, transition.transfer_id, settlement.payment_intent_id, settlement.client_id),
+            ).fetchall()
+            if not rows:
+                return None
+            _write_outbox(connection, transition.event, None)
+        return _intent(rows[0])
+
+    def claim_deliveries(
+        self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
+    ) -> list[Delivery]:
+        """Lease due pending deliveries (none leased by another owner until `now`) to `owner`, oldest first."""
+        if not receivers or limit <= 0:
+            return []
+        marks = ", ".join("?" * len(receivers))
+        with self._write() as connection:
+            rows = connection.execute(
+                f"""UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ?
+                WHERE rowid IN (
+                    SELECT rowid FROM webhook_deliveries
+                    WHERE state = 'pending' AND next_attempt_at <= ? AND receiver IN ({marks})
+                      AND (lease_until IS NULL OR lease_until <= ?)
+                    ORDER BY next_attempt_at LIMIT ?)
+                RETURNING event_id, receiver, attempts""",  # noqa: S608
+                (owner, now + lease_seconds, now, *receivers, now, limit),
+            ).fetchall()
+            if not rows:
+                return []
+            bodies = dict(
+                connection.execute(
+                    f"SELECT id, body FROM webhook_events WHERE id IN ({', '.join('?' * len(rows))})",  # noqa: S608
+                    [row[0] for row in rows],
+                ).fetchall()
+            )
+        return [Delivery(event_id, receiver, bodies[event_id], attempts) for event_id, receiver, attempts in rows]
+
+    def record_attempt(self, attempt: Attempt, owner: str, next_attempt_at: float | None) -> None:
+        """Insert the attempt; the delivery becomes delivered, failed (no next attempt) or pending again.
+
+        Only the lease's owner moves the delivery on: an attempt whose lease ran out is recorded
+        in the history but changes nothing else (the new owner decides).
+        """
+        state = "delivered" if attempt.delivered else ("pending" if next_attempt_at is not None else "failed")
+        with self._write() as connection:
+            connection.execute(
+                "INSERT INTO webhook_attempts (event_id, receiver, number, at, http_status, error, delivered)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    attempt.event_id,
+                    attempt.receiver,
+                    attempt.number,
+                    attempt.at,
+                    attempt.http_status,
+                    attempt.error,
+                    attempt.delivered,
+                ),
+            )
+            connection.execute(
+                """UPDATE webhook_deliveries
+                SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at),
+                    lease_owner = NULL, lease_until = NULL
+                WHERE event_id = ? AND receiver = ? AND lease_owner = ? AND state = 'pending'""",
+                (state, attempt.number, next_attempt_at, attempt.event_id, attempt.receiver, owner),
+            )
+
+    def events(self, client_id: str, intent_id: str | None, limit: int) -> list[EventRecord]:
+        """The newest `limit` events of `client_id` (of `intent_id` if given), each with its deliveries."""
+        query = (
+            "SELECT id, client_id, payment_intent_id, status, body, created_at FROM webhook_events WHERE client_id = ?"
+        )
+        params: list[Any] = [client_id]
+        if intent_id is not None:
+            query += " AND payment_intent_id = ?"
+            params.append(intent_id)
+        query += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        with self._guard:
+            connection = self._connection()
+            events = [Event(*row) for row in connection.execute(query, (*params, limit)).fetchall()]
+            records = []
+            for event in events:
+                deliveries = connection.execute(
+                    "SELECT receiver, state, next_attempt_at FROM webhook_deliveries WHERE event_id = ?"
+                    " ORDER BY receiver",
+                    (event.id,),
+                ).fetchall()
+                attempts = connection.execute(
+                    "SELECT event_id, receiver, number, at, http_status, error, delivered FROM webhook_attempts"
+                    " WHERE event_id = ? ORDER BY at, rowid",
+                    (event.id,),
+                ).fetchall()
+                states = tuple(
+                    DeliveryState(
+                        receiver,
+                        state,
+                        next_at,
+                        tuple(_attempt(row) for row in attempts if row[1] == receiver),
+                    )
+                    for receiver, state, next_at in deliveries
+                )
+                records.append(EventRecord(event, states))
+        return records
+
 
 def open_store(db: str, synchronous: str = "NORMAL") -> Store:
     """The store for a SANDBOX_DB value (a file path or `:memory:`)."""
     return SQLiteStore(db, synchronous)
+
+
+def _write_outbox(connection: sqlite3.Connection, event: Event | None, settlement: Settlement | None) -> None:
+    """The outbox rows of a change, inside the caller's transaction: the event, its deliveries, the timer."""
+    if event is not None:
+        connection.execute(
+            "INSERT INTO webhook_events (id, client_id, payment_intent_id, status, body, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (event.id, event.client_id, event.payment_intent_id, event.status, event.body, event.created_at),
+        )
+        connection.executemany(
+            "INSERT INTO webhook_deliveries (event_id, receiver, state, next_attempt_at) VALUES (?, ?, 'pending', ?)",
+            [(event.id, receiver, event.created_at) for receiver in event.receivers],
+        )
+    if settlement is not None:
+        connection.execute(
+            "INSERT OR REPLACE INTO settlements (payment_intent_id, client_id, due_at, status) VALUES (?, ?, ?, ?)",
+            (settlement.payment_intent_id, settlement.client_id, settlement.due_at, settlement.status),
+        )
+
+
+def _attempt(row: tuple[Any, ...]) -> Attempt:
+    event_id, receiver, number, at, http_status, error, delivered = row
+    return Attempt(event_id, receiver, number, at, http_status, error, bool(delivered))
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
