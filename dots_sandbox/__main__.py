@@ -15,6 +15,7 @@ is filtered out, so no client can write to the log at will.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import signal
@@ -67,14 +68,7 @@ def parse_args(argv: Sequence[str], defaults: Settings) -> Settings:
     )
     args = parser.parse_args(argv)
     try:
-        return Settings(
-            host=args.host,
-            port=args.port,
-            db=args.db,
-            client_id=defaults.client_id,
-            api_key=defaults.api_key,
-            synchronous=args.synchronous,
-        )
+        return dataclasses.replace(defaults, host=args.host, port=args.port, db=args.db, synchronous=args.synchronous)
     except ValueError as error:
         parser.error(str(error))
 

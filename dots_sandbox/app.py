@@ -19,14 +19,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from dots_sandbox import errors
 from dots_sandbox.auth import BasicAuth
+from dots_sandbox.background import Worker
+from dots_sandbox.changes import Changes
+from dots_sandbox.control import ControlHandlers, with_control_routes
 from dots_sandbox.handlers import Handlers
+from dots_sandbox.outbox import Dispatcher, RetryPolicy
 from dots_sandbox.routing import Route, Router
 from dots_sandbox.settings import Settings
+from dots_sandbox.settlement import Settler
 from dots_sandbox.spec import load_spec
 from dots_sandbox.storage import Store, open_store
 from dots_sandbox.validation import compile_rules
@@ -48,19 +54,35 @@ class _Disconnected(Exception):
 
 
 class SandboxApp:
-    """The ASGI application. `store` is the storage it uses (closed at lifespan shutdown)."""
+    """The ASGI application. `store` is the storage it uses (closed at lifespan shutdown).
 
-    def __init__(self, settings: Settings, store: Store | None = None, spec: dict[str, Any] | None = None) -> None:
-        spec = load_spec() if spec is None else spec
+    Lifespan startup starts the background worker (settlements, webhook deliveries) and shutdown
+    stops it; without a lifespan (in-process tests) nothing runs in the background and the tests
+    drive `settler` and `dispatcher()` themselves. `clock` gives epoch seconds.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        spec: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        spec = with_control_routes(load_spec() if spec is None else spec)
         self.settings = settings
         self.store = open_store(settings.db, settings.synchronous) if store is None else store
         self._auth = BasicAuth(settings.client_id, settings.api_key)
         self._router = Router(spec)
         self._rules = compile_rules(spec)
-        handlers = Handlers(self.store, spec)
+        receivers = tuple(receiver.url for receiver in settings.webhooks)
+        self.changes = Changes(receivers, settings.settlement_seconds, clock)
+        self.settler = Settler(self.store, self.changes)
+        self.worker: Worker | None = None
+        handlers = Handlers(self.store, spec, self.changes)
+        control = ControlHandlers(self.store, handlers, self.changes)
         self._handlers: dict[str, Handler] = {}
         for operation_id in self._rules:
-            handler = getattr(handlers, operation_id, None)
+            handler = getattr(handlers, operation_id, None) or getattr(control, operation_id, None)
             if handler is None:  # fail at start-up, like stripe-mock's "Missing fixture"
                 raise NotImplementedError(f"openapi.yaml has operation {operation_id!r}; the sandbox does not")
             self._handlers[operation_id] = handler
@@ -69,6 +91,27 @@ class SandboxApp:
 
     def __repr__(self) -> str:
         return f"SandboxApp({self.settings!r})"
+
+    def dispatcher(self, **options: Any) -> Dispatcher | None:
+        """A webhook dispatcher for the configured receivers (None when there are none); `options` for tests."""
+        if not self.settings.webhooks:
+            return None
+        options.setdefault("policy", RetryPolicy(self.settings.webhook_retry_seconds))
+        options.setdefault("timeout", self.settings.webhook_timeout_seconds)
+        options.setdefault("clock", self.changes.clock)
+        return Dispatcher(self.store, self.settings.webhooks, **options)
+
+    def start_background(self) -> None:
+        """Start settling and delivering on a background thread (lifespan startup does it)."""
+        self.worker = Worker(self.settler, self.dispatcher())
+        self.changes.wake = self.worker.wake
+        self.worker.start()
+
+    def stop_background(self) -> None:
+        """Stop the background thread (lifespan shutdown does it, before closing the store)."""
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.stop()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: HTTP and lifespan (anything else is refused)."""
@@ -152,8 +195,10 @@ class SandboxApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.start_background()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await asyncio.get_running_loop().run_in_executor(None, self.stop_background)
                 self.store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -200,6 +245,6 @@ async def _receive_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-def create_app(settings: Settings, store: Store | None = None) -> SandboxApp:
+def create_app(settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time) -> SandboxApp:
     """The sandbox ASGI app for `settings` (opens the store unless one is given)."""
-    return SandboxApp(settings, store)
+    return SandboxApp(settings, store, clock=clock)

@@ -7,10 +7,13 @@ when none was given), `client_secret` only in the answer to create.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from dots_sandbox import errors, lifecycle
+from dots_sandbox.changes import Changes
+from dots_sandbox.settings import SETTLEMENT_SECONDS
 from dots_sandbox.spec import resolve
 from dots_sandbox.storage import Intent, Refusal, Store
 
@@ -21,15 +24,22 @@ _SERVER_FIELDS = ("id", "status", "payment_method_id", "transfer_id", "client_se
 class Handlers:
     """create / retrieve / confirm over a `Store`; each takes (client_id, path params, body)."""
 
-    def __init__(self, store: Store, spec: dict[str, Any]) -> None:
+    def __init__(self, store: Store, spec: dict[str, Any], changes: Changes | None = None) -> None:
         self.store = store
+        self.changes = Changes((), SETTLEMENT_SECONDS) if changes is None else changes
         schema = resolve(spec["components"]["schemas"]["PaymentIntent"], spec)
         self._fields = tuple(schema["properties"])
 
     def create_payment_intent(self, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
         """Store a new intent (confirmed at once with `confirm: true` and a payment method)."""
         intent, client_secret = lifecycle.new_intent(client_id, body)
-        self.store.add(intent)
+        if intent.confirmed_at is None:  # a creation is no status change: no event
+            self.store.add(intent)
+        else:  # confirmed in the same request: one event, for the confirm
+            assert intent.payment_method_id is not None
+            event, settlement = self.changes.confirmed(client_id, intent.id, intent.status, intent.payment_method_id)
+            self.store.add_with(intent, event, settlement)
+            self.changes.wake()
         return self.present(intent, client_secret)
 
     def retrieve_payment_intent(self, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
@@ -41,13 +51,18 @@ class Handlers:
 
     def confirm_payment_intent(self, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
         """Confirm an unconfirmed intent atomically; 409 if it was confirmed before, 404 if unknown."""
-        result = self.store.confirm(
-            client_id, params["payment_intent_id"].lower(), lifecycle.UNCONFIRMED, lifecycle.confirmation(body)
+        intent_id = params["payment_intent_id"].lower()
+        confirmation = lifecycle.confirmation(body)
+        event, settlement = self.changes.confirmed(
+            client_id, intent_id, confirmation.status, confirmation.payment_method_id
         )
+        confirmation = dataclasses.replace(confirmation, event=event, settlement=settlement)
+        result = self.store.confirm(client_id, intent_id, lifecycle.UNCONFIRMED, confirmation)
         if result is Refusal.NOT_FOUND:
             raise errors.not_found()
-        if result is Refusal.ALREADY_CONFIRMED:
+        if isinstance(result, Refusal):
             raise errors.already_confirmed()
+        self.changes.wake()
         return self.present(result)
 
     def present(self, intent: Intent, client_secret: str | None = None) -> dict[str, Any]:

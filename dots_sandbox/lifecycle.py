@@ -3,7 +3,9 @@
 Unconfirmed statuses can be confirmed; confirming moves an intent out of them for good. The
 outcome of a confirm is chosen by the payment method, like Stripe's test cards: a few magic
 payment_method_id values simulate a decline, an authentication challenge and a late
-settlement; every other one succeeds.
+settlement; every other one succeeds. Later outcomes: a `processing` intent settles (after the
+settlement delay) to `succeeded` or `failed`, as its payment method says; a `requires_action`
+intent is completed or failed through the sandbox's control route.
 """
 
 from __future__ import annotations
@@ -20,25 +22,43 @@ from dots_sandbox.storage import Confirmation, Intent
 INITIALIZED = "initialized"
 REQUIRES_PAYMENT_METHOD = "requires_payment_method"
 SUCCEEDED = "succeeded"
+FAILED = "failed"
+PROCESSING = "processing"
+REQUIRES_ACTION = "requires_action"
 UNCONFIRMED = frozenset({INITIALIZED, "created", REQUIRES_PAYMENT_METHOD, "requires_confirmation"})
 
 # payment_method_id -> confirm outcome (compared in lower case). Anything else: succeeded.
 OUTCOMES = {
     "00000000-0000-4000-8000-000000000001": SUCCEEDED,
-    "00000000-0000-4000-8000-000000000002": "failed",  # a decline
-    "00000000-0000-4000-8000-000000000003": "requires_action",  # an authentication challenge
-    "00000000-0000-4000-8000-000000000004": "processing",  # settles later
+    "00000000-0000-4000-8000-000000000002": FAILED,  # a decline
+    "00000000-0000-4000-8000-000000000003": REQUIRES_ACTION,  # an authentication challenge
+    "00000000-0000-4000-8000-000000000004": PROCESSING,  # settles later, succeeded
+    "00000000-0000-4000-8000-000000000005": PROCESSING,  # settles later, failed
 }
+# payment_method_id -> where a `processing` intent settles (lower case). Anything else: succeeded.
+SETTLEMENTS = {"00000000-0000-4000-8000-000000000005": FAILED}
+# The later transitions: from a status confirm can leave, to the statuses it can move on to.
+LATER = {PROCESSING: frozenset({SUCCEEDED, FAILED}), REQUIRES_ACTION: frozenset({SUCCEEDED, FAILED})}
 
 
 def statuses_used() -> frozenset[str]:
     """Every status this module can give an intent (the tests check each is in the spec's enum)."""
-    return UNCONFIRMED | {SUCCEEDED, *OUTCOMES.values()}
+    return UNCONFIRMED | {SUCCEEDED, *OUTCOMES.values(), *SETTLEMENTS.values()}
 
 
 def outcome(payment_method_id: str) -> str:
     """The status a confirm with this payment method leads to."""
     return OUTCOMES.get(payment_method_id.lower(), SUCCEEDED)
+
+
+def settlement(payment_method_id: str) -> str:
+    """Where a `processing` intent confirmed with this payment method settles: succeeded or failed."""
+    return SETTLEMENTS.get(payment_method_id.lower(), SUCCEEDED)
+
+
+def transfer_id(status: str) -> str | None:
+    """A new transfer id for a change to `succeeded` (the funds moved), else None."""
+    return _transfer_id(status)
 
 
 def new_intent(client_id: str, request: Mapping[str, Any]) -> tuple[Intent, str]:

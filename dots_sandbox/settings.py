@@ -10,6 +10,8 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
+from dots_sandbox.webhooks import Receiver, parse_receivers
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_DB = ".sandbox/sandbox.db"
@@ -31,6 +33,14 @@ BODY_TIMEOUT_SECONDS = 30.0
 # fsync per commit.
 SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")
 
+# How long a `processing` intent takes to settle, in seconds (SANDBOX_SETTLEMENT_SECONDS).
+SETTLEMENT_SECONDS = 3.0
+# Webhooks: the delays after each failed attempt (SANDBOX_WEBHOOK_RETRY_SECONDS; Svix's own
+# schedule compressed) and the time a receiver has to answer (SANDBOX_WEBHOOK_TIMEOUT_SECONDS;
+# Dots: 15 s).
+WEBHOOK_RETRY_SECONDS = (5.0, 30.0, 120.0, 600.0, 1800.0)
+WEBHOOK_TIMEOUT_SECONDS = 15.0
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Settings:
@@ -44,6 +54,10 @@ class Settings:
     synchronous: str = "NORMAL"
     max_body_bytes: int = MAX_BODY_BYTES
     body_timeout_seconds: float = BODY_TIMEOUT_SECONDS
+    settlement_seconds: float = SETTLEMENT_SECONDS
+    webhooks: tuple[Receiver, ...] = ()  # each Receiver's repr shows its URL, never its secret
+    webhook_retry_seconds: tuple[float, ...] = WEBHOOK_RETRY_SECONDS
+    webhook_timeout_seconds: float = WEBHOOK_TIMEOUT_SECONDS
 
     def __post_init__(self) -> None:
         if self.synchronous not in SYNCHRONOUS_LEVELS:
@@ -56,16 +70,29 @@ class Settings:
             raise ValueError("DOTS_API_KEY must be non-empty")
         if not self.body_timeout_seconds > 0:
             raise ValueError(f"body_timeout_seconds must be positive, not {self.body_timeout_seconds}")
+        if not 0 <= self.settlement_seconds < float("inf"):
+            raise ValueError(f"SANDBOX_SETTLEMENT_SECONDS must be 0 or more, not {self.settlement_seconds}")
+        if not all(0 <= delay < float("inf") for delay in self.webhook_retry_seconds):
+            raise ValueError("SANDBOX_WEBHOOK_RETRY_SECONDS must be delays of 0 seconds or more")
+        if not 0 < self.webhook_timeout_seconds < float("inf"):
+            raise ValueError(f"SANDBOX_WEBHOOK_TIMEOUT_SECONDS must be positive, not {self.webhook_timeout_seconds}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Settings from SANDBOX_HOST, SANDBOX_PORT, SANDBOX_DB, SANDBOX_SYNCHRONOUS, DOTS_CLIENT_ID, DOTS_API_KEY."""
+        """Settings from SANDBOX_HOST, SANDBOX_PORT, SANDBOX_DB, SANDBOX_SYNCHRONOUS, DOTS_CLIENT_ID, DOTS_API_KEY,
+        SANDBOX_SETTLEMENT_SECONDS and the webhook variables (SANDBOX_WEBHOOKS, SANDBOX_WEBHOOK_RETRY_SECONDS,
+        SANDBOX_WEBHOOK_TIMEOUT_SECONDS). ValueError names the variable that is wrong (never a secret)."""
         port = environ.get("SANDBOX_PORT", str(DEFAULT_PORT))
         try:
             port_number = int(port)
         except ValueError:
             raise ValueError(f"SANDBOX_PORT must be an integer, not {port!r}") from None
+        retry = environ.get("SANDBOX_WEBHOOK_RETRY_SECONDS")
         return cls(
+            settlement_seconds=_seconds(environ, "SANDBOX_SETTLEMENT_SECONDS", SETTLEMENT_SECONDS),
+            webhooks=parse_receivers(environ.get("SANDBOX_WEBHOOKS", "")),
+            webhook_retry_seconds=WEBHOOK_RETRY_SECONDS if retry is None else _delays(retry),
+            webhook_timeout_seconds=_seconds(environ, "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", WEBHOOK_TIMEOUT_SECONDS),
             host=environ.get("SANDBOX_HOST", DEFAULT_HOST),
             port=port_number,
             db=environ.get("SANDBOX_DB", DEFAULT_DB),
@@ -87,3 +114,21 @@ class Settings:
         """The base URL clients use (`http://HOST:PORT/api`)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port if port is None else port}/api"
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    value = environ.get(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}") from None
+
+
+def _delays(value: str) -> tuple[float, ...]:
+    """`5 30 120` or `5,30,120`: seconds to wait after each failed attempt (empty: no retries)."""
+    try:
+        return tuple(float(part) for part in value.replace(",", " ").split())
+    except ValueError:
+        raise ValueError(f"SANDBOX_WEBHOOK_RETRY_SECONDS must be seconds separated by spaces, not {value!r}") from None
