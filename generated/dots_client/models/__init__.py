@@ -12,6 +12,8 @@ from .metadata import Metadata
 from .payment_intent import PaymentIntent
 from .payment_intent_metadata import PaymentIntentMetadata
 from .payment_intent_status import PaymentIntentStatus
+from .payment_intent_updated_event import PaymentIntentUpdatedEvent
+from .payment_intent_updated_event_event import PaymentIntentUpdatedEventEvent
 
 __all__ = (
     "ConfirmPaymentIntentRequest",
@@ -26,4 +28,6 @@ __all__ = (
     "PaymentIntent",
     "PaymentIntentMetadata",
     "PaymentIntentStatus",
+    "PaymentIntentUpdatedEvent",
+    "PaymentIntentUpdatedEventEvent",
 )

@@ -30,8 +30,9 @@ class PaymentIntent:
             user_id (UUID | Unset): ID of the Dots `user` making this payment.
             status (PaymentIntentStatus | Unset): Status of the payment intent (all ten values Dots documents). Unconfirmed:
                 `initialized`, `created`, `requires_payment_method`, `requires_confirmation`. Confirm
-                leads to `succeeded`, `processing`, `requires_action` or `failed`. `requires_capture` and
-                `canceled` are documented by Dots but reached by no operation described here.
+                leads to `succeeded`, `processing`, `requires_action` or `failed`; later, `processing`
+                and `requires_action` become `succeeded` or `failed` (see the Lifecycle). `requires_capture`
+                and `canceled` are documented by Dots but reached by no operation described here.
             transfer_id (UUID | Unset): ID of the transfer that moved the funds; present once the intent has `succeeded`.
             payment_method_id (UUID | Unset): ID of the payment method attached at create or recorded by confirm.
             metadata (PaymentIntentMetadata | Unset): The metadata given at create (an empty object when none was given).
