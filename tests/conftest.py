@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -53,6 +54,26 @@ class InProcess:
         self._loop.run_until_complete(self._client.aclose())
         self._loop.close()
         self.app.store.close()
+
+
+class Clock:
+    """A clock the test moves (epoch seconds; starts at the real time so Svix timestamps stay fresh)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward."""
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A fresh test clock."""
+    return Clock()
 
 
 @pytest.fixture
