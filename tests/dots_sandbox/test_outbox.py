@@ -76,9 +76,12 @@ def test_a_2xx_delivers_once_with_the_headers_and_body(store: SQLiteStore, clock
     dispatcher = _dispatcher(store, clock, recorder)
     event_id = _change(store, clock)
     (attempt,) = dispatcher.dispatch()
-    assert attempt.delivered and attempt.http_status == 200 and attempt.number == 1
+    assert attempt.delivered
+    assert attempt.http_status == 200
+    assert attempt.number == 1
     (request,) = recorder.requests
-    assert request.url == URL and request.method == "POST"
+    assert request.url == URL
+    assert request.method == "POST"
     assert request.headers["content-type"] == "application/json"
     assert request.headers["svix-id"] == event_id
     assert json.loads(request.content)["event"] == "payment_intent.updated"
@@ -130,7 +133,7 @@ def test_the_delivery_fails_when_the_schedule_runs_out(store: SQLiteStore, clock
 
 
 def test_each_receiver_gets_each_event_with_its_own_secret(store: SQLiteStore, clock: Clock) -> None:
-    """Two receivers: each gets the event (the same svix-id), signed with its own secret; one failing does not hold the other."""
+    """Two receivers each get the event (one svix-id), signed with their own secret; one failing holds nothing."""
     other_secret = "whsec_ZG90cy1zYW5kYm94LXdlYmhvb2stc2VjcmV0IQ=="
     seen: dict[str, list[str]] = {"a": [], "b": []}
 
@@ -157,7 +160,8 @@ def test_a_lease_keeps_other_dispatchers_off_until_it_ends(store: SQLiteStore, c
     assert second.claim(10) == []
     clock.advance(first.lease_seconds)
     (attempt,) = second.dispatch()
-    assert attempt.delivered and attempt.number == 1
+    assert attempt.delivered
+    assert attempt.number == 1
     assert recorder.ids() == [event_id, event_id]  # after the 2xx, once more: never more
     # The first owner's late record (its lease ended) does not reopen the delivered delivery.
     first.record(Attempt(event_id, URL, 1, clock(), 500, "HTTP 500", delivered=False))

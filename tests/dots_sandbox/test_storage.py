@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import multiprocessing
 import sqlite3
 import threading
@@ -14,10 +15,20 @@ from typing import Any
 import pytest
 
 from dots_sandbox import lifecycle
-from dots_sandbox.storage import CHECKPOINT_BACKSTOP_PAGES, Confirmation, Intent, Refusal, SQLiteStore, open_store
+from dots_sandbox.changes import Changes
+from dots_sandbox.storage import (
+    CHECKPOINT_BACKSTOP_PAGES,
+    Confirmation,
+    Event,
+    Intent,
+    Refusal,
+    SQLiteStore,
+    open_store,
+)
 
 CLIENT = "sandbox-client-id"
 ROUNDS = 20
+PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 
 
 def _new(store: SQLiteStore, **request: Any) -> Intent:
@@ -250,3 +261,97 @@ def test_concurrent_confirms_from_processes_one_wins(tmp_path: Path) -> None:
             assert stored is not None
             assert f"won:{stored.payment_method_id}" == winners[0]
     store.close()
+
+
+# ---- Outbox and timers ----------------------------------------------------------------------
+
+PROCESSING_PM = "00000000-0000-4000-8000-000000000004"
+
+
+def _event(intent_id: str, status: str, receivers: tuple[str, ...] = ("http://r.test/",)) -> Event:
+    return Changes(receivers, 5.0).event(CLIENT, intent_id, status)
+
+
+def test_a_refused_confirm_writes_no_event(store: SQLiteStore) -> None:
+    """The event is written with the change that happened; a refused confirm (409, 404) writes none."""
+    intent = _new(store)
+    first = dataclasses.replace(_confirmation(PM), event=_event(intent.id, "succeeded"))
+    assert isinstance(store.confirm(CLIENT, intent.id, lifecycle.UNCONFIRMED, first), Intent)
+    again = dataclasses.replace(_confirmation(PM), event=_event(intent.id, "succeeded"))
+    assert store.confirm(CLIENT, intent.id, lifecycle.UNCONFIRMED, again) is Refusal.ALREADY_CONFIRMED
+    unknown = dataclasses.replace(_confirmation(PM), event=_event(intent.id, "succeeded"))
+    assert store.confirm(CLIENT, str(uuid.uuid4()), lifecycle.UNCONFIRMED, unknown) is Refusal.NOT_FOUND
+    assert [record.event.id for record in store.events(CLIENT, intent.id, 10)] == [first.event.id]  # type: ignore[union-attr]
+
+
+def test_the_change_and_its_outbox_rows_commit_or_roll_back_together(store: SQLiteStore) -> None:
+    """If writing the event fails (a duplicate event id), the confirm is rolled back too: all or nothing."""
+    intent, other = _new(store), _new(store)
+    event = _event(intent.id, "succeeded")
+    store.confirm(CLIENT, intent.id, lifecycle.UNCONFIRMED, dataclasses.replace(_confirmation(PM), event=event))
+    clash = dataclasses.replace(_confirmation(PM), event=dataclasses.replace(event, payment_intent_id=other.id))
+    with pytest.raises(sqlite3.IntegrityError):
+        store.confirm(CLIENT, other.id, lifecycle.UNCONFIRMED, clash)
+    assert store.get(CLIENT, other.id) == other  # still unconfirmed
+    assert store.events(CLIENT, other.id, 10) == []
+
+
+def test_transition_applies_only_from_the_given_statuses(store: SQLiteStore) -> None:
+    """transition moves requires_action on once, with its event; otherwise WRONG_STATUS or NOT_FOUND, no event."""
+    intent = _new(store)
+    challenge = _confirmation("00000000-0000-4000-8000-000000000003")
+    store.confirm(CLIENT, intent.id, lifecycle.UNCONFIRMED, challenge)
+    changes = Changes(("http://r.test/",), 5.0)
+    action = frozenset({"requires_action"})
+    done = store.transition(CLIENT, intent.id, action, changes.transition(CLIENT, intent.id, "succeeded"))
+    assert isinstance(done, Intent)
+    assert (done.status, done.transfer_id is not None) == ("succeeded", True)
+    late = changes.transition(CLIENT, intent.id, "failed")
+    assert store.transition(CLIENT, intent.id, action, late) is Refusal.WRONG_STATUS
+    assert store.transition(CLIENT, str(uuid.uuid4()), action, late) is Refusal.NOT_FOUND
+    assert [r.event.status for r in store.events(CLIENT, intent.id, 10)] == ["succeeded"]
+
+
+def test_a_settlement_is_applied_once_by_whoever_claims_it(tmp_path: Path) -> None:
+    """Two stores (processes) on one file settle the same due row: one moves the intent, one event in all."""
+    db = str(tmp_path / "settle.db")
+    stores = [SQLiteStore(db), SQLiteStore(db)]
+    try:
+        changes = Changes(("http://r.test/",), 0.0)
+        intent = _new(stores[0])
+        event, settlement = changes.confirmed(CLIENT, intent.id, "processing", PROCESSING_PM)
+        assert settlement is not None
+        confirmation = dataclasses.replace(_confirmation(PROCESSING_PM), event=event, settlement=settlement)
+        stores[0].confirm(CLIENT, intent.id, lifecycle.UNCONFIRMED, confirmation)
+        due = [store.due_settlements(settlement.due_at, 10) for store in stores]
+        assert due == [[settlement], [settlement]]
+        results = [
+            store.settle(settlement, changes.transition(CLIENT, intent.id, settlement.status)) for store in stores
+        ]
+        assert [result is not None for result in results] == [True, False]
+        assert [r.event.status for r in stores[1].events(CLIENT, intent.id, 10)] == ["succeeded", "processing"]
+        assert stores[1].due_settlements(settlement.due_at + 1000, 10) == []
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_a_version_1_database_gains_the_outbox_tables(tmp_path: Path) -> None:
+    """A file written before the outbox (schema 1) opens, keeps its intents and gets the new tables."""
+    db = tmp_path / "old.db"
+    store = SQLiteStore(str(db))
+    intent = _new(store)
+    store.close()
+    connection = sqlite3.connect(db)
+    for table in ("webhook_attempts", "webhook_deliveries", "webhook_events", "settlements"):
+        connection.execute(f"DROP TABLE {table}")
+    connection.execute("PRAGMA user_version = 1")
+    connection.commit()
+    connection.close()
+    store = SQLiteStore(str(db))
+    try:
+        assert store.get(CLIENT, intent.id) == intent
+        assert store.events(CLIENT, None, 10) == []
+        assert store._connection().execute("PRAGMA user_version").fetchone() == (2,)
+    finally:
+        store.close()

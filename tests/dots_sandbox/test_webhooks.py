@@ -40,7 +40,7 @@ def test_several_receivers_are_whitespace_separated_url_secret_pairs() -> None:
 )
 def test_malformed_receivers_are_refused_without_showing_the_secret(value: str) -> None:
     """A malformed SANDBOX_WEBHOOKS is a ValueError whose message never contains a secret."""
-    with pytest.raises(ValueError, match="SANDBOX_WEBHOOKS|webhook receiver") as raised:
+    with pytest.raises(ValueError, match=r"SANDBOX_WEBHOOKS|webhook receiver") as raised:
         webhooks.parse_receivers(value)
     message = str(raised.value)
     assert SECRET.removeprefix("whsec_") not in message
