@@ -63,8 +63,9 @@ def failure(error: Exception) -> str:
 class Dispatcher:
     """Claims due deliveries from the store, sends them and records the attempts.
 
-    `clock` gives epoch seconds (for schedules, leases and `svix-timestamp`); `transport` is an
-    httpx transport (tests pass a MockTransport). Thread-safe: `deliver` may run on a pool.
+    `clock` gives epoch seconds for schedules and leases (tests pass their own); `svix-timestamp`
+    is always the real time (`wall_clock`), since receivers check it against theirs. `transport`
+    is an httpx transport (tests pass a MockTransport). Thread-safe: `deliver` may run on a pool.
     """
 
     def __init__(
@@ -77,10 +78,12 @@ class Dispatcher:
         clock: Callable[[], float] = time.time,
         transport: httpx.BaseTransport | None = None,
         owner: str | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.policy = RetryPolicy() if policy is None else policy
         self.clock = clock
+        self.wall_clock = wall_clock
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.lease_seconds = timeout + LEASE_MARGIN_SECONDS
         self.receivers = tuple(receiver.url for receiver in receivers)
@@ -101,7 +104,7 @@ class Dispatcher:
         at = self.clock()
         headers = {
             "content-type": "application/json",
-            **self._signers[delivery.receiver].headers(delivery.event_id, delivery.body, at),
+            **self._signers[delivery.receiver].headers(delivery.event_id, delivery.body, self.wall_clock()),
         }
         number = delivery.attempts + 1
         try:
