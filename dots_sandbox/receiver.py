@@ -44,7 +44,7 @@ class LocalReceiver:
         secret: str,
         host: str = "127.0.0.1",
         port: int = 0,
-        on_line: Callable[[str], None] | None = None,
+        on_line: Callable[[str], object] | None = None,
     ) -> None:
         self._webhook = Webhook(secret)
         self.received: list[dict[str, Any]] = []
