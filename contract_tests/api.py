@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from contract_tests.reporting import curl_command
-from contract_tests.spec_data import spec_operations
+from contract_tests.spec_data import LATER_STATUSES, spec_operations
 
 _MAX_BODY_CHARS = 600
 
@@ -77,3 +78,26 @@ def same_uuid(left: object, right: object) -> bool:
         return uuid.UUID(str(left)) == uuid.UUID(str(right))
     except ValueError:
         return False
+
+
+def not_moved_on(before: Mapping[str, Any], after: Mapping[str, Any]) -> str | None:
+    """Why `after` is neither `before` nor a later outcome of it (openapi.yaml, Later outcomes); None if it is.
+
+    `before` is an answer for an intent, `after` a later answer for the same intent. Only
+    `processing` and `requires_action` move on without a request, to a status LATER_STATUSES
+    names, changing nothing but `status` and (on `succeeded`) adding `transfer_id`. So a
+    property comparing answers over time holds against a server whose intents settle meanwhile.
+    """
+    if after == before:
+        return None
+    was, now = before.get("status"), after.get("status")
+    if now not in LATER_STATUSES.get(str(was), frozenset()):
+        return f"the intent went from {was!r} to {now!r}, which is no later outcome of it"
+    unchanged = {key: value for key, value in before.items() if key not in ("status", "transfer_id")}
+    if {key: value for key, value in after.items() if key not in ("status", "transfer_id")} != unchanged:
+        return "a later outcome changed fields other than status and transfer_id"
+    if "transfer_id" in before and after.get("transfer_id") != before["transfer_id"]:
+        return "a later outcome changed the transfer_id"
+    if now == "succeeded" and "transfer_id" not in after:
+        return "the intent succeeded later without a transfer_id"
+    return None

@@ -23,6 +23,11 @@ JSON = "application/json"
 # openapi.yaml, the Lifecycle paragraph: an intent is unconfirmed while its status is one of these.
 UNCONFIRMED_STATUSES = frozenset({"initialized", "created", "requires_payment_method", "requires_confirmation"})
 ALREADY_CONFIRMED_CODE = "payment-intent-already-confirmed"
+# openapi.yaml, the Later outcomes paragraph: the statuses an intent moves on to without a request.
+LATER_STATUSES = {
+    "processing": frozenset({"succeeded", "failed"}),
+    "requires_action": frozenset({"succeeded", "failed"}),
+}
 # Dots' documented 404 body is exactly {"error": "PaymentIntent not found"} (openapi.yaml, Errors).
 NOT_FOUND_MESSAGE = "PaymentIntent not found"
 

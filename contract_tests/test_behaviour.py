@@ -2,7 +2,9 @@
 
 Request bodies are drawn by schemathesis from the spec's request schemas and sent over plain
 HTTP. Each property holds for any server that implements the spec, Dots included: nothing here
-relies on the sandbox's magic payment methods (those are the sandbox's own tests).
+relies on the sandbox's magic payment methods (those are the sandbox's own tests). An intent that
+confirm left `processing` or `requires_action` may move on at any moment (openapi.yaml, Later
+outcomes), so answers over time are compared with `not_moved_on`, never for equality alone.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contract_tests.api import Api, same_uuid
+from contract_tests.api import Api, not_moved_on, same_uuid
 from contract_tests.spec_data import (
     ALREADY_CONFIRMED_CODE,
     NOT_FOUND_MESSAGE,
@@ -69,7 +71,8 @@ def test_retrieve_returns_what_create_stored(http: httpx.Client, body: dict[str,
     for spelling in (intent["id"], str(intent["id"]).upper()):
         response = api.retrieve(spelling)
         assert response.status_code == 200, api.explain(f"retrieve answered {response.status_code}, not 200")
-        assert response.json() == _stored(intent), api.explain("retrieve differs from what create answered")
+        problem = not_moved_on(_stored(intent), response.json())
+        assert problem is None, api.explain(f"retrieve differs from what create answered: {problem}")
 
 
 @given(first=UNCONFIRMED_CREATE, second=UNCONFIRMED_CREATE, confirm=CONFIRM, pick_first=st.booleans())
@@ -145,20 +148,22 @@ def test_second_confirm_is_rejected_as_already_confirmed(
     assert isinstance(error.get("error"), str), api.explain("the 409 body has no error message")
     assert error.get("code", ALREADY_CONFIRMED_CODE) == ALREADY_CONFIRMED_CODE, api.explain("wrong 409 code")
     response = api.retrieve(intent["id"])
-    assert response.json() == answer, api.explain("the rejected confirm changed the intent")
+    problem = not_moved_on(answer, response.json())
+    assert problem is None, api.explain(f"the rejected confirm changed the intent: {problem}")
 
 
 @given(body=UNCONFIRMED_CREATE, confirm=CONFIRM)
 def test_retrieve_after_confirm_agrees_with_confirm(
     http: httpx.Client, body: dict[str, Any], confirm: dict[str, Any]
 ) -> None:
-    """retrieve after confirm answers exactly what confirm answered."""
+    """retrieve after confirm answers what confirm answered, or a later outcome of it (nothing else changed)."""
     api = Api(http)
     intent = api.created(body)
     answer = _confirmed(api, intent["id"], confirm)
     response = api.retrieve(intent["id"])
     assert response.status_code == 200, api.explain(f"retrieve answered {response.status_code}, not 200")
-    assert response.json() == answer, api.explain("retrieve disagrees with confirm's answer")
+    problem = not_moved_on(answer, response.json())
+    assert problem is None, api.explain(f"retrieve disagrees with confirm's answer: {problem}")
 
 
 @given(intent_id=st.uuids(), confirm=CONFIRM)
