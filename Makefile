@@ -15,6 +15,9 @@ STAMP := $(VENV)/.setup-stamp
 SANDBOX_HOST ?= 127.0.0.1
 SANDBOX_PORT ?= 8080
 SANDBOX_DB ?= .sandbox/sandbox.db
+# `make serve-webhooks`: the local receiver's port. Its secret comes from SANDBOX_WEBHOOK_SECRET in
+# the environment, else the documented local default below (not a secret; never on a command line).
+RECEIVER_PORT ?= 8081
 
 # Contract suite budget: quick | ci | thorough. CONTRACT_SEED replays a run (the seed it printed);
 # CONTRACT_ARGS passes more pytest options (e.g. -k confirm). The target: DOTS_BASE_URL (with
@@ -24,7 +27,7 @@ CONTRACT_SEED ?=
 CONTRACT_ARGS ?=
 CONTRACT_PYTEST = CONTRACT_SEED='$(CONTRACT_SEED)' $(BIN)/pytest contract_tests --junitxml=reports/contract-junit.xml
 
-.PHONY: help setup lock generate check-generated lint test unit contract serve dist bench check-breaking clean
+.PHONY: help setup lock generate check-generated lint test unit contract serve serve-webhooks dist bench check-breaking clean
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -75,6 +78,13 @@ contract: setup ## Run the contract suite against DOTS_BASE_URL, else the embedd
 
 serve: setup ## Run the sandbox at SANDBOX_HOST:SANDBOX_PORT/api (127.0.0.1:8080), SQLite at SANDBOX_DB; Ctrl-C stops it
 	$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT) --db $(SANDBOX_DB)
+
+serve-webhooks: export SANDBOX_WEBHOOK_SECRET ?= whsec_ZG90cy1zYW5kYm94LXdlYmhvb2stc2VjcmV0IQ==
+serve-webhooks: setup ## make serve, sending webhooks to a local receiver on RECEIVER_PORT (8081) that prints each verified one
+	@$(PY) -m dots_sandbox.receiver --host $(SANDBOX_HOST) --port $(RECEIVER_PORT) & receiver=$$!; \
+	trap 'kill $$receiver 2>/dev/null' EXIT; \
+	SANDBOX_WEBHOOKS="http://$(SANDBOX_HOST):$(RECEIVER_PORT)/=$$SANDBOX_WEBHOOK_SECRET" \
+		$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT) --db $(SANDBOX_DB)
 
 # Bench tools that do not come from PyPI are installed here, into ignored folders, by `make bench`
 # itself; when one cannot be installed its rows say so and carry no number.

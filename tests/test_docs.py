@@ -6,10 +6,16 @@ import os
 import re
 import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import pytest
+
+from dots_sandbox import webhooks
+from dots_sandbox.receiver import DEFAULT_SECRET, LocalReceiver
 from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:
@@ -19,8 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 SANDBOX_DOC = ROOT / "docs" / "sandbox.md"
 DOCUMENTED_URL = "http://127.0.0.1:8080/api"
+DOCUMENTED_RECEIVER = "http://127.0.0.1:8081/"
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _SECRET = re.compile(r"pi_secret_[0-9a-f]{32}")
+_EVENT_ID = re.compile(r"msg_[0-9a-f]{32}")
+_TIMESTAMP = re.compile(r'"svix-timestamp":"[0-9]+"')
+_SIGNATURE = re.compile(r"v1,[A-Za-z0-9+/]+=*")
 
 
 def _block_after(marker: str, page: Path = README) -> str:
@@ -68,21 +78,34 @@ def _transcript(block: str) -> list[tuple[str, str]]:
 
 
 def _normalised(text: str) -> str:
-    """Ids numbered in order of appearance and secrets masked, so two runs compare equal."""
+    """Ids numbered in order of appearance; secrets, Svix timestamps and signatures masked: two runs compare equal."""
     names: dict[str, str] = {}
+    events: dict[str, str] = {}
     text = _SECRET.sub("pi_secret_<secret>", text)
+    text = _TIMESTAMP.sub('"svix-timestamp":"<timestamp>"', text)
+    text = _SIGNATURE.sub("v1,<signature>", text)
+    text = _EVENT_ID.sub(lambda found: events.setdefault(found.group(0), f"msg_<event {len(events) + 1}>"), text)
     return _UUID.sub(lambda found: names.setdefault(found.group(0).lower(), f"<uuid {len(names) + 1}>"), text)
 
 
 def test_curl_walkthrough_behaves_as_written(start_sandbox: Callable[..., LiveSandbox], tmp_path: Path) -> None:
-    """Each command of the sandbox page's curl walk-through prints what the README shows (ids and secrets aside)."""
+    """Each command of the sandbox page's curl walk-through prints what the page shows (ids, secrets, signatures
+    aside), against `make serve-webhooks`' setup: the sandbox sending webhooks to the local receiver."""
     steps = _transcript(_block_after("<!-- readme-walkthrough", SANDBOX_DOC))
     statuses = [line for _, output in steps for line in output.splitlines() if line.startswith("HTTP ")]
-    assert statuses == ["HTTP 200", "HTTP 409", "HTTP 200", "HTTP 200", "HTTP 400", "HTTP 401"]
-    sandbox = start_sandbox()
-    separator = "@@ step done @@"
-    script = "".join(f"{command.replace(DOCUMENTED_URL, sandbox.url)}\necho '{separator}'\n" for command, _ in steps)
-    result = _run(["bash", "-c", script], tmp_path, sandbox.url)
+    assert statuses == ["HTTP 200", "HTTP 409", "HTTP 200", "HTTP 200", "HTTP 400", "HTTP 401", "HTTP 200", "HTTP 200"]
+    receiver = LocalReceiver(DEFAULT_SECRET, on_line=lambda line: None).start()
+    try:
+        sandbox = start_sandbox(env={"SANDBOX_WEBHOOKS": f"{receiver.url}={DEFAULT_SECRET}"})
+        separator = "@@ step done @@"
+        script = "".join(
+            f"{command.replace(DOCUMENTED_URL, sandbox.url).replace(DOCUMENTED_RECEIVER, receiver.url)}\n"
+            f"echo '{separator}'\n"
+            for command, _ in steps
+        )
+        result = _run(["bash", "-c", script], tmp_path, sandbox.url)
+    finally:
+        receiver.stop()
     assert result.returncode == 0, result.stderr
     outputs = result.stdout.split(separator + "\n")[:-1]
     expected = "".join(output for _, output in steps)
@@ -133,3 +156,32 @@ def test_readme_maps_every_reference_page() -> None:
     text = README.read_text(encoding="utf-8")
     missing = [page.name for page in sorted((ROOT / "docs").glob("*.md")) if f"(docs/{page.name})" not in text]
     assert missing == []
+
+
+def test_makefile_serve_webhooks_uses_the_documented_receiver() -> None:
+    """`make serve-webhooks` runs the receiver on the walk-through's port with the documented local secret."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "RECEIVER_PORT ?= 8081" in makefile
+    assert f"SANDBOX_WEBHOOK_SECRET ?= {DEFAULT_SECRET}" in makefile
+    assert DOCUMENTED_RECEIVER == "http://127.0.0.1:8081/"
+    assert DEFAULT_SECRET in SANDBOX_DOC.read_text(encoding="utf-8")
+
+
+def test_webhook_receiver_example_verifies_real_deliveries(capsys: pytest.CaptureFixture[str]) -> None:
+    """The page's receiver example answers 204 to a delivery the sandbox signs, once per svix-id, and 400 to a
+    tampered body or a stale timestamp."""
+    namespace: dict[str, Any] = {}
+    exec(_block_after("<!-- webhook-receiver-example", SANDBOX_DOC), namespace)  # noqa: S102 (our own docs)
+    handle = namespace["handle"]
+    intent_id = str(uuid.uuid4())
+    body = webhooks.payload(intent_id)
+    signer = webhooks.Signer(DEFAULT_SECRET)
+    headers = signer.headers("msg_1", body, time.time())
+    assert handle(body.encode(), headers, DEFAULT_SECRET) == 204
+    assert handle(body.encode(), headers, DEFAULT_SECRET) == 204  # the duplicate
+    assert capsys.readouterr().out == f"payment intent changed: {intent_id}\n"
+    tampered = webhooks.payload(str(uuid.uuid4())).encode()
+    assert handle(tampered, headers, DEFAULT_SECRET) == 400
+    stale = signer.headers("msg_2", body, time.time() - 600)
+    assert handle(body.encode(), stale, DEFAULT_SECRET) == 400
+    assert capsys.readouterr().out == ""
