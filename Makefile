@@ -62,7 +62,7 @@ lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict ever
 	$(BIN)/openapi-spec-validator openapi.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict tools dots_sandbox contract_tests bench tests generated/dots_client
+	$(BIN)/mypy --strict dots_spec tools dots_sandbox contract_tests bench tests generated/dots_client
 
 unit: setup ## Run the tests of the hand-written code (tests/)
 	$(BIN)/pytest tests

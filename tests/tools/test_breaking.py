@@ -18,7 +18,7 @@ from dots_client import AuthenticatedClient
 from dots_client.api.payment_intents import confirm_payment_intent
 from dots_client.models import ConfirmPaymentIntentRequest, PaymentIntent, PaymentIntentStatus
 
-from dots_sandbox.spec import SPEC_PATH, load_spec
+from dots_spec.document import SPEC_PATH, load_spec
 from tools import breaking
 from tools.breaking import Severity
 
