@@ -33,6 +33,6 @@ def package_version(spec: dict[str, Any]) -> Version:
         return Version(raw)
     except InvalidVersion:
         raise InvalidSpecVersion(
-            f"info.version {raw!r} is not a valid PEP 440 version (e.g. 1.2.0 or 2.0.0rc1): it is also "
-            "dots-client's package version, so fix it in openapi.yaml"
+            f"info.version {raw!r} is not a valid PEP 440 version (e.g. 1.2.0 or 2.0.0rc1), and it is "
+            "dots-client's package version too"
         ) from None
