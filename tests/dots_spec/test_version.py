@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,12 @@ def test_changelog_has_an_entry_for_the_spec_version() -> None:
     """CHANGELOG.md has a section for openapi.yaml's info.version (workflow step: changelog entry)."""
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## [{info_version(load_spec())}] - " in changelog
+
+
+def test_newest_changelog_release_is_the_one_version() -> None:
+    """The newest CHANGELOG release, info.version and the generated package's version are one and the same."""
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    newest = re.search(r"^## \[(\d[^\]]*)\] - ", changelog, re.MULTILINE)
+    assert newest is not None
+    project = tomllib.loads((ROOT / "generated" / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert newest.group(1) == info_version(load_spec()) == project["version"]
