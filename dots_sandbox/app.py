@@ -27,9 +27,9 @@ from dots_sandbox.auth import BasicAuth
 from dots_sandbox.handlers import Handlers
 from dots_sandbox.routing import Route, Router
 from dots_sandbox.settings import Settings
-from dots_sandbox.spec import load_spec
 from dots_sandbox.storage import Store, open_store
 from dots_sandbox.validation import compile_rules
+from dots_spec.document import load_spec
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

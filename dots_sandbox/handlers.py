@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from dots_sandbox import errors, lifecycle
-from dots_sandbox.spec import resolve
 from dots_sandbox.storage import Intent, Refusal, Store
+from dots_spec.refs import resolve
 
 # Set by the sandbox, never copied from a create request.
 _SERVER_FIELDS = ("id", "status", "payment_method_id", "transfer_id", "client_secret")
