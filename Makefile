@@ -49,7 +49,7 @@ lock: | $(PY) ## Re-pin requirements.lock from requirements.in (no registry URLs
 	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' requirements.in)"
 	$(BIN)/uv pip compile requirements.in --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet -o requirements.lock
 
-generate: setup ## Clean and regenerate generated/ from openapi.yaml
+generate: setup ## Clean and regenerate generated/ from openapi.yaml (dots-client's version is its info.version)
 	$(PY) -m tools.codegen generate
 
 check-generated: setup ## Fail with "run `make generate` and commit" if generated/ is stale
@@ -58,14 +58,14 @@ check-generated: setup ## Fail with "run `make generate` and commit" if generate
 # BASE: the git ref whose openapi.yaml the working tree's is compared with. Empty means origin/main when it
 # exists, else HEAD (the uncommitted edits).
 BASE ?=
-check-breaking: setup ## Classify openapi.yaml's changes against BASE (default origin/main, else HEAD); fail on breaking ones
+check-breaking: setup ## Classify openapi.yaml's changes against BASE (default origin/main, else HEAD); fail on breaking ones unless info.version's major part was raised
 	$(PY) -m tools.breaking $(if $(BASE),--base '$(BASE)')
 
 lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict everything
 	$(BIN)/openapi-spec-validator openapi.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict tools dots_sandbox contract_tests bench tests generated/dots_client
+	$(BIN)/mypy --strict dots_spec tools dots_sandbox contract_tests bench tests generated/dots_client
 
 unit: setup ## Run the tests of the hand-written code (tests/)
 	$(BIN)/pytest tests

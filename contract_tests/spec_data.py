@@ -17,7 +17,9 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from dots_sandbox.spec import SPEC_PATH, load_spec, operations, resolve
+from dots_spec.document import SPEC_PATH, load_spec
+from dots_spec.operations import operations
+from dots_spec.refs import resolve
 
 JSON = "application/json"
 # openapi.yaml, the Lifecycle paragraph: an intent is unconfirmed while its status is one of these.

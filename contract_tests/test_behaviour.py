@@ -22,7 +22,7 @@ from contract_tests.spec_data import (
     UNCONFIRMED_STATUSES,
     request_bodies,
 )
-from dots_sandbox.spec import load_spec
+from dots_spec.document import load_spec
 
 STATUSES = frozenset(load_spec()["components"]["schemas"]["PaymentIntentStatus"]["enum"])
 CREATE = request_bodies("create_payment_intent")

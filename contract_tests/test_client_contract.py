@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from contract_tests import session
 from contract_tests.client_ops import call_async, call_sync, model
 from contract_tests.spec_data import Operation, request_bodies, response_bodies, spec_operations
-from dots_sandbox.spec import compile_schema, load_spec
+from dots_spec.document import load_spec
+from dots_spec.validators import compile_schema
 
 RUN = session.current()
 SPEC = load_spec()

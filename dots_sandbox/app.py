@@ -33,9 +33,9 @@ from dots_sandbox.outbox import Dispatcher, RetryPolicy
 from dots_sandbox.routing import Route, Router
 from dots_sandbox.settings import Settings
 from dots_sandbox.settlement import Settler
-from dots_sandbox.spec import load_spec
 from dots_sandbox.storage import Store, open_store
 from dots_sandbox.validation import compile_rules
+from dots_spec.document import load_spec
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

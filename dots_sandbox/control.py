@@ -7,30 +7,25 @@ HTTP Basic credentials. Receiver secrets are never shown: a delivery names its r
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from dots_sandbox import errors, lifecycle
 from dots_sandbox.changes import Changes
 from dots_sandbox.handlers import Handlers
 from dots_sandbox.storage import EventRecord, Refusal, Store
 from dots_sandbox.webhooks import EVENT_TYPE
+from dots_spec.document import load_spec
 
 CONTROL_SPEC_PATH = Path(__file__).resolve().parent / "control.yaml"
 RECENT_EVENTS = 50
 
 
-@functools.cache
 def load_control_spec() -> dict[str, Any]:
     """The control routes' OpenAPI document (cached: callers must not mutate it)."""
-    with CONTROL_SPEC_PATH.open(encoding="utf-8") as handle:
-        spec: dict[str, Any] = yaml.safe_load(handle)
-    return spec
+    return load_spec(CONTROL_SPEC_PATH)
 
 
 def with_control_routes(spec: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,9 @@ from typing import Any
 import jsonschema_rs
 
 from dots_sandbox import errors
-from dots_sandbox.spec import compile_schema, operations, resolve
+from dots_spec.operations import operations
+from dots_spec.refs import resolve
+from dots_spec.validators import compile_schema
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 

@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from dots_sandbox.spec import compile_schema, load_spec, operations, resolve
+from dots_spec.document import load_spec
+from dots_spec.operations import operations
+from dots_spec.refs import resolve
+from dots_spec.validators import compile_schema
 
 SPEC = load_spec()
 

@@ -1,7 +1,9 @@
 """Generate the typed client from openapi.yaml, and check that the committed one is current.
 
 Both `make generate` and `make check-generated` go through :func:`generate`, so the drift gate
-compares against exactly what regeneration would write.
+compares against exactly what regeneration would write. The package's version is the spec's
+`info.version` (`dots_spec.version`): generation refuses a spec whose version is not PEP 440 and a
+config that would override it, so the drift gate fails whenever the two would differ.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import yaml
+
+from dots_spec.document import parse_spec
+from dots_spec.version import InvalidSpecVersion, package_version
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
@@ -29,10 +36,34 @@ IGNORED_NAMES = frozenset({"__pycache__", ".pdm-build", ".mypy_cache", ".ruff_ca
 IGNORED_SUFFIXES = (".pyc", ".egg-info")
 
 STALE_MESSAGE = "generated/ is stale: run `make generate` and commit"
+VERSION_OVERRIDE = "package_version_override"
 
 
-def generate(spec: Path, output: Path) -> None:
-    """Write the client for `spec` into `output`, replacing whatever was there."""
+def check_inputs(spec: Path, config: Path = CONFIG) -> str:
+    """The package version `spec` gives the client (its `info.version`), once the inputs are known to agree.
+
+    Raises SystemExit with the reason when `info.version` is not a PEP 440 version, or when `config` sets
+    `package_version_override` (the spec's version is the one version: bump it in openapi.yaml).
+    """
+    try:
+        version = package_version(parse_spec(spec.read_text(encoding="utf-8"), str(spec)))
+    except InvalidSpecVersion as error:
+        raise SystemExit(f"{spec.name}: {error}") from None
+    settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    if VERSION_OVERRIDE in settings:
+        raise SystemExit(
+            f"{config.name} sets {VERSION_OVERRIDE}: remove it; dots-client's version is {spec.name}'s "
+            f"info.version ({version})"
+        )
+    return str(version)
+
+
+def generate(spec: Path, output: Path, config: Path = CONFIG) -> None:
+    """Write the client for `spec` into `output`, replacing whatever was there.
+
+    Raises SystemExit when the inputs disagree (:func:`check_inputs`) or the generator fails or warns.
+    """
+    check_inputs(spec, config)
     if output.exists():
         shutil.rmtree(output)
     bin_dir = Path(sys.executable).parent
@@ -42,7 +73,7 @@ def generate(spec: Path, output: Path) -> None:
         str(bin_dir / "openapi-python-client"),
         "generate",
         "--path", str(spec),
-        "--config", str(CONFIG),
+        "--config", str(config),
         "--custom-template-path", str(TEMPLATES),
         "--meta", META,
         "--output-path", str(output),

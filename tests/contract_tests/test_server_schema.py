@@ -5,7 +5,8 @@ from __future__ import annotations
 from schemathesis.checks import load_all_checks
 
 from contract_tests.server_schema import new_schema
-from dots_sandbox.spec import load_spec, operations
+from dots_spec.document import load_spec
+from dots_spec.operations import operations
 
 
 def test_every_builtin_check_is_enabled() -> None:

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contract_tests.spec_data import UNCONFIRMED_STATUSES, request_bodies, response_bodies, spec_operations
-from dots_sandbox.spec import compile_schema, load_spec
+from dots_spec.document import load_spec
+from dots_spec.validators import compile_schema
 
 SPEC = load_spec()
 OPERATIONS = spec_operations()

@@ -20,8 +20,11 @@ from hypothesis import strategies as st
 
 from dots_sandbox.app import SandboxApp, create_app
 from dots_sandbox.settings import MAX_BODY_BYTES, Settings
-from dots_sandbox.spec import compile_schema, component_validator, load_spec, operations, resolve
 from dots_sandbox.storage import SQLiteStore
+from dots_spec.document import load_spec
+from dots_spec.operations import operations
+from dots_spec.refs import resolve
+from dots_spec.validators import compile_schema, component_validator
 
 if TYPE_CHECKING:
     from conftest import InProcess

@@ -10,8 +10,8 @@ import pytest
 
 from dots_sandbox.app import create_app
 from dots_sandbox.settings import Settings
-from dots_sandbox.spec import load_spec
 from dots_sandbox.webhooks import Receiver
+from dots_spec.document import load_spec
 
 if TYPE_CHECKING:
     from conftest import Clock, InProcess

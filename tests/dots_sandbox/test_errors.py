@@ -7,7 +7,8 @@ import json
 import pytest
 
 from dots_sandbox import errors
-from dots_sandbox.spec import component_validator, load_spec
+from dots_spec.document import load_spec
+from dots_spec.validators import component_validator
 
 ERROR = component_validator("Error")
 

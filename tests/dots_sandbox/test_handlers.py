@@ -10,8 +10,9 @@ import pytest
 from dots_sandbox import lifecycle
 from dots_sandbox.errors import ApiError
 from dots_sandbox.handlers import Handlers
-from dots_sandbox.spec import component_validator, load_spec
 from dots_sandbox.storage import SQLiteStore
+from dots_spec.document import load_spec
+from dots_spec.validators import component_validator
 
 INTENT = component_validator("PaymentIntent")
 PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"

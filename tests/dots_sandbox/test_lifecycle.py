@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from dots_sandbox import lifecycle
-from dots_sandbox.spec import load_spec
+from dots_spec.document import load_spec
 
 SPEC_STATUSES = set(load_spec()["components"]["schemas"]["PaymentIntentStatus"]["enum"])
 PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"

@@ -28,8 +28,9 @@ from dots_sandbox import lifecycle
 from dots_sandbox.app import create_app
 from dots_sandbox.outbox import Dispatcher, RetryPolicy
 from dots_sandbox.settings import Settings
-from dots_sandbox.spec import compile_schema, load_spec
 from dots_sandbox.webhooks import Receiver
+from dots_spec.document import load_spec
+from dots_spec.validators import compile_schema
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 URL = "http://receiver.test/hook"

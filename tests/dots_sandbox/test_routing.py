@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dots_sandbox.routing import BASE_PATH, Router
-from dots_sandbox.spec import load_spec, operations
+from dots_spec.document import load_spec
+from dots_spec.operations import operations
 
 ROUTER = Router(load_spec())
 ID = "3c90c3cc-0d44-4b50-8888-8dd25736052a"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dots_sandbox.settings import BODY_TIMEOUT_SECONDS, MAX_BODY_BYTES, Settings
-from dots_sandbox.spec import load_spec, resolve
+from dots_spec.document import load_spec
+from dots_spec.refs import resolve
 
 
 def test_defaults_are_the_documented_local_ones() -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from dots_sandbox.errors import ApiError
-from dots_sandbox.spec import load_spec, operations
 from dots_sandbox.validation import MAX_DEPTH, compile_rules, location, parse_json
+from dots_spec.document import load_spec
+from dots_spec.operations import operations
 
 SPEC = load_spec()
 RULES = compile_rules(SPEC)

@@ -10,7 +10,8 @@ import pytest
 from svix.webhooks import Webhook, WebhookVerificationError
 
 from dots_sandbox import webhooks
-from dots_sandbox.spec import component_validator, load_spec
+from dots_spec.document import load_spec
+from dots_spec.validators import component_validator
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 OTHER_SECRET = "whsec_ZG90cy1zYW5kYm94LXdlYmhvb2stc2VjcmV0IQ=="

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
+from dots_spec.document import load_spec
 from tools import codegen
 
 
@@ -69,3 +72,54 @@ def test_main_prints_the_fix(tmp_path: Path, fresh: Path, capsys: pytest.Capture
     (tree / "stray.txt").write_text("x", encoding="utf-8")
     assert codegen.main(["check", "--output", str(tree)]) == 1
     assert "run `make generate` and commit" in capsys.readouterr().out
+
+
+# ---- one version: the package's is the spec's info.version -------------------------------------------------------
+
+
+def _spec_with_version(tmp_path: Path, version: str) -> Path:
+    spec = tmp_path / "openapi.yaml"
+    text = codegen.SPEC.read_text(encoding="utf-8")
+    current = f"  version: {load_spec()['info']['version']}\n"
+    assert current in text
+    spec.write_text(text.replace(current, f"  version: '{version}'\n", 1), encoding="utf-8")
+    return spec
+
+
+def test_generated_package_version_is_the_spec_version() -> None:
+    """generated/pyproject.toml carries openapi.yaml's info.version, and the generator config does not override it."""
+    project = tomllib.loads((codegen.GENERATED / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["version"] == load_spec()["info"]["version"]
+    assert codegen.VERSION_OVERRIDE not in yaml.safe_load(codegen.CONFIG.read_text(encoding="utf-8"))
+
+
+def test_gate_fails_when_the_spec_version_moves(tmp_path: Path, fresh: Path) -> None:
+    """Bumping info.version without regenerating is drift: the package's version would differ."""
+    spec = _spec_with_version(tmp_path, "2.0.0")
+    assert codegen.check(spec, _copy(fresh, tmp_path)) == ["changed: pyproject.toml"]
+
+
+def test_regenerating_carries_the_new_version(tmp_path: Path) -> None:
+    """make generate writes the bumped info.version into the package metadata."""
+    out = tmp_path / "generated"
+    codegen.generate(_spec_with_version(tmp_path, "2.1.0rc1"), out)
+    assert 'version = "2.1.0rc1"' in (out / "pyproject.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["generate", "check"])
+def test_non_pep440_version_is_refused(tmp_path: Path, command: str) -> None:
+    """make generate and make check-generated refuse an info.version Python packaging cannot carry, saying why."""
+    spec = _spec_with_version(tmp_path, "1.0.x")
+    with pytest.raises(SystemExit, match=r"info\.version '1\.0\.x' is not a valid PEP 440 version"):
+        codegen.main([command, "--spec", str(spec), "--output", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
+
+
+def test_version_override_in_config_is_refused(tmp_path: Path) -> None:
+    """A package_version_override in the generator config would split the version in two: refused."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        codegen.CONFIG.read_text(encoding="utf-8") + "package_version_override: 9.9.9\n", encoding="utf-8"
+    )
+    with pytest.raises(SystemExit, match="sets package_version_override: remove it"):
+        codegen.generate(codegen.SPEC, tmp_path / "out", config)

@@ -1,0 +1,81 @@
+"""dots_spec/refs.py: local `$ref`s and JSON pointers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dots_spec.document import load_spec
+from dots_spec.refs import escape, follow, resolve, unescape
+
+SPEC: dict[str, Any] = {
+    "components": {
+        "schemas": {"A": {"$ref": "#/components/schemas/B"}, "B": {"type": "string", "description": "b"}},
+        "paths~/odd": {"x": 1},
+    }
+}
+
+
+def test_follow_goes_through_every_hop_and_says_where() -> None:
+    """A chain of refs resolves to the last target, with that target's pointer."""
+    assert follow({"$ref": "#/components/schemas/A"}, SPEC, "#/here") == (
+        {"type": "string", "description": "b"},
+        "#/components/schemas/B",
+    )
+
+
+def test_siblings_override_and_keep_the_pointer() -> None:
+    """3.1 sibling keys next to $ref win over the target's, and the merged node stays where it was."""
+    node, pointer = follow({"$ref": "#/components/schemas/B", "description": "mine"}, SPEC, "#/here")
+    assert node == {"type": "string", "description": "mine"}
+    assert pointer == "#/here"
+
+
+def test_plain_node_comes_back_unchanged() -> None:
+    """A node without $ref is returned as it is, with the pointer given."""
+    node = {"type": "integer"}
+    assert follow(node, SPEC, "#/p") == (node, "#/p")
+
+
+def test_escaped_tokens_resolve() -> None:
+    """`~0` and `~1` in a ref mean `~` and `/` (RFC 6901)."""
+    assert resolve({"$ref": "#/components/paths~0~1odd"}, SPEC) == {"x": 1}
+    assert escape("paths~/odd") == "paths~0~1odd"
+    assert unescape(escape("a/b~c")) == "a/b~c"
+
+
+@pytest.mark.parametrize("ref", ["other.yaml#/Thing", "https://example.invalid/s.json", 7])
+def test_non_local_refs_are_refused(ref: object) -> None:
+    """Only `#/...` refs are followed; anything else raises ValueError naming it."""
+    with pytest.raises(ValueError, match="only local, acyclic refs are supported"):
+        follow({"$ref": ref}, SPEC, "#/at")
+
+
+def test_a_ref_loop_is_refused() -> None:
+    """A ref chain that comes back to itself raises instead of looping forever."""
+    loop = {
+        "components": {"schemas": {"A": {"$ref": "#/components/schemas/B"}, "B": {"$ref": "#/components/schemas/A"}}}
+    }
+    with pytest.raises(ValueError, match="acyclic"):
+        resolve({"$ref": "#/components/schemas/A"}, loop)
+
+
+def test_every_ref_in_the_spec_resolves() -> None:
+    """Each $ref written in openapi.yaml names an object of the spec."""
+    spec = load_spec()
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    assert found
+    assert all(isinstance(resolve(node, spec), dict) and "$ref" not in resolve(node, spec) for node in found)

@@ -1,0 +1,148 @@
+"""ARCHITECTURE.md's import rules hold: its table against every import in the code, and at run time."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARCHITECTURE = ROOT / "ARCHITECTURE.md"
+# Our packages and where their code is; tests/ is not ruled (it may import anything).
+PACKAGES = {
+    "dots_spec": ROOT / "dots_spec",
+    "dots_client": ROOT / "generated" / "dots_client",
+    "dots_sandbox": ROOT / "dots_sandbox",
+    "tools": ROOT / "tools",
+    "contract_tests": ROOT / "contract_tests",
+    "bench": ROOT / "bench",
+}
+OURS = frozenset({*PACKAGES, "tests"})
+# The packages whose import must never load the sandbox, and what their modules need to import at all:
+# the contract suite's test modules read the run in progress, bench/floor_suite.py its own settings.
+NO_SANDBOX = ("dots_spec", "tools", "contract_tests", "bench")
+PROBE = textwrap.dedent(
+    """
+    import importlib, pkgutil, sys
+    from contract_tests import session
+    session.start()
+    imported = []
+    for name in sys.argv[1:]:
+        package = importlib.import_module(name)
+        imported.append(name)
+        for module in pkgutil.walk_packages(package.__path__, prefix=name + "."):
+            if not module.name.endswith(".__main__"):  # __main__ runs the command
+                importlib.import_module(module.name)
+                imported.append(module.name)
+    print(len(imported))
+    print(" ".join(sorted(m for m in sys.modules if m == "dots_sandbox" or m.startswith("dots_sandbox."))))
+    """
+)
+
+
+def declared_rules(text: str) -> dict[str, frozenset[str]]:
+    """The table between the `<!-- imports` and `<!-- end imports -->` markers: package -> what it may import."""
+    block = re.search(r"<!-- imports:.*?-->(.*?)<!-- end imports -->", text, re.DOTALL)
+    assert block, "ARCHITECTURE.md has no imports table"
+    rules: dict[str, frozenset[str]] = {}
+    for line in block.group(1).splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or not cells[0].startswith("`"):
+            continue
+        allowed = frozenset(re.findall(r"`([a-z_]+)`", cells[1]))
+        rules[cells[0].strip("`")] = allowed
+    return rules
+
+
+def first_party_imports(package: str, root: Path) -> dict[str, set[str]]:
+    """Our other packages that `root`'s modules import (every import statement, at any depth) -> which files."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:  # relative imports stay inside the package
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in OURS and top != package:
+                    found.setdefault(top, set()).add(str(path.relative_to(root.parent)))
+    return found
+
+
+def test_table_names_every_package_once() -> None:
+    """The table has one row per package, and allows only packages that exist."""
+    rules = declared_rules(ARCHITECTURE.read_text(encoding="utf-8"))
+    assert set(rules) == set(PACKAGES)
+    assert all(allowed <= set(PACKAGES) for allowed in rules.values())
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_imports_are_exactly_the_tables(package: str) -> None:
+    """Each package imports exactly the packages its row names: nothing more, and no stale row."""
+    allowed = declared_rules(ARCHITECTURE.read_text(encoding="utf-8"))[package]
+    actual = first_party_imports(package, PACKAGES[package])
+    forbidden = {name: sorted(files) for name, files in actual.items() if name not in allowed}
+    assert not forbidden, f"{package} imports what ARCHITECTURE.md does not allow: {forbidden}"
+    assert set(actual) == allowed, f"ARCHITECTURE.md allows {package} imports it no longer makes: update the row"
+
+
+def test_the_reader_sees_every_kind_of_import(tmp_path: Path) -> None:
+    """Plain, from-, nested and TYPE_CHECKING imports are all found; relative ones and our own are not."""
+    package = tmp_path / "tools"
+    package.mkdir()
+    (package / "a.py").write_text(
+        textwrap.dedent(
+            """
+            import dots_spec.refs
+            from typing import TYPE_CHECKING
+            from . import b
+            from tools import c
+            if TYPE_CHECKING:
+                from dots_client import models
+            def f():
+                import dots_sandbox.app as sandbox
+            """
+        ),
+        encoding="utf-8",
+    )
+    assert first_party_imports("tools", package) == {
+        "dots_spec": {"tools/a.py"},
+        "dots_client": {"tools/a.py"},
+        "dots_sandbox": {"tools/a.py"},
+    }
+
+
+def _probe(*packages: str) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOTS_")}
+    env.update({"BENCH_FLOOR_URL": "http://127.0.0.1:9", "CONTRACT_SEED": "1", "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *packages], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    count, loaded = result.stdout.splitlines()
+    return int(count), loaded
+
+
+def test_importing_suite_tools_bench_and_spec_loads_no_sandbox_module() -> None:
+    """A fresh interpreter that imports every module of dots_spec, tools, contract_tests and bench has no
+    dots_sandbox module in sys.modules."""
+    count, loaded = _probe(*NO_SANDBOX)
+    modules = sum(1 for name in NO_SANDBOX for _ in PACKAGES[name].rglob("*.py"))
+    main_modules = sum(1 for name in NO_SANDBOX for _ in PACKAGES[name].rglob("__main__.py"))
+    assert count == modules - main_modules
+    assert loaded == ""
+
+
+def test_the_probe_sees_the_sandbox_when_it_is_imported() -> None:
+    """The same probe, told to import dots_sandbox too, reports it (so an empty answer means something)."""
+    _, loaded = _probe("dots_spec", "dots_sandbox")
+    assert "dots_sandbox.app" in loaded.split()

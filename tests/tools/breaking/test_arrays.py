@@ -1,0 +1,16 @@
+"""tools/breaking/schemas/arrays.py: array items compared as schemas of their own."""
+
+from __future__ import annotations
+
+from catalogue import doc
+
+from tools.breaking.compare import compare
+
+
+def test_items_are_compared_under_a_bracket_label() -> None:
+    """A narrowed items type is found, labelled `body[]` and located under `items`."""
+    old = doc({"type": "array", "items": {"type": ["string", "integer"]}}, request=True)
+    new = doc({"type": "array", "items": {"type": "string"}}, request=True)
+    (change,) = compare(old, new)
+    assert (change.rule, change.where) == ("request-type-narrowed", "POST /t request body[]")
+    assert change.pointer.endswith("/schema/items/type")

@@ -1,0 +1,123 @@
+"""tools/breaking/cli.py: `python -m tools.breaking` (what `make check-breaking` runs), end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from catalogue import (
+    CREATE_PROPS,
+    RETRIEVE,
+    ROOT,
+    STATUS,
+    append,
+    drop,
+    edited_spec,
+    git,
+    make_repo,
+    put,
+    write_spec,
+)
+
+from dots_spec.document import load_spec
+from tools.breaking.cli import main
+from tools.breaking.git import default_base
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository whose first commit holds the real openapi.yaml."""
+    return make_repo(tmp_path / "repo")
+
+
+def test_major_bump_through_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI exits 0 on a breaking change when the new file's major version is higher."""
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(yaml.safe_dump(load_spec(), sort_keys=False), encoding="utf-8")
+    spec = edited_spec([append((*STATUS, "enum"), "refunded"), put(("info", "version"), "2.0.0")])
+    new.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    assert main(["--base-file", str(old), "--spec", str(new)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == (
+        "PASS: 1 breaking, 0 possibly breaking, 0 non-breaking; the breaking changes come with a major bump "
+        "(info.version 1.0.0 -> 2.0.0)"
+    )
+
+
+def test_base_ref_reads_the_committed_spec(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--base HEAD compares the working tree's edit with `git show HEAD:openapi.yaml`."""
+    spec = repo / "openapi.yaml"
+    write_spec(spec, [drop(RETRIEVE)])
+    assert main(["--base", "HEAD", "--spec", str(spec)]) == 1
+    out = capsys.readouterr().out
+    assert "against HEAD:openapi.yaml" in out.splitlines()[0]
+    assert "[operation-removed]" in out
+
+
+def test_default_base_prefers_origin_main(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With origin/main present it is the default, so committed branch changes are checked too."""
+    first = git(repo, "rev-parse", "HEAD")
+    git(repo, "update-ref", "refs/remotes/origin/main", first)
+    spec = repo / "openapi.yaml"
+    write_spec(spec, [append((*STATUS, "enum"), "refunded")])
+    git(repo, "commit", "--quiet", "-am", "add refunded")
+    assert default_base(repo) == "origin/main"
+    assert main(["--spec", str(spec)]) == 1
+    out = capsys.readouterr().out
+    assert "against origin/main:openapi.yaml" in out
+    assert "[response-enum-value-added]" in out
+
+
+def test_spec_in_a_subdirectory_is_read_at_its_own_path(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The ref is read relative to the spec's directory, not the repository root."""
+    sub = repo / "api"
+    sub.mkdir()
+    git(repo, "mv", "openapi.yaml", "api/openapi.yaml")
+    git(repo, "commit", "--quiet", "-m", "move")
+    assert main(["--base", "HEAD", "--spec", str(sub / "openapi.yaml")]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "PASS: no changes (info.version 1.0.0 -> 1.0.0)"
+
+
+def test_unknown_ref_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A ref git cannot resolve stops the gate with status 2 and says which."""
+    assert main(["--base", "no-such-ref", "--spec", str(repo / "openapi.yaml")]) == 2
+    assert "cannot read openapi.yaml at 'no-such-ref'" in capsys.readouterr().err
+
+
+def test_spec_missing_at_base_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A base commit without the spec is an error, not an empty comparison."""
+    (repo / "README").write_text("x\n", encoding="utf-8")
+    git(repo, "add", "README")
+    git(repo, "commit", "--quiet", "-m", "readme")
+    git(repo, "checkout", "--quiet", "--orphan", "empty")
+    git(repo, "rm", "--quiet", "--cached", "openapi.yaml")
+    git(repo, "commit", "--quiet", "-m", "no spec")
+    assert main(["--base", "HEAD", "--spec", str(repo / "openapi.yaml")]) == 2
+    assert "cannot read openapi.yaml at 'HEAD'" in capsys.readouterr().err
+
+
+def test_cli_runs_as_module(repo: Path) -> None:
+    """`python -m tools.breaking` (what `make check-breaking` runs) prints the report and exits 1 on breaking."""
+    spec = repo / "openapi.yaml"
+    write_spec(spec, [put((*CREATE_PROPS, "description", "maxLength"), 100)])
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.breaking", "--base", "HEAD", "--spec", str(spec)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "[request-size-narrowed]" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("FAIL: 1 breaking")
+    assert "\x1b[" not in result.stdout  # plain text: no colour codes in CI logs
+
+
+def test_makefile_documents_check_breaking() -> None:
+    """`make help` lists check-breaking, and the target passes BASE through."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "check-breaking: setup ## " in makefile
+    assert "-m tools.breaking $(if $(BASE),--base '$(BASE)')" in makefile

@@ -1,0 +1,58 @@
+"""tools/breaking/compare.py: the whole comparison, and the catalogue as a whole."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+import yaml
+from catalogue import CATALOGUE, Case, assert_verdict, edited_spec, ids, pair
+
+from dots_spec.document import SPEC_PATH, load_spec
+from tools.breaking.compare import compare
+from tools.breaking.model import Severity
+from tools.breaking.verdict import Verdict, verdict
+
+
+@pytest.mark.parametrize("item", CATALOGUE["compare"], ids=ids(CATALOGUE["compare"]))
+def test_catalogue_case_has_expected_verdict(item: Case) -> None:
+    """Each named edit yields exactly the expected (rule, class) set and exit status."""
+    assert_verdict(item)
+
+
+def test_catalogue_is_large_uniquely_named_and_filed_by_module() -> None:
+    """The catalogue holds its 58 pairs with distinct names, breaking and not, each filed under a gate module."""
+    cases = [c for group in CATALOGUE.values() for c in group]
+    names = [c.name for c in cases]
+    assert len(names) == 58
+    assert len(set(names)) == len(names)
+    assert {c.exit_code for c in cases} == {0, 1}
+    for module in CATALOGUE:
+        importlib.import_module(f"tools.breaking.{module}")
+
+
+def test_unchanged_spec_has_no_changes() -> None:
+    """A spec compared with a copy of itself passes with no changes."""
+    changes = compare(load_spec(), edited_spec([]))
+    assert changes == []
+    assert verdict(changes, "1.0.0", "1.0.0") == Verdict(0, "PASS: no changes (info.version 1.0.0 -> 1.0.0)")
+
+
+def test_cached_spec_is_never_mutated() -> None:
+    """Building the catalogue leaves load_spec()'s cached object equal to the file."""
+    for group in CATALOGUE.values():
+        for item in group:
+            pair(item)
+    assert load_spec() == yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+def test_empty_documents_compare_without_error() -> None:
+    """Everything removed is breaking; everything added from nothing is not."""
+    empty = {"openapi": "3.1.0", "info": {"title": "t", "version": "1.0.0"}, "paths": {}}
+    assert verdict(compare(load_spec(), empty), "1.0.0", "1.0.0").exit_code == 1
+    assert {c.severity for c in compare(empty, load_spec())} == {Severity.NON_BREAKING}
+
+
+def test_info_version_alone_is_not_a_change() -> None:
+    """Bumping info.version (the spec's and the package's one version) is the verdict's input, not a change."""
+    assert compare(load_spec(), edited_spec([lambda s: s["info"].__setitem__("version", "2.0.0")])) == []

@@ -1,0 +1,36 @@
+"""tools/breaking/schemas/__init__.py: the schema walk (refs, recursion, unrecognised keywords)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from catalogue import CATALOGUE, Case, assert_verdict, doc, ids
+
+from tools.breaking.compare import compare
+from tools.breaking.schemas import as_object
+
+
+@pytest.mark.parametrize("item", CATALOGUE["schemas"], ids=ids(CATALOGUE["schemas"]))
+def test_catalogue_case_has_expected_verdict(item: Case) -> None:
+    """Each named edit yields exactly the expected (rule, class) set and exit status."""
+    assert_verdict(item)
+
+
+def test_recursive_schemas_terminate() -> None:
+    """A self-referencing component is compared once per pair, not forever."""
+    node = {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}
+    old = {**doc({"$ref": "#/components/schemas/Node"}, request=False), "components": {"schemas": {"Node": node}}}
+    new = copy.deepcopy(old)
+    new["components"]["schemas"]["Node"]["properties"]["name"] = {"type": "string"}
+    changes = compare(old, new)
+    assert [(c.rule, c.where) for c in changes] == [("response-property-added", "POST /t response 200 body.name")]
+
+
+def test_boolean_schemas_compare_as_objects() -> None:
+    """`true` is {} and `false` is {"not": {}}: a schema turned `false` is left to a person, never passed silently."""
+    assert as_object(True) == {}
+    assert as_object(False) == {"not": {}}
+    old, new = doc({"type": "string"}, request=True), doc({}, request=True)
+    new["paths"]["/t"]["post"]["requestBody"]["content"]["application/json"]["schema"] = False
+    assert "unrecognised-change" in {c.rule for c in compare(old, new)}

@@ -1,0 +1,12 @@
+"""tools/breaking/security.py: ways to authenticate kept, added or lost."""
+
+from __future__ import annotations
+
+import pytest
+from catalogue import CATALOGUE, Case, assert_verdict, ids
+
+
+@pytest.mark.parametrize("item", CATALOGUE["security"], ids=ids(CATALOGUE["security"]))
+def test_catalogue_case_has_expected_verdict(item: Case) -> None:
+    """Each named edit yields exactly the expected (rule, class) set and exit status."""
+    assert_verdict(item)

@@ -1,0 +1,51 @@
+"""The command: `python -m tools.breaking [--base REF | --base-file PATH] [--spec PATH]`.
+
+Exit status 0 when the gate passes, 1 on a breaking change without a major bump of `info.version`, 2 when
+it cannot compare (unknown ref, no spec at that ref, not an OpenAPI document, a non-local `$ref`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from dots_spec.document import SPEC_PATH, parse_spec
+from dots_spec.version import info_version
+from tools.breaking.compare import compare
+from tools.breaking.git import GateError, default_base, spec_at
+from tools.breaking.render import render
+
+DESCRIPTION = "The spec-change gate (`make check-breaking`): classify each change between two versions of openapi.yaml."
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the gate with `argv` (default: the command line); print the report, return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m tools.breaking", description=DESCRIPTION)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--base", help="git ref to compare with (default: origin/main if it exists, else HEAD)")
+    source.add_argument("--base-file", type=Path, help="compare with this file instead of a git ref")
+    parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="the changed spec (default: the working tree's)")
+    args = parser.parse_args(argv)
+    try:
+        new = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
+        if args.base_file is not None:
+            base_name = str(args.base_file)
+            old = parse_spec(args.base_file.read_text(encoding="utf-8"), base_name)
+        else:
+            ref = args.base or default_base(args.spec.parent)
+            base_name = f"{ref}:{args.spec.name}"
+            old = parse_spec(spec_at(ref, args.spec), base_name)
+        changes = compare(old, new)
+    except (GateError, OSError, ValueError, yaml.YAMLError) as error:
+        print(f"check-breaking: {error}", file=sys.stderr)
+        return 2
+    shown = args.spec.resolve()
+    if shown.is_relative_to(Path.cwd()):
+        shown = shown.relative_to(Path.cwd())
+    title = f"check-breaking: {shown} against {base_name}"
+    report, code = render(changes, info_version(old), info_version(new), title)
+    sys.stdout.write(report)
+    return code

@@ -1,0 +1,34 @@
+"""Components seen on their own: security scheme documentation, and schemas added or removed.
+
+Everything else in `components` is compared where operations use it (a `$ref` is followed, so a change to
+`#/components/schemas/X` is reported once, with every operation and field it reaches).
+"""
+
+from __future__ import annotations
+
+from dots_spec.refs import escape
+from tools.breaking.model import NON, POSSIBLY
+from tools.breaking.walk import Comparison, Here
+
+
+def compare_components(run: Comparison) -> None:
+    """Report security-scheme documentation changes and component schemas added or removed."""
+    old_schemes = (run.old.get("components") or {}).get("securitySchemes") or {}
+    new_schemes = (run.new.get("components") or {}).get("securitySchemes") or {}
+    for name in sorted(old_schemes.keys() & new_schemes.keys()):
+        ptr = f"#/components/securitySchemes/{escape(name)}"
+        run.docs(old_schemes[name], new_schemes[name], Here(ptr, ptr, f"components.securitySchemes.{name}", True))
+    old_schemas = (run.old.get("components") or {}).get("schemas") or {}
+    new_schemas = (run.new.get("components") or {}).get("schemas") or {}
+    for name in sorted(set(old_schemas) - set(new_schemas)):
+        ptr = f"#/components/schemas/{escape(name)}"
+        run.add(
+            POSSIBLY, "component-schema-removed", Here(ptr, "", f"components.schemas.{name}", request=False),
+            f"schema {name} removed (its uses are compared where they are): the generated model class "
+            "for it is renamed or gone, so code that imports it breaks on upgrade",
+            in_base=True,
+        )  # fmt: skip
+    for name in sorted(set(new_schemas) - set(old_schemas)):
+        ptr = f"#/components/schemas/{escape(name)}"
+        run.add(NON, "component-schema-added", Here("", ptr, f"components.schemas.{name}", request=False),
+                f"schema {name} added")  # fmt: skip

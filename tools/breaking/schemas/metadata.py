@@ -1,0 +1,31 @@
+"""Meta-data keywords (JSON Schema 2020-12 section 9): documentation, `deprecated`, `title` (it names the
+generated class) and `default`."""
+
+from __future__ import annotations
+
+from tools.breaking.model import NON, POSSIBLY
+from tools.breaking.walk import Comparison, Here, Schema
+
+
+def compare(run: Comparison, old: Schema, new: Schema, here: Here) -> None:
+    """Documentation and deprecation are non-breaking; a new title renames the generated class; a new
+    request default changes what an omitted field means."""
+    run.docs(old, new, here)
+    if not old.get("deprecated") and new.get("deprecated"):
+        run.add(NON, "deprecated", here.step("deprecated"), "marked deprecated")
+    if old.get("title") != new.get("title"):
+        run.add(
+            POSSIBLY, "title-changed", here.step("title"),
+            f"title {old.get('title')!r} -> {new.get('title')!r}: openapi-python-client names the generated "
+            "class after it",
+        )  # fmt: skip
+    if old.get("default") == new.get("default"):
+        return
+    at = here.step("default")
+    shown = f"default {old.get('default')!r} -> {new.get('default')!r}"
+    if here.request:
+        run.add(
+            POSSIBLY, "request-default-changed", at, f"{shown}: requests that omit the field now mean something else"
+        )
+    else:
+        run.add(NON, "response-default-changed", at, shown)

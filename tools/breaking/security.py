@@ -1,0 +1,86 @@
+"""Security requirements: can every client that authenticated before still meet one requirement?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dots_spec.refs import follow
+from tools.breaking.model import BREAKING, NON
+from tools.breaking.walk import DOC_KEYS, Comparison, Here, Spec
+
+# One way to authenticate: {scheme name: (the scheme's definition, its scopes)}; all of them together.
+Alternative = dict[str, tuple[str, frozenset[str]]]
+
+
+def alternatives(spec: Spec, op: dict[str, Any]) -> list[Alternative]:
+    """The operation's effective security (its own, else the document's): the alternatives a client may meet.
+
+    No requirement at all is one alternative with no schemes (anonymous access).
+    """
+    requirements = op.get("security", spec.get("security", []))
+    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    found = []
+    for requirement in requirements or [{}]:
+        alternative = {}
+        for name, scopes in requirement.items():
+            scheme, _ = follow(schemes.get(name, {}), spec)
+            definition = {k: v for k, v in scheme.items() if k not in DOC_KEYS}
+            alternative[name] = (repr(sorted(definition.items())), frozenset(scopes))
+        found.append(alternative)
+    return found
+
+
+def satisfies(client: Alternative, need: Alternative) -> bool:
+    """A client holding the credentials of `client` can meet requirement `need`."""
+    return all(
+        name in client and client[name][0] == definition and scopes <= client[name][1]
+        for name, (definition, scopes) in need.items()
+    )
+
+
+def scheme_summary(spec: Spec, name: str) -> str:
+    """A security scheme in a few words: `http basic`, `apiKey in header X-Api-Key`."""
+    scheme = ((spec.get("components") or {}).get("securitySchemes") or {}).get(name) or {}
+    kind = scheme.get("type", "?")
+    if kind == "http":
+        return f"http {scheme.get('scheme', '?')}"
+    if kind == "apiKey":
+        return f"apiKey in {scheme.get('in', '?')} {scheme.get('name', '?')}"
+    return str(kind)
+
+
+def show(found: list[Alternative], anonymous: str = "none") -> str:
+    """Security alternatives as `a + b or c`, with scopes in brackets; `anonymous` for no credentials."""
+    shown = []
+    for alternative in found:
+        names = [f"{n}[{', '.join(sorted(s))}]" if s else n for n, (_, s) in sorted(alternative.items())]
+        shown.append(" + ".join(names) or anonymous)
+    return " or ".join(shown)
+
+
+def compare_security(run: Comparison, old_op: dict[str, Any], new_op: dict[str, Any], here: Here) -> None:
+    """Breaking when some old way to authenticate meets no new requirement; non-breaking when it only relaxed."""
+    old_alts, new_alts = alternatives(run.old, old_op), alternatives(run.new, new_op)
+    at = here.step("security")
+    stranded = [a for a in old_alts if not any(satisfies(a, n) for n in new_alts)]
+    if stranded:
+        redefined = sorted(
+            {
+                f"{name} redefined: {scheme_summary(run.old, name)} -> {scheme_summary(run.new, name)}"
+                for alt in stranded
+                for name, (definition, _) in alt.items()
+                if any(name in n and n[name][0] != definition for n in new_alts)
+            }
+        )
+        who = show(stranded, anonymous="no credentials")
+        run.add(
+            BREAKING, "security-tightened", at,
+            f"security {show(old_alts)} -> {show(new_alts)}"
+            f"{' (' + '; '.join(redefined) + ')' if redefined else ''}: clients that authenticate "
+            f"with {who} meet no requirement any more",
+        )  # fmt: skip
+    elif old_alts != new_alts:
+        run.add(
+            NON, "security-relaxed", at,
+            f"security {show(old_alts)} -> {show(new_alts)}: every old way to authenticate still works",
+        )  # fmt: skip
