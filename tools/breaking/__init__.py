@@ -21,7 +21,8 @@ without a remote, the gate checks the uncommitted edits).
 
 The modules follow the document's shape: :mod:`~tools.breaking.compare` walks the top level and hands over
 to :mod:`~tools.breaking.paths` (operations: :mod:`~tools.breaking.security`,
-:mod:`~tools.breaking.parameters`, :mod:`~tools.breaking.bodies`, :mod:`~tools.breaking.responses`) and
+:mod:`~tools.breaking.parameters`, :mod:`~tools.breaking.bodies`, :mod:`~tools.breaking.responses`),
+:mod:`~tools.breaking.webhooks` (requests the API sends, so compared in the reverse direction) and
 :mod:`~tools.breaking.components`; every schema goes through :mod:`tools.breaking.schemas`, one module per
 family of keywords. :mod:`~tools.breaking.walk` is the shared state of one comparison,
 :mod:`~tools.breaking.verdict` and :mod:`~tools.breaking.render` turn changes into the report, and

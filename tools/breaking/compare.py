@@ -1,13 +1,13 @@
-"""The whole comparison: the document's top level, then its operations and components."""
+"""The whole comparison: the document's top level, then its operations, webhooks and components."""
 
 from __future__ import annotations
 
-from tools.breaking import components, paths
+from tools.breaking import components, paths, webhooks
 from tools.breaking.model import NON, Change
 from tools.breaking.walk import DOC_KEYS, Comparison, Here, Spec
 
 # Top-level fields the comparison looks into; a change to any other one is unrecognised.
-TOP_LEVEL_KEYS = frozenset({"info", "tags", "externalDocs", "servers", "paths", "components"})
+TOP_LEVEL_KEYS = frozenset({"info", "tags", "externalDocs", "servers", "paths", "webhooks", "components"})
 # Fields of the Info Object that only describe; `info.version` is the verdict's business, not a change.
 INFO_DOC_KEYS = DOC_KEYS | {"title", "contact", "license", "termsOfService"}
 
@@ -30,5 +30,6 @@ def compare(old: Spec, new: Spec) -> list[Change]:
         )  # fmt: skip
     run.leftovers(old, new, top, TOP_LEVEL_KEYS)
     paths.compare_paths(run)
+    webhooks.compare_webhooks(run)
     components.compare_components(run)
     return sorted(set(run.changes))

@@ -40,6 +40,8 @@ CONFIRM_PATH = f"{ONE_PATH}/confirm"
 CREATE: Where = ("paths", CREATE_PATH, "post")
 RETRIEVE: Where = ("paths", ONE_PATH, "get")
 CONFIRM: Where = ("paths", CONFIRM_PATH, "post")
+HOOK: Where = ("webhooks", "payment_intent.updated", "post")
+EVENT: Where = (*SCHEMAS, "PaymentIntentUpdatedEvent")
 
 
 def _node(spec: Spec, where: Where) -> Any:
@@ -89,6 +91,15 @@ def _move_transfer_data_to_component(spec: Spec) -> None:
 def _inline_confirm_request(spec: Spec) -> None:
     schema = _node(spec, SCHEMAS).pop("ConfirmPaymentIntentRequest")
     _node(spec, (*CONFIRM, "requestBody", "content", "application/json"))["schema"] = schema
+
+
+def _webhook_header(index: int, key: str, value: Any) -> Edit:
+    """Set `key` of the webhook's `index`th header parameter (0 svix-id, 1 svix-timestamp, 2 svix-signature)."""
+    return lambda spec: _node(spec, (*HOOK, "parameters"))[index].__setitem__(key, copy.deepcopy(value))
+
+
+def _drop_webhook_header(index: int) -> Edit:
+    return lambda spec: _node(spec, (*HOOK, "parameters")).pop(index)
 
 
 ERROR_RESPONSE = {
@@ -203,6 +214,76 @@ CATALOGUE: dict[str, list[Case]] = {
         ),
         case("remove_security", [put((*CONFIRM, "security"), [])], {"security-relaxed": N}, 0),
         case("require_security", [], {"security-tightened": B}, 1, before=[put((*RETRIEVE, "security"), [])]),
+    ],
+    "webhooks": [
+        case("remove_webhook", [drop(("webhooks", "payment_intent.updated"))], {"webhook-removed": B}, 1),
+        case(
+            "add_webhook",
+            [put(("webhooks", "transfer.updated"), {"post": {"responses": {"2XX": {"description": "Received."}}}})],
+            {"webhook-added": N},
+            0,
+        ),
+        case("stop_sending_signature", [_drop_webhook_header(2)], {"webhook-parameter-removed": B}, 1),
+        case(
+            "signature_may_be_missing",
+            [_webhook_header(2, "required", False)],
+            {"webhook-parameter-became-optional": B},
+            1,
+        ),
+        case(
+            "send_another_header",
+            [append((*HOOK, "parameters"), {"name": "webhook-id", "in": "header", "schema": {"type": "string"}})],
+            {"webhook-parameter-added": N},
+            0,
+        ),
+        case(
+            "timestamp_pattern_changed",
+            [_webhook_header(1, "schema", {"type": "string", "pattern": "^[0-9]{10}$"})],
+            {"response-pattern-changed": P},
+            0,
+        ),
+        case(
+            "payload_may_be_missing",
+            [put((*HOOK, "requestBody", "required"), False)],
+            {"webhook-payload-became-optional": B},
+            1,
+        ),
+        case(
+            "payload_gains_a_field",
+            [put((*EVENT, "properties", "status"), {"type": "string"})],
+            {"response-property-added": N},
+            0,
+        ),
+        case(
+            "payload_loses_its_pointer",
+            [drop((*EVENT, "properties", "payment_intent_id")), put((*EVENT, "required"), ["event"])],
+            {"response-property-removed": B},
+            1,
+        ),
+        case(
+            "payload_event_value_added",
+            [append((*EVENT, "properties", "event", "enum"), "payment_intent.created")],
+            {"response-enum-value-added": B},
+            1,
+        ),
+        case(
+            "accept_only_200",
+            [rename_key((*HOOK, "responses"), "2XX", "200")],
+            {"webhook-answer-removed": B, "webhook-answer-added": N},
+            1,
+        ),
+        case(
+            "accept_3xx_too",
+            [put((*HOOK, "responses", "3XX"), {"description": "Moved."})],
+            {"webhook-answer-added": N},
+            0,
+        ),
+        case(
+            "rename_webhook_operation_id",
+            [put((*HOOK, "operationId"), "updated")],
+            {"webhook-operation-id-changed": N},
+            0,
+        ),
     ],
     "components": [
         case("move_inline_schema_to_component", [_move_transfer_data_to_component], {"component-schema-added": N}, 0),
