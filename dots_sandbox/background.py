@@ -86,8 +86,10 @@ class Worker:
         try:
             self.dispatcher.deliver(delivery)
         except Exception:
-            # The event stays leased, then due again: nothing is lost. Never the headers or body.
-            logger.exception("webhook delivery to %s failed unexpectedly", delivery.receiver)
+            # The event stays leased, then due again: nothing is lost. Never the headers or body. While
+            # stopping, an attempt cut short by the closed client or store is expected: no noise.
+            if not self._stopping.is_set():
+                logger.exception("webhook delivery to %s failed unexpectedly", delivery.receiver)
 
     def _run(self) -> None:
         while not self._stopping.is_set():

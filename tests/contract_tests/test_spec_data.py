@@ -7,7 +7,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contract_tests.spec_data import UNCONFIRMED_STATUSES, request_bodies, response_bodies, spec_operations
+from contract_tests.spec_data import (
+    LATER_STATUSES,
+    UNCONFIRMED_STATUSES,
+    request_bodies,
+    response_bodies,
+    spec_operations,
+)
 from dots_spec.document import load_spec
 from dots_spec.validators import compile_schema
 
@@ -49,6 +55,20 @@ def test_unconfirmed_statuses_are_documented_statuses() -> None:
     """The four unconfirmed statuses are values of PaymentIntentStatus."""
     assert set(SPEC["components"]["schemas"]["PaymentIntentStatus"]["enum"]) >= UNCONFIRMED_STATUSES
     assert len(UNCONFIRMED_STATUSES) == 4
+
+
+def test_later_statuses_are_the_lifecycle_paragraphs() -> None:
+    """LATER_STATUSES is what the spec's Later outcomes paragraph says: processing and requires_action move on
+    to succeeded or failed, all documented statuses, none unconfirmed."""
+    description = SPEC["info"]["description"]
+    later = description[description.index("**Later outcomes.**") :].split("\n\n")[0]
+    documented = set(SPEC["components"]["schemas"]["PaymentIntentStatus"]["enum"])
+    for status, targets in LATER_STATUSES.items():
+        assert f"`{status}`" in later
+        assert status in documented
+        for target in targets:
+            assert f"`{target}`" in later
+        assert targets <= documented - UNCONFIRMED_STATUSES - set(LATER_STATUSES)
 
 
 @GENERATION
