@@ -1,4 +1,7 @@
-"""tools/breaking/webhooks.py: webhooks compared in the reverse direction (the API sends, the receiver answers)."""
+"""tools/breaking/webhooks.py (test file named apart from tests/dots_sandbox/test_webhooks.py: pytest needs unique basenames).
+
+Webhooks are compared in the reverse direction: the API sends, the receiver answers.
+"""
 
 from __future__ import annotations
 
