@@ -127,3 +127,36 @@ def test_events_committed_before_kill_9_are_delivered_after_restart(
         assert SECRET.removeprefix("whsec_") not in restarted.output + sandbox.output
     finally:
         receiver.stop()
+
+
+def test_two_servers_on_one_database_send_each_event_once(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """Two processes share a database file and a receiver: every change (settlements too) arrives exactly once."""
+    receiver = LocalReceiver(SECRET, on_line=lambda line: None).start()
+    try:
+        env = {"SANDBOX_WEBHOOKS": f"{receiver.url}={SECRET}", "SANDBOX_SETTLEMENT_SECONDS": "0.5"}
+        db = str(tmp_path / "shared.db")
+        servers = [start_sandbox(db, env=env), start_sandbox(db, env=env)]
+        intents = []
+        for index in range(20):
+            with httpx.Client(base_url=servers[index % 2].url, auth=AUTH) as client:
+                intent = client.post("/v2/payment-intents", json={"amount": 5, "currency": "usd"}).json()
+                method = SETTLES if index % 2 else SUCCEEDS
+                assert (
+                    client.post(
+                        f"/v2/payment-intents/{intent['id']}/confirm", json={"payment_method_id": method}
+                    ).status_code
+                    == 200
+                )
+                intents.append(intent["id"])
+        _wait_for(lambda: len(_verified(receiver)) >= 30)  # 20 confirms + 10 settlements
+        time.sleep(1.0)  # room for a duplicate to show up, were there one
+        ids = [entry["svix-id"] for entry in _verified(receiver)]
+        assert len(ids) == 30
+        assert len(set(ids)) == 30
+        with httpx.Client(base_url=servers[0].url, auth=AUTH) as client:
+            statuses = {client.get(f"/v2/payment-intents/{i}").json()["status"] for i in intents}
+        assert statuses == {"succeeded"}
+        for server in servers:
+            assert server.stop() == 0
+    finally:
+        receiver.stop()
