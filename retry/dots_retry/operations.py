@@ -273,8 +273,11 @@ def _unknown(
 
 
 def _already_confirmed(response: Response[Any]) -> bool:
+    """A `409 payment-intent-already-confirmed`, or a `409` whose body could not be read (a gateway's)."""
     parsed = response.parsed
-    return response.status_code == 409 and isinstance(parsed, Error) and parsed.code == ALREADY_CONFIRMED
+    return response.status_code == 409 and (
+        parsed is None or (isinstance(parsed, Error) and parsed.code == ALREADY_CONFIRMED)
+    )
 
 
 def _as_uuid(value: UUID | str) -> UUID:

@@ -138,6 +138,18 @@ def test_lost_answer_confirm_is_reconciled_as_success(sandbox: LiveSandbox, prox
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_non_json_conflict_after_a_lost_answer_is_reconciled(
+    sandbox: LiveSandbox, proxy: LossyProxy, mode: str
+) -> None:
+    """A 409 with an HTML body (a gateway's) after a lost answer is reconciled by the retrieve, never a parse crash."""
+    intent_id = _new_intent(sandbox)
+    proxy.drop_answer = {1}
+    proxy.prefer = {2: "dots-fault=non-json; status=409; body=html"}
+    result = _confirm(mode, _client(proxy.url), intent_id, METHOD)
+    assert (result.status_code, result.reconciled, result.attempts) == (200, True, 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_conflict_with_another_payment_method_stands(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """When the reconciling retrieve shows another payment method, the caller gets the 409, not reconciled."""
     intent_id = _new_intent(sandbox)
