@@ -243,7 +243,9 @@ class _Tally:
 
 
 def _needs_reconciling(outcome: Outcome, tally: _Tally) -> bool:
-    """After an attempt that may have acted: a `409 already-confirmed`, or giving up (exception, 5xx, 429)."""
+    """A `200` whose intent cannot be read; after an attempt that may have acted: a `409`, or giving up."""
+    if isinstance(outcome, Response) and outcome.status_code == 200 and not isinstance(outcome.parsed, PaymentIntent):
+        return True  # it acted, but the answer cannot be read (a body the models cannot parse): read the intent
     if not tally.may_have_acted:
         return False
     if not isinstance(outcome, Response):

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 import pytest
 from dots_client import AuthenticatedClient
+from dots_client.api.payment_intents import confirm_payment_intent, retrieve_payment_intent
 from dots_client.models import CreatePaymentIntentRequest, Currency, Error, PaymentIntent
+from dots_client.types import Response
 from dots_retry import (
     ConfirmOutcomeUnknown,
     ConfirmResult,
@@ -348,3 +350,44 @@ def test_retries_are_logged_at_debug_without_credentials(
         text = record.getMessage() + repr(record.args)
         assert API_KEY not in text
         assert TOKEN not in text
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_confirm_answered_200_without_a_readable_intent_is_reconciled(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 200 whose body the models cannot parse (`parsed=None`) is read again by a retrieve, never retried."""
+    intent_id = uuid.uuid4()
+    intent = PaymentIntent.from_dict(
+        {
+            "id": str(intent_id),
+            "amount": 1000,
+            "currency": "usd",
+            "status": "succeeded",
+            "payment_method_id": str(METHOD),
+        }
+    )
+    sent: list[str] = []
+
+    def unreadable(*args: object, **kwargs: object) -> Response[Error | PaymentIntent]:
+        sent.append("confirm")
+        return Response(status_code=200, content=b"<html>ok</html>", headers=httpx.Headers(), parsed=None)
+
+    def readable(*args: object, **kwargs: object) -> Response[Error | PaymentIntent]:
+        sent.append("retrieve")
+        return Response(status_code=200, content=b"{}", headers=httpx.Headers(), parsed=intent)
+
+    async def unreadable_async(*args: object, **kwargs: object) -> Response[Error | PaymentIntent]:
+        return unreadable()
+
+    async def readable_async(*args: object, **kwargs: object) -> Response[Error | PaymentIntent]:
+        return readable()
+
+    monkeypatch.setattr(confirm_payment_intent, "sync_detailed", unreadable)
+    monkeypatch.setattr(confirm_payment_intent, "asyncio_detailed", unreadable_async)
+    monkeypatch.setattr(retrieve_payment_intent, "sync_detailed", readable)
+    monkeypatch.setattr(retrieve_payment_intent, "asyncio_detailed", readable_async)
+    result = _confirm(mode, _client("http://127.0.0.1:9/api"), str(intent_id), METHOD)
+    assert (result.status_code, result.reconciled, result.attempts) == (200, True, 1)
+    assert result.intent is intent
+    assert sent == ["confirm", "retrieve"]
