@@ -88,21 +88,21 @@ class _Handler(socketserver.StreamRequestHandler):
                 number = proxy._arrived(method.decode(), target.decode())
                 if number in proxy.prefer:
                     head = head[:-2] + f"Prefer: {proxy.prefer[number]}\r\n\r\n".encode()
-                answer_head, answer_body = _forward(proxy.upstream, head + body)
-                if number in proxy.drop_answer:
+                answer = _forward(proxy.upstream, head + body)
+                if answer is None or number in proxy.drop_answer:
                     return  # the upstream acted and answered; the client sees the connection closed
-                self.wfile.write(answer_head + answer_body)
+                self.wfile.write(answer[0] + answer[1])
                 self.wfile.flush()
-                if b"\r\nconnection: close\r\n" in answer_head.lower():
+                if b"\r\nconnection: close\r\n" in answer[0].lower():
                     return
 
 
-def _forward(upstream: tuple[str, int], request: bytes) -> tuple[bytes, bytes]:
+def _forward(upstream: tuple[str, int], request: bytes) -> tuple[bytes, bytes] | None:
+    """The upstream's answer (head, body) to `request`, or None if it closed without one (it was stopped)."""
     with socket.create_connection(upstream, timeout=60) as connection, connection.makefile("rb") as answer:
         connection.sendall(request)
         head = _read_head(answer)
-        assert head is not None, "the upstream closed without answering"
-        return head, answer.read(_content_length(head))
+        return None if head is None else (head, answer.read(_content_length(head)))
 
 
 def _read_head(stream: BufferedIOBase) -> bytes | None:

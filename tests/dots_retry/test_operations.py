@@ -281,8 +281,8 @@ def test_create_is_retried_when_the_connection_is_refused(mode: str, caplog: pyt
 def test_retrieve_is_retried_on_500_and_read_timeout(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """A retrieve answered 500, then too slow for the read timeout, is sent a third time and answered."""
     intent_id = _new_intent(sandbox)
-    proxy.prefer = {1: "dots-fault=refuse; status=500", 2: "dots-fault=delay; seconds=2"}
-    response = _retrieve(mode, _client(proxy.url, read_timeout=0.5), intent_id)
+    proxy.prefer = {1: "dots-fault=refuse; status=500", 2: "dots-fault=delay; seconds=2.5"}
+    response = _retrieve(mode, _client(proxy.url, read_timeout=1.0), intent_id)
     assert response.status_code == 200
     assert isinstance(response.parsed, PaymentIntent)
     assert proxy.count("GET") == 3
@@ -292,8 +292,8 @@ def test_retrieve_is_retried_on_500_and_read_timeout(sandbox: LiveSandbox, proxy
 def test_confirm_read_timeout_is_retried_and_reconciled(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """A confirm whose answer is slower than the read timeout (it acted) is retried; the 409 is reconciled."""
     intent_id = _new_intent(sandbox)
-    proxy.prefer = {1: "dots-fault=delay; seconds=1"}
-    result = _confirm(mode, _client(proxy.url, read_timeout=0.3), intent_id, METHOD)
+    proxy.prefer = {1: "dots-fault=delay; seconds=2.5"}
+    result = _confirm(mode, _client(proxy.url, read_timeout=1.0), intent_id, METHOD)
     assert result.status_code == 200
     assert result.reconciled
     assert _intent_now(sandbox, intent_id)["status"] == "succeeded"
@@ -315,8 +315,8 @@ def test_retry_after_is_capped(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_total_time_is_bounded(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
-    """Refused every time with Retry-After: 1, a 2.5 s budget allows three attempts; the last answer is returned."""
-    policy = RetryPolicy(max_attempts=10, max_elapsed_seconds=2.5, retry_after_max_seconds=5)
+    """Refused every time with Retry-After: 1, a 2.8 s budget allows three attempts; the last answer is returned."""
+    policy = RetryPolicy(max_attempts=10, max_elapsed_seconds=2.8, retry_after_max_seconds=5)
     proxy.prefer = dict.fromkeys(range(1, 11), "dots-fault=refuse; status=503; retry-after=1")
     start = time.monotonic()
     response = _create(mode, _client(proxy.url), policy)
