@@ -391,3 +391,29 @@ def test_confirm_answered_200_without_a_readable_intent_is_reconciled(
     assert (result.status_code, result.reconciled, result.attempts) == (200, True, 1)
     assert result.intent is intent
     assert sent == ["confirm", "retrieve"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_documented_error_is_returned_after_one_attempt(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
+    """A confirm of an unknown intent is its 404 with the Error body: final, not retried, not reconciled."""
+    result = _confirm(mode, _client(proxy.url), str(uuid.uuid4()), METHOD)
+    assert (result.status_code, result.reconciled, result.attempts) == (404, False, 1)
+    assert result.intent is None
+    assert result.error is not None
+    assert result.error.code == "not-found"
+    assert proxy.requests == [("POST", proxy.requests[0][1])]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_giving_up_on_5xx_with_the_intent_unconfirmed_raises_outcome_unknown(
+    sandbox: LiveSandbox, proxy: LossyProxy, mode: str
+) -> None:
+    """Every confirm answered 500 and the intent still unconfirmed: the outcome is unknown, not a failure."""
+    intent_id = _new_intent(sandbox)
+    proxy.prefer = dict.fromkeys(range(1, 1 + FAST.max_attempts), "dots-fault=refuse; status=500")
+    with pytest.raises(ConfirmOutcomeUnknown, match="the intent is initialized") as raised:
+        _confirm(mode, _client(proxy.url), intent_id, METHOD)
+    assert raised.value.attempts == FAST.max_attempts
+    assert raised.value.response is not None
+    assert raised.value.response.status_code == 200  # the retrieve's answer: the intent as it is
+    assert API_KEY not in str(raised.value)
