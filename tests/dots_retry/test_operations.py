@@ -50,15 +50,15 @@ MODES = ["sync", "async"]
 
 
 @pytest.fixture
-def sandbox(start_sandbox: Callable[..., LiveSandbox]) -> LiveSandbox:
+def live(start_sandbox: Callable[..., LiveSandbox]) -> LiveSandbox:
     """A live sandbox with failures on demand, and credentials made up for the test."""
     return start_sandbox(env={"SANDBOX_FAULTS": "1", "DOTS_CLIENT_ID": CLIENT_ID, "DOTS_API_KEY": API_KEY})
 
 
 @pytest.fixture
-def proxy(sandbox: LiveSandbox) -> Iterator[LossyProxy]:
-    """The lossy proxy in front of `sandbox`."""
-    with LossyProxy(sandbox.url) as lossy:
+def proxy(live: LiveSandbox) -> Iterator[LossyProxy]:
+    """The lossy proxy in front of `live`."""
+    with LossyProxy(live.url) as lossy:
         yield lossy
 
 
@@ -107,26 +107,26 @@ def _retrieve(mode: str, client: AuthenticatedClient, intent_id: str, policy: Re
     )
 
 
-def _new_intent(sandbox: LiveSandbox) -> str:
+def _new_intent(live: LiveSandbox) -> str:
     response = httpx.post(
-        f"{sandbox.url}/v2/payment-intents", json={"amount": 1000, "currency": "usd"}, auth=(CLIENT_ID, API_KEY)
+        f"{live.url}/v2/payment-intents", json={"amount": 1000, "currency": "usd"}, auth=(CLIENT_ID, API_KEY)
     )
     assert response.status_code == 200
     intent_id: str = response.json()["id"]
     return intent_id
 
 
-def _intent_now(sandbox: LiveSandbox, intent_id: str) -> dict[str, Any]:
-    response = httpx.get(f"{sandbox.url}/v2/payment-intents/{intent_id}", auth=(CLIENT_ID, API_KEY))
+def _intent_now(live: LiveSandbox, intent_id: str) -> dict[str, Any]:
+    response = httpx.get(f"{live.url}/v2/payment-intents/{intent_id}", auth=(CLIENT_ID, API_KEY))
     assert response.status_code == 200
     intent: dict[str, Any] = response.json()
     return intent
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_lost_answer_confirm_is_reconciled_as_success(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
+def test_lost_answer_confirm_is_reconciled_as_success(live: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """The first confirm acts but its answer is lost; the retry's 409 is reconciled: one confirm, seen as success."""
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     proxy.drop_answer = {1}
     result = _confirm(mode, _client(proxy.url), intent_id, METHOD)
     assert (result.status_code, result.reconciled, result.attempts) == (200, True, 2)
@@ -134,17 +134,15 @@ def test_lost_answer_confirm_is_reconciled_as_success(sandbox: LiveSandbox, prox
     assert str(result.intent.status) == "succeeded"
     assert result.intent.payment_method_id == METHOD
     assert [method for method, _ in proxy.requests] == ["POST", "POST", "GET"]
-    now = _intent_now(sandbox, intent_id)
+    now = _intent_now(live, intent_id)
     assert now["status"] == "succeeded"
     assert now["transfer_id"] == str(result.intent.transfer_id)  # the one confirm's transfer, not a second
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_non_json_conflict_after_a_lost_answer_is_reconciled(
-    sandbox: LiveSandbox, proxy: LossyProxy, mode: str
-) -> None:
+def test_non_json_conflict_after_a_lost_answer_is_reconciled(live: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """A 409 with an HTML body (a gateway's) after a lost answer is reconciled by the retrieve, never a parse crash."""
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     proxy.drop_answer = {1}
     proxy.prefer = {2: "dots-fault=non-json; status=409; body=html"}
     result = _confirm(mode, _client(proxy.url), intent_id, METHOD)
@@ -152,11 +150,11 @@ def test_non_json_conflict_after_a_lost_answer_is_reconciled(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_conflict_with_another_payment_method_stands(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
+def test_conflict_with_another_payment_method_stands(live: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """When the reconciling retrieve shows another payment method, the caller gets the 409, not reconciled."""
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     first = httpx.post(
-        f"{sandbox.url}/v2/payment-intents/{intent_id}/confirm",
+        f"{live.url}/v2/payment-intents/{intent_id}/confirm",
         json={"payment_method_id": str(OTHER_METHOD)},
         auth=(CLIENT_ID, API_KEY),
     )
@@ -171,9 +169,9 @@ def test_conflict_with_another_payment_method_stands(sandbox: LiveSandbox, proxy
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_first_conflict_is_not_reconciled(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
+def test_first_conflict_is_not_reconciled(live: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """A 409 to an attempt that followed no ambiguous one stands without a retrieve, even with our method."""
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     assert _confirm(mode, _client(proxy.url), intent_id, METHOD).status_code == 200
     result = _confirm(mode, _client(proxy.url), intent_id, METHOD)
     assert (result.status_code, result.reconciled, result.attempts) == (409, False, 1)
@@ -183,10 +181,10 @@ def test_first_conflict_is_not_reconciled(sandbox: LiveSandbox, proxy: LossyProx
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("lost", ["error answers", "answers lost"])
 def test_failed_reconciling_retrieve_raises_outcome_unknown(
-    sandbox: LiveSandbox, proxy: LossyProxy, mode: str, lost: str
+    live: LiveSandbox, proxy: LossyProxy, mode: str, lost: str
 ) -> None:
     """When the retrieve after the 409 fails too, ConfirmOutcomeUnknown names the intent."""
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     proxy.drop_answer = {1}
     retrieves = range(3, 3 + FAST.max_attempts)
     if lost == "answers lost":
@@ -206,9 +204,9 @@ def test_failed_reconciling_retrieve_raises_outcome_unknown(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_confirm_is_retried_after_a_5xx(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
+def test_confirm_is_retried_after_a_5xx(live: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """A confirm answered 502 (non-JSON, as a gateway sends it) is sent again and succeeds."""
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     proxy.prefer = {1: "dots-fault=non-json; status=502; body=html"}
     result = _confirm(mode, _client(proxy.url), intent_id, METHOD)
     assert (result.status_code, result.reconciled, result.attempts) == (200, False, 2)
@@ -216,10 +214,10 @@ def test_confirm_is_retried_after_a_5xx(sandbox: LiveSandbox, proxy: LossyProxy,
 
 @pytest.mark.parametrize("mode", MODES)
 def test_confirm_that_keeps_failing_ambiguously_is_reconciled_on_giving_up(
-    sandbox: LiveSandbox, proxy: LossyProxy, mode: str
+    live: LiveSandbox, proxy: LossyProxy, mode: str
 ) -> None:
     """The first attempt acts (answer lost), every retry is a 500: giving up, a retrieve still shows success."""
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     proxy.drop_answer = {1}
     proxy.prefer = dict.fromkeys(range(2, 1 + FAST.max_attempts), "dots-fault=refuse; status=500")
     result = _confirm(mode, _client(proxy.url), intent_id, METHOD)
@@ -227,7 +225,7 @@ def test_confirm_that_keeps_failing_ambiguously_is_reconciled_on_giving_up(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_create_is_never_sent_twice_when_its_answer_is_lost(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
+def test_create_is_never_sent_twice_when_its_answer_is_lost(live: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """A create whose answer is lost raises the transport error after one request: it may have created an intent."""
     proxy.drop_answer = {1}
     with pytest.raises(httpx.RemoteProtocolError):
@@ -239,7 +237,7 @@ def test_create_is_never_sent_twice_when_its_answer_is_lost(sandbox: LiveSandbox
 @pytest.mark.parametrize(
     "fault", ["dots-fault=refuse; status=500", "dots-fault=refuse; status=503", "dots-fault=non-json; status=502"]
 )
-def test_create_is_not_retried_on_5xx(sandbox: LiveSandbox, proxy: LossyProxy, mode: str, fault: str) -> None:
+def test_create_is_not_retried_on_5xx(live: LiveSandbox, proxy: LossyProxy, mode: str, fault: str) -> None:
     """A create answered 5xx (a 503 without Retry-After included) is returned as is after one request."""
     proxy.prefer = {1: fault}
     response = _create(mode, _client(proxy.url))
@@ -249,7 +247,7 @@ def test_create_is_not_retried_on_5xx(sandbox: LiveSandbox, proxy: LossyProxy, m
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_create_is_retried_when_refused(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
+def test_create_is_retried_when_refused(live: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """429, and 503 with Retry-After, mean the server did not act: the create is sent again, and succeeds once."""
     proxy.prefer = {1: "dots-fault=refuse; status=429", 2: "dots-fault=refuse; status=503; retry-after=0"}
     response = _create(mode, _client(proxy.url))
@@ -278,9 +276,9 @@ def test_create_is_retried_when_the_connection_is_refused(mode: str, caplog: pyt
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_retrieve_is_retried_on_500_and_read_timeout(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
+def test_retrieve_is_retried_on_500_and_read_timeout(live: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """A retrieve answered 500, then too slow for the read timeout, is sent a third time and answered."""
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     proxy.prefer = {1: "dots-fault=refuse; status=500", 2: "dots-fault=delay; seconds=2.5"}
     response = _retrieve(mode, _client(proxy.url, read_timeout=1.0), intent_id)
     assert response.status_code == 200
@@ -289,23 +287,23 @@ def test_retrieve_is_retried_on_500_and_read_timeout(sandbox: LiveSandbox, proxy
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_confirm_read_timeout_is_retried_and_reconciled(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
+def test_confirm_read_timeout_is_retried_and_reconciled(live: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """A confirm whose answer is slower than the read timeout (it acted) is retried; the 409 is reconciled."""
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     proxy.prefer = {1: "dots-fault=delay; seconds=2.5"}
     result = _confirm(mode, _client(proxy.url, read_timeout=1.0), intent_id, METHOD)
     assert result.status_code == 200
     assert result.reconciled
-    assert _intent_now(sandbox, intent_id)["status"] == "succeeded"
+    assert _intent_now(live, intent_id)["status"] == "succeeded"
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_retry_after_is_capped(
-    sandbox: LiveSandbox, proxy: LossyProxy, mode: str, caplog: pytest.LogCaptureFixture
+    live: LiveSandbox, proxy: LossyProxy, mode: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A Retry-After of an hour waits retry_after_max_seconds (0.2 s here), then the retry succeeds."""
     caplog.set_level(logging.DEBUG, logger="dots_retry")
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     proxy.prefer = {1: "dots-fault=refuse; status=503; retry-after=3600"}
     result = _confirm(mode, _client(proxy.url), intent_id, METHOD)
     assert (result.status_code, result.attempts) == (200, 2)
@@ -314,7 +312,7 @@ def test_retry_after_is_capped(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_total_time_is_bounded(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
+def test_total_time_is_bounded(live: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """Refused every time with Retry-After: 1, a 2.8 s budget allows three attempts; the last answer is returned."""
     policy = RetryPolicy(max_attempts=10, max_elapsed_seconds=2.8, retry_after_max_seconds=5)
     proxy.prefer = dict.fromkeys(range(1, 11), "dots-fault=refuse; status=503; retry-after=1")
@@ -328,11 +326,11 @@ def test_total_time_is_bounded(sandbox: LiveSandbox, proxy: LossyProxy, mode: st
 
 @pytest.mark.parametrize("mode", MODES)
 def test_retries_are_logged_at_debug_without_credentials(
-    sandbox: LiveSandbox, proxy: LossyProxy, mode: str, caplog: pytest.LogCaptureFixture
+    live: LiveSandbox, proxy: LossyProxy, mode: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Each retry and the reconciliation are logged at DEBUG on `dots_retry`; no record shows the credentials."""
     caplog.set_level(logging.DEBUG)
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     proxy.drop_answer = {1}
     proxy.prefer = {2: "dots-fault=refuse; status=429; retry-after=0"}
     # Credentials in the URL too: the log must not show URLs.
@@ -394,7 +392,7 @@ def test_confirm_answered_200_without_a_readable_intent_is_reconciled(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_documented_error_is_returned_after_one_attempt(sandbox: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
+def test_documented_error_is_returned_after_one_attempt(live: LiveSandbox, proxy: LossyProxy, mode: str) -> None:
     """A confirm of an unknown intent is its 404 with the Error body: final, not retried, not reconciled."""
     result = _confirm(mode, _client(proxy.url), str(uuid.uuid4()), METHOD)
     assert (result.status_code, result.reconciled, result.attempts) == (404, False, 1)
@@ -406,10 +404,10 @@ def test_documented_error_is_returned_after_one_attempt(sandbox: LiveSandbox, pr
 
 @pytest.mark.parametrize("mode", MODES)
 def test_giving_up_on_5xx_with_the_intent_unconfirmed_raises_outcome_unknown(
-    sandbox: LiveSandbox, proxy: LossyProxy, mode: str
+    live: LiveSandbox, proxy: LossyProxy, mode: str
 ) -> None:
     """Every confirm answered 500 and the intent still unconfirmed: the outcome is unknown, not a failure."""
-    intent_id = _new_intent(sandbox)
+    intent_id = _new_intent(live)
     proxy.prefer = dict.fromkeys(range(1, 1 + FAST.max_attempts), "dots-fault=refuse; status=500")
     with pytest.raises(ConfirmOutcomeUnknown, match="the intent is initialized") as raised:
         _confirm(mode, _client(proxy.url), intent_id, METHOD)
