@@ -17,12 +17,13 @@ and answered 500 JSON.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
-from dots_sandbox import errors
+from dots_sandbox import errors, faults
 from dots_sandbox.auth import BasicAuth
 from dots_sandbox.handlers import Handlers
 from dots_sandbox.routing import Route, Router
@@ -66,6 +67,11 @@ class SandboxApp:
             self._handlers[operation_id] = handler
         self._stopping = False
         self._body_timeouts: set[asyncio.Timeout] = set()  # of the requests waiting for their body now
+        # Failures on demand wrap the HTTP path only when enabled: off, a request pays nothing for them.
+        self._serve_http: Callable[[Scope, Receive, Send], Awaitable[None]] = self._http
+        if settings.faults:
+            self._serve_http = functools.partial(faults.handle, app=self._http)
+            logger.warning("failures on demand are enabled: requests may ask for one with Prefer: dots-fault=...")
 
     def __repr__(self) -> str:
         return f"SandboxApp({self.settings!r})"
@@ -73,7 +79,7 @@ class SandboxApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: HTTP and lifespan (anything else is refused)."""
         if scope["type"] == "http":
-            await self._http(scope, receive, send)
+            await self._serve_http(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "websocket":

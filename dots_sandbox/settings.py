@@ -31,6 +31,10 @@ BODY_TIMEOUT_SECONDS = 30.0
 # fsync per commit.
 SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")
 
+# SANDBOX_FAULTS: whether requests may ask for failures (dots_sandbox/faults.py). Off by default.
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Settings:
@@ -44,6 +48,7 @@ class Settings:
     synchronous: str = "NORMAL"
     max_body_bytes: int = MAX_BODY_BYTES
     body_timeout_seconds: float = BODY_TIMEOUT_SECONDS
+    faults: bool = False
 
     def __post_init__(self) -> None:
         if self.synchronous not in SYNCHRONOUS_LEVELS:
@@ -59,12 +64,16 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Settings from SANDBOX_HOST, SANDBOX_PORT, SANDBOX_DB, SANDBOX_SYNCHRONOUS, DOTS_CLIENT_ID, DOTS_API_KEY."""
+        """Settings from SANDBOX_HOST, SANDBOX_PORT, SANDBOX_DB, SANDBOX_SYNCHRONOUS, SANDBOX_FAULTS, DOTS_CLIENT_ID,
+        DOTS_API_KEY."""
         port = environ.get("SANDBOX_PORT", str(DEFAULT_PORT))
         try:
             port_number = int(port)
         except ValueError:
             raise ValueError(f"SANDBOX_PORT must be an integer, not {port!r}") from None
+        faults = environ.get("SANDBOX_FAULTS", "").strip().lower()
+        if faults not in _TRUE + _FALSE:
+            raise ValueError(f"SANDBOX_FAULTS must be 1 or 0 (true/false, yes/no, on/off), not {faults!r}")
         return cls(
             host=environ.get("SANDBOX_HOST", DEFAULT_HOST),
             port=port_number,
@@ -72,6 +81,7 @@ class Settings:
             client_id=environ.get("DOTS_CLIENT_ID", DEFAULT_CLIENT_ID),
             api_key=environ.get("DOTS_API_KEY", DEFAULT_API_KEY),
             synchronous=environ.get("SANDBOX_SYNCHRONOUS", "NORMAL").upper(),
+            faults=faults in _TRUE,
         )
 
     @property
