@@ -36,14 +36,14 @@ $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required (set PYTHON=...)"'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.lock generated/pyproject.toml | $(PY)
+$(STAMP): requirements.lock generated/pyproject.toml retry/pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes \
 		-r <(awk '/^uv==/ {p = 1; print; next} p && /^[[:space:]]/ {print; next} {p = 0}' requirements.lock)
 	$(BIN)/uv pip install --quiet --python $(PY) --require-hashes -r requirements.lock
-	$(BIN)/uv pip install --quiet --python $(PY) --no-deps --no-build-isolation -e ./generated
+	$(BIN)/uv pip install --quiet --python $(PY) --no-deps --no-build-isolation -e ./generated -e ./retry
 	@touch $@
 
-setup: $(STAMP) ## Create .venv and install the pinned dependencies and the generated client (idempotent)
+setup: $(STAMP) ## Create .venv and install the pinned dependencies, the generated client and dots_retry (idempotent)
 
 lock: | $(PY) ## Re-pin requirements.lock from requirements.in (no registry URLs are written)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' requirements.in)"
@@ -65,7 +65,7 @@ lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict ever
 	$(BIN)/openapi-spec-validator openapi.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict dots_spec tools dots_sandbox contract_tests bench tests generated/dots_client
+	$(BIN)/mypy --strict dots_spec tools dots_sandbox contract_tests bench tests generated/dots_client retry/dots_retry
 
 unit: setup ## Run the tests of the hand-written code (tests/)
 	$(BIN)/pytest tests
@@ -102,9 +102,10 @@ bench: setup ## Benchmarks side by side (client, sandbox vs Prism, suite, genera
 		|| echo "bench: Prism could not be installed; the sandbox-vs-Prism rows will say so"
 	$(PY) -m bench $(BENCH_SECTIONS)
 
-dist: setup ## Build the generated client's wheel and sdist into dist/
+dist: setup ## Build the wheels and sdists of the generated client and dots_retry into dist/
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist generated
+	$(PY) -m build --no-isolation --outdir dist retry
 	@ls -1 dist
 
 clean: ## Remove the venv, caches, reports and build output

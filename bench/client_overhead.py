@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+import dots_retry
 import httpx
 from dots_client import AuthenticatedClient
 from dots_client.api.payment_intents import confirm_payment_intent
@@ -95,6 +96,72 @@ async def _live_async(target: Target) -> tuple[float, float]:
     return statistics.median(ours_s), statistics.median(raw_s)
 
 
+def _live_retry_sync(target: Target) -> tuple[float, float]:
+    """`dots_retry.confirm` (the retrying one-call confirm) against raw httpx, live."""
+    client = AuthenticatedClient.basic_auth(target.base_url, target.client_id, target.api_key)
+    with client, httpx.Client(base_url=target.base_url, auth=target.auth) as http:
+        ids = _create_intents(http, LIVE_CALLS * 2)
+
+        def ours(intent_id: str) -> object:
+            result = dots_retry.confirm(client, intent_id, METHOD_ID)
+            assert result.intent is not None
+            return result
+
+        def raw(intent_id: str) -> object:
+            response = http.post(f"/v2/payment-intents/{intent_id}/confirm", json=BODY)
+            assert response.status_code == 200
+            return response.json()
+
+        return _interleaved(ours, raw, ids)
+
+
+async def _live_retry_async(target: Target) -> tuple[float, float]:
+    """`dots_retry.confirm_async` against raw httpx.AsyncClient, live."""
+    client = AuthenticatedClient.basic_auth(target.base_url, target.client_id, target.api_key)
+    with httpx.Client(base_url=target.base_url, auth=target.auth) as http:
+        ids = _create_intents(http, LIVE_CALLS * 2)
+    ours_s: list[float] = []
+    raw_s: list[float] = []
+    async with client, httpx.AsyncClient(base_url=target.base_url, auth=target.auth) as http_async:
+        for i in range(0, len(ids) - 1, 2):
+            order = [("ours", ids[i]), ("raw", ids[i + 1])]
+            for kind, intent_id in order if i % 4 == 0 else reversed(order):
+                start = time.perf_counter()
+                if kind == "ours":
+                    result = await dots_retry.confirm_async(client, intent_id, METHOD_ID)
+                    assert result.intent is not None
+                    ours_s.append(time.perf_counter() - start)
+                else:
+                    response = await http_async.post(f"/v2/payment-intents/{intent_id}/confirm", json=BODY)
+                    assert response.status_code == 200
+                    response.json()
+                    raw_s.append(time.perf_counter() - start)
+    return statistics.median(ours_s), statistics.median(raw_s)
+
+
+def _mock_retry_layer() -> tuple[float, float]:
+    """Seconds per call through MockTransport: `dots_retry.confirm` vs the generated `sync_detailed` it wraps."""
+    intent_id = uuid.uuid4()
+    answer = json.dumps(
+        {"id": str(intent_id), "amount": 1000, "currency": "usd", "status": "succeeded",
+         "payment_method_id": str(METHOD_ID), "metadata": {}}
+    ).encode()  # fmt: skip
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=answer, headers={"content-type": "application/json"})
+    )
+    client = AuthenticatedClient.basic_auth(MOCK_URL, "id", "key", httpx_args={"transport": transport})
+    body = ConfirmPaymentIntentRequest(payment_method_id=METHOD_ID)
+    with client:
+
+        def ours(_: str) -> object:
+            return dots_retry.confirm(client, intent_id, METHOD_ID)
+
+        def generated(_: str) -> object:
+            return confirm_payment_intent.sync_detailed(intent_id, client=client, body=body)
+
+        return _interleaved(ours, generated, ["x"] * MOCK_CALLS)
+
+
 def _mock() -> tuple[float, float]:
     """Seconds per call through MockTransport: the generated client vs httpx + json.loads."""
     intent_id = uuid.uuid4()
@@ -129,7 +196,10 @@ def measure() -> list[Row]:
     with EmbeddedSandbox(db=":memory:") as target:
         sync_ours, sync_raw = _live_sync(target)
         async_ours, async_raw = asyncio.run(_live_async(target))
+        retry_ours, retry_raw = _live_retry_sync(target)
+        retry_async_ours, retry_async_raw = asyncio.run(_live_retry_async(target))
     mock_ours, mock_raw = _mock()
+    layer_ours, layer_generated = _mock_retry_layer()
     live_note = f"confirm on a live sandbox, {LIVE_CALLS} interleaved pairs, median"
     return [
         Row("client sync vs raw httpx (live)", sync_ours * 1e6, sync_raw * 1e6, "µs/call", live_note, "ratio ≤ 1.05"),
@@ -138,4 +208,11 @@ def measure() -> list[Row]:
         Row("client vs raw httpx (MockTransport)", mock_ours * 1e6, mock_raw * 1e6, "µs/call",
             f"in-process, {MOCK_CALLS // 2} interleaved pairs; parse overhead = "
             f"{(mock_ours - mock_raw) * 1e6:.1f} µs/call", "overhead ≤ 20 µs"),
+        Row("dots_retry.confirm vs raw httpx (live)", retry_ours * 1e6, retry_raw * 1e6, "µs/call",
+            f"the retrying one-call confirm; {live_note}", "ratio ≤ 1.05"),
+        Row("dots_retry.confirm_async vs raw httpx (live)", retry_async_ours * 1e6, retry_async_raw * 1e6,
+            "µs/call", f"the retrying one-call confirm; {live_note}", "ratio ≤ 1.05"),
+        Row("dots_retry.confirm vs generated sync_detailed (MockTransport)", layer_ours * 1e6, layer_generated * 1e6,
+            "µs/call", f"the retry layer alone, {MOCK_CALLS // 2} interleaved pairs; layer cost = "
+            f"{(layer_ours - layer_generated) * 1e6:.1f} µs/call", ""),
     ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""`python -m dots_sandbox [--host H] [--port P] [--db PATH] [--synchronous LEVEL]`.
+"""`python -m dots_sandbox [--host H] [--port P] [--db PATH] [--synchronous LEVEL] [--faults]`.
 
 Serves the sandbox with uvicorn (uvloop + httptools). Prints one line when it listens (its URL
 and database; `--port 0` picks a free port and the line shows it), logs nothing per request, and
@@ -66,9 +66,17 @@ def parse_args(argv: Sequence[str], defaults: Settings) -> Settings:
         default=defaults.synchronous,
         help=f"SQLite synchronous level (SANDBOX_SYNCHRONOUS; {defaults.synchronous})",
     )
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        default=defaults.faults,
+        help="let requests ask for failures with Prefer: dots-fault=... (SANDBOX_FAULTS; off)",
+    )
     args = parser.parse_args(argv)
     try:
-        return dataclasses.replace(defaults, host=args.host, port=args.port, db=args.db, synchronous=args.synchronous)
+        return dataclasses.replace(
+            defaults, host=args.host, port=args.port, db=args.db, synchronous=args.synchronous, faults=args.faults
+        )
     except ValueError as error:
         parser.error(str(error))
 

@@ -17,13 +17,14 @@ and answered 500 JSON.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
-from dots_sandbox import errors
+from dots_sandbox import errors, faults
 from dots_sandbox.auth import BasicAuth
 from dots_sandbox.background import Worker
 from dots_sandbox.changes import Changes
@@ -88,6 +89,11 @@ class SandboxApp:
             self._handlers[operation_id] = handler
         self._stopping = False
         self._body_timeouts: set[asyncio.Timeout] = set()  # of the requests waiting for their body now
+        # Failures on demand wrap the HTTP path only when enabled: off, a request pays nothing for them.
+        self._serve_http: Callable[[Scope, Receive, Send], Awaitable[None]] = self._http
+        if settings.faults:
+            self._serve_http = functools.partial(faults.handle, app=self._http)
+            logger.warning("failures on demand are enabled: requests may ask for one with Prefer: dots-fault=...")
 
     def __repr__(self) -> str:
         return f"SandboxApp({self.settings!r})"
@@ -116,7 +122,7 @@ class SandboxApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: HTTP and lifespan (anything else is refused)."""
         if scope["type"] == "http":
-            await self._http(scope, receive, send)
+            await self._serve_http(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "websocket":

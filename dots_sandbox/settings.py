@@ -40,6 +40,9 @@ SETTLEMENT_SECONDS = 3.0
 # Dots: 15 s).
 WEBHOOK_RETRY_SECONDS = (5.0, 30.0, 120.0, 600.0, 1800.0)
 WEBHOOK_TIMEOUT_SECONDS = 15.0
+# SANDBOX_FAULTS: whether requests may ask for failures (dots_sandbox/faults.py). Off by default.
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class Settings:
     webhooks: tuple[Receiver, ...] = ()  # each Receiver's repr shows its URL, never its secret
     webhook_retry_seconds: tuple[float, ...] = WEBHOOK_RETRY_SECONDS
     webhook_timeout_seconds: float = WEBHOOK_TIMEOUT_SECONDS
+    faults: bool = False
 
     def __post_init__(self) -> None:
         if self.synchronous not in SYNCHRONOUS_LEVELS:
@@ -79,14 +83,18 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Settings from SANDBOX_HOST, SANDBOX_PORT, SANDBOX_DB, SANDBOX_SYNCHRONOUS, DOTS_CLIENT_ID, DOTS_API_KEY,
-        SANDBOX_SETTLEMENT_SECONDS and the webhook variables (SANDBOX_WEBHOOKS, SANDBOX_WEBHOOK_RETRY_SECONDS,
-        SANDBOX_WEBHOOK_TIMEOUT_SECONDS). ValueError names the variable that is wrong (never a secret)."""
+        """Settings from SANDBOX_HOST, SANDBOX_PORT, SANDBOX_DB, SANDBOX_SYNCHRONOUS, SANDBOX_FAULTS, DOTS_CLIENT_ID,
+        DOTS_API_KEY, SANDBOX_SETTLEMENT_SECONDS and the webhook variables (SANDBOX_WEBHOOKS,
+        SANDBOX_WEBHOOK_RETRY_SECONDS, SANDBOX_WEBHOOK_TIMEOUT_SECONDS). ValueError names the variable that is
+        wrong (never a secret)."""
         port = environ.get("SANDBOX_PORT", str(DEFAULT_PORT))
         try:
             port_number = int(port)
         except ValueError:
             raise ValueError(f"SANDBOX_PORT must be an integer, not {port!r}") from None
+        faults = environ.get("SANDBOX_FAULTS", "").strip().lower()
+        if faults not in _TRUE + _FALSE:
+            raise ValueError(f"SANDBOX_FAULTS must be 1 or 0 (true/false, yes/no, on/off), not {faults!r}")
         retry = environ.get("SANDBOX_WEBHOOK_RETRY_SECONDS")
         return cls(
             settlement_seconds=_seconds(environ, "SANDBOX_SETTLEMENT_SECONDS", SETTLEMENT_SECONDS),
@@ -99,6 +107,7 @@ class Settings:
             client_id=environ.get("DOTS_CLIENT_ID", DEFAULT_CLIENT_ID),
             api_key=environ.get("DOTS_API_KEY", DEFAULT_API_KEY),
             synchronous=environ.get("SANDBOX_SYNCHRONOUS", "NORMAL").upper(),
+            faults=faults in _TRUE,
         )
 
     @property

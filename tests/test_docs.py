@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from lossy_proxy import LossyProxy
 
 from dots_sandbox import webhooks
 from dots_sandbox.receiver import DEFAULT_SECRET, LocalReceiver
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 SANDBOX_DOC = ROOT / "docs" / "sandbox.md"
+CLIENT_DOC = ROOT / "docs" / "client.md"
 DOCUMENTED_URL = "http://127.0.0.1:8080/api"
 DOCUMENTED_RECEIVER = "http://127.0.0.1:8081/"
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -60,6 +62,21 @@ def test_client_example_prints_succeeded(start_sandbox: Callable[..., LiveSandbo
     result = _run([sys.executable, "-c", code], tmp_path, sandbox.url)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(rf"{_UUID.pattern} succeeded\n", result.stdout), result.stdout
+
+
+@pytest.mark.parametrize(("lose_first_confirm", "expected"), [(False, "answered 1"), (True, "reconciled 2")])
+def test_retry_example_confirms_even_after_a_lost_answer(
+    start_sandbox: Callable[..., LiveSandbox], tmp_path: Path, lose_first_confirm: bool, expected: str
+) -> None:
+    """The client page's dots_retry block succeeds on a live sandbox, reconciled when its confirm's answer is lost."""
+    code = _block_after("<!-- retry-example", CLIENT_DOC)
+    sandbox = start_sandbox()
+    with LossyProxy(sandbox.url) as proxy:
+        if lose_first_confirm:
+            proxy.drop_answer = {2}  # request 1 is the create
+        result = _run([sys.executable, "-c", code], tmp_path, proxy.url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"succeeded {expected}\n"
 
 
 def _transcript(block: str) -> list[tuple[str, str]]:

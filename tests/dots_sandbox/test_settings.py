@@ -45,12 +45,20 @@ def test_environment_variables_are_read() -> None:
         ({"DOTS_CLIENT_ID": "a:b"}, "DOTS_CLIENT_ID must be non-empty and contain no ':'"),
         ({"DOTS_CLIENT_ID": ""}, "DOTS_CLIENT_ID"),
         ({"DOTS_API_KEY": ""}, "DOTS_API_KEY must be non-empty"),
+        ({"SANDBOX_FAULTS": "maybe"}, "SANDBOX_FAULTS must be 1 or 0"),
     ],
 )
 def test_bad_values_are_refused(environ: dict[str, str], message: str) -> None:
     """Values the sandbox cannot run with raise ValueError naming the problem."""
     with pytest.raises(ValueError, match=message):
         Settings.from_env(environ)
+
+
+@pytest.mark.parametrize(("value", "enabled"), [("1", True), (" Yes", True), ("on", True), ("0", False), ("", False)])
+def test_faults_are_off_unless_sandbox_faults_says_on(value: str, enabled: bool) -> None:
+    """SANDBOX_FAULTS turns failures on demand on (1/true/yes/on) or off (0/false/no/off, empty); off by default."""
+    assert Settings.from_env({"SANDBOX_FAULTS": value}).faults is enabled
+    assert Settings.from_env({}).faults is False
 
 
 @pytest.mark.parametrize("seconds", [0, -1.0, float("nan")])
