@@ -279,6 +279,22 @@ def test_a_bad_environment_fails_with_a_message() -> None:
     assert "SANDBOX_PORT must be an integer" in result.stderr
 
 
+def test_a_malformed_webhook_secret_fails_without_showing_it() -> None:
+    """A receiver whose secret is not whsec_ + base64 exits 2 naming its URL; the secret's text is not printed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dots_sandbox"],
+        cwd=REPO_ROOT,
+        env={"SANDBOX_WEBHOOKS": "http://127.0.0.1:9/hook=whsec_t0p*s3cret", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "webhook receiver http://127.0.0.1:9/hook must be whsec_ followed by base64" in result.stderr
+    assert "t0p*s3cret" not in result.stderr + result.stdout
+
+
 def test_command_line_overrides_the_environment() -> None:
     """--host, --port, --db and --synchronous override the environment's values; credentials stay."""
     defaults = Settings(host="0.0.0.0", port=1, db="env.db", client_id="env-id", api_key="env-key")  # noqa: S104
