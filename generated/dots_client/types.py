@@ -52,12 +52,18 @@ def status_of(code: int) -> HTTPStatus | int:
 
 @define
 class Response(Generic[T]):
-    """A response from an endpoint. `status_code` is an int only for a status HTTPStatus does not name."""
+    """A response from an endpoint. `status_code` is an int only for a status HTTPStatus does not name.
+
+    `parsed` is the documented model of a documented status, else None. `parse_error` is None, or
+    (dots:) the error met reading the body of a documented status that the models cannot read (not
+    JSON, empty, HTML, another shape or type); `parsed` is then None, and `content` holds the body.
+    """
 
     status_code: HTTPStatus | int
     content: bytes
     headers: MutableMapping[str, str]
     parsed: T | None
+    parse_error: Exception | None = None
 
 
 __all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset", "status_of"]

@@ -65,6 +65,13 @@ class Error:
         from ..models.error_detail import ErrorDetail  # noqa: PLC0415
 
         d = dict(src_dict)
+        if None in d.values():  # dots: null in an optional field reads as absent
+            for name in (
+                "code",
+                "details",
+            ):
+                if name in d and d[name] is None:
+                    del d[name]
         error = d.pop("error")
 
         code = d.pop("code", UNSET)

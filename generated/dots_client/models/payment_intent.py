@@ -26,9 +26,10 @@ class PaymentIntent:
         Attributes:
             id (UUID): ID of the payment intent.
             amount (int): Amount in cents.
-            currency (Currency): Currency of the payment. Currently only `usd` is supported.
+            currency (Currency | str): Currency of the payment. Currently only `usd` is supported.
             user_id (UUID | Unset): ID of the Dots `user` making this payment.
-            status (PaymentIntentStatus | Unset): Status of the payment intent (all ten values Dots documents). Unconfirmed:
+            status (PaymentIntentStatus | str | Unset): Status of the payment intent (all ten values Dots documents).
+                Unconfirmed:
                 `initialized`, `created`, `requires_payment_method`, `requires_confirmation`. Confirm
                 leads to `succeeded`, `processing`, `requires_action` or `failed`. `requires_capture` and
                 `canceled` are documented by Dots but reached by no operation described here.
@@ -41,9 +42,9 @@ class PaymentIntent:
 
     id: UUID
     amount: int
-    currency: Currency
+    currency: Currency | str
     user_id: UUID | Unset = UNSET
-    status: PaymentIntentStatus | Unset = UNSET
+    status: PaymentIntentStatus | str | Unset = UNSET
     transfer_id: UUID | Unset = UNSET
     payment_method_id: UUID | Unset = UNSET
     metadata: PaymentIntentMetadata | Unset = UNSET
@@ -55,7 +56,7 @@ class PaymentIntent:
 
         amount = self.amount
 
-        currency = self.currency.value
+        currency = str(self.currency)
 
         user_id: str | Unset = UNSET
         if not isinstance(self.user_id, Unset):
@@ -63,7 +64,7 @@ class PaymentIntent:
 
         status: str | Unset = UNSET
         if not isinstance(self.status, Unset):
-            status = self.status.value
+            status = str(self.status)
 
         transfer_id: str | Unset = UNSET
         if not isinstance(self.transfer_id, Unset):
@@ -108,11 +109,29 @@ class PaymentIntent:
         from ..models.payment_intent_metadata import PaymentIntentMetadata  # noqa: PLC0415
 
         d = dict(src_dict)
+        if None in d.values():  # dots: null in an optional field reads as absent
+            for name in (
+                "user_id",
+                "status",
+                "transfer_id",
+                "payment_method_id",
+                "metadata",
+                "client_secret",
+            ):
+                if name in d and d[name] is None:
+                    del d[name]
         id = UUID(d.pop("id"))
 
         amount = d.pop("amount")
 
-        currency = Currency(d.pop("currency"))
+        _currency = d.pop("currency")
+        currency: Currency | str
+        try:
+            currency = Currency(_currency)
+        except ValueError:
+            if not isinstance(_currency, str):
+                raise
+            currency = _currency
 
         _user_id = d.pop("user_id", UNSET)
         user_id: UUID | Unset
@@ -122,11 +141,16 @@ class PaymentIntent:
             user_id = UUID(_user_id)
 
         _status = d.pop("status", UNSET)
-        status: PaymentIntentStatus | Unset
+        status: PaymentIntentStatus | str | Unset
         if isinstance(_status, Unset):
             status = UNSET
         else:
-            status = PaymentIntentStatus(_status)
+            try:
+                status = PaymentIntentStatus(_status)
+            except ValueError:
+                if not isinstance(_status, str):
+                    raise
+                status = _status
 
         _transfer_id = d.pop("transfer_id", UNSET)
         transfer_id: UUID | Unset
