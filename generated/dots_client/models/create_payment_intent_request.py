@@ -145,11 +145,9 @@ class CreatePaymentIntentRequest:
 
         d = dict(src_dict)
         amount = d.pop("amount")
-
         currency = Currency(d.pop("currency"))
 
         confirm = d.pop("confirm", UNSET)
-
         _user_id = d.pop("user_id", UNSET)
         user_id: UUID | Unset
         if isinstance(_user_id, Unset):
@@ -165,7 +163,6 @@ class CreatePaymentIntentRequest:
             customer_id = UUID(_customer_id)
 
         description = d.pop("description", UNSET)
-
         _payment_method_id = d.pop("payment_method_id", UNSET)
         payment_method_id: UUID | Unset
         if isinstance(_payment_method_id, Unset):
@@ -206,7 +203,6 @@ class CreatePaymentIntentRequest:
             transfer_data = CreatePaymentIntentRequestTransferData.from_dict(_transfer_data)
 
         application_fee_amount = d.pop("application_fee_amount", UNSET)
-
         create_payment_intent_request = cls(
             amount=amount,
             currency=currency,

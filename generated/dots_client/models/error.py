@@ -65,17 +65,14 @@ class Error:
         from ..models.error_detail import ErrorDetail  # noqa: PLC0415
 
         d = dict(src_dict)
-        if None in d.values():  # dots: null in an optional field reads as absent
-            for name in (
-                "code",
-                "details",
-            ):
-                if name in d and d[name] is None:
-                    del d[name]
         error = d.pop("error")
 
         code = d.pop("code", UNSET)
+        if code is None:
+            code = UNSET
 
+        if "details" in d and d["details"] is None:
+            del d["details"]
         _details = d.pop("details", UNSET)
         details: list[ErrorDetail] | Unset = UNSET
         if _details is not UNSET:

@@ -109,17 +109,6 @@ class PaymentIntent:
         from ..models.payment_intent_metadata import PaymentIntentMetadata  # noqa: PLC0415
 
         d = dict(src_dict)
-        if None in d.values():  # dots: null in an optional field reads as absent
-            for name in (
-                "user_id",
-                "status",
-                "transfer_id",
-                "payment_method_id",
-                "metadata",
-                "client_secret",
-            ):
-                if name in d and d[name] is None:
-                    del d[name]
         id = UUID(d.pop("id"))
 
         amount = d.pop("amount")
@@ -133,16 +122,16 @@ class PaymentIntent:
                 raise
             currency = _currency
 
-        _user_id = d.pop("user_id", UNSET)
+        _user_id = d.pop("user_id", None)
         user_id: UUID | Unset
-        if isinstance(_user_id, Unset):
+        if _user_id is None:
             user_id = UNSET
         else:
             user_id = UUID(_user_id)
 
-        _status = d.pop("status", UNSET)
+        _status = d.pop("status", None)
         status: PaymentIntentStatus | str | Unset
-        if isinstance(_status, Unset):
+        if _status is None:
             status = UNSET
         else:
             try:
@@ -152,28 +141,30 @@ class PaymentIntent:
                     raise
                 status = _status
 
-        _transfer_id = d.pop("transfer_id", UNSET)
+        _transfer_id = d.pop("transfer_id", None)
         transfer_id: UUID | Unset
-        if isinstance(_transfer_id, Unset):
+        if _transfer_id is None:
             transfer_id = UNSET
         else:
             transfer_id = UUID(_transfer_id)
 
-        _payment_method_id = d.pop("payment_method_id", UNSET)
+        _payment_method_id = d.pop("payment_method_id", None)
         payment_method_id: UUID | Unset
-        if isinstance(_payment_method_id, Unset):
+        if _payment_method_id is None:
             payment_method_id = UNSET
         else:
             payment_method_id = UUID(_payment_method_id)
 
-        _metadata = d.pop("metadata", UNSET)
+        _metadata = d.pop("metadata", None)
         metadata: PaymentIntentMetadata | Unset
-        if isinstance(_metadata, Unset):
+        if _metadata is None:
             metadata = UNSET
         else:
             metadata = PaymentIntentMetadata.from_dict(_metadata)
 
         client_secret = d.pop("client_secret", UNSET)
+        if client_secret is None:
+            client_secret = UNSET
 
         payment_intent = cls(
             id=id,
