@@ -41,13 +41,14 @@ class File:
 T = TypeVar("T")
 
 
-# dots: a status that http.HTTPStatus does not name must not crash the call.
+# dots: a status that http.HTTPStatus does not name must not crash the call; a dict lookup
+# costs a tenth of HTTPStatus(code).
+_HTTP_STATUSES: dict[int, HTTPStatus] = {int(status): status for status in HTTPStatus}
+
+
 def status_of(code: int) -> HTTPStatus | int:
     """`code` as an HTTPStatus, or as a plain int when http.HTTPStatus names no such status (e.g. 520)"""
-    try:
-        return HTTPStatus(code)
-    except ValueError:
-        return code
+    return _HTTP_STATUSES.get(code, code)
 
 
 @define

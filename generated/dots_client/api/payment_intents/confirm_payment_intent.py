@@ -22,7 +22,9 @@ def _get_kwargs(
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/v2/payment-intents/{payment_intent_id}/confirm".format(
-            payment_intent_id=quote(str(payment_intent_id), safe=""),
+            payment_intent_id=str(payment_intent_id)
+            if isinstance(payment_intent_id, UUID)
+            else quote(str(payment_intent_id), safe=""),
         ),
     }
 
