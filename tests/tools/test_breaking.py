@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import subprocess
 import sys
+import types
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -544,22 +546,61 @@ def test_client_package_version_matches_the_spec_version() -> None:
 INTENT_JSON = {"id": str(uuid.uuid4()), "amount": 1000, "currency": "usd", "status": "succeeded"}
 
 
-def test_generated_client_raises_on_unknown_enum_value() -> None:
-    """PaymentIntentStatus is a StrEnum: PaymentIntent.from_dict raises ValueError on an unknown status."""
+def test_generated_client_keeps_unknown_enum_value() -> None:
+    """From dots-client 1.1.0, PaymentIntent.from_dict keeps a status it does not know as the plain string."""
     assert issubclass(PaymentIntentStatus, str)
-    with pytest.raises(ValueError, match="'refunded' is not a valid PaymentIntentStatus"):
-        PaymentIntent.from_dict({**INTENT_JSON, "status": "refunded"})
+    intent = PaymentIntent.from_dict({**INTENT_JSON, "status": "refunded"})
+    assert intent.status == "refunded"
+    assert not isinstance(intent.status, PaymentIntentStatus)
 
 
-def test_generated_operation_propagates_unknown_enum_value() -> None:
-    """confirm_payment_intent.sync lets that ValueError escape: the caller gets no result at all."""
+def test_generated_operation_returns_unknown_enum_value() -> None:
+    """confirm_payment_intent.sync returns the intent with the new status: the caller gets its result."""
     transport = httpx.MockTransport(lambda _: httpx.Response(200, json={**INTENT_JSON, "status": "refunded"}))
     client = AuthenticatedClient.basic_auth("https://dots.test/api", "id", "key", httpx_args={"transport": transport})
     body = ConfirmPaymentIntentRequest(payment_method_id=uuid.uuid4())
+    parsed = confirm_payment_intent.sync(uuid.uuid4(), client=client, body=body)
+    assert isinstance(parsed, PaymentIntent)
+    assert parsed.status == "refunded"
+
+
+@pytest.fixture(scope="module")
+def client_before_1_1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[types.ModuleType]:
+    """The spec's client generated with openapi-python-client's stock model templates, as dots-client 1.0.0 was.
+
+    It is imported as `dots_client_stock` (so it does not shadow the installed dots_client).
+    """
+    out = tmp_path_factory.mktemp("before-1.1")
+    config = out / "config.yaml"
+    config.write_text("package_name_override: dots_client_stock\npost_hooks: []\n", encoding="utf-8")
+    generator = Path(sys.executable).parent / "openapi-python-client"
+    command = [str(generator), "generate", "--path", str(SPEC_PATH), "--config", str(config), "--meta", "none"]
+    subprocess.run([*command, "--output-path", str(out / "dots_client_stock")], check=True, capture_output=True)
+    sys.path.insert(0, str(out))
+    try:
+        yield importlib.import_module("dots_client_stock")
+    finally:
+        sys.path.remove(str(out))
+        for name in [name for name in sys.modules if name.split(".")[0] == "dots_client_stock"]:
+            del sys.modules[name]
+
+
+def test_clients_generated_before_1_1_raise_on_unknown_enum_value(client_before_1_1: types.ModuleType) -> None:
+    """A stock-generated client's StrEnum raises ValueError and sync() lets it escape: the rule stays breaking."""
+    models = importlib.import_module("dots_client_stock.models")
+    confirm = importlib.import_module("dots_client_stock.api.payment_intents.confirm_payment_intent")
+    with pytest.raises(ValueError, match="'refunded' is not a valid PaymentIntentStatus"):
+        models.PaymentIntent.from_dict({**INTENT_JSON, "status": "refunded"})
+    transport = httpx.MockTransport(lambda _: httpx.Response(200, json={**INTENT_JSON, "status": "refunded"}))
+    client = client_before_1_1.AuthenticatedClient(
+        base_url="https://dots.test/api", token="aWQ6a2V5", prefix="Basic", httpx_args={"transport": transport}
+    )
+    body = models.ConfirmPaymentIntentRequest(payment_method_id=uuid.uuid4())
     with pytest.raises(ValueError, match="refunded"):
-        confirm_payment_intent.sync(uuid.uuid4(), client=client, body=body)
-    kind = {(c.rule, c.severity) for c in breaking.compare(load_spec(), _spec([append((*STATUS, "enum"), "refunded")]))}
-    assert kind == {("response-enum-value-added", B)}
+        confirm.sync(uuid.uuid4(), client=client, body=body)
+    changes = breaking.compare(load_spec(), _spec([append((*STATUS, "enum"), "refunded")]))
+    assert {(change.rule, change.severity) for change in changes} == {("response-enum-value-added", B)}
+    assert all("dots-client before 1.1.0 raises ValueError" in change.message for change in changes)
 
 
 def test_generated_client_requires_required_response_fields() -> None:
@@ -631,7 +672,7 @@ def test_major_bump_through_main(tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == (
         "PASS: 1 breaking, 0 possibly breaking, 0 non-breaking; the breaking changes come with a major bump "
-        "(info.version 1.0.0 -> 2.0.0)"
+        f"(info.version {load_spec()['info']['version']} -> 2.0.0)"
     )
 
 
@@ -740,7 +781,8 @@ def test_spec_in_a_subdirectory_is_read_at_its_own_path(repo: Path, capsys: pyte
     _git(repo, "mv", "openapi.yaml", "api/openapi.yaml")
     _git(repo, "commit", "--quiet", "-m", "move")
     assert breaking.main(["--base", "HEAD", "--spec", str(sub / "openapi.yaml")]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "PASS: no changes (info.version 1.0.0 -> 1.0.0)"
+    version = load_spec()["info"]["version"]
+    assert capsys.readouterr().out.splitlines()[-1] == f"PASS: no changes (info.version {version} -> {version})"
 
 
 def test_unknown_ref_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
