@@ -1,7 +1,9 @@
 """The generated client against the spec, through httpx.MockTransport: what it parses and what it sends.
 
 Answers are bodies schemathesis draws from each documented response schema; requests are built
-from bodies drawn from the request schemas and checked with the spec's own validators.
+from bodies drawn from the request schemas and checked with the spec's own validators. Off-spec
+answers (contract_tests.off_spec) check the client's tolerance: it never raises while parsing
+what a server or a gateway in front of it may send, and always exposes the status.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from typing import Any
 import httpx
 import pytest
 from dots_client import AuthenticatedClient
-from dots_client.errors import UnexpectedStatus
+from dots_client.errors import UnexpectedStatus, UnreadableResponse
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from contract_tests import session
-from contract_tests.client_ops import call_async, call_sync, model
+from contract_tests.client_ops import call_async, call_kwargs, call_sync, client_module, model
+from contract_tests.off_spec import TOLERATED, UNREADABLE, off_spec_answers
 from contract_tests.spec_data import Operation, request_bodies, response_bodies, spec_operations
 from dots_spec.document import load_spec
 from dots_spec.validators import compile_schema
@@ -82,6 +85,38 @@ def test_documented_answers_parse_and_round_trip(operation_id: str, status: int,
         assert response.status_code == status
         assert isinstance(response.parsed, documented_type), response.parsed
         assert _json(response.parsed.to_dict()) == _json(body)
+
+
+@pytest.mark.parametrize(("operation_id", "status"), DOCUMENTED, ids=[f"{o}-{s}" for o, s in DOCUMENTED])
+@settings(max_examples=RUN.budget.client_examples)
+@given(data=st.data())
+def test_off_spec_answers_never_raise_while_parsing(operation_id: str, status: int, data: st.DataObject) -> None:
+    """Unknown enum values, nulls, unknown fields, wrong types, non-JSON, HTML, empty bodies: status kept, no raise."""
+    op = OPERATIONS[operation_id]
+    answer = data.draw(off_spec_answers(operation_id, status), label="answer")
+    headers = {"content-type": answer.content_type} if answer.content_type else {}
+    client = _client(lambda _: httpx.Response(status, content=answer.content, headers=headers))
+    documented_type = model(op.responses[status])
+    path, request = _inputs(op, data)
+    detailed = _both_ways(op, client, path, request)
+    for response in detailed:
+        assert response.status_code == status
+        assert response.content == answer.content
+        if answer.kind in TOLERATED:
+            assert isinstance(response.parsed, documented_type), response.parse_error
+            assert _json(response.parsed.to_dict()) == _json(answer.expected)
+        elif answer.kind in UNREADABLE:
+            assert response.parsed is None
+            assert response.parse_error is not None
+        else:  # a wrong type in a field the models pass through unchecked may still parse
+            assert isinstance(response.parsed, documented_type) or response.parse_error is not None
+    sync = client_module(op).sync
+    if detailed[0].parse_error is None:
+        assert isinstance(sync(client=client, **call_kwargs(op, path, request)), documented_type)
+    else:
+        with pytest.raises(UnreadableResponse) as raised:
+            sync(client=client, **call_kwargs(op, path, request))
+        assert raised.value.response.status_code == status
 
 
 @pytest.mark.xfail(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import dots_client.client
 import pytest
 from lossy_proxy import LossyProxy
 
@@ -77,6 +78,50 @@ def test_retry_example_confirms_even_after_a_lost_answer(
         result = _run([sys.executable, "-c", code], tmp_path, proxy.url)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"succeeded {expected}\n"
+
+
+def test_client_timeouts_example_runs(start_sandbox: Callable[..., LiveSandbox], tmp_path: Path) -> None:
+    """The client page's timeouts block creates and retrieves an intent with its own bounds on a live sandbox."""
+    result = _run(
+        [sys.executable, "-c", _block_after("<!-- client-timeouts", CLIENT_DOC)], tmp_path, start_sandbox().url
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "initialized\n"
+
+
+def test_client_timeouts_table_is_the_default() -> None:
+    """The timeouts table gives DEFAULT_TIMEOUT's four values, in seconds."""
+    rows = re.findall(r"^\| (connect|read|write|pool) \| (\d+) s \|", CLIENT_DOC.read_text(encoding="utf-8"), re.M)
+    default = dots_client.client.DEFAULT_TIMEOUT
+    assert {phase: float(seconds) for phase, seconds in rows} == {
+        "connect": default.connect,
+        "read": default.read,
+        "write": default.write,
+        "pool": default.pool,
+    }
+
+
+def test_client_unreadable_example_prints_the_status(tmp_path: Path) -> None:
+    """The client page's gateway example shows the 413 from sync_detailed and from UnreadableResponse."""
+    result = _run([sys.executable, "-c", _block_after("<!-- client-unreadable", CLIENT_DOC)], tmp_path, "")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "413 None JSONDecodeError\n413 text/html\n"
+
+
+def test_client_tolerant_reader_example_reads_a_future_status(tmp_path: Path) -> None:
+    """The client page's tolerant-reader block reads an unknown status, a null and an unknown field."""
+    result = _run([sys.executable, "-c", _block_after("<!-- client-tolerant-reader", CLIENT_DOC)], tmp_path, "")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "unknown: requires_review\nTrue 12 requires_review\n"
+
+
+def test_client_event_loops_example_pays_twice(start_sandbox: Callable[..., LiveSandbox], tmp_path: Path) -> None:
+    """The client page's event-loop block confirms in two asyncio.run() calls with one client on a live sandbox."""
+    code = _block_after("<!-- client-event-loops", CLIENT_DOC)
+    result = _run([sys.executable, "-W", "error", "-c", code], tmp_path, start_sandbox().url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "succeeded succeeded\n"
+    assert result.stderr == ""
 
 
 def _transcript(block: str) -> list[tuple[str, str]]:

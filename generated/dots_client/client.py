@@ -1,9 +1,39 @@
+import asyncio
 import base64
 import ssl
+from collections.abc import AsyncGenerator
 from typing import Any, Self
 
 import httpx
 from attrs import define, evolve, field
+
+# dots: every request is bounded. Why these values: docs/client.md, "Timeouts".
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=5.0)
+"""The default `timeout` of `Client` and `AuthenticatedClient`, in seconds: connect 5, read 30, write 10, pool 5."""
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # no asyncio loop in this thread (sync code, or another async library)
+        return None
+
+
+async def _close_with_loop(
+    clients: dict[asyncio.AbstractEventLoop | None, httpx.AsyncClient],
+    closers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]],
+    loop: asyncio.AbstractEventLoop,
+    client: httpx.AsyncClient,
+) -> AsyncGenerator[None, None]:
+    """Suspended for the life of `loop`: asyncio closes open async generators when a loop shuts down
+    (`asyncio.run()`, `loop.shutdown_asyncgens()`), which closes `client` on its own loop."""
+    try:
+        yield
+    finally:
+        if clients.get(loop) is client:
+            del clients[loop]
+            closers.pop(loop, None)
+        await client.aclose()
 
 
 @define
@@ -18,8 +48,9 @@ class Client:
 
         ``headers``: A dictionary of headers to be sent with every request
 
-        ``timeout``: The maximum amount of a time a request can take. API functions will raise
-        httpx.TimeoutException if this is exceeded.
+        ``timeout``: An ``httpx.Timeout`` (seconds) for every request of this client; by default
+        ``DEFAULT_TIMEOUT``: connect 5, read 30, write 10, pool 5. API functions raise
+        ``httpx.TimeoutException`` when one is exceeded; each also takes ``timeout=`` for one call.
 
         ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This should be True in production,
         but can be set to False for testing purposes.
@@ -39,35 +70,44 @@ class Client:
     _base_url: str = field(alias="base_url")
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies", repr=False)
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers", repr=False)
-    _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
+    # dots: finite by default (stock: None, no timeout at all)
+    _timeout: httpx.Timeout | None = field(default=DEFAULT_TIMEOUT, kw_only=True, alias="timeout")
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args", repr=False)
     _client: httpx.Client | None = field(default=None, init=False)
     _async_client: httpx.AsyncClient | None = field(default=None, init=False)
+    # dots: the async clients this client built, one per event loop, with what closes each at its loop's end
+    _async_clients: dict[asyncio.AbstractEventLoop | None, httpx.AsyncClient] = field(
+        factory=dict, init=False, repr=False
+    )
+    _async_closers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = field(
+        factory=dict, init=False, repr=False
+    )
+    _async_client_loop: asyncio.AbstractEventLoop | None = field(default=None, init=False, repr=False)
 
     def with_headers(self, headers: dict[str, str]) -> "Client":
         """Get a new client matching this one with additional headers"""
         if self._client is not None:
             self._client.headers.update(headers)
-        if self._async_client is not None:
-            self._async_client.headers.update(headers)
+        for async_client in self._async_httpx_clients():  # dots: one per event loop
+            async_client.headers.update(headers)
         return evolve(self, headers={**self._headers, **headers})
 
     def with_cookies(self, cookies: dict[str, str]) -> "Client":
         """Get a new client matching this one with additional cookies"""
         if self._client is not None:
             self._client.cookies.update(cookies)
-        if self._async_client is not None:
-            self._async_client.cookies.update(cookies)
+        for async_client in self._async_httpx_clients():  # dots: one per event loop
+            async_client.cookies.update(cookies)
         return evolve(self, cookies={**self._cookies, **cookies})
 
     def with_timeout(self, timeout: httpx.Timeout) -> "Client":
         """Get a new client matching this one with a new timeout configuration"""
         if self._client is not None:
             self._client.timeout = timeout
-        if self._async_client is not None:
-            self._async_client.timeout = timeout
+        for async_client in self._async_httpx_clients():  # dots: one per event loop
+            async_client.timeout = timeout
         return evolve(self, timeout=timeout)
 
     def set_httpx_client(self, client: httpx.Client) -> Self:
@@ -105,14 +145,38 @@ class Client:
         """Manually set the underlying httpx.AsyncClient
 
         **NOTE**: This will override any other settings on the client, including cookies, headers, and timeout.
+        It is bound to the first event loop it is used on: using it from another raises RuntimeError
+        before anything is sent (set one per loop, or let this client build its own).
         """
         self._async_client = async_client
+        self._async_client_loop = None
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
-        """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
-        if self._async_client is None:
-            self._async_client = httpx.AsyncClient(
+        """Get the httpx.AsyncClient for the running event loop, constructing one if not previously set
+
+        dots: one per event loop, because an AsyncClient's connections belong to the loop that opened
+        them; each is closed when its loop shuts down (``asyncio.run()`` does that). So one client
+        may serve several ``asyncio.run()`` calls. A client set with ``set_async_httpx_client`` is
+        used as is, on one loop only.
+
+        Raises:
+            RuntimeError: a client set with ``set_async_httpx_client`` is used from a second event loop.
+        """
+        loop = _running_loop()
+        if self._async_client is not None:
+            if self._async_client_loop is None:
+                self._async_client_loop = loop
+            elif loop is not None and loop is not self._async_client_loop:
+                raise RuntimeError(
+                    "the httpx.AsyncClient given to set_async_httpx_client() was first used on another event loop, "
+                    "and its connections cannot be used from this one: nothing was sent. Give each event loop its "
+                    "own (set_async_httpx_client again), or let the client build one per loop."
+                )
+            return self._async_client
+        async_client = self._async_clients.get(loop)
+        if async_client is None:
+            async_client = httpx.AsyncClient(
                 base_url=self._base_url,
                 cookies=self._cookies,
                 headers=self._headers,
@@ -121,7 +185,20 @@ class Client:
                 follow_redirects=self._follow_redirects,
                 **self._httpx_args,
             )
-        return self._async_client
+            self._async_clients[loop] = async_client
+            if loop is not None:
+                closer = _close_with_loop(self._async_clients, self._async_closers, loop, async_client)
+                # Run to its `yield` here, on `loop`, so that asyncio registers it with this loop.
+                try:
+                    closer.asend(None).send(None)
+                except StopIteration:
+                    pass
+                self._async_closers[loop] = closer  # a loop holds its async generators only weakly
+        return async_client
+
+    def _async_httpx_clients(self) -> list[httpx.AsyncClient]:
+        found = list(self._async_clients.values())
+        return found if self._async_client is None else [*found, self._async_client]
 
     async def __aenter__(self) -> Self:
         """Enter a context manager for underlying httpx.AsyncClient—you cannot enter twice (see httpx docs)"""
@@ -129,8 +206,17 @@ class Client:
         return self
 
     async def __aexit__(self, *args: Any, **kwargs: Any) -> None:
-        """Exit a context manager for underlying httpx.AsyncClient (see httpx docs)"""
+        """Exit a context manager for underlying httpx.AsyncClient (see httpx docs)
+
+        dots: a later request (on any loop) builds a fresh AsyncClient instead of failing on the closed one.
+        """
+        loop = _running_loop()
         await self.get_async_httpx_client().__aexit__(*args, **kwargs)
+        if self._async_client is None:
+            self._async_clients.pop(loop, None)
+            closer = self._async_closers.pop(loop, None) if loop is not None else None
+            if closer is not None:
+                await closer.aclose()
 
 
 @define
@@ -145,8 +231,9 @@ class AuthenticatedClient:
 
         ``headers``: A dictionary of headers to be sent with every request
 
-        ``timeout``: The maximum amount of a time a request can take. API functions will raise
-        httpx.TimeoutException if this is exceeded.
+        ``timeout``: An ``httpx.Timeout`` (seconds) for every request of this client; by default
+        ``DEFAULT_TIMEOUT``: connect 5, read 30, write 10, pool 5. API functions raise
+        ``httpx.TimeoutException`` when one is exceeded; each also takes ``timeout=`` for one call.
 
         ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This should be True in production,
         but can be set to False for testing purposes.
@@ -169,12 +256,21 @@ class AuthenticatedClient:
     _base_url: str = field(alias="base_url")
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies", repr=False)
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers", repr=False)
-    _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
+    # dots: finite by default (stock: None, no timeout at all)
+    _timeout: httpx.Timeout | None = field(default=DEFAULT_TIMEOUT, kw_only=True, alias="timeout")
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args", repr=False)
     _client: httpx.Client | None = field(default=None, init=False)
     _async_client: httpx.AsyncClient | None = field(default=None, init=False)
+    # dots: the async clients this client built, one per event loop, with what closes each at its loop's end
+    _async_clients: dict[asyncio.AbstractEventLoop | None, httpx.AsyncClient] = field(
+        factory=dict, init=False, repr=False
+    )
+    _async_closers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = field(
+        factory=dict, init=False, repr=False
+    )
+    _async_client_loop: asyncio.AbstractEventLoop | None = field(default=None, init=False, repr=False)
 
     token: str = field(default="", repr=False)
     prefix: str = "Bearer"
@@ -200,24 +296,24 @@ class AuthenticatedClient:
         """Get a new client matching this one with additional headers"""
         if self._client is not None:
             self._client.headers.update(headers)
-        if self._async_client is not None:
-            self._async_client.headers.update(headers)
+        for async_client in self._async_httpx_clients():  # dots: one per event loop
+            async_client.headers.update(headers)
         return evolve(self, headers={**self._headers, **headers})
 
     def with_cookies(self, cookies: dict[str, str]) -> "AuthenticatedClient":
         """Get a new client matching this one with additional cookies"""
         if self._client is not None:
             self._client.cookies.update(cookies)
-        if self._async_client is not None:
-            self._async_client.cookies.update(cookies)
+        for async_client in self._async_httpx_clients():  # dots: one per event loop
+            async_client.cookies.update(cookies)
         return evolve(self, cookies={**self._cookies, **cookies})
 
     def with_timeout(self, timeout: httpx.Timeout) -> "AuthenticatedClient":
         """Get a new client matching this one with a new timeout configuration"""
         if self._client is not None:
             self._client.timeout = timeout
-        if self._async_client is not None:
-            self._async_client.timeout = timeout
+        for async_client in self._async_httpx_clients():  # dots: one per event loop
+            async_client.timeout = timeout
         return evolve(self, timeout=timeout)
 
     def set_httpx_client(self, client: httpx.Client) -> Self:
@@ -256,15 +352,39 @@ class AuthenticatedClient:
         """Manually set the underlying httpx.AsyncClient
 
         **NOTE**: This will override any other settings on the client, including cookies, headers, and timeout.
+        It is bound to the first event loop it is used on: using it from another raises RuntimeError
+        before anything is sent (set one per loop, or let this client build its own).
         """
         self._async_client = async_client
+        self._async_client_loop = None
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
-        """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
-        if self._async_client is None:
+        """Get the httpx.AsyncClient for the running event loop, constructing one if not previously set
+
+        dots: one per event loop, because an AsyncClient's connections belong to the loop that opened
+        them; each is closed when its loop shuts down (``asyncio.run()`` does that). So one client
+        may serve several ``asyncio.run()`` calls. A client set with ``set_async_httpx_client`` is
+        used as is, on one loop only.
+
+        Raises:
+            RuntimeError: a client set with ``set_async_httpx_client`` is used from a second event loop.
+        """
+        loop = _running_loop()
+        if self._async_client is not None:
+            if self._async_client_loop is None:
+                self._async_client_loop = loop
+            elif loop is not None and loop is not self._async_client_loop:
+                raise RuntimeError(
+                    "the httpx.AsyncClient given to set_async_httpx_client() was first used on another event loop, "
+                    "and its connections cannot be used from this one: nothing was sent. Give each event loop its "
+                    "own (set_async_httpx_client again), or let the client build one per loop."
+                )
+            return self._async_client
+        async_client = self._async_clients.get(loop)
+        if async_client is None:
             self._headers[self.auth_header_name] = f"{self.prefix} {self.token}" if self.prefix else self.token
-            self._async_client = httpx.AsyncClient(
+            async_client = httpx.AsyncClient(
                 base_url=self._base_url,
                 cookies=self._cookies,
                 headers=self._headers,
@@ -273,7 +393,20 @@ class AuthenticatedClient:
                 follow_redirects=self._follow_redirects,
                 **self._httpx_args,
             )
-        return self._async_client
+            self._async_clients[loop] = async_client
+            if loop is not None:
+                closer = _close_with_loop(self._async_clients, self._async_closers, loop, async_client)
+                # Run to its `yield` here, on `loop`, so that asyncio registers it with this loop.
+                try:
+                    closer.asend(None).send(None)
+                except StopIteration:
+                    pass
+                self._async_closers[loop] = closer  # a loop holds its async generators only weakly
+        return async_client
+
+    def _async_httpx_clients(self) -> list[httpx.AsyncClient]:
+        found = list(self._async_clients.values())
+        return found if self._async_client is None else [*found, self._async_client]
 
     async def __aenter__(self) -> Self:
         """Enter a context manager for underlying httpx.AsyncClient—you cannot enter twice (see httpx docs)"""
@@ -281,5 +414,14 @@ class AuthenticatedClient:
         return self
 
     async def __aexit__(self, *args: Any, **kwargs: Any) -> None:
-        """Exit a context manager for underlying httpx.AsyncClient (see httpx docs)"""
+        """Exit a context manager for underlying httpx.AsyncClient (see httpx docs)
+
+        dots: a later request (on any loop) builds a fresh AsyncClient instead of failing on the closed one.
+        """
+        loop = _running_loop()
         await self.get_async_httpx_client().__aexit__(*args, **kwargs)
+        if self._async_client is None:
+            self._async_clients.pop(loop, None)
+            closer = self._async_closers.pop(loop, None) if loop is not None else None
+            if closer is not None:
+                await closer.aclose()

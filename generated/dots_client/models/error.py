@@ -1,16 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.error_detail import ErrorDetail
-
 
 T = TypeVar("T", bound="Error")
 
@@ -62,13 +58,15 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_detail import ErrorDetail  # noqa: PLC0415
-
         d = dict(src_dict)
         error = d.pop("error")
 
         code = d.pop("code", UNSET)
+        if code is None:
+            code = UNSET
 
+        if "details" in d and d["details"] is None:
+            del d["details"]
         _details = d.pop("details", UNSET)
         details: list[ErrorDetail] | Unset = UNSET
         if _details is not UNSET:
@@ -102,3 +100,9 @@ class Error:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# dots: nested models are imported here, once, not inside every from_dict/to_dict call (the stock
+# lazy import cost about 1 µs a call); an import cycle between models resolves here, since this
+# module's class is defined by now.
+from ..models.error_detail import ErrorDetail  # noqa: E402

@@ -46,8 +46,8 @@ def compare(run: Comparison, old: Schema, new: Schema, here: Here) -> None:
     if added:
         run.add(
             BREAKING, "response-enum-value-added", at,
-            f"{show_values(added)} may now be sent: the generated client's enum raises ValueError on a value it "
-            "does not know, so the whole response fails to parse",
+            f"{show_values(added)} may now be sent: dots-client before 1.1.0 raises ValueError on an enum value it "
+            "does not know, so the whole response fails to parse (from 1.1.0 it reads the value as a plain str)",
         )  # fmt: skip
     if removed:
         run.add(

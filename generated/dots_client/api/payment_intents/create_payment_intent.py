@@ -1,6 +1,7 @@
 from typing import Any
 
 import httpx
+from httpx import USE_CLIENT_DEFAULT
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
@@ -60,11 +61,24 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | PaymentIntent]:
+    # dots: the body is untrusted input: whatever reading it raises, the caller still gets the answer.
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except errors.UnexpectedStatus:
+        raise
+    except Exception as error:
+        return Response(
+            status_code=status_of(response.status_code),
+            content=response.content,
+            headers=response.headers,
+            parsed=None,
+            parse_error=error,
+        )
     return Response(
         status_code=status_of(response.status_code),  # dots: not HTTPStatus(...), see the note above
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parsed,
     )
 
 
@@ -72,6 +86,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: CreatePaymentIntentRequest,
+    timeout: httpx.Timeout | float | None = None,
 ) -> Response[Error | PaymentIntent]:
     """Create a Payment Intent
 
@@ -98,13 +113,16 @@ def sync_detailed(
 
     Args:
         body (CreatePaymentIntentRequest):
+        timeout (httpx.Timeout | float | None): For this call only, in seconds; None (the default)
+            uses the client's timeout.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx.TimeoutException: If the request takes longer than the timeout (connect, read, write or pool).
 
     Returns:
-        Response[Error | PaymentIntent]
+        Response[Error | PaymentIntent]: `parsed` is None for an undocumented status,
+            and for a documented one whose body could not be read (`parse_error` then says why).
     """
 
     kwargs = _get_kwargs(
@@ -113,6 +131,7 @@ def sync_detailed(
 
     response = client.get_httpx_client().request(
         **kwargs,
+        timeout=USE_CLIENT_DEFAULT if timeout is None else timeout,
     )
 
     return _build_response(client=client, response=response)
@@ -122,6 +141,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: CreatePaymentIntentRequest,
+    timeout: httpx.Timeout | float | None = None,
 ) -> Error | PaymentIntent | None:
     """Create a Payment Intent
 
@@ -148,25 +168,34 @@ def sync(
 
     Args:
         body (CreatePaymentIntentRequest):
+        timeout (httpx.Timeout | float | None): For this call only, in seconds; None (the default)
+            uses the client's timeout.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnreadableResponse: If the server answers a documented status with a body the models
+            cannot read (not JSON, empty, HTML, another shape or type); it carries the Response.
+        httpx.TimeoutException: If the request takes longer than the timeout (connect, read, write or pool).
 
     Returns:
         Error | PaymentIntent
     """
 
-    return sync_detailed(
+    response = sync_detailed(
         client=client,
         body=body,
-    ).parsed
+        timeout=timeout,
+    )
+    if response.parse_error is not None:  # dots: see errors.UnreadableResponse
+        raise errors.UnreadableResponse(response) from response.parse_error
+    return response.parsed
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: CreatePaymentIntentRequest,
+    timeout: httpx.Timeout | float | None = None,
 ) -> Response[Error | PaymentIntent]:
     """Create a Payment Intent
 
@@ -193,20 +222,26 @@ async def asyncio_detailed(
 
     Args:
         body (CreatePaymentIntentRequest):
+        timeout (httpx.Timeout | float | None): For this call only, in seconds; None (the default)
+            uses the client's timeout.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx.TimeoutException: If the request takes longer than the timeout (connect, read, write or pool).
 
     Returns:
-        Response[Error | PaymentIntent]
+        Response[Error | PaymentIntent]: `parsed` is None for an undocumented status,
+            and for a documented one whose body could not be read (`parse_error` then says why).
     """
 
     kwargs = _get_kwargs(
         body=body,
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    response = await client.get_async_httpx_client().request(
+        **kwargs,
+        timeout=USE_CLIENT_DEFAULT if timeout is None else timeout,
+    )
 
     return _build_response(client=client, response=response)
 
@@ -215,6 +250,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: CreatePaymentIntentRequest,
+    timeout: httpx.Timeout | float | None = None,
 ) -> Error | PaymentIntent | None:
     """Create a Payment Intent
 
@@ -241,18 +277,24 @@ async def asyncio(
 
     Args:
         body (CreatePaymentIntentRequest):
+        timeout (httpx.Timeout | float | None): For this call only, in seconds; None (the default)
+            uses the client's timeout.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnreadableResponse: If the server answers a documented status with a body the models
+            cannot read (not JSON, empty, HTML, another shape or type); it carries the Response.
+        httpx.TimeoutException: If the request takes longer than the timeout (connect, read, write or pool).
 
     Returns:
         Error | PaymentIntent
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            body=body,
-        )
-    ).parsed
+    response = await asyncio_detailed(
+        client=client,
+        body=body,
+        timeout=timeout,
+    )
+    if response.parse_error is not None:  # dots: see errors.UnreadableResponse
+        raise errors.UnreadableResponse(response) from response.parse_error
+    return response.parsed

@@ -3,6 +3,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 import httpx
+from httpx import USE_CLIENT_DEFAULT
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
@@ -18,7 +19,9 @@ def _get_kwargs(
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/v2/payment-intents/{payment_intent_id}".format(
-            payment_intent_id=quote(str(payment_intent_id), safe=""),
+            payment_intent_id=str(payment_intent_id)
+            if isinstance(payment_intent_id, UUID)
+            else quote(str(payment_intent_id), safe=""),
         ),
     }
 
@@ -55,11 +58,24 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | PaymentIntent]:
+    # dots: the body is untrusted input: whatever reading it raises, the caller still gets the answer.
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except errors.UnexpectedStatus:
+        raise
+    except Exception as error:
+        return Response(
+            status_code=status_of(response.status_code),
+            content=response.content,
+            headers=response.headers,
+            parsed=None,
+            parse_error=error,
+        )
     return Response(
         status_code=status_of(response.status_code),  # dots: not HTTPStatus(...), see the note above
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parsed,
     )
 
 
@@ -67,6 +83,7 @@ def sync_detailed(
     payment_intent_id: UUID,
     *,
     client: AuthenticatedClient,
+    timeout: httpx.Timeout | float | None = None,
 ) -> Response[Error | PaymentIntent]:
     """Retrieve a Payment Intent
 
@@ -74,13 +91,16 @@ def sync_detailed(
 
     Args:
         payment_intent_id (UUID):
+        timeout (httpx.Timeout | float | None): For this call only, in seconds; None (the default)
+            uses the client's timeout.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx.TimeoutException: If the request takes longer than the timeout (connect, read, write or pool).
 
     Returns:
-        Response[Error | PaymentIntent]
+        Response[Error | PaymentIntent]: `parsed` is None for an undocumented status,
+            and for a documented one whose body could not be read (`parse_error` then says why).
     """
 
     kwargs = _get_kwargs(
@@ -89,6 +109,7 @@ def sync_detailed(
 
     response = client.get_httpx_client().request(
         **kwargs,
+        timeout=USE_CLIENT_DEFAULT if timeout is None else timeout,
     )
 
     return _build_response(client=client, response=response)
@@ -98,6 +119,7 @@ def sync(
     payment_intent_id: UUID,
     *,
     client: AuthenticatedClient,
+    timeout: httpx.Timeout | float | None = None,
 ) -> Error | PaymentIntent | None:
     """Retrieve a Payment Intent
 
@@ -105,25 +127,34 @@ def sync(
 
     Args:
         payment_intent_id (UUID):
+        timeout (httpx.Timeout | float | None): For this call only, in seconds; None (the default)
+            uses the client's timeout.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnreadableResponse: If the server answers a documented status with a body the models
+            cannot read (not JSON, empty, HTML, another shape or type); it carries the Response.
+        httpx.TimeoutException: If the request takes longer than the timeout (connect, read, write or pool).
 
     Returns:
         Error | PaymentIntent
     """
 
-    return sync_detailed(
+    response = sync_detailed(
         payment_intent_id=payment_intent_id,
         client=client,
-    ).parsed
+        timeout=timeout,
+    )
+    if response.parse_error is not None:  # dots: see errors.UnreadableResponse
+        raise errors.UnreadableResponse(response) from response.parse_error
+    return response.parsed
 
 
 async def asyncio_detailed(
     payment_intent_id: UUID,
     *,
     client: AuthenticatedClient,
+    timeout: httpx.Timeout | float | None = None,
 ) -> Response[Error | PaymentIntent]:
     """Retrieve a Payment Intent
 
@@ -131,20 +162,26 @@ async def asyncio_detailed(
 
     Args:
         payment_intent_id (UUID):
+        timeout (httpx.Timeout | float | None): For this call only, in seconds; None (the default)
+            uses the client's timeout.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx.TimeoutException: If the request takes longer than the timeout (connect, read, write or pool).
 
     Returns:
-        Response[Error | PaymentIntent]
+        Response[Error | PaymentIntent]: `parsed` is None for an undocumented status,
+            and for a documented one whose body could not be read (`parse_error` then says why).
     """
 
     kwargs = _get_kwargs(
         payment_intent_id=payment_intent_id,
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    response = await client.get_async_httpx_client().request(
+        **kwargs,
+        timeout=USE_CLIENT_DEFAULT if timeout is None else timeout,
+    )
 
     return _build_response(client=client, response=response)
 
@@ -153,6 +190,7 @@ async def asyncio(
     payment_intent_id: UUID,
     *,
     client: AuthenticatedClient,
+    timeout: httpx.Timeout | float | None = None,
 ) -> Error | PaymentIntent | None:
     """Retrieve a Payment Intent
 
@@ -160,18 +198,24 @@ async def asyncio(
 
     Args:
         payment_intent_id (UUID):
+        timeout (httpx.Timeout | float | None): For this call only, in seconds; None (the default)
+            uses the client's timeout.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnreadableResponse: If the server answers a documented status with a body the models
+            cannot read (not JSON, empty, HTML, another shape or type); it carries the Response.
+        httpx.TimeoutException: If the request takes longer than the timeout (connect, read, write or pool).
 
     Returns:
         Error | PaymentIntent
     """
 
-    return (
-        await asyncio_detailed(
-            payment_intent_id=payment_intent_id,
-            client=client,
-        )
-    ).parsed
+    response = await asyncio_detailed(
+        payment_intent_id=payment_intent_id,
+        client=client,
+        timeout=timeout,
+    )
+    if response.parse_error is not None:  # dots: see errors.UnreadableResponse
+        raise errors.UnreadableResponse(response) from response.parse_error
+    return response.parsed
