@@ -95,7 +95,8 @@ def sleep_seconds(policy: RetryPolicy, retry_number: int, outcome: Outcome) -> f
     retry_after = retry_after_seconds(outcome)
     if retry_after is not None:
         return min(retry_after, policy.retry_after_max_seconds)
-    ceiling = min(policy.backoff_max_seconds, policy.backoff_initial_seconds * 2.0 ** (retry_number - 1))
+    # The exponent is capped: 2.0 ** 1024 overflows a float, and 2 ** 64 times any initial wait is past any cap.
+    ceiling = min(policy.backoff_max_seconds, policy.backoff_initial_seconds * 2.0 ** min(retry_number - 1, 64))
     return random.uniform(0.0, ceiling)  # noqa: S311 - jitter spreads clients out; it guards no secret
 
 
@@ -125,7 +126,9 @@ def retry_after_seconds(outcome: Outcome) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    # RFC 9110 §10.2.3: delay-seconds is 1*DIGIT, ASCII only; str.isdigit() alone also accepts
+    # "²" (which float() refuses) and other scripts' digits.
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -101,3 +101,21 @@ def test_policy_refuses_impossible_bounds(kwargs: dict[str, float]) -> None:
     """Fewer than one attempt, or a negative or NaN number of seconds, is a ValueError."""
     with pytest.raises(ValueError, match="must be"):
         RetryPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"\xb2", b"\xb9\xb3", "\u0663".encode(), b"-5", b"1e3", b"5.5", b"NaN", b"Mon, 01 Jan 99999 00:00:00 GMT", b""],
+)
+def test_retry_after_that_is_not_ascii_digits_or_a_date_reads_as_none(raw: bytes) -> None:
+    """A Retry-After of superscript or other non-ASCII digits, a sign, a fraction or a bad date is ignored, never raised."""
+    headers = httpx.Headers([(b"retry-after", raw)])
+    answer: Response[None] = Response(status_code=503, content=b"", headers=headers, parsed=None)
+    assert retry_after_seconds(answer) is None
+    assert 0 <= sleep_seconds(RetryPolicy(), 1, answer) <= RetryPolicy().backoff_initial_seconds
+
+
+def test_backoff_of_a_late_retry_is_the_cap_not_an_overflow() -> None:
+    """Retry 5000 of a long policy waits at most backoff_max_seconds (2.0 ** 4999 would overflow a float)."""
+    policy = RetryPolicy(max_attempts=10_000, backoff_initial_seconds=0.25, backoff_max_seconds=4.0)
+    assert 0 <= sleep_seconds(policy, 5000, _answer(500)) <= 4.0
