@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 import pytest
 from dots_client import AuthenticatedClient
+from dots_client.errors import UnreadableResponse
 from dots_client.api.payment_intents import confirm_payment_intent, retrieve_payment_intent
-from dots_client.models import CreatePaymentIntentRequest, Currency, Error, PaymentIntent
+from dots_client.models import ConfirmPaymentIntentRequest, CreatePaymentIntentRequest, Currency, Error, PaymentIntent
 from dots_client.types import Response
 from dots_retry import (
     ConfirmOutcomeUnknown,
@@ -415,3 +416,50 @@ def test_giving_up_on_5xx_with_the_intent_unconfirmed_raises_outcome_unknown(
     assert raised.value.response is not None
     assert raised.value.response.status_code == 200  # the retrieve's answer: the intent as it is
     assert API_KEY not in str(raised.value)
+
+
+UNREADABLE_200_BODIES = {
+    "html": ("text/html", b"<html><body>OK</body></html>"),
+    "empty": ("application/json", b""),
+    "truncated JSON": ("application/json", b'{"id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5", "amou'),
+    "JSON array": ("application/json", b"[]"),
+    "no UUID in id": ("application/json", b'{"id": "nope", "amount": 1000, "currency": "usd"}'),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("body", list(UNREADABLE_200_BODIES))
+def test_live_confirm_answered_200_with_an_unreadable_body_is_reconciled(
+    live: LiveSandbox, proxy: LossyProxy, mode: str, body: str
+) -> None:
+    """A real confirm (it acted) whose 200 body a gateway replaced: reconciled by one retrieve, never sent again."""
+    intent_id = _new_intent(live)
+    proxy.replace_body = {1: UNREADABLE_200_BODIES[body]}
+    result = _confirm(mode, _client(proxy.url), intent_id, METHOD)
+    assert (result.status_code, result.reconciled, result.attempts) == (200, True, 1)
+    assert result.intent is not None
+    assert str(result.intent.status) == "succeeded"
+    assert result.intent.payment_method_id == METHOD
+    assert [method for method, _ in proxy.requests] == ["POST", "GET"]
+    assert _intent_now(live, intent_id)["status"] == "succeeded"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_live_confirm_answered_200_with_an_unreadable_body_raises_unreadable_response_from_sync(
+    live: LiveSandbox, proxy: LossyProxy, mode: str
+) -> None:
+    """The generated `sync`/`asyncio` raise UnreadableResponse carrying the 200 (no parse error) for that answer."""
+    intent_id = _new_intent(live)
+    proxy.replace_body = {1: UNREADABLE_200_BODIES["html"]}
+    body = ConfirmPaymentIntentRequest(payment_method_id=METHOD)
+    with pytest.raises(UnreadableResponse) as raised:
+        _run(
+            mode,
+            _client(proxy.url),
+            lambda c: confirm_payment_intent.sync(uuid.UUID(intent_id), client=c, body=body),
+            lambda c: confirm_payment_intent.asyncio(uuid.UUID(intent_id), client=c, body=body),
+        )
+    assert raised.value.status_code == 200
+    assert raised.value.response.content == UNREADABLE_200_BODIES["html"][1]
+    assert raised.value.response.parsed is None
+    assert _intent_now(live, intent_id)["status"] == "succeeded"  # the server acted
