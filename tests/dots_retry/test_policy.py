@@ -108,7 +108,7 @@ def test_policy_refuses_impossible_bounds(kwargs: dict[str, float]) -> None:
     [b"\xb2", b"\xb9\xb3", "\u0663".encode(), b"-5", b"1e3", b"5.5", b"NaN", b"Mon, 01 Jan 99999 00:00:00 GMT", b""],
 )
 def test_retry_after_that_is_not_ascii_digits_or_a_date_reads_as_none(raw: bytes) -> None:
-    """A Retry-After of superscript or other non-ASCII digits, a sign, a fraction or a bad date is ignored, never raised."""
+    """A Retry-After of non-ASCII digits ("²"), a sign, a fraction or a bad date is ignored, never raised."""
     headers = httpx.Headers([(b"retry-after", raw)])
     answer: Response[None] = Response(status_code=503, content=b"", headers=headers, parsed=None)
     assert retry_after_seconds(answer) is None

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 import pytest
 from dots_client import AuthenticatedClient
-from dots_client.errors import UnreadableResponse
 from dots_client.api.payment_intents import confirm_payment_intent, retrieve_payment_intent
+from dots_client.errors import UnreadableResponse
 from dots_client.models import ConfirmPaymentIntentRequest, CreatePaymentIntentRequest, Currency, Error, PaymentIntent
 from dots_client.types import Response
 from dots_retry import (
