@@ -12,9 +12,8 @@ class UnexpectedStatus(Exception):
         self.status_code = status_code
         self.content = content
 
-        super().__init__(
-            f"Unexpected status code: {status_code}\n\nResponse content:\n{content.decode(errors='ignore')}"
-        )
+        # dots: the stock message quoted the body, which may hold a client_secret; it is on .content
+        super().__init__(f"Unexpected status code: {status_code} ({len(content)} bytes of content: see .content)")
 
 
 # dots: one exception for every body the models cannot read.
