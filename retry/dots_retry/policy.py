@@ -57,7 +57,8 @@ class RetryPolicy:
     - `max_attempts`: requests sent for one call, the first included (1: no retries).
     - `max_elapsed_seconds`: no retry starts, and no wait ends, later than this many seconds after
       the first attempt started; the attempt in flight then is bounded by the client's timeouts, so
-      a call takes at most about `max_elapsed_seconds` + one request's timeouts.
+      a call takes at most about `max_elapsed_seconds` + one request's timeouts (a confirm's
+      reconciling retrieve shares that budget and is sent at least once: + two requests' timeouts).
     - `backoff_initial_seconds`, `backoff_max_seconds`: the wait before retry n (n = 1, 2, ...) is
       drawn uniformly from 0 to min(max, initial * 2^(n-1)) ("full jitter", AWS Architecture Blog,
       "Exponential Backoff And Jitter").

@@ -463,3 +463,26 @@ def test_live_confirm_answered_200_with_an_unreadable_body_raises_unreadable_res
     assert raised.value.response.content == UNREADABLE_200_BODIES["html"][1]
     assert raised.value.response.parsed is None
     assert _intent_now(live, intent_id)["status"] == "succeeded"  # the server acted
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reconciling_retrieve_shares_the_confirm_budget(mode: str) -> None:
+    """The retrieve after giving up retries only within max_elapsed_seconds of the first confirm: one attempt here."""
+    # Confirm: a read timeout (ambiguous), then 429 + Retry-After: 1 until the 2.5 s budget ends at
+    # t = 2 (attempts at 0, 0, 1, 2). The retrieve is refused the same way: with a budget of its
+    # own it would be sent at t = 2, 3 and 4.
+    policy = RetryPolicy(max_attempts=100, max_elapsed_seconds=2.5, backoff_initial_seconds=0.0)
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        if sent == ["POST"]:
+            raise httpx.ReadTimeout("the answer is late", request=request)
+        return httpx.Response(429, headers={"Retry-After": "1"}, json={"error": "slow down"})
+
+    client = AuthenticatedClient.basic_auth(
+        "http://dots.test/api", CLIENT_ID, API_KEY, httpx_args={"transport": httpx.MockTransport(answer)}
+    )
+    with pytest.raises(ConfirmOutcomeUnknown, match="retrieve answered HTTP 429"):
+        _confirm(mode, client, str(uuid.uuid4()), METHOD, policy=policy)
+    assert sent == ["POST"] * 4 + ["GET"]
