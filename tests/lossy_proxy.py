@@ -25,8 +25,9 @@ class LossyProxy:
 
     Requests are numbered from 1 in the order they arrive. `drop_answer` holds the numbers whose
     answer is dropped after the upstream answered; `prefer` maps numbers to a `Prefer` value
-    added to that request; `replace_body` maps numbers to (Content-Type, body) that replace the
-    upstream's answer body, its status kept. `requests` lists (method, path) of every request received.
+    added to that request; `replace_body` maps numbers to (headers, body) that replace the
+    upstream's answer body and those headers (Content-Length follows the body), its status kept.
+    `requests` lists (method, path) of every request received.
     """
 
     def __init__(self, upstream_url: str) -> None:
@@ -36,7 +37,7 @@ class LossyProxy:
         self.upstream = (upstream.hostname, upstream.port)
         self.drop_answer: set[int] = set()
         self.prefer: dict[int, str] = {}
-        self.replace_body: dict[int, tuple[str, bytes]] = {}
+        self.replace_body: dict[int, tuple[dict[str, str], bytes]] = {}
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -110,11 +111,13 @@ def _forward(upstream: tuple[str, int], request: bytes) -> tuple[bytes, bytes] |
         return None if head is None else (head, answer.read(_content_length(head)))
 
 
-def _with_body(head: bytes, content_type: str, body: bytes) -> tuple[bytes, bytes]:
-    """`head` with its Content-Type and Content-Length replaced to fit `body`."""
+def _with_body(head: bytes, headers: dict[str, str], body: bytes) -> tuple[bytes, bytes]:
+    """`head` with `headers` and a Content-Length that fits `body` in place of the same-named ones."""
     status_line, *lines = head[:-4].split(b"\r\n")
-    kept = [line for line in lines if line.split(b":")[0].strip().lower() not in {b"content-type", b"content-length"}]
-    added = [f"Content-Type: {content_type}".encode(), f"Content-Length: {len(body)}".encode()]
+    replaced = {name.lower().encode() for name in headers} | {b"content-length"}
+    kept = [line for line in lines if line.split(b":")[0].strip().lower() not in replaced]
+    added = [f"{name}: {value}".encode() for name, value in headers.items()]
+    added.append(f"Content-Length: {len(body)}".encode())
     return b"\r\n".join([status_line, *kept, *added]) + b"\r\n\r\n", body
 
 

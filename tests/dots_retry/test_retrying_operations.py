@@ -418,12 +418,13 @@ def test_giving_up_on_5xx_with_the_intent_unconfirmed_raises_outcome_unknown(
     assert API_KEY not in str(raised.value)
 
 
-UNREADABLE_200_BODIES = {
-    "html": ("text/html", b"<html><body>OK</body></html>"),
-    "empty": ("application/json", b""),
-    "truncated JSON": ("application/json", b'{"id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5", "amou'),
-    "JSON array": ("application/json", b"[]"),
-    "no UUID in id": ("application/json", b'{"id": "nope", "amount": 1000, "currency": "usd"}'),
+UNREADABLE_200_BODIES: dict[str, tuple[dict[str, str], bytes]] = {
+    "html": ({"Content-Type": "text/html"}, b"<html><body>OK</body></html>"),
+    "empty": ({}, b""),
+    "truncated JSON": ({}, b'{"id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5", "amou'),
+    "JSON array": ({}, b"[]"),
+    "no UUID in id": ({}, b'{"id": "nope", "amount": 1000, "currency": "usd"}'),
+    "labelled gzip, is not": ({"Content-Encoding": "gzip"}, b'{"id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5"}'),
 }
 
 
