@@ -120,3 +120,24 @@ def test_an_unknown_value_from_an_answer_is_never_sent() -> None:
     with pytest.raises(AttributeError):
         create_payment_intent.sync(client=client, body=body)
     assert sent == []
+
+
+def test_client_secret_never_shows_in_a_repr() -> None:
+    """A create answer's client_secret (openapi.yaml: "keep it from logs") is in no repr: model or Response."""
+    secret = "pi_secret_6f1c2d3e4b5a4c6d"
+    answer = {**INTENT, "client_secret": secret}
+    client = AuthenticatedClient.basic_auth(
+        "https://api.dots.dev/api",
+        "id",
+        "key",
+        httpx_args={"transport": httpx.MockTransport(lambda _: httpx.Response(200, json=answer))},
+    )
+    response = create_payment_intent.sync_detailed(
+        client=client, body=CreatePaymentIntentRequest(amount=1000, currency=Currency.USD)
+    )
+    assert isinstance(response.parsed, PaymentIntent)
+    assert response.parsed.client_secret == secret  # still there to hand to the front end
+    assert response.parsed.to_dict()["client_secret"] == secret
+    for shown in (repr(response.parsed), str(response.parsed), repr(response)):
+        assert secret not in shown
+    assert f"{len(response.content)} bytes" in repr(response)

@@ -47,7 +47,7 @@ class PaymentIntent:
     transfer_id: UUID | Unset = UNSET
     payment_method_id: UUID | Unset = UNSET
     metadata: PaymentIntentMetadata | Unset = UNSET
-    client_secret: str | Unset = UNSET
+    client_secret: str | Unset = _attrs_field(default=UNSET, repr=False)
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
