@@ -25,7 +25,8 @@ import time
 from typing import Any
 
 import httpx
-from dots_client.types import Response
+from dots_client.errors import UnexpectedStatus
+from dots_client.types import Response, status_of
 
 Outcome = Response[Any] | BaseException
 
@@ -84,8 +85,20 @@ class RetryPolicy:
 DEFAULT_POLICY = RetryPolicy()
 
 
+def answer_of(outcome: Outcome) -> Outcome:
+    """`outcome`, or for an `UnexpectedStatus` (a client made with `raise_on_unexpected_status=True`)
+    the answer it was raised for: every rule judges that answer, so the client's setting never turns
+    a refusal into a final error or a 5xx into one that is not reconciled."""
+    if isinstance(outcome, UnexpectedStatus):
+        return Response(
+            status_code=status_of(outcome.status_code), content=outcome.content, headers=outcome.headers, parsed=None
+        )
+    return outcome
+
+
 def should_retry(operation: Operation, outcome: Outcome) -> bool:
     """Whether an attempt of `operation` that ended in `outcome` is worth another (budget permitting)."""
+    outcome = answer_of(outcome)
     if isinstance(outcome, _NEVER_SENT) or refused(outcome):
         return True
     return operation is not Operation.CREATE and may_have_acted(outcome)
@@ -103,6 +116,7 @@ def sleep_seconds(policy: RetryPolicy, retry_number: int, outcome: Outcome) -> f
 
 def refused(outcome: Outcome) -> bool:
     """`429`, or `503` with `Retry-After`: the server says it did not act on the request."""
+    outcome = answer_of(outcome)
     if not isinstance(outcome, Response):
         return False
     return outcome.status_code == 429 or (outcome.status_code == 503 and "retry-after" in outcome.headers)
@@ -114,6 +128,7 @@ def may_have_acted(outcome: Outcome) -> bool:
     True for an exception raised after sending and for a `5xx` other than a refusal; a documented
     answer (`2xx`, `4xx`) says what happened, and `never sent` / `refused` say nothing did.
     """
+    outcome = answer_of(outcome)
     if isinstance(outcome, Response):
         return outcome.status_code >= 500 and not refused(outcome)
     return isinstance(outcome, _AFTER_SENDING)
@@ -121,6 +136,7 @@ def may_have_acted(outcome: Outcome) -> bool:
 
 def retry_after_seconds(outcome: Outcome) -> float | None:
     """The `Retry-After` of a response in seconds (delay-seconds or HTTP-date), or None if absent or unreadable."""
+    outcome = answer_of(outcome)
     if not isinstance(outcome, Response):
         return None
     value = outcome.headers.get("retry-after")
@@ -142,6 +158,7 @@ def retry_after_seconds(outcome: Outcome) -> float | None:
 
 def describe(outcome: Outcome) -> str:
     """A short account of an outcome for logs: the status or the exception's type, never URLs or headers."""
+    outcome = answer_of(outcome)
     if isinstance(outcome, Response):
         return f"HTTP {int(outcome.status_code)}"
     return type(outcome).__name__

@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+from dots_client.errors import UnexpectedStatus
 from dots_client.types import Response
 from dots_retry.policy import (
     Operation,
@@ -119,3 +120,18 @@ def test_backoff_of_a_late_retry_is_the_cap_not_an_overflow() -> None:
     """Retry 5000 of a long policy waits at most backoff_max_seconds (2.0 ** 4999 would overflow a float)."""
     policy = RetryPolicy(max_attempts=10_000, backoff_initial_seconds=0.25, backoff_max_seconds=4.0)
     assert 0 <= sleep_seconds(policy, 5000, _answer(500)) <= 4.0
+
+
+ANSWER_ROWS = [row for row in TABLE if isinstance(row[1], Response)]
+
+
+@pytest.mark.parametrize(("name", "outcome", "expected"), ANSWER_ROWS, ids=[row[0] for row in ANSWER_ROWS])
+def test_unexpected_status_is_judged_as_the_answer_it_stands_for(
+    name: str, outcome: Outcome, expected: tuple[bool, ...]
+) -> None:
+    """With raise_on_unexpected_status, the UnexpectedStatus raised for an answer is retried as that answer is."""
+    assert isinstance(outcome, Response)
+    raised = UnexpectedStatus(int(outcome.status_code), b"", headers=outcome.headers)
+    assert tuple(should_retry(operation, raised) for operation in (CREATE, RETRIEVE, CONFIRM)) == expected
+    assert may_have_acted(raised) == may_have_acted(outcome)
+    assert retry_after_seconds(raised) == retry_after_seconds(outcome)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from dots_client import AuthenticatedClient
 from dots_client.api.payment_intents import confirm_payment_intent, retrieve_payment_intent
-from dots_client.errors import UnreadableResponse
+from dots_client.errors import UnexpectedStatus, UnreadableResponse
 from dots_client.models import ConfirmPaymentIntentRequest, CreatePaymentIntentRequest, Currency, Error, PaymentIntent
 from dots_client.types import Response
 from dots_retry import (
@@ -487,3 +487,75 @@ def test_reconciling_retrieve_shares_the_confirm_budget(mode: str) -> None:
     with pytest.raises(ConfirmOutcomeUnknown, match="retrieve answered HTTP 429"):
         _confirm(mode, client, str(uuid.uuid4()), METHOD, policy=policy)
     assert sent == ["POST"] * 4 + ["GET"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_client_raising_on_unexpected_status_keeps_the_retry_policy(mode: str) -> None:
+    """raise_on_unexpected_status=True: a 503 with Retry-After (undocumented) is still retried, not raised at once."""
+    sent: list[str] = []
+    intent = {"id": str(uuid.uuid4()), "amount": 1000, "currency": "usd", "status": "succeeded"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        if len(sent) == 1:
+            return httpx.Response(503, headers={"Retry-After": "0"}, json={"error": "busy"})
+        return httpx.Response(200, json={**intent, "payment_method_id": str(METHOD)})
+
+    client = AuthenticatedClient.basic_auth(
+        "http://dots.test/api",
+        CLIENT_ID,
+        API_KEY,
+        raise_on_unexpected_status=True,
+        httpx_args={"transport": httpx.MockTransport(answer)},
+    )
+    result = _confirm(mode, client, intent["id"], METHOD)
+    assert (result.status_code, result.reconciled, result.attempts) == (200, False, 2)
+    assert sent == ["POST", "POST"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_client_raising_on_unexpected_status_still_reconciles_a_5xx(mode: str) -> None:
+    """raise_on_unexpected_status=True: a confirm answered 502 after acting is retried, its 409 reconciled."""
+    sent: list[str] = []
+    intent = {"id": str(uuid.uuid4()), "amount": 1000, "currency": "usd", "status": "succeeded"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        if request.method == "GET":
+            return httpx.Response(200, json={**intent, "payment_method_id": str(METHOD)})
+        if len(sent) == 1:
+            return httpx.Response(502, text="<html>Bad Gateway</html>", headers={"content-type": "text/html"})
+        return httpx.Response(409, json={"error": "already", "code": "payment-intent-already-confirmed"})
+
+    client = AuthenticatedClient.basic_auth(
+        "http://dots.test/api",
+        CLIENT_ID,
+        API_KEY,
+        raise_on_unexpected_status=True,
+        httpx_args={"transport": httpx.MockTransport(answer)},
+    )
+    result = _confirm(mode, client, intent["id"], METHOD)
+    assert (result.status_code, result.reconciled, result.attempts) == (200, True, 2)
+    assert sent == ["POST", "POST", "GET"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_create_with_a_client_raising_on_unexpected_status_raises_the_last_answer(mode: str) -> None:
+    """raise_on_unexpected_status=True: a create refused (429) is retried; the final 500 is raised, never re-sent."""
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        return httpx.Response(429 if len(sent) == 1 else 500, json={"error": "no"})
+
+    client = AuthenticatedClient.basic_auth(
+        "http://dots.test/api",
+        CLIENT_ID,
+        API_KEY,
+        raise_on_unexpected_status=True,
+        httpx_args={"transport": httpx.MockTransport(answer)},
+    )
+    with pytest.raises(UnexpectedStatus) as raised:
+        _create(mode, client)
+    assert raised.value.status_code == 500
+    assert sent == ["POST", "POST"]
