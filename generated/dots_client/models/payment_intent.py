@@ -105,7 +105,7 @@ class PaymentIntent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = {**src_dict}  # dots: not dict(src_dict), which reads a JSON array of pairs as an object
         id = UUID(d.pop("id"))
 
         amount = d.pop("amount")
