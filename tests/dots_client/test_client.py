@@ -226,7 +226,12 @@ def test_given_async_client_on_a_second_loop_raises_before_sending(start_sandbox
 
 
 PASSWORD = "s3cret-in-the-url"
-INTENT = {"id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5", "amount": 1000, "currency": "usd", "status": "initialized"}
+INTENT: dict[str, Any] = {
+    "id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5",
+    "amount": 1000,
+    "currency": "usd",
+    "status": "initialized",
+}
 
 
 @pytest.mark.parametrize("client_class", [Client, AuthenticatedClient])
@@ -248,8 +253,11 @@ def test_base_url_credentials_never_reach_httpx_logs(mode: str, caplog: pytest.L
         seen.append(request)
         return httpx.Response(200, json=INTENT)
 
-    client = Client(
-        f"https://client-id:{PASSWORD}@api.dots.dev/api", httpx_args={"transport": httpx.MockTransport(answer)}
+    client = AuthenticatedClient.basic_auth(
+        f"https://client-id:{PASSWORD}@api.dots.dev/api",
+        "client-id",
+        PASSWORD,
+        httpx_args={"transport": httpx.MockTransport(answer)},
     )
     intent_id = uuid.UUID(INTENT["id"])
     if mode == "sync":

@@ -493,7 +493,7 @@ def test_reconciling_retrieve_shares_the_confirm_budget(mode: str) -> None:
 def test_client_raising_on_unexpected_status_keeps_the_retry_policy(mode: str) -> None:
     """raise_on_unexpected_status=True: a 503 with Retry-After (undocumented) is still retried, not raised at once."""
     sent: list[str] = []
-    intent = {"id": str(uuid.uuid4()), "amount": 1000, "currency": "usd", "status": "succeeded"}
+    intent: dict[str, Any] = {"id": str(uuid.uuid4()), "amount": 1000, "currency": "usd", "status": "succeeded"}
 
     def answer(request: httpx.Request) -> httpx.Response:
         sent.append(request.method)
@@ -517,7 +517,7 @@ def test_client_raising_on_unexpected_status_keeps_the_retry_policy(mode: str) -
 def test_client_raising_on_unexpected_status_still_reconciles_a_5xx(mode: str) -> None:
     """raise_on_unexpected_status=True: a confirm answered 502 after acting is retried, its 409 reconciled."""
     sent: list[str] = []
-    intent = {"id": str(uuid.uuid4()), "amount": 1000, "currency": "usd", "status": "succeeded"}
+    intent: dict[str, Any] = {"id": str(uuid.uuid4()), "amount": 1000, "currency": "usd", "status": "succeeded"}
 
     def answer(request: httpx.Request) -> httpx.Response:
         sent.append(request.method)

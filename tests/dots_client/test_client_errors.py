@@ -1,4 +1,4 @@
-"""dots_client.errors: the exceptions never quote a body, which may hold a client_secret."""
+"""dots_client.errors (apart from the sandbox's test_errors): no exception quotes a body (a client_secret)."""
 
 from __future__ import annotations
 
