@@ -19,12 +19,22 @@ SANDBOX_DB ?= .sandbox/sandbox.db
 # Contract suite budget: quick | ci | thorough. CONTRACT_SEED replays a run (the seed it printed);
 # CONTRACT_ARGS passes more pytest options (e.g. -k confirm). The target: DOTS_BASE_URL (with
 # DOTS_CLIENT_ID / DOTS_API_KEY) when set, else a sandbox the suite starts itself.
+# CONTRACT_WORKERS: processes the suite runs on (pytest-xdist; `auto` = one per core, 1 = this one).
+# CONTRACT_SHARD: i/n runs shard i of n (disjoint, together the whole suite; docs/contract-suite.md).
 CONTRACT_PROFILE ?= ci
 CONTRACT_SEED ?=
 CONTRACT_ARGS ?=
-CONTRACT_PYTEST = CONTRACT_SEED='$(CONTRACT_SEED)' $(BIN)/pytest contract_tests --junitxml=reports/contract-junit.xml
+CONTRACT_WORKERS ?= 1
+CONTRACT_SHARD ?=
+# `-n N` for N other than 0 and 1 (pytest-xdist), else nothing: one process.
+xdist = $(if $(filter-out 0 1,$(1)),-n $(1))
+CONTRACT_PYTEST = CONTRACT_SEED='$(CONTRACT_SEED)' CONTRACT_SHARD='$(CONTRACT_SHARD)' $(BIN)/pytest contract_tests \
+	--junitxml=reports/contract-junit.xml
+# Unit tests run on every core; the long ones (the teeth runs) are spread by work stealing.
+UNIT_WORKERS ?= auto
 
-.PHONY: help setup lock generate check-generated lint test unit contract serve dist bench check-breaking clean
+.PHONY: help setup lock generate check-generated lint test unit contract contract-durations test-client serve dist bench \
+	check-breaking clean
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -64,14 +74,18 @@ lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict ever
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict tools dots_sandbox contract_tests bench tests generated/dots_client
 
-unit: setup ## Run the tests of the hand-written code (tests/)
-	$(BIN)/pytest tests
+unit: setup ## Run the tests of the hand-written code (tests/) on every core (UNIT_WORKERS=auto)
+	$(BIN)/pytest tests $(call xdist,$(UNIT_WORKERS)) $(if $(call xdist,$(UNIT_WORKERS)),--dist worksteal)
 
 test: check-generated lint unit ## Everything CI checks: drift gate, lint, every test, the contract suite (ci profile, embedded sandbox)
 	env -u DOTS_BASE_URL CONTRACT_PROFILE=ci $(CONTRACT_PYTEST)
 
-contract: setup ## Run the contract suite against DOTS_BASE_URL, else the embedded sandbox (JUnit: reports/)
-	CONTRACT_PROFILE='$(CONTRACT_PROFILE)' $(CONTRACT_PYTEST) $(CONTRACT_ARGS)
+contract: setup ## Run the contract suite against DOTS_BASE_URL, else the embedded sandbox (JUnit: reports/; CONTRACT_WORKERS, CONTRACT_SHARD)
+	CONTRACT_PROFILE='$(CONTRACT_PROFILE)' $(CONTRACT_PYTEST) $(call xdist,$(CONTRACT_WORKERS)) $(CONTRACT_ARGS)
+
+contract-durations: setup ## Run the suite (ci profile, one process) and record each test's time: shards are balanced by it
+	env -u DOTS_BASE_URL CONTRACT_PROFILE=ci CONTRACT_SHARD= $(CONTRACT_PYTEST)
+	CONTRACT_PROFILE=ci $(PY) -m contract_tests.sharding reports/contract-junit.xml
 
 serve: setup ## Run the sandbox at SANDBOX_HOST:SANDBOX_PORT/api (127.0.0.1:8080), SQLite at SANDBOX_DB; Ctrl-C stops it
 	$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT) --db $(SANDBOX_DB)

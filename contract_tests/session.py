@@ -1,7 +1,10 @@
-"""One run of the suite: its budget, seed, credentials and target, decided once when pytest starts.
+"""One run of the suite: its budget, seed, shard, credentials and target, decided once when pytest starts.
 
 `conftest.py` calls `start()` before collection, so test modules can read the run's settings at
-import time (schemathesis derives each operation's seed while collecting).
+import time (schemathesis derives each operation's seed while collecting). Under pytest-xdist every
+worker process calls it too, with the controller's seed and, for the embedded sandbox, the target
+the controller started (`shared_target`), so every worker draws from the same seed and talks to the
+same server.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import random
 import secrets
 from collections.abc import Mapping
 
-from contract_tests import profiles, target
+from contract_tests import profiles, sharding, target
 from contract_tests.reporting import Redactor, Summary
 
 SEED_VAR = "CONTRACT_SEED"
@@ -32,6 +35,10 @@ class Session:
     summary: Summary = dataclasses.field(default_factory=Summary)
     target: target.Target | None = None
     """The target in use, once started."""
+    shard: sharding.Shard | None = None
+    """The shard of the suite this run is (CONTRACT_SHARD), None for the whole suite."""
+    workers: int = 1
+    """How many processes run the tests (pytest-xdist workers; 1 without)."""
 
     @property
     def auth(self) -> tuple[str, str]:
@@ -41,10 +48,21 @@ class Session:
     def replay_hint(self) -> str:
         """How to run again with this seed."""
         profile = "" if self.budget.name == profiles.DEFAULT_PROFILE else f" CONTRACT_PROFILE={self.budget.name}"
+        shard = "" if self.shard is None else f" CONTRACT_SHARD={self.shard}"
         return (
-            f"make contract CONTRACT_SEED={self.seed}{profile}"
+            f"make contract CONTRACT_SEED={self.seed}{profile}{shard}"
             f"  (or: pytest contract_tests --hypothesis-seed={self.seed})"
         )
+
+    def seed_line(self) -> str:
+        """The seed, what it replays, and how."""
+        line = f"contract seed: {self.seed}; replay: {self.replay_hint()}"
+        if self.workers > 1:
+            line += (
+                f"\n    ({self.workers} workers share one server: the seed replays the same cases, not the same "
+                "interleaving of the workers' requests)"
+            )
+        return line
 
 
 _current: Session | None = None
@@ -61,17 +79,26 @@ def parse_seed(option: object, environ: Mapping[str, str] = os.environ) -> int:
         raise ValueError(f"the seed must be an integer, not {raw!r}") from None
 
 
-def start(seed_option: object = None, environ: Mapping[str, str] = os.environ) -> Session:
-    """Decide the run's settings from the environment (ValueError with a message when they are wrong)."""
+def start(
+    seed_option: object = None, environ: Mapping[str, str] = os.environ, shared_target: target.Target | None = None
+) -> Session:
+    """Decide the run's settings from the environment (ValueError with a message when they are wrong).
+
+    `shared_target` is the embedded sandbox an xdist controller started for its workers: it stands
+    in for DOTS_BASE_URL, credentials included.
+    """
     global _current  # noqa: PLW0603 (one run per process, read by test modules at import)
     budget = profiles.selected(environ)
-    env_target = target.from_env(environ)
+    env_target = shared_target or target.from_env(environ)
     seed = parse_seed(seed_option, environ)
+    shard = sharding.selected(environ)
     if env_target is not None:
         client_id, api_key = env_target.auth
     else:
         client_id, api_key = f"contract-{secrets.token_hex(4)}", secrets.token_urlsafe(24)
-    session = Session(budget=budget, seed=seed, client_id=client_id, api_key=api_key, env_target=env_target)
+    session = Session(
+        budget=budget, seed=seed, client_id=client_id, api_key=api_key, env_target=env_target, shard=shard
+    )
     session.redactor.add(*target.Target("", client_id, api_key).secrets())
     _current = session
     return session
