@@ -55,6 +55,10 @@ setup: $(STAMP) ## Create .venv and install the pinned dependencies and the gene
 lock: | $(PY) ## Re-pin requirements.lock from requirements.in (no registry URLs are written)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' requirements.in)"
 	$(BIN)/uv pip compile requirements.in --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet -o requirements.lock
+	for version in $(CLIENT_PYTHONS); do \
+		$(BIN)/uv pip compile requirements/client.in -c requirements.lock --python-version $$version --generate-hashes \
+			--custom-compile-command "make lock" --quiet -o requirements/client-py$$version.lock; \
+	done
 
 generate: setup ## Clean and regenerate generated/ from openapi.yaml
 	$(PY) -m tools.codegen generate
@@ -86,6 +90,18 @@ contract: setup ## Run the contract suite against DOTS_BASE_URL, else the embedd
 contract-durations: setup ## Run the suite (ci profile, one process) and record each test's time: shards are balanced by it
 	env -u DOTS_BASE_URL CONTRACT_PROFILE=ci CONTRACT_SHARD= $(CONTRACT_PYTEST)
 	CONTRACT_PROFILE=ci $(PY) -m contract_tests.sharding reports/contract-junit.xml
+
+# The Pythons the generated client claims (requires-python >= 3.11) that its tests run on, each with
+# its own lock (requirements/client-py3.X.lock). nox finds each as python3.X on PATH; where pyenv
+# keeps them (these machines), their folders are put first on PATH for the run.
+CLIENT_PYTHONS ?= 3.11 3.12 3.13
+pyenv_path = $(shell command -v pyenv >/dev/null 2>&1 && for version in $(CLIENT_PYTHONS); do \
+	dir="$$(pyenv root)/versions/$$(pyenv latest $$version 2>/dev/null)/bin"; [ -x "$$dir/python$$version" ] \
+	&& printf '%s:' "$$dir"; done)
+
+test-client: setup ## The generated client's tests and the suite's client-contract group on every Python in CLIENT_PYTHONS (nox)
+	PATH="$(pyenv_path)$$PATH" $(BIN)/nox --noxfile noxfile.py --sessions client --python $(CLIENT_PYTHONS) \
+		--error-on-missing-interpreters --download-python never
 
 serve: setup ## Run the sandbox at SANDBOX_HOST:SANDBOX_PORT/api (127.0.0.1:8080), SQLite at SANDBOX_DB; Ctrl-C stops it
 	$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT) --db $(SANDBOX_DB)
