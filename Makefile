@@ -76,7 +76,7 @@ lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict ever
 	$(BIN)/openapi-spec-validator openapi.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict tools dots_sandbox contract_tests bench tests generated/dots_client
+	$(BIN)/mypy --strict tools dots_sandbox contract_tests bench tests noxfile.py generated/dots_client
 
 unit: setup ## Run the tests of the hand-written code (tests/) on every core (UNIT_WORKERS=auto)
 	$(BIN)/pytest tests $(call xdist,$(UNIT_WORKERS)) $(if $(call xdist,$(UNIT_WORKERS)),--dist worksteal)

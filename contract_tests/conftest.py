@@ -66,17 +66,22 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep this run's shard of the suite (CONTRACT_SHARD); every xdist worker keeps the same one."""
+    """Keep this run's shard (CONTRACT_SHARD); with workers, start the costliest tests first.
+
+    Every xdist worker collects, and so shards and orders, the same way: xdist checks that they agree.
+    """
     run = session.current()
-    if run.shard is None:
+    if run.shard is None and run.workers == 1:
         return
-    recording = sharding.Recording.load()
-    shards = sharding.partition(recording.costs([item.nodeid for item in items], run.budget), run.shard.count)
-    keep = set(shards[run.shard.index - 1])
-    deselected = [item for index, item in enumerate(items) if index not in keep]
-    items[:] = [item for index, item in enumerate(items) if index in keep]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
+    costs = sharding.Recording.load().costs([item.nodeid for item in items], run.budget)
+    keep = set(range(len(items)))
+    if run.shard is not None:
+        keep = set(sharding.partition(costs, run.shard.count)[run.shard.index - 1])
+        deselected = [item for index, item in enumerate(items) if index not in keep]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+    order = sorted(keep, key=lambda index: -costs[index]) if run.workers > 1 else sorted(keep)
+    items[:] = [items[index] for index in order]
 
 
 class _Reporter:
