@@ -17,10 +17,8 @@ from contract_tests.target import EmbeddedSandbox, Target, preflight
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Decide the run (before Hypothesis' own plugin reads --hypothesis-seed, and before collection)."""
-    worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
-    shared = _target_from_wire(worker_input[_TARGET_KEY]) if worker_input and _TARGET_KEY in worker_input else None
     try:
-        run = session.start(config.getoption("hypothesis_seed", None), shared_target=shared)
+        run = session.start(config.getoption("hypothesis_seed", None))
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
     # Every Hypothesis test of the run, schemathesis' included, draws from this one seed; xdist hands
@@ -28,7 +26,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.hypothesis_seed = str(run.seed)
     run.workers = _worker_count(config)
     profiles.load(run.budget)
-    config.pluginmanager.register(_Reporter(run, worker=worker_input is not None), "contract-reporter")
+    config.pluginmanager.register(_Reporter(run, worker=hasattr(config, "workerinput")), "contract-reporter")
 
 
 def _worker_count(config: pytest.Config) -> int:
@@ -40,16 +38,11 @@ def _worker_count(config: pytest.Config) -> int:
     return int(getattr(config.option, "numprocesses", None) or 1)
 
 
-_TARGET_KEY = "contract_target"
+# What a worker sends its controller at the end (xdist's workeroutput): its cases and its target.
 _CASES_KEY = "contract_cases"
-
-
-def _target_to_wire(target: Target) -> dict[str, Any]:
-    return dataclasses.asdict(target)
-
-
-def _target_from_wire(data: dict[str, Any]) -> Target:
-    return Target(**data)
+_TARGET_KEY = "contract_target"
+# An attribute of failed reports: TestReport keeps extra attributes when xdist sends it to the controller.
+_FAILURE_KEY = "contract_failure"
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
@@ -88,19 +81,19 @@ class _Reporter:
     """Prints the run's settings first and its summary last; redacts every report before it is written.
 
     Under pytest-xdist each worker redacts its reports and attaches what the summary needs before
-    they travel, and sends its case counts at the end; the controller, which alone prints and writes
+    they travel, and sends its case counts and target at the end; the controller, which alone prints and writes
     the JUnit report, gathers both, so one summary and one report cover every worker.
     """
 
     def __init__(self, run: session.Session, *, worker: bool = False) -> None:
         self.run = run
         self.worker = worker
-        self.shared_sandbox: EmbeddedSandbox | None = None
+        self.worker_targets: list[dict[str, Any]] = []
 
     def pytest_report_header(self) -> list[str]:
         target = self.run.env_target.description if self.run.env_target else "the embedded sandbox (fresh database)"
         if self.run.workers > 1 and self.run.env_target is None:
-            target += f", one shared by the {self.run.workers} workers"
+            target = "the embedded sandbox, one per worker (fresh databases)"
         lines = [f"contract suite: profile {self.run.budget.name} ({profiles.ENV_VAR}), target {target}"]
         if self.run.workers > 1:
             lines.append(f"contract workers: {self.run.workers} processes (CONTRACT_WORKERS)")
@@ -108,34 +101,24 @@ class _Reporter:
             lines.append(f"contract shard: {self.run.shard} ({sharding.ENV_VAR}), balanced by recorded durations")
         return [*lines, self.run.seed_line()]
 
-    # --- xdist: the controller's side -------------------------------------------------------------
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_configure_node(self, node: Any) -> None:
-        """Hand the embedded sandbox, started once here, to every worker."""
-        if self.run.env_target is not None:
-            return
-        if self.shared_sandbox is None:
-            self.shared_sandbox = EmbeddedSandbox(client_id=self.run.client_id, api_key=self.run.api_key)
-            self.run.target = self.shared_sandbox.start()
-        assert self.run.target is not None
-        node.workerinput[_TARGET_KEY] = _target_to_wire(self.run.target)
-
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
-        """Add a finished worker's case counts to the summary."""
-        for label, count in getattr(node, "workeroutput", {}).get(_CASES_KEY, {}).items():
+        """(xdist controller) Add a finished worker's case counts and target to the summary."""
+        output: dict[str, Any] = getattr(node, "workeroutput", {})
+        for label, count in output.get(_CASES_KEY, {}).items():
             self.run.summary.cases[label] += count
-
-    def pytest_unconfigure(self) -> None:
-        if self.shared_sandbox is not None:
-            self.shared_sandbox.stop()
-
-    # --- every process --------------------------------------------------------------------------
+        if output.get(_TARGET_KEY):
+            self.worker_targets.append(output[_TARGET_KEY])
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """(xdist worker) Send the case counts and the target to the controller."""
         if self.worker:
-            session.config.workeroutput[_CASES_KEY] = dict(self.run.summary.cases)  # type: ignore[attr-defined]
+            target = self.run.target
+            output: dict[str, Any] = session.config.workeroutput  # type: ignore[attr-defined]
+            output[_CASES_KEY] = dict(self.run.summary.cases)
+            output[_TARGET_KEY] = (
+                None if target is None else {"description": target.description, "embedded": target.embedded}
+            )
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
@@ -143,7 +126,7 @@ class _Reporter:
         # Take the summary's view before redacting: redaction flattens the report to text, losing
         # its crash message. It rides on the report (plain data), so it reaches an xdist controller.
         if report.failed:
-            report.contract_failure = self._failure(report)
+            setattr(report, _FAILURE_KEY, self._failure(report))
         self._redact(report)
         return report
 
@@ -151,7 +134,7 @@ class _Reporter:
     def pytest_make_collect_report(self) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
         report = yield
         if report.failed:
-            report.contract_failure = self._failure(report)
+            setattr(report, _FAILURE_KEY, self._failure(report))
         self._redact(report)
         return report
 
@@ -178,6 +161,16 @@ class _Reporter:
                 report.longrepr = redact(text)
         report.sections = [(title, redact(content)) for title, content in report.sections]
 
+    def _target(self) -> tuple[str, bool]:
+        """The summary's description of the target(s), and whether they were embedded sandboxes."""
+        if self.run.target is not None:
+            return self.run.target.description, self.run.target.embedded
+        if not self.worker_targets:
+            return "(no server was started)", False
+        if self.run.env_target is not None:
+            return self.run.env_target.description, False
+        return f"the embedded sandbox, one per worker that needed one ({len(self.worker_targets)})", True
+
     def _failure(self, report: pytest.TestReport | pytest.CollectReport) -> dict[str, Any]:
         redact = self.run.redactor
         text = str(report.longrepr)
@@ -185,7 +178,7 @@ class _Reporter:
         return dataclasses.asdict(failure_from_text(report.nodeid, redact(crash), redact(text)))
 
     def _record(self, report: pytest.TestReport | pytest.CollectReport) -> None:
-        found = getattr(report, "contract_failure", None)
+        found = getattr(report, _FAILURE_KEY, None)
         # A report without one was made by xdist itself (a worker crashed): its text is all there is.
         failure = Failure(**found) if isinstance(found, dict) else Failure(**self._failure(report))
         self.run.summary.failures.append(failure)
@@ -194,21 +187,19 @@ class _Reporter:
         if self.worker:
             return
         terminalreporter.write_sep("=", "contract suite summary")
-        target = self.run.target.description if self.run.target else "(no server was started)"
+        target, embedded = self._target()
         terminalreporter.write_line(f"profile {self.run.budget.name}, seed {self.run.seed}, target {target}")
         for line in self.run.summary.lines():
             terminalreporter.write_line(line)
         if self.run.summary.failures:
-            if self.run.target is not None and self.run.target.embedded:
+            if embedded:
                 terminalreporter.write_line(
                     "    (the embedded sandbox stopped with the run: to send these again, `make serve` and use "
                     "its URL and the sandbox credentials in DOTS_CLIENT_ID / DOTS_API_KEY)"
                 )
             terminalreporter.write_line(f"replay this run: {self.run.replay_hint()}")
             if self.run.workers > 1:
-                terminalreporter.write_line(
-                    "    (the same cases; with one server shared by the workers, not the same interleaving)"
-                )
+                terminalreporter.write_line(f"    ({self.run.interleaving_note()})")
         elif exitstatus == pytest.ExitCode.OK:
             terminalreporter.write_line("every contract test passed")
         else:

@@ -2,9 +2,7 @@
 
 `conftest.py` calls `start()` before collection, so test modules can read the run's settings at
 import time (schemathesis derives each operation's seed while collecting). Under pytest-xdist every
-worker process calls it too, with the controller's seed and, for the embedded sandbox, the target
-the controller started (`shared_target`), so every worker draws from the same seed and talks to the
-same server.
+worker process calls it too, with the controller's seed, so every worker draws from the same seed.
 """
 
 from __future__ import annotations
@@ -58,11 +56,20 @@ class Session:
         """The seed, what it replays, and how."""
         line = f"contract seed: {self.seed}; replay: {self.replay_hint()}"
         if self.workers > 1:
-            line += (
-                f"\n    ({self.workers} workers share one server: the seed replays the same cases, not the same "
-                "interleaving of the workers' requests)"
-            )
+            line += f"\n    ({self.interleaving_note()})"
         return line
+
+    def interleaving_note(self) -> str:
+        """What the seed does not replay when several workers run the suite."""
+        if self.env_target is not None:
+            return (
+                f"{self.workers} workers share one server: the seed replays the same cases, not the same "
+                "interleaving of the workers' requests"
+            )
+        return (
+            f"{self.workers} workers, a sandbox each: the seed replays the same cases, not which worker, "
+            "and so which sandbox state, each test meets"
+        )
 
 
 _current: Session | None = None
@@ -79,17 +86,11 @@ def parse_seed(option: object, environ: Mapping[str, str] = os.environ) -> int:
         raise ValueError(f"the seed must be an integer, not {raw!r}") from None
 
 
-def start(
-    seed_option: object = None, environ: Mapping[str, str] = os.environ, shared_target: target.Target | None = None
-) -> Session:
-    """Decide the run's settings from the environment (ValueError with a message when they are wrong).
-
-    `shared_target` is the embedded sandbox an xdist controller started for its workers: it stands
-    in for DOTS_BASE_URL, credentials included.
-    """
+def start(seed_option: object = None, environ: Mapping[str, str] = os.environ) -> Session:
+    """Decide the run's settings from the environment (ValueError with a message when they are wrong)."""
     global _current  # noqa: PLW0603 (one run per process, read by test modules at import)
     budget = profiles.selected(environ)
-    env_target = shared_target or target.from_env(environ)
+    env_target = target.from_env(environ)
     seed = parse_seed(seed_option, environ)
     shard = sharding.selected(environ)
     if env_target is not None:

@@ -95,9 +95,8 @@ class Recording:
         costs = []
         for test_id in test_ids:
             module = test_id.partition("::")[0]
-            seconds = self.seconds.get(test_id)
-            if seconds is None:
-                seconds = statistics.fmean(by_module[module]) if module in by_module else overall
+            fallback = statistics.fmean(by_module[module]) if module in by_module else overall
+            seconds = self.seconds.get(test_id, fallback)
             costs.append(seconds * examples(test_id, budget) / max(1, examples(test_id, recorded_budget)))
         return costs
 

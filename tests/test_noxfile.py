@@ -17,7 +17,8 @@ def test_sessions_start_at_the_oldest_python_the_client_claims() -> None:
     lowest = re.fullmatch(r">=\s*(\d+\.\d+)", project["requires-python"])
     assert lowest is not None, project["requires-python"]
     assert noxfile.PYTHONS[0] == lowest.group(1)
-    assert noxfile.PYTHONS == sorted(noxfile.PYTHONS, key=lambda version: tuple(map(int, version.split("."))))
+    in_order = sorted(noxfile.PYTHONS, key=lambda version: tuple(map(int, version.split("."))))
+    assert in_order == noxfile.PYTHONS
 
 
 def test_every_python_has_a_hashed_lock_without_registry_urls() -> None:

@@ -92,7 +92,9 @@ def test_record_reads_a_junit_report(tmp_path: Path) -> None:
             "contract_tests/test_server_contract.py::test_operation_conforms[POST /v2/payment-intents]": 1.5,
         },
     }
-    assert sharding.Recording.load(out).seconds["contract_tests/test_behaviour.py::test_unknown_ids_are_not_found"] == 0.25
+    assert (
+        sharding.Recording.load(out).seconds["contract_tests/test_behaviour.py::test_unknown_ids_are_not_found"] == 0.25
+    )
 
 
 def test_committed_recording_is_a_run_of_a_known_profile() -> None:
@@ -126,7 +128,8 @@ def test_two_shards_together_are_exactly_the_whole_suite() -> None:
     """Shards 1/2 and 2/2 collect disjoint tests whose union is, test for test, the unsharded collection."""
     whole, first, second = _collected(None), _collected("1/2"), _collected("2/2")
     assert len(whole) == len(set(whole)) > 0  # node ids are unique (schemathesis' operations included)
-    assert first and second
+    assert first
+    assert second
     assert not set(first) & set(second)
     assert sorted(first + second) == sorted(whole)
     # Each shard keeps the suite's order.
