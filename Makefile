@@ -81,8 +81,9 @@ lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict ever
 unit: setup ## Run the tests of the hand-written code (tests/) on every core (UNIT_WORKERS=auto)
 	$(BIN)/pytest tests $(call xdist,$(UNIT_WORKERS)) $(if $(call xdist,$(UNIT_WORKERS)),--dist worksteal)
 
-test: check-generated lint unit ## Everything CI checks: drift gate, lint, every test, the contract suite (ci profile, embedded sandbox)
-	env -u DOTS_BASE_URL CONTRACT_PROFILE=ci $(CONTRACT_PYTEST)
+test: override CONTRACT_SHARD =
+test: check-generated lint unit test-client ## Everything CI checks: drift gate, lint, every test, the client on each Python, the suite (ci, sandbox, all cores)
+	env -u DOTS_BASE_URL CONTRACT_PROFILE=ci $(CONTRACT_PYTEST) $(call xdist,auto)
 
 contract: setup ## Run the contract suite against DOTS_BASE_URL, else the embedded sandbox (JUnit: reports/; CONTRACT_WORKERS, CONTRACT_SHARD)
 	CONTRACT_PROFILE='$(CONTRACT_PROFILE)' $(CONTRACT_PYTEST) $(call xdist,$(CONTRACT_WORKERS)) $(CONTRACT_ARGS)
