@@ -88,8 +88,9 @@ test: check-generated lint unit test-client ## Everything CI checks: drift gate,
 contract: setup ## Run the contract suite against DOTS_BASE_URL, else the embedded sandbox (JUnit: reports/; CONTRACT_WORKERS, CONTRACT_SHARD)
 	CONTRACT_PROFILE='$(CONTRACT_PROFILE)' $(CONTRACT_PYTEST) $(call xdist,$(CONTRACT_WORKERS)) $(CONTRACT_ARGS)
 
+contract-durations: override CONTRACT_SHARD =
 contract-durations: setup ## Run the suite (ci profile, one process) and record each test's time: shards are balanced by it
-	env -u DOTS_BASE_URL CONTRACT_PROFILE=ci CONTRACT_SHARD= $(CONTRACT_PYTEST)
+	env -u DOTS_BASE_URL CONTRACT_PROFILE=ci $(CONTRACT_PYTEST)
 	CONTRACT_PROFILE=ci $(PY) -m contract_tests.sharding reports/contract-junit.xml
 
 # The Pythons the generated client claims (requires-python >= 3.11) that its tests run on, each with
