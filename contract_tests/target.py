@@ -128,8 +128,9 @@ class SandboxProcess:
         self.lines: list[str] = []
         self.url = ""
         self._url_seen = threading.Event()
+        python = os.environ.get("SANDBOX_PYTHON") or sys.executable
         self.process = subprocess.Popen(
-            [os.environ.get("SANDBOX_PYTHON") or sys.executable, "-m", "dots_sandbox", "--host", "127.0.0.1", "--port", "0", "--db", db, *args],
+            [python, "-m", "dots_sandbox", "--host", "127.0.0.1", "--port", "0", "--db", db, *args],
             cwd=REPO_ROOT,
             env={**env, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.DEVNULL,
