@@ -24,6 +24,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
+import orjson
+
 from dots_sandbox import errors
 from dots_sandbox.auth import BasicAuth
 from dots_sandbox.handlers import Handlers
@@ -41,7 +43,7 @@ Handler = Callable[[str, Mapping[str, str], Any], dict[str, Any]]
 
 logger = logging.getLogger("dots_sandbox")
 
-_encode = json.JSONEncoder(separators=(",", ":")).encode  # ASCII: every \u escape kept
+_encode_ascii = json.JSONEncoder(separators=(",", ":")).encode  # ASCII: every \u escape kept
 _JSON_HEADERS: tuple[tuple[bytes, bytes], ...] = ((b"content-type", b"application/json"),)
 
 
@@ -124,8 +126,7 @@ class SandboxApp:
             raise
         rules = self._rules[operation_id]
         document = None if raw is None else rules.check_body(raw)
-        answer = self._handlers[operation_id](client_id, params, document)
-        return _encode(answer).encode("ascii")
+        return encode(self._handlers[operation_id](client_id, params, document))
 
     async def _receive_request(
         self, scope: Scope, receive: Receive
@@ -212,6 +213,21 @@ async def _receive_body(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def encode(answer: dict[str, Any]) -> bytes:
+    """Compact ASCII JSON (non-ASCII characters as \\u escapes).
+
+    orjson writes it about ten times faster than `json`; its output is used when it is ASCII
+    (the usual case), else `json` writes the answer, and so it does for integers beyond 64 bits,
+    which orjson refuses. (The two spell some floats differently, `1e16` against `1e+16`: the
+    same number.)
+    """
+    try:
+        data = orjson.dumps(answer)
+    except orjson.JSONEncodeError:
+        return _encode_ascii(answer).encode("ascii")
+    return data if data.isascii() else _encode_ascii(answer).encode("ascii")
 
 
 def _body_left_unread(headers: list[tuple[bytes, bytes]], discard_limit: int) -> bool:

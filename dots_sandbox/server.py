@@ -32,9 +32,12 @@ import asyncio
 import functools
 import json
 import logging
+import os
 import signal
 import socket
 import sys
+import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -50,6 +53,8 @@ from dots_sandbox.settings import Settings
 
 # How long answers in flight may take to finish once the server is stopping.
 GRACEFUL_SHUTDOWN_SECONDS = 5
+# How often a worker process checks that its supervisor is still there.
+ORPHAN_CHECK_SECONDS = 0.5
 
 # What uvicorn logs (on `uvicorn.error`, as warnings) for each request a client can make it log.
 _PER_REQUEST_WARNINGS = (
@@ -325,9 +330,20 @@ class _Server(uvicorn.Server):
 
 
 def load_app(settings: Settings) -> SandboxApp:
-    """The app for one worker process: its logging set up and its own store opened (uvicorn's app factory)."""
+    """The app for one worker process: its logging set up, its own store opened (uvicorn's app factory).
+
+    The worker also stops (SIGTERM to itself: a graceful stop) when its supervisor is gone, say
+    killed with `kill -9`: no orphan goes on serving the port.
+    """
     configure_logging()
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), name="orphan-watch", daemon=True).start()
     return create_app(settings)
+
+
+def _stop_when_orphaned(supervisor: int) -> None:
+    while os.getppid() == supervisor:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def bind(host: str, port: int) -> socket.socket:
