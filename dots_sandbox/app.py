@@ -128,10 +128,8 @@ class SandboxApp:
         document = None if raw is None else rules.check_body(raw)
         return encode(self._handlers[operation_id](client_id, params, document))
 
-    async def _receive_request(
-        self, scope: Scope, receive: Receive
-    ) -> tuple[str, str, dict[str, str], bytes | None]:
-        """Operation, client id, path parameters and body (None for an operation without one), checked up to the body."""
+    async def _receive_request(self, scope: Scope, receive: Receive) -> tuple[str, str, dict[str, str], bytes | None]:
+        """Operation, client id, path parameters and body (None if the operation has none), checked so far."""
         found = self._route(scope)
         if found is None:
             raise errors.not_found("No such route")

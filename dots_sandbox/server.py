@@ -281,9 +281,7 @@ class SandboxHttpProtocol(HttpToolsProtocol):
 
     def _refuse_head_too_large(self) -> None:
         limit = self._max_header_bytes
-        self._refuse(
-            refusal(431, "request-header-fields-too-large", f"The request head is larger than {limit} bytes")
-        )
+        self._refuse(refusal(431, "request-header-fields-too-large", f"The request head is larger than {limit} bytes"))
 
     def _refuse(self, answer: bytes) -> None:
         """Answer `answer` (unless an answer is being sent: it would interleave) and close; read nothing more."""

@@ -114,7 +114,9 @@ class Settings:
             synchronous=environ.get("SANDBOX_SYNCHRONOUS", "NORMAL").upper(),
             body_timeout_seconds=_number(environ, "SANDBOX_BODY_TIMEOUT", BODY_TIMEOUT_SECONDS, float),
             header_timeout_seconds=_number(environ, "SANDBOX_HEADER_TIMEOUT", HEADER_TIMEOUT_SECONDS, float),
-            keep_alive_timeout_seconds=_number(environ, "SANDBOX_KEEP_ALIVE_TIMEOUT", KEEP_ALIVE_TIMEOUT_SECONDS, float),
+            keep_alive_timeout_seconds=_number(
+                environ, "SANDBOX_KEEP_ALIVE_TIMEOUT", KEEP_ALIVE_TIMEOUT_SECONDS, float
+            ),
             max_header_bytes=_number(environ, "SANDBOX_MAX_HEADER_BYTES", MAX_HEADER_BYTES, int),
             workers=_number(environ, "SANDBOX_WORKERS", 1, int),
         )

@@ -49,7 +49,9 @@ def _read_response(sock: socket.socket, buffer: bytes = b"") -> tuple[bytes, byt
         assert chunk, f"connection closed mid-answer: {buffer!r}"
         buffer += chunk
     head, _, rest = buffer.partition(b"\r\n\r\n")
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
     while len(rest) < length:
         rest += sock.recv(65536)
     return head, rest[:length], rest[length:]
@@ -152,7 +154,10 @@ def test_a_head_over_the_limit_is_refused_431_and_closed(start_sandbox: StartSan
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 431 ")
     assert _header(head, b"connection") == b"close"
-    assert _json(body) == {"error": "The request head is larger than 4096 bytes", "code": "request-header-fields-too-large"}
+    assert _json(body) == {
+        "error": "The request head is larger than 4096 bytes",
+        "code": "request-header-fields-too-large",
+    }
     assert sandbox.stop() == 0
 
 
@@ -163,11 +168,13 @@ def test_a_huge_header_is_not_read_to_its_end(start_sandbox: StartSandbox) -> No
     sent = 0
     with _connect(sandbox) as sock:
         sock.sendall(b"GET /api HTTP/1.1\r\nHost: sandbox\r\nX-Huge: ")
-        with pytest.raises((BrokenPipeError, ConnectionResetError)):
+        try:
             while sent < 16 * 1024 * 1024:
                 sock.sendall(chunk)
                 sent += len(chunk)
-    assert sent < 16 * 1024 * 1024
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    assert sent < 16 * 1024 * 1024  # the server closed the connection long before
     assert sandbox.stop() == 0
     assert len(sandbox.lines) == 1  # nothing logged
 
