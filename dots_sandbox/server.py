@@ -309,7 +309,7 @@ def _origin_form(target: bytes) -> bytes:
         url = httptools.parse_url(target)
     except httptools.HttpParserInvalidURLError:
         return target  # uvicorn answers its 400
-    if url.schema is None:
+    if not url.schema:  # None at run time, whatever the stubs say
         return target  # asterisk-form `*`: no route has it, the app answers 404
     return (url.path or b"/") + (b"?" + url.query if url.query else b"")
 
