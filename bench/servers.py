@@ -100,10 +100,14 @@ def median_load(loads: list[Load]) -> Load:
 
 def run_wrk(server: Server, script: str, duration_s: int = DURATION_S) -> Load:
     """One wrk run against `server` with one of the Lua scripts beside this file."""
+    return parse_wrk(_wrk(server, script, duration_s))
+
+
+def _wrk(server: Server, script: str, duration_s: int) -> str:
     cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration_s}s", "--latency", "-s", str(SCRIPTS / script),
            server.origin]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **server.env}, check=True)
-    return parse_wrk(result.stdout)
+    return result.stdout
 
 
 @contextmanager
@@ -175,7 +179,7 @@ def measure() -> list[Row]:
         for server in (sandbox, *peers, ceiling):
             _warm(server, f"/v2/payment-intents/{intent_id}")
         for script in ("retrieve.lua", "create.lua"):  # the JVM compiles its hot paths under load
-            run_wrk(peers[0], script, WARM_S)
+            _wrk(peers[0], script, WARM_S)  # a cold JVM times some requests out: not a measurement
 
         runs: dict[tuple[str, str], list[Load]] = {}
         for _ in range(ROUNDS):
