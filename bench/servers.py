@@ -58,6 +58,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     non_2xx: int
+    timeouts: int = 0  # requests wrk gave up on (2 s); its percentiles leave them out
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,13 @@ def parse_wrk(output: str) -> Load:
     if rps is None:
         raise ValueError(f"no Requests/sec in wrk output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    errors = re.search(r"Socket errors:.*", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    timeouts = 0
     if errors:
-        raise RuntimeError(f"wrk saw socket errors: {errors.group(0)}")
-    return Load(float(rps.group(1)), latency("50"), latency("99"), int(non_2xx.group(1)) if non_2xx else 0)
+        connect, read, write, timeouts = (int(count) for count in errors.groups())
+        if connect or read or write:
+            raise RuntimeError(f"wrk saw socket errors: {errors.group(0)}")
+    return Load(float(rps.group(1)), latency("50"), latency("99"), int(non_2xx.group(1)) if non_2xx else 0, timeouts)
 
 
 def median_load(loads: list[Load]) -> Load:
@@ -95,12 +99,17 @@ def median_load(loads: list[Load]) -> Load:
         statistics.median(load.p50_ms for load in loads),
         statistics.median(load.p99_ms for load in loads),
         sum(load.non_2xx for load in loads),
+        sum(load.timeouts for load in loads),
     )
 
 
 def run_wrk(server: Server, script: str, duration_s: int = DURATION_S) -> Load:
     """One wrk run against `server` with one of the Lua scripts beside this file."""
-    return parse_wrk(_wrk(server, script, duration_s))
+    output = _wrk(server, script, duration_s)
+    try:
+        return parse_wrk(output)
+    except (RuntimeError, ValueError) as error:
+        raise RuntimeError(f"{server.name}, {script}: {error}") from None
 
 
 def _wrk(server: Server, script: str, duration_s: int) -> str:
@@ -233,7 +242,8 @@ def rows(results: dict[tuple[str, str], Load]) -> list[Row]:
     for ours_name, base_name, load, figure, target in _ROW_SPECS:
         ours, base = results[(ours_name, load)], results[(base_name, load)]
         note = (f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION_S}s, median of {ROUNDS}; p50 {ours.p50_ms:.2f} vs "
-                f"{base.p50_ms:.2f} ms; non-2xx {ours.non_2xx} vs {base.non_2xx}")  # fmt: skip
+                f"{base.p50_ms:.2f} ms; non-2xx {ours.non_2xx} vs {base.non_2xx}; timeouts (2 s) {ours.timeouts} vs "
+                f"{base.timeouts}")  # fmt: skip
         if base_name == "ceiling":
             note += "; ceiling = one constant answer on the sandbox's own HTTP front"
         value = (ours.rps, base.rps) if figure == "throughput" else (ours.p99_ms, base.p99_ms)

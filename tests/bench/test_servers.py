@@ -32,9 +32,15 @@ def test_parse_wrk_reads_rate_percentiles_and_failures() -> None:
 
 
 def test_parse_wrk_refuses_socket_errors() -> None:
-    """A run with socket errors is not a measurement."""
+    """A run with connect, read or write errors is not a measurement."""
     with pytest.raises(RuntimeError, match="socket errors"):
         parse_wrk(WRK_OUTPUT + "  Socket errors: connect 0, read 3, write 0, timeout 0\n")
+
+
+def test_parse_wrk_counts_timeouts() -> None:
+    """Requests wrk gave up on are counted, so a report shows them beside the percentiles that leave them out."""
+    assert parse_wrk(WRK_OUTPUT + "  Socket errors: connect 0, read 0, write 0, timeout 4\n").timeouts == 4
+    assert parse_wrk(WRK_OUTPUT).timeouts == 0
 
 
 def test_parse_wrk_refuses_output_without_numbers() -> None:
@@ -44,9 +50,9 @@ def test_parse_wrk_refuses_output_without_numbers() -> None:
 
 
 def test_median_load_takes_each_figures_median_and_sums_failures() -> None:
-    """Over rounds, requests/s, p50 and p99 are medians; non-2xx answers are added up."""
-    loads = [Load(100.0, 1.0, 9.0, 0), Load(300.0, 3.0, 2.0, 1), Load(200.0, 2.0, 4.0, 2)]
-    assert median_load(loads) == Load(200.0, 2.0, 4.0, 3)
+    """Over rounds, requests/s, p50 and p99 are medians; non-2xx answers and timeouts are added up."""
+    loads = [Load(100.0, 1.0, 9.0, 0, 1), Load(300.0, 3.0, 2.0, 1), Load(200.0, 2.0, 4.0, 2, 2)]
+    assert median_load(loads) == Load(200.0, 2.0, 4.0, 3, 3)
 
 
 def test_rows_compare_the_sandbox_with_each_peer_and_the_ceiling() -> None:
