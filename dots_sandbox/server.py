@@ -327,14 +327,15 @@ class _Server(uvicorn.Server):
             print(self._startup_line, flush=True)
 
 
-def load_app(settings: Settings) -> SandboxApp:
+def load_app(settings: Settings, supervisor: int) -> SandboxApp:
     """The app for one worker process: its logging set up, its own store opened (uvicorn's app factory).
 
-    The worker also stops (SIGTERM to itself: a graceful stop) when its supervisor is gone, say
-    killed with `kill -9`: no orphan goes on serving the port.
+    The worker also stops (SIGTERM to itself: a graceful stop) once its parent is no longer
+    `supervisor` (the supervisor's pid, given by it: a supervisor killed with `kill -9` before
+    this worker got here is noticed too), so no orphan goes on serving the port.
     """
     configure_logging()
-    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), name="orphan-watch", daemon=True).start()
+    threading.Thread(target=_stop_when_orphaned, args=(supervisor,), name="orphan-watch", daemon=True).start()
     return create_app(settings)
 
 
@@ -373,7 +374,7 @@ def serve(settings: Settings) -> int:
         return 1
     line = f"dots sandbox listening on {settings.url(sock.getsockname()[1])} (db {settings.db}"
     if settings.workers > 1:
-        config = SandboxConfig(settings, functools.partial(load_app, settings), factory=True)
+        config = SandboxConfig(settings, functools.partial(load_app, settings, os.getpid()), factory=True)
         supervisor = Multiprocess(config, sockets=[sock])  # handles SIGINT/SIGTERM: stops the workers
         print(f"{line}, {settings.workers} workers)", flush=True)
         supervisor.run()
