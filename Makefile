@@ -113,16 +113,22 @@ serve-webhooks: setup ## make serve, sending webhooks to a local receiver on REC
 # itself; when one cannot be installed its rows say so and carry no number.
 PRISM_VERSION := 5.14.2
 PRISM := .tools/prism/node_modules/.bin/prism
+# The npm package `wiremock` bundles WireMock's standalone jar; it runs on the machine's java.
+WIREMOCK_VERSION := 3.13.2
+WIREMOCK := .tools/wiremock/node_modules/wiremock/package.json
 # A subset of: generation client servers suite (all when empty).
 BENCH_SECTIONS ?=
 
-bench: setup ## Benchmarks side by side (client, sandbox vs Prism, suite, generation): reports/bench.{md,json}
+bench: setup ## Benchmarks side by side (client, sandbox vs WireMock/Prism/ceiling, suite, generation): reports/bench.{md,json}
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null 2>&1; } \
-		|| echo "bench: wrk could not be installed; the sandbox-vs-Prism rows will say so"
+		|| echo "bench: wrk could not be installed; the server rows will say so"
 	@[ -x $(PRISM) ] || { mkdir -p .tools/prism && npm install --prefix .tools/prism --no-save --no-package-lock \
 		--no-audit --no-fund --silent @stoplight/prism-cli@$(PRISM_VERSION) >/dev/null 2>&1; } \
-		|| echo "bench: Prism could not be installed; the sandbox-vs-Prism rows will say so"
+		|| echo "bench: Prism could not be installed; the server rows will say so"
+	@[ -f $(WIREMOCK) ] || { mkdir -p .tools/wiremock && npm install --prefix .tools/wiremock --no-save --no-package-lock \
+		--no-audit --no-fund --silent wiremock@$(WIREMOCK_VERSION) >/dev/null 2>&1; } \
+		|| echo "bench: WireMock could not be installed; the sandbox-vs-WireMock rows will say so"
 	$(PY) -m bench $(BENCH_SECTIONS)
 
 dist: setup ## Build the wheels and sdists of the generated client and dots_retry into dist/

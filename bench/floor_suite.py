@@ -1,4 +1,4 @@
-"""The suite's floor: the server contract's schemathesis cases against bench.constant_app.
+"""The suite's floor: the server contract's schemathesis cases against dots_sandbox.ceiling.
 
 Same schema, configuration, seed and budget as contract_tests/test_server_contract.py, each case
 sent and checked the same way; check failures (the constant app is wrong for most operations)

@@ -1,24 +1,39 @@
-"""The sandbox against Prism's static mock, on the same openapi.yaml, under the same wrk load.
+"""The sandbox against its peers and its ceiling, under the same wrk loads, in one run.
 
-Two loads, each run against both servers in the same run: retrieve-heavy (GET one intent) and
-create-and-confirm (each created intent confirmed once). The sandbox runs as users run it: one
-`python -m dots_sandbox` process on a SQLite file (WAL, durable against a process kill), with
-full request validation. Prism runs `prism mock -v silent`, stateless.
+Servers, all started first and warmed, then measured in turn, ROUNDS times over (so a burst of
+load from elsewhere on the machine hits every server alike); each figure is the median of its
+rounds:
+- the sandbox as users run it: one `python -m dots_sandbox` process on a SQLite file (WAL,
+  durable against a process kill), every request authenticated and validated;
+- WireMock (bench/wiremock.py): static stubs of the same operations with Basic-auth matching,
+  its JVM warmed by WARM_S of each load before measuring;
+- Prism's static mock (`prism mock -v silent`) on the same openapi.yaml;
+- the ceiling (dots_sandbox/ceiling.py): one constant answer on the sandbox's own HTTP front, the
+  most any app on this stack could do.
+
+Loads (bench/*.lua): retrieve (GET one intent), create, and create-and-confirm (each created
+intent confirmed once).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
+import statistics
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from bench import wiremock
 from bench.net import free_port
 from bench.report import Row
 from contract_tests.target import EmbeddedSandbox, wait_for_port
@@ -26,9 +41,12 @@ from contract_tests.target import EmbeddedSandbox, wait_for_port
 ROOT = Path(__file__).resolve().parent.parent
 PRISM = ROOT / ".tools" / "prism" / "node_modules" / ".bin" / "prism"
 SCRIPTS = Path(__file__).resolve().parent
-DURATION_S = int(os.environ.get("BENCH_DURATION", "10"))
+DURATION_S = int(os.environ.get("BENCH_DURATION", "8"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+WARM_S = 10
 CONNECTIONS = 10
 THREADS = 1  # two cores: one for the server under test, one for wrk
+LOADS = {"retrieve": "retrieve.lua", "create": "create.lua", "create-and-confirm": "create_confirm.lua"}
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
@@ -40,6 +58,16 @@ class Load:
     p50_ms: float
     p99_ms: float
     non_2xx: int
+    timeouts: int = 0  # requests wrk gave up on (2 s); its percentiles leave them out
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server under load: its origin and the environment its Lua scripts read (path prefix, Authorization)."""
+
+    name: str
+    origin: str
+    env: dict[str, str]
 
 
 def parse_wrk(output: str) -> Load:
@@ -55,73 +83,169 @@ def parse_wrk(output: str) -> Load:
     if rps is None:
         raise ValueError(f"no Requests/sec in wrk output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    errors = re.search(r"Socket errors:.*", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    timeouts = 0
     if errors:
-        raise RuntimeError(f"wrk saw socket errors: {errors.group(0)}")
-    return Load(float(rps.group(1)), latency("50"), latency("99"), int(non_2xx.group(1)) if non_2xx else 0)
+        connect, read, write, timeouts = (int(count) for count in errors.groups())
+        if connect or read or write:
+            raise RuntimeError(f"wrk saw socket errors: {errors.group(0)}")
+    return Load(float(rps.group(1)), latency("50"), latency("99"), int(non_2xx.group(1)) if non_2xx else 0, timeouts)
 
 
-def run_wrk(url: str, script: str, env: dict[str, str]) -> Load:
-    """One wrk run against `url` with one of the Lua scripts beside this file."""
-    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", "--latency", "-s", str(SCRIPTS / script), url]
-    result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env}, check=True)
-    return parse_wrk(result.stdout)
+def median_load(loads: list[Load]) -> Load:
+    """The median of each figure over several runs of one load (non-2xx answers summed)."""
+    return Load(
+        statistics.median(load.rps for load in loads),
+        statistics.median(load.p50_ms for load in loads),
+        statistics.median(load.p99_ms for load in loads),
+        sum(load.non_2xx for load in loads),
+        sum(load.timeouts for load in loads),
+    )
 
 
-def _prism(port: int) -> subprocess.Popen[bytes]:
-    cmd = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "silent", str(ROOT / "openapi.yaml")]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def run_wrk(server: Server, script: str, duration_s: int = DURATION_S) -> Load:
+    """One wrk run against `server` with one of the Lua scripts beside this file."""
+    output = _wrk(server, script, duration_s)
+    try:
+        return parse_wrk(output)
+    except (RuntimeError, ValueError) as error:
+        raise RuntimeError(f"{server.name}, {script}: {error}") from None
 
 
-def _warm(url: str, auth: str, intent_path: str) -> None:
-    with httpx.Client(headers={"Authorization": auth}) as http:
+def _wrk(server: Server, script: str, duration_s: int) -> str:
+    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration_s}s", "--latency", "-s", str(SCRIPTS / script),
+           server.origin]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **server.env}, check=True)
+    return result.stdout
+
+
+@contextmanager
+def _process(cmd: list[str], port: int, startup_s: float) -> Iterator[str]:
+    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port("127.0.0.1", port, startup_s)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@contextmanager
+def _wiremock(tmp: Path, user: str, password: str) -> Iterator[str]:
+    port = free_port()
+    process = wiremock.start(tmp / "wiremock", port, user, password)
+    try:
+        wait_for_port("127.0.0.1", port, 60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _warm(server: Server, path: str) -> None:
+    with httpx.Client(headers={"Authorization": server.env["BENCH_AUTH"]}) as http:
         for _ in range(200):
-            http.get(url + intent_path)
+            http.get(server.origin + server.env["BENCH_PREFIX"] + path)
+
+
+def _missing() -> list[str]:
+    tools = (("wrk", shutil.which("wrk")), ("prism", PRISM.exists()), ("wiremock", wiremock.jar()),
+             ("java", shutil.which("java")))  # fmt: skip
+    return [name for name, ok in tools if not ok]
 
 
 def measure() -> list[Row]:
-    """Rows for both loads; rows without numbers when wrk or Prism is missing."""
-    missing = [name for name, ok in (("wrk", shutil.which("wrk")), ("prism", PRISM.exists())) if not ok]
-    names = ("retrieve-heavy", "create-and-confirm")
+    """Rows: the sandbox against WireMock, Prism and the ceiling; rows without numbers when a tool is missing."""
+    missing = _missing()
     if missing:
         note = f"not measured: {', '.join(missing)} could not be installed here (make bench installs them)"
-        return [Row(f"sandbox vs Prism, {name}, {m}", None, None, u, note) for name in names
-                for m, u in (("throughput", "req/s"), ("p99", "ms"))]  # fmt: skip
+        return _unmeasured(note)
 
-    results: dict[str, dict[str, Load]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-db-") as tmp, EmbeddedSandbox(db=str(Path(tmp) / "bench.db")) as t:
-        with httpx.Client(auth=t.auth) as http:
-            created = http.post(f"{t.base_url}/v2/payment-intents", json={"amount": 1000, "currency": "usd"})
+    user, password = "bench", secrets.token_urlsafe(12)
+    basic = wiremock.authorization(user, password)
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-servers-")))
+        target = stack.enter_context(EmbeddedSandbox(client_id=user, api_key=password, db=str(tmp / "bench.db")))
+        with httpx.Client(auth=target.auth) as http:
+            created = http.post(f"{target.base_url}/v2/payment-intents", json={"amount": 1000, "currency": "usd"})
             intent_id = created.json()["id"]
-        origin, prefix = t.base_url.removesuffix("/api"), "/api"
-        env = {"BENCH_PREFIX": prefix, "BENCH_AUTH": t.authorization, "BENCH_ID": intent_id}
-        _warm(origin, t.authorization, f"{prefix}/v2/payment-intents/{intent_id}")
-        results["sandbox"] = {
-            "retrieve-heavy": run_wrk(origin, "retrieve.lua", env),
-            "create-and-confirm": run_wrk(origin, "create_confirm.lua", env),
-        }
+        common = {"BENCH_AUTH": basic, "BENCH_ID": intent_id}
+        sandbox = Server("sandbox", target.base_url.removesuffix("/api"), {**common, "BENCH_PREFIX": "/api"})
+        peers = [
+            Server("WireMock", stack.enter_context(_wiremock(tmp, user, password)), {**common, "BENCH_PREFIX": ""}),
+            Server("Prism", stack.enter_context(_prism()), {**common, "BENCH_PREFIX": ""}),
+        ]
+        port = free_port()
+        ceiling_origin = stack.enter_context(
+            _process([sys.executable, "-m", "dots_sandbox.ceiling", str(port)], port, 30)
+        )
+        ceiling = Server("ceiling", ceiling_origin, {**common, "BENCH_PREFIX": "/api"})
 
+        for server in (sandbox, *peers, ceiling):
+            _warm(server, f"/v2/payment-intents/{intent_id}")
+        for script in ("retrieve.lua", "create.lua"):  # the JVM compiles its hot paths under load
+            _wrk(peers[0], script, WARM_S)  # a cold JVM times some requests out: not a measurement
+
+        runs: dict[tuple[str, str], list[Load]] = {}
+        for _ in range(ROUNDS):
+            for load, script in LOADS.items():
+                for server in (sandbox, *peers):
+                    runs.setdefault((server.name, load), []).append(run_wrk(server, script))
+            runs.setdefault(("ceiling", "retrieve"), []).append(run_wrk(ceiling, "retrieve.lua"))
+    results = {key: median_load(loads) for key, loads in runs.items()}
+    return rows(results)
+
+
+@contextmanager
+def _prism() -> Iterator[str]:
     port = free_port()
-    prism = _prism(port)
-    try:
-        wait_for_port("127.0.0.1", port, 60)
+    cmd = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "silent", str(ROOT / "openapi.yaml")]
+    with _process(cmd, port, 60) as origin:
         time.sleep(1)
-        origin = f"http://127.0.0.1:{port}"
-        env = {"BENCH_PREFIX": "", "BENCH_AUTH": "Basic YmVuY2g6YmVuY2g=", "BENCH_ID": intent_id}
-        _warm(origin, env["BENCH_AUTH"], f"/v2/payment-intents/{intent_id}")
-        results["prism"] = {
-            "retrieve-heavy": run_wrk(origin, "retrieve.lua", env),
-            "create-and-confirm": run_wrk(origin, "create_confirm.lua", env),
-        }
-    finally:
-        prism.terminate()
-        prism.wait(timeout=10)
+        yield origin
 
-    rows = []
-    for name in names:
-        ours, base = results["sandbox"][name], results["prism"][name]
-        note = (f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION_S}s; p50 {ours.p50_ms:.2f} vs {base.p50_ms:.2f} ms; "
-                f"non-2xx {ours.non_2xx} vs {base.non_2xx}")  # fmt: skip
-        rows.append(Row(f"sandbox vs Prism, {name}, throughput", ours.rps, base.rps, "req/s", note, "ratio ≥ 1.5"))
-        rows.append(Row(f"sandbox vs Prism, {name}, p99", ours.p99_ms, base.p99_ms, "ms", note, "ratio ≤ 1"))
-    return rows
+
+# (ours, baseline, load, figure, target) of every row, in the order they are reported.
+_ROW_SPECS = [
+    ("sandbox", "WireMock", "retrieve", "throughput", "ratio ≥ 1"),
+    ("sandbox", "WireMock", "retrieve", "p99", "ratio ≤ 1"),
+    ("sandbox", "WireMock", "create", "throughput", "ratio ≥ 0.5"),
+    ("sandbox", "WireMock", "create", "p99", "ratio ≤ 1"),
+    ("sandbox", "WireMock", "create-and-confirm", "throughput", ""),
+    ("sandbox", "WireMock", "create-and-confirm", "p99", ""),
+    ("sandbox", "Prism", "retrieve", "throughput", "ratio ≥ 1.5"),
+    ("sandbox", "Prism", "retrieve", "p99", "ratio ≤ 1"),
+    ("sandbox", "Prism", "create-and-confirm", "throughput", "ratio ≥ 1.5"),
+    ("sandbox", "Prism", "create-and-confirm", "p99", "ratio ≤ 1"),
+    ("sandbox", "ceiling", "retrieve", "throughput", ""),
+    ("WireMock", "ceiling", "retrieve", "throughput", ""),
+]
+_UNIT = {"throughput": "req/s", "p99": "ms"}
+
+
+def row_name(ours: str, baseline: str, load: str, figure: str) -> str:
+    """`sandbox vs WireMock, retrieve, throughput`."""
+    return f"{ours} vs {baseline}, {load}, {figure}"
+
+
+def _unmeasured(note: str) -> list[Row]:
+    return [Row(row_name(o, b, load, fig), None, None, _UNIT[fig], note, t) for o, b, load, fig, t in _ROW_SPECS]
+
+
+def rows(results: dict[tuple[str, str], Load]) -> list[Row]:
+    """The report's rows from the median Load of each (server, load) pair."""
+    out = []
+    for ours_name, base_name, load, figure, target in _ROW_SPECS:
+        ours, base = results[(ours_name, load)], results[(base_name, load)]
+        note = (f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION_S}s, median of {ROUNDS}; p50 {ours.p50_ms:.2f} vs "
+                f"{base.p50_ms:.2f} ms; non-2xx {ours.non_2xx} vs {base.non_2xx}; timeouts (2 s) {ours.timeouts} vs "
+                f"{base.timeouts}")  # fmt: skip
+        if base_name == "ceiling":
+            note += "; ceiling = one constant answer on the sandbox's own HTTP front"
+        value = (ours.rps, base.rps) if figure == "throughput" else (ours.p99_ms, base.p99_ms)
+        out.append(Row(row_name(ours_name, base_name, load, figure), *value, _UNIT[figure], note, target))
+    return out

@@ -1,7 +1,7 @@
 """Contract-suite throughput: the server contract against the sandbox vs the same cases against a floor.
 
 Per-case cost is the summed JUnit time of the schemathesis items divided by the cases they ran;
-the floor runs the same cases (same seed and budget) against bench.constant_app. The `ci`
+the floor runs the same cases (same seed and budget) against dots_sandbox.ceiling. The `ci`
 profile's wall time is the whole `pytest contract_tests` run as `make test` runs it, then the same
 run on one pytest-xdist worker per core (CONTRACT_WORKERS=auto) beside it.
 """
@@ -68,7 +68,7 @@ def measure() -> list[Row]:
         ours_s = _junit_seconds(junit, "test_operation_conforms")
 
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "bench.constant_app", str(port)], cwd=ROOT)
+        server = subprocess.Popen([sys.executable, "-m", "dots_sandbox.ceiling", str(port)], cwd=ROOT)
         try:
             wait_for_port("127.0.0.1", port, 30)
             count_file, floor_junit = Path(tmp) / "floor-count", Path(tmp) / "floor.xml"

@@ -10,6 +10,8 @@ route (404 JSON; on the raw path, split before decoding) → method (405 JSON wi
 → Content-Type (415; two headers are none) → body read, counting bytes (413), within
 `body_timeout_seconds` (else 400, and the connection is closed) → body JSON and schema (400)
 → the operation (404, 409 or 200).
+An answer sent before the body was read closes the connection when the client waits for a
+`100 Continue` or the body is chunked or larger than the limit (see `_body_left_unread`).
 Every answer is JSON; an unexpected exception is logged (never with the request's headers)
 and answered 500 JSON.
 """
@@ -23,6 +25,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
+
+import orjson
 
 from dots_sandbox import errors, faults
 from dots_sandbox.auth import BasicAuth
@@ -46,7 +50,7 @@ Handler = Callable[[str, Mapping[str, str], Any], dict[str, Any]]
 
 logger = logging.getLogger("dots_sandbox")
 
-_encode = json.JSONEncoder(separators=(",", ":")).encode  # ASCII: every \u escape kept
+_encode_ascii = json.JSONEncoder(separators=(",", ":")).encode  # ASCII: every \u escape kept
 _JSON_HEADERS: tuple[tuple[bytes, bytes], ...] = ((b"content-type", b"application/json"),)
 
 
@@ -163,6 +167,18 @@ class SandboxApp:
                 timeout.reschedule(now)
 
     async def _answer(self, scope: Scope, receive: Receive) -> bytes:
+        try:
+            operation_id, client_id, params, raw = await self._receive_request(scope, receive)
+        except errors.ApiError as error:
+            if _body_left_unread(scope["headers"], self.settings.max_body_bytes):
+                raise _closing(error) from None
+            raise
+        rules = self._rules[operation_id]
+        document = None if raw is None else rules.check_body(raw)
+        return encode(self._handlers[operation_id](client_id, params, document))
+
+    async def _receive_request(self, scope: Scope, receive: Receive) -> tuple[str, str, dict[str, str], bytes | None]:
+        """Operation, client id, path parameters and body (None if the operation has none), checked so far."""
         found = self._route(scope)
         if found is None:
             raise errors.not_found("No such route")
@@ -185,17 +201,14 @@ class SandboxApp:
 
         rules = self._rules[operation_id]
         rules.check_path(params)
-        document = None
-        if rules.body is not None:
-            limit = self.settings.max_body_bytes
-            if content_length is not None and content_length.isdigit() and int(content_length) > limit:
-                raise errors.payload_too_large(limit)
-            if content_type_count != 1 or not rules.accepts_media_type(content_type):
-                raise errors.unsupported_media_type()  # two Content-Types: neither is believed
-            document = rules.check_body(await self._read_body(receive, limit))
-
-        answer = self._handlers[operation_id](client_id, params, document)
-        return _encode(answer).encode("ascii")
+        if rules.body is None:
+            return operation_id, client_id, params, None
+        limit = self.settings.max_body_bytes
+        if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+            raise errors.payload_too_large(limit)
+        if content_type_count != 1 or not rules.accepts_media_type(content_type):
+            raise errors.unsupported_media_type()  # two Content-Types: neither is believed
+        return operation_id, client_id, params, await self._read_body(receive, limit)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -249,6 +262,47 @@ async def _receive_body(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def encode(answer: dict[str, Any]) -> bytes:
+    """Compact ASCII JSON (non-ASCII characters as \\u escapes).
+
+    orjson writes it about ten times faster than `json`; its output is used when it is ASCII
+    (the usual case), else `json` writes the answer, and so it does for integers beyond 64 bits,
+    which orjson refuses. (The two spell some floats differently, `1e16` against `1e+16`: the
+    same number.)
+    """
+    try:
+        data = orjson.dumps(answer)
+    except orjson.JSONEncodeError:
+        return _encode_ascii(answer).encode("ascii")
+    return data if data.isascii() else _encode_ascii(answer).encode("ascii")
+
+
+def _body_left_unread(headers: list[tuple[bytes, bytes]], discard_limit: int) -> bool:
+    """Whether an answer sent before the body was read must close the connection (RFC 9110 §10.1.1).
+
+    A client that sent `Expect: 100-continue` was never told to send its body, and a chunked or
+    oversized body has no bound the server wants to read: the connection is closed after the
+    answer. A body with a Content-Length up to `discard_limit` is read and discarded by the server
+    (as Go's net/http does), so the connection can serve the next request.
+    """
+    for name, value in headers:
+        if name == b"expect" and value.strip().lower() == b"100-continue":
+            return True
+        if name == b"transfer-encoding":
+            return True
+        if name == b"content-length" and (not value.strip().isdigit() or int(value) > discard_limit):
+            return True
+    return False
+
+
+def _closing(error: errors.ApiError) -> errors.ApiError:
+    """The same answer with `Connection: close`."""
+    if (b"connection", b"close") in error.headers:
+        return error
+    headers = (*error.headers, (b"connection", b"close"))
+    return errors.ApiError(error.status, error.code, error.message, error.details, headers)
 
 
 def create_app(settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time) -> SandboxApp:

@@ -17,11 +17,13 @@ from dots_sandbox import errors
 class BasicAuth:
     """Checks `Authorization` header values; `client_id` names whose intents a request sees."""
 
-    __slots__ = ("_expected", "client_id")
+    __slots__ = ("_expected", "_header", "client_id")
 
     def __init__(self, client_id: str, api_key: str) -> None:
         self.client_id = client_id
         self._expected = f"{client_id}:{api_key}".encode()
+        # The header nearly every client sends, checked first in one constant-time comparison.
+        self._header = b"Basic " + binascii.b2a_base64(self._expected, newline=False)
 
     def __repr__(self) -> str:
         return f"BasicAuth(client_id={self.client_id!r})"
@@ -30,6 +32,8 @@ class BasicAuth:
         """The authenticated client id; raise 401 unless `header` is `Basic` with the right credentials."""
         if header is None:
             raise errors.unauthorized()
+        if hmac.compare_digest(header, self._header):
+            return self.client_id
         scheme, _, token = header.strip().partition(b" ")
         if scheme.lower() != b"basic":
             raise errors.unauthorized()

@@ -17,9 +17,6 @@ from dots_sandbox.settings import SETTLEMENT_SECONDS
 from dots_sandbox.storage import Intent, Refusal, Store
 from dots_spec.refs import resolve
 
-# Set by the sandbox, never copied from a create request.
-_SERVER_FIELDS = ("id", "status", "payment_method_id", "transfer_id", "client_secret")
-
 
 class Handlers:
     """create / retrieve / confirm over a `Store`; each takes (client_id, path params, body)."""
@@ -66,15 +63,23 @@ class Handlers:
         return self.present(result)
 
     def present(self, intent: Intent, client_secret: str | None = None) -> dict[str, Any]:
-        """The PaymentIntent answer for a stored intent."""
-        record = {key: value for key, value in intent.create_request.items() if key not in _SERVER_FIELDS}
-        record.setdefault("metadata", {})
-        record["id"] = intent.id
-        record["status"] = intent.status
-        if intent.payment_method_id is not None:
-            record["payment_method_id"] = intent.payment_method_id
-        if intent.transfer_id is not None:
-            record["transfer_id"] = intent.transfer_id
-        if client_secret is not None:
-            record["client_secret"] = client_secret
-        return {field: record[field] for field in self._fields if field in record}
+        """The PaymentIntent answer for a stored intent: the schema's properties that have a value, in its order."""
+        request = intent.create_request
+        server = {  # set by the sandbox, never copied from the create request; None: not shown
+            "id": intent.id,
+            "status": intent.status,
+            "payment_method_id": intent.payment_method_id,
+            "transfer_id": intent.transfer_id,
+            "client_secret": client_secret,
+        }
+        answer: dict[str, Any] = {}
+        for field in self._fields:
+            if field in server:
+                value = server[field]
+                if value is not None:
+                    answer[field] = value
+            elif field in request:
+                answer[field] = request[field]
+            elif field == "metadata":
+                answer[field] = {}
+        return answer

@@ -9,8 +9,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from dots_sandbox.webhooks import Receiver, parse_receivers
+
+_Number = TypeVar("_Number", int, float)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -26,6 +29,16 @@ MAX_BODY_BYTES = 262_144
 # How long a request's body may take to arrive in full, from the end of its headers. A client
 # that sends less than its Content-Length and waits is answered 400 and its connection closed.
 BODY_TIMEOUT_SECONDS = 30.0
+
+# The HTTP front's limits (dots_sandbox/server.py), each a setting like Node's `headersTimeout`,
+# Kestrel's `RequestHeadersTimeout` or nginx's `large_client_header_buffers`.
+# How long a request head (request line and header fields) may take to arrive in full: from the
+# connection's start for its first request, from a request's first byte for later ones.
+HEADER_TIMEOUT_SECONDS = 10.0
+# How long a connection may sit idle between an answer and the next request (uvicorn's own default).
+KEEP_ALIVE_TIMEOUT_SECONDS = 5.0
+# The largest request head accepted (Node's default): the request line and every header field.
+MAX_HEADER_BYTES = 16_384
 
 # SQLite `synchronous` in WAL mode. NORMAL: a committed transaction is in the WAL file (the OS
 # page cache) before the answer is sent, so it survives a crash or `kill -9` of the server;
@@ -44,6 +57,29 @@ WEBHOOK_TIMEOUT_SECONDS = 15.0
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 
+# Below this no ordinary request head fits (an Authorization header alone is about 100 bytes).
+MIN_HEADER_BYTES = 1024
+
+# The environment variables `Settings.from_env` reads.
+ENVIRONMENT = (
+    "SANDBOX_HOST",
+    "SANDBOX_PORT",
+    "SANDBOX_DB",
+    "SANDBOX_SYNCHRONOUS",
+    "SANDBOX_WORKERS",
+    "SANDBOX_BODY_TIMEOUT",
+    "SANDBOX_HEADER_TIMEOUT",
+    "SANDBOX_KEEP_ALIVE_TIMEOUT",
+    "SANDBOX_MAX_HEADER_BYTES",
+    "SANDBOX_FAULTS",
+    "SANDBOX_SETTLEMENT_SECONDS",
+    "SANDBOX_WEBHOOKS",
+    "SANDBOX_WEBHOOK_RETRY_SECONDS",
+    "SANDBOX_WEBHOOK_TIMEOUT_SECONDS",
+    "DOTS_CLIENT_ID",
+    "DOTS_API_KEY",
+)
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Settings:
@@ -57,6 +93,10 @@ class Settings:
     synchronous: str = "NORMAL"
     max_body_bytes: int = MAX_BODY_BYTES
     body_timeout_seconds: float = BODY_TIMEOUT_SECONDS
+    header_timeout_seconds: float = HEADER_TIMEOUT_SECONDS
+    keep_alive_timeout_seconds: float = KEEP_ALIVE_TIMEOUT_SECONDS
+    max_header_bytes: int = MAX_HEADER_BYTES
+    workers: int = 1
     settlement_seconds: float = SETTLEMENT_SECONDS
     webhooks: tuple[Receiver, ...] = ()  # each Receiver's repr shows its URL, never its secret
     webhook_retry_seconds: tuple[float, ...] = WEBHOOK_RETRY_SECONDS
@@ -72,8 +112,18 @@ class Settings:
             raise ValueError("DOTS_CLIENT_ID must be non-empty and contain no ':' (HTTP Basic user name)")
         if not self.api_key:
             raise ValueError("DOTS_API_KEY must be non-empty")
-        if not self.body_timeout_seconds > 0:
-            raise ValueError(f"body_timeout_seconds must be positive, not {self.body_timeout_seconds}")
+        for name in ("body_timeout_seconds", "header_timeout_seconds", "keep_alive_timeout_seconds"):
+            if not getattr(self, name) > 0:  # also refuses NaN
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
+        if self.max_header_bytes < MIN_HEADER_BYTES:
+            raise ValueError(f"max_header_bytes must be at least {MIN_HEADER_BYTES}, not {self.max_header_bytes}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, not {self.workers}")
+        if self.workers > 1 and self.in_memory:
+            raise ValueError(
+                f"a {MEMORY_DB} database lives inside one process, so {self.workers} workers would each have "
+                "their own: give them one database file (--db PATH) or run one worker"
+            )
         if not 0 <= self.settlement_seconds < float("inf"):
             raise ValueError(f"SANDBOX_SETTLEMENT_SECONDS must be 0 or more, not {self.settlement_seconds}")
         if not all(0 <= delay < float("inf") for delay in self.webhook_retry_seconds):
@@ -83,15 +133,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Settings from SANDBOX_HOST, SANDBOX_PORT, SANDBOX_DB, SANDBOX_SYNCHRONOUS, SANDBOX_FAULTS, DOTS_CLIENT_ID,
-        DOTS_API_KEY, SANDBOX_SETTLEMENT_SECONDS and the webhook variables (SANDBOX_WEBHOOKS,
-        SANDBOX_WEBHOOK_RETRY_SECONDS, SANDBOX_WEBHOOK_TIMEOUT_SECONDS). ValueError names the variable that is
-        wrong (never a secret)."""
-        port = environ.get("SANDBOX_PORT", str(DEFAULT_PORT))
-        try:
-            port_number = int(port)
-        except ValueError:
-            raise ValueError(f"SANDBOX_PORT must be an integer, not {port!r}") from None
+        """Settings from the variables in ENVIRONMENT (SANDBOX_*, DOTS_CLIENT_ID, DOTS_API_KEY). ValueError names the
+        variable that is wrong (never a secret)."""
         faults = environ.get("SANDBOX_FAULTS", "").strip().lower()
         if faults not in _TRUE + _FALSE:
             raise ValueError(f"SANDBOX_FAULTS must be 1 or 0 (true/false, yes/no, on/off), not {faults!r}")
@@ -102,12 +145,19 @@ class Settings:
             webhook_retry_seconds=WEBHOOK_RETRY_SECONDS if retry is None else _delays(retry),
             webhook_timeout_seconds=_seconds(environ, "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", WEBHOOK_TIMEOUT_SECONDS),
             host=environ.get("SANDBOX_HOST", DEFAULT_HOST),
-            port=port_number,
+            port=_number(environ, "SANDBOX_PORT", DEFAULT_PORT, int),
             db=environ.get("SANDBOX_DB", DEFAULT_DB),
             client_id=environ.get("DOTS_CLIENT_ID", DEFAULT_CLIENT_ID),
             api_key=environ.get("DOTS_API_KEY", DEFAULT_API_KEY),
             synchronous=environ.get("SANDBOX_SYNCHRONOUS", "NORMAL").upper(),
             faults=faults in _TRUE,
+            body_timeout_seconds=_number(environ, "SANDBOX_BODY_TIMEOUT", BODY_TIMEOUT_SECONDS, float),
+            header_timeout_seconds=_number(environ, "SANDBOX_HEADER_TIMEOUT", HEADER_TIMEOUT_SECONDS, float),
+            keep_alive_timeout_seconds=_number(
+                environ, "SANDBOX_KEEP_ALIVE_TIMEOUT", KEEP_ALIVE_TIMEOUT_SECONDS, float
+            ),
+            max_header_bytes=_number(environ, "SANDBOX_MAX_HEADER_BYTES", MAX_HEADER_BYTES, int),
+            workers=_number(environ, "SANDBOX_WORKERS", 1, int),
         )
 
     @property
@@ -141,3 +191,14 @@ def _delays(value: str) -> tuple[float, ...]:
         return tuple(float(part) for part in value.replace(",", " ").split())
     except ValueError:
         raise ValueError(f"SANDBOX_WEBHOOK_RETRY_SECONDS must be seconds separated by spaces, not {value!r}") from None
+
+
+def _number(environ: Mapping[str, str], name: str, default: _Number, kind: type[_Number]) -> _Number:
+    text = environ.get(name)
+    if text is None:
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        article = "an integer" if kind is int else "a number"
+        raise ValueError(f"{name} must be {article}, not {text!r}") from None

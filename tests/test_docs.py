@@ -18,7 +18,7 @@ from lossy_proxy import LossyProxy
 
 from dots_sandbox import webhooks
 from dots_sandbox.receiver import DEFAULT_SECRET, LocalReceiver
-from dots_sandbox.settings import Settings
+from dots_sandbox.settings import ENVIRONMENT, Settings
 
 if TYPE_CHECKING:
     from conftest import LiveSandbox
@@ -181,6 +181,38 @@ def test_documented_startup_line_is_the_real_one() -> None:
     settings = Settings()
     assert f"`dots sandbox listening on {settings.url()} (db {settings.db})`" in text
     assert settings.url() == DOCUMENTED_URL
+
+
+ENVIRONMENT_ONLY = {
+    "SANDBOX_SETTLEMENT_SECONDS",
+    "SANDBOX_WEBHOOKS",
+    "SANDBOX_WEBHOOK_RETRY_SECONDS",
+    "SANDBOX_WEBHOOK_TIMEOUT_SECONDS",
+}
+
+
+def test_settings_table_lists_every_variable_and_flag_with_its_default() -> None:
+    """Each variable `Settings.from_env` reads is a row of the sandbox page's table, with its flag and real default."""
+    text = SANDBOX_DOC.read_text(encoding="utf-8")
+    rows = {
+        cells[0].strip("`"): (cells[1].strip("`"), cells[2].strip("`"))
+        for line in text.splitlines()
+        if line.startswith("| `") and len(cells := [cell.strip() for cell in line.strip("|").split("|")]) == 4
+    }
+    assert set(ENVIRONMENT) <= set(rows)
+    help_text = subprocess.run(
+        [sys.executable, "-m", "dots_sandbox", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    defaults = Settings()
+    for variable, (flag, default) in rows.items():
+        if not variable.startswith("SANDBOX_"):
+            continue
+        # Receivers, their secrets and the lifecycle's timings are environment-only (secrets stay off `ps`).
+        assert flag or variable in ENVIRONMENT_ONLY, variable
+        assert not flag or flag in help_text
+        documented = "" if default == "(none)" else default
+        value = Settings.from_env({variable: documented})  # the documented default reads back as the default
+        assert value == defaults, variable
 
 
 _LINK = re.compile(r"\]\(([^)\s]+)\)")

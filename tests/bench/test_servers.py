@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.servers import parse_wrk
+from bench.servers import Load, median_load, parse_wrk, rows
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:4010
   1 threads and 10 connections
@@ -32,12 +32,41 @@ def test_parse_wrk_reads_rate_percentiles_and_failures() -> None:
 
 
 def test_parse_wrk_refuses_socket_errors() -> None:
-    """A run with socket errors is not a measurement."""
+    """A run with connect, read or write errors is not a measurement."""
     with pytest.raises(RuntimeError, match="socket errors"):
         parse_wrk(WRK_OUTPUT + "  Socket errors: connect 0, read 3, write 0, timeout 0\n")
+
+
+def test_parse_wrk_counts_timeouts() -> None:
+    """Requests wrk gave up on are counted, so a report shows them beside the percentiles that leave them out."""
+    assert parse_wrk(WRK_OUTPUT + "  Socket errors: connect 0, read 0, write 0, timeout 4\n").timeouts == 4
+    assert parse_wrk(WRK_OUTPUT).timeouts == 0
 
 
 def test_parse_wrk_refuses_output_without_numbers() -> None:
     """Output that is not wrk's report raises instead of inventing a number."""
     with pytest.raises(ValueError, match="in wrk output"):
         parse_wrk("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def test_median_load_takes_each_figures_median_and_sums_failures() -> None:
+    """Over rounds, requests/s, p50 and p99 are medians; non-2xx answers and timeouts are added up."""
+    loads = [Load(100.0, 1.0, 9.0, 0, 1), Load(300.0, 3.0, 2.0, 1), Load(200.0, 2.0, 4.0, 2, 2)]
+    assert median_load(loads) == Load(200.0, 2.0, 4.0, 3, 3)
+
+
+def test_rows_compare_the_sandbox_with_each_peer_and_the_ceiling() -> None:
+    """Every row divides the first-named server's figure by the second's, for its load and figure."""
+    results = {
+        (server, load): Load(rps, 1.0, p99, 0)
+        for server, rps, p99 in (("sandbox", 12_000.0, 2.0), ("WireMock", 10_000.0, 4.0), ("Prism", 3_000.0, 8.0))
+        for load in ("retrieve", "create", "create-and-confirm")
+    }
+    results[("ceiling", "retrieve")] = Load(20_000.0, 0.5, 1.0, 0)
+    by_name = {row.name: row for row in rows(results)}
+    assert by_name["sandbox vs WireMock, retrieve, throughput"].ratio == 1.2
+    assert by_name["sandbox vs WireMock, create, p99"].ratio == 0.5
+    assert by_name["sandbox vs Prism, create-and-confirm, throughput"].ratio == 4.0
+    assert by_name["sandbox vs ceiling, retrieve, throughput"].ratio == 0.6
+    assert by_name["WireMock vs ceiling, retrieve, throughput"].ratio == 0.5
+    assert by_name["sandbox vs WireMock, retrieve, throughput"].target == "ratio ≥ 1"

@@ -304,9 +304,24 @@ def test_command_line_overrides_the_environment() -> None:
     assert parse_args([], defaults) == defaults
 
 
+def test_front_flags_override_the_environment() -> None:
+    """--workers and the limit flags override their environment variables."""
+    defaults = Settings(db="env.db", workers=4, header_timeout_seconds=3)
+    argv = ["--workers", "2", "--header-timeout", "1.5", "--keep-alive-timeout", "2", "--max-header-bytes", "4096"]
+    settings = parse_args([*argv, "--body-timeout", "7"], defaults)
+    assert (settings.workers, settings.header_timeout_seconds, settings.keep_alive_timeout_seconds) == (2, 1.5, 2)
+    assert (settings.max_header_bytes, settings.body_timeout_seconds) == (4096, 7)
+    assert parse_args([], defaults) == defaults
+
+
 def test_bad_command_line_values_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     """An out-of-range port or unknown synchronous level is a usage error."""
-    for argv in (["--port", "70000"], ["--synchronous", "OFF"], ["--port", "x"]):
+    for argv in (
+        ["--port", "70000"],
+        ["--synchronous", "OFF"],
+        ["--port", "x"],
+        ["--workers", "2", "--db", ":memory:"],
+    ):
         with pytest.raises(SystemExit) as exited:
             parse_args(argv, Settings())
         assert exited.value.code == 2

@@ -61,6 +61,44 @@ def test_faults_are_off_unless_sandbox_faults_says_on(value: str, enabled: bool)
     assert Settings.from_env({}).faults is False
 
 
+def test_front_limits_come_from_the_environment() -> None:
+    """SANDBOX_WORKERS and the HTTP front's limits are read; the defaults are the documented ones."""
+    settings = Settings.from_env(
+        {
+            "SANDBOX_DB": "shared.db",
+            "SANDBOX_WORKERS": "3",
+            "SANDBOX_BODY_TIMEOUT": "2.5",
+            "SANDBOX_HEADER_TIMEOUT": "1",
+            "SANDBOX_KEEP_ALIVE_TIMEOUT": "0.5",
+            "SANDBOX_MAX_HEADER_BYTES": "2048",
+        }
+    )
+    assert (settings.workers, settings.body_timeout_seconds, settings.header_timeout_seconds) == (3, 2.5, 1.0)
+    assert (settings.keep_alive_timeout_seconds, settings.max_header_bytes) == (0.5, 2048)
+    defaults = Settings()
+    assert (defaults.workers, defaults.header_timeout_seconds, defaults.keep_alive_timeout_seconds) == (1, 10, 5)
+    assert defaults.max_header_bytes == 16_384
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"SANDBOX_WORKERS": "two"}, "SANDBOX_WORKERS must be an integer"),
+        ({"SANDBOX_WORKERS": "0"}, "workers must be at least 1"),
+        ({"SANDBOX_WORKERS": "2", "SANDBOX_DB": ":memory:"}, ":memory: database lives inside one process"),
+        ({"SANDBOX_HEADER_TIMEOUT": "soon"}, "SANDBOX_HEADER_TIMEOUT must be a number"),
+        ({"SANDBOX_HEADER_TIMEOUT": "0"}, "header_timeout_seconds must be positive"),
+        ({"SANDBOX_KEEP_ALIVE_TIMEOUT": "-1"}, "keep_alive_timeout_seconds must be positive"),
+        ({"SANDBOX_MAX_HEADER_BYTES": "512"}, "max_header_bytes must be at least 1024"),
+        ({"SANDBOX_MAX_HEADER_BYTES": "16k"}, "SANDBOX_MAX_HEADER_BYTES must be an integer"),
+    ],
+)
+def test_bad_front_settings_are_refused(environ: dict[str, str], message: str) -> None:
+    """Worker counts and limits the sandbox cannot honour raise ValueError naming the problem."""
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env(environ)
+
+
 @pytest.mark.parametrize("seconds", [0, -1.0, float("nan")])
 def test_body_timeout_must_be_positive(seconds: float) -> None:
     """A body timeout that is zero, negative or NaN is refused; the default is 30 seconds."""

@@ -1,7 +1,10 @@
-"""The floor of the suite bench: an ASGI app that answers every request with one constant JSON body.
+"""The ceiling: an ASGI app that answers every request with one constant JSON body.
 
-`python -m bench.constant_app PORT` serves it on 127.0.0.1 with the same uvicorn settings as the
-sandbox, so the difference between the two is the sandbox's work, not the server stack's.
+`python -m dots_sandbox.ceiling PORT` serves it on 127.0.0.1 on the sandbox's own HTTP front
+(dots_sandbox/server.py: the same uvicorn settings and protocol), so the difference between the
+two is the sandbox's work, not the server stack's. `make bench` runs it as a process, beside the
+sandbox, WireMock and Prism; it lives here because it is built from the sandbox's front, which
+nothing outside the sandbox imports (ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import uvicorn
+
+from dots_sandbox.server import SandboxConfig
+from dots_sandbox.settings import Settings
 
 BODY = b'{"id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","amount":1,"currency":"usd"}'
 HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
@@ -30,8 +36,12 @@ async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> 
     await send({"type": "http.response.body", "body": BODY})
 
 
+def serve(port: int) -> None:
+    """Serve `app` on 127.0.0.1:`port` until SIGINT or SIGTERM."""
+    config = SandboxConfig(Settings(), app, host="127.0.0.1", port=port)
+    config.lifespan = "off"
+    uvicorn.Server(config).run()
+
+
 if __name__ == "__main__":
-    uvicorn.run(
-        app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop", http="httptools",
-        lifespan="off", access_log=False, log_level="warning",
-    )  # fmt: skip
+    serve(int(sys.argv[1]))

@@ -1,0 +1,393 @@
+"""The sandbox's HTTP front: uvicorn (uvloop + httptools) with limits no client can get past.
+
+uvicorn parses HTTP; `SandboxHttpProtocol` is a thin subclass of uvicorn's own `HttpToolsProtocol`
+that adds what it lacks (uvicorn arms its keep-alive timer only after a first answer and has no
+limit on a request head's size), each limit a setting (dots_sandbox/settings.py):
+
+- **Head deadline** (`header_timeout_seconds`): a request head must arrive in full within it,
+  counted from the connection's start for the first request and from its first byte for later
+  ones. A connection that sent nothing is closed; one that sent part of a head (trickling it,
+  say) is answered `408` JSON and closed.
+- **Idle keep-alive connections** are closed after `keep_alive_timeout_seconds` (uvicorn's timer).
+- **Head size** (`max_header_bytes`, the request line and every header field): a larger head is
+  answered `431` JSON and the connection closed, as soon as that many bytes are in; nothing more
+  of it is read or kept.
+- **Absolute-form targets** (`GET http://host:port/path HTTP/1.1`, RFC 9112 §3.2.2) are routed
+  like origin-form ones (`/path`; `/` when the path is empty); httptools parses them, uvicorn
+  would answer its plain-text 400 when the path is empty.
+- **One send per answer**: everything an answer writes in one event-loop step (status line and
+  headers, then the body) goes out in one `send`, not two. This halves the system calls and the
+  TCP segments per answer, the largest single cost of a request here (`make bench`).
+
+What the layer still answers itself, not the app: a request that is not valid HTTP/1.1 gets
+uvicorn's plain-text `400` and the connection is closed (docs/sandbox.md lists every answer).
+
+`serve(settings)` runs the sandbox: one process, or `settings.workers` processes sharing one
+listening socket (uvicorn's supervisor restarts a worker that dies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+import httptools
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.server import ServerState
+from uvicorn.supervisors import Multiprocess
+
+from dots_sandbox.app import SandboxApp, create_app
+from dots_sandbox.settings import Settings
+
+# How long answers in flight may take to finish once the server is stopping.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+# How often a worker process checks that its supervisor is still there.
+ORPHAN_CHECK_SECONDS = 0.5
+
+# What uvicorn logs (on `uvicorn.error`, as warnings) for each request a client can make it log.
+_PER_REQUEST_WARNINGS = (
+    "Invalid HTTP request received.",
+    "Unsupported upgrade request.",
+    "No supported WebSocket library detected.",
+)
+
+
+def quiet_per_request_warnings(record: logging.LogRecord) -> bool:
+    """A logging filter: drop uvicorn's per-request warnings about what a client sent; keep everything else."""
+    message = record.msg
+    return not (
+        record.levelno == logging.WARNING and isinstance(message, str) and message.startswith(_PER_REQUEST_WARNINGS)
+    )
+
+
+def configure_logging() -> None:
+    """Warnings and errors to stderr, without the ones any client could cause at will (no per-request lines)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    if quiet_per_request_warnings not in uvicorn_error.filters:
+        uvicorn_error.addFilter(quiet_per_request_warnings)
+
+
+def refusal(status: int, code: str, message: str) -> bytes:
+    """A whole HTTP/1.1 answer with a JSON `Error` body and `Connection: close` (the front's own refusals)."""
+    body = json.dumps({"error": message, "code": code}, separators=(",", ":")).encode("ascii")
+    head = b"content-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % len(body)
+    return STATUS_LINE[status] + head + body
+
+
+class SandboxConfig(uvicorn.Config):
+    """uvicorn's Config with the sandbox's settings, so every worker process gets both (it is pickled to them)."""
+
+    def __init__(self, settings: Settings, app: Any, **kwargs: Any) -> None:
+        super().__init__(
+            app,
+            http=SandboxHttpProtocol,
+            loop="uvloop",
+            lifespan="on",
+            access_log=False,
+            log_config=None,
+            log_level="warning",
+            server_header=False,
+            proxy_headers=False,
+            timeout_keep_alive=settings.keep_alive_timeout_seconds,  # type: ignore[arg-type]  # a float works
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            workers=settings.workers,
+            **kwargs,
+        )
+        self.settings = settings
+
+
+class _HeadTooLarge(Exception):
+    """Raised from a parser callback: the head passed max_header_bytes (ends the parse of this data)."""
+
+
+class _CoalescingTransport:
+    """A connection's transport that sends what one event-loop step wrote in one `send`.
+
+    uvicorn writes an answer's head and body separately; held until the step ends (`call_soon`),
+    they go out together. Whatever is held is sent before the transport closes.
+    """
+
+    __slots__ = ("_loop", "_pending", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._loop.call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        """Send what is held now."""
+        pending = self._pending
+        if pending:
+            data = pending[0] if len(pending) == 1 else b"".join(pending)
+            pending.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._transport.resume_reading()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def __getattr__(self, name: str) -> Any:  # the rest of asyncio.Transport, unchanged
+        return getattr(self._transport, name)
+
+
+class SandboxHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a head deadline, a head size limit and absolute-form targets."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        settings = config.settings if isinstance(config, SandboxConfig) else Settings()
+        self._header_timeout = settings.header_timeout_seconds
+        self._max_header_bytes = settings.max_header_bytes
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._in_head = True  # reading a request head, or waiting for one
+        self._head_begun = False  # a byte of that head has arrived
+        self._head_size = 0  # the head's bytes the parser has handed over (line and fields)
+        self._head_received = 0  # bytes received while in the head (whole reads)
+        self._refused = False
+
+    # The connection
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        # uvicorn's own, with the head-size refusal (the parser raises it from a callback).
+        if self._refused:
+            return
+        self._unset_keepalive_if_required()
+        if self._in_head:
+            self._head_received += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as error:
+            if isinstance(error.__context__, _HeadTooLarge):
+                self._refuse_head_too_large()
+                return
+            self._invalid_request()
+            return
+        except httptools.HttpParserError:
+            self._invalid_request()
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()  # pragma: no cover  # the sandbox has no WebSocket library
+            else:
+                self._unsupported_upgrade_warning()
+        # A head still unfinished after whole reads past the limit: refuse now, keep nothing more.
+        if self._in_head and self._head_received > self._max_header_bytes:
+            self._refuse_head_too_large()
+
+    def shutdown(self) -> None:
+        # Requests waiting for a body would otherwise hold the shutdown until their body deadline.
+        stop_waiting: Callable[[], None] | None = getattr(self.app, "stop_waiting", None)
+        if stop_waiting is not None:
+            stop_waiting()
+        super().shutdown()
+
+    # Parser callbacks
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = self._head_begun = True
+        self._head_size = self._head_received = 0
+        self._arm_head_timer()  # a no-op for a connection's first request: its deadline runs from the start
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)  # "name: value\r\n" at the least
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._disarm_head_timer()
+        self._in_head = self._head_begun = False
+        if not self.url.startswith(b"/"):
+            self.url = _origin_form(self.url)
+        super().on_headers_complete()
+
+    # The limits
+
+    def _count_head(self, size: int) -> None:
+        self._head_size += size
+        if self._head_size > self._max_header_bytes:
+            raise _HeadTooLarge
+
+    def _arm_head_timer(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self._header_timeout, self._head_deadline_passed)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_deadline_passed(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing():
+            return
+        if self._answering():
+            self.cycle.keep_alive = False  # the next head is late: close once this answer is sent
+        elif self._head_begun:
+            seconds = f"{self._header_timeout:g}"
+            self._refuse(
+                refusal(408, "request-timeout", f"The request head did not arrive in full within {seconds} seconds")
+            )
+        else:
+            self.transport.close()  # nothing was asked: nothing to answer
+
+    def _refuse_head_too_large(self) -> None:
+        limit = self._max_header_bytes
+        self._refuse(refusal(431, "request-header-fields-too-large", f"The request head is larger than {limit} bytes"))
+
+    def _refuse(self, answer: bytes) -> None:
+        """Answer `answer` (unless an answer is being sent: it would interleave) and close; read nothing more."""
+        self._refused = True
+        self._disarm_head_timer()
+        if self._answering():
+            self.cycle.keep_alive = False
+            self.flow.pause_reading()
+            return
+        self.transport.write(answer)
+        self.transport.close()
+
+    def _answering(self) -> bool:
+        return self.cycle is not None and not self.cycle.response_complete
+
+    def _invalid_request(self) -> None:
+        msg = "Invalid HTTP request received."
+        self.logger.warning(msg)
+        self.send_400_response(msg)
+
+
+def _origin_form(target: bytes) -> bytes:
+    """`/path?query` for an absolute-form target (`/` when its path is empty); anything else as it is."""
+    try:
+        url = httptools.parse_url(target)
+    except httptools.HttpParserInvalidURLError:
+        return target  # uvicorn answers its 400
+    if not url.schema:  # None at run time, whatever the stubs say
+        return target  # asterisk-form `*`: no route has it, the app answers 404
+    return (url.path or b"/") + (b"?" + url.query if url.query else b"")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, printing the one startup line once it accepts connections (single process)."""
+
+    def __init__(self, config: uvicorn.Config, startup_line: str) -> None:
+        super().__init__(config)
+        self._startup_line = startup_line
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self._startup_line, flush=True)
+
+
+def load_app(settings: Settings, supervisor: int) -> SandboxApp:
+    """The app for one worker process: its logging set up, its own store opened (uvicorn's app factory).
+
+    The worker also stops (SIGTERM to itself: a graceful stop) once its parent is no longer
+    `supervisor` (the supervisor's pid, given by it: a supervisor killed with `kill -9` before
+    this worker got here is noticed too), so no orphan goes on serving the port.
+    """
+    configure_logging()
+    threading.Thread(target=_stop_when_orphaned, args=(supervisor,), name="orphan-watch", daemon=True).start()
+    return create_app(settings)
+
+
+def _stop_when_orphaned(supervisor: int) -> None:
+    while os.getppid() == supervisor:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (so the startup line can name the real port)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(address)
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def serve(settings: Settings) -> int:
+    """Serve until SIGINT or SIGTERM; 0 then, 1 if the address cannot be bound. Prints the one startup line.
+
+    With `settings.workers` > 1 the processes share one listening socket; the database is opened
+    (and its schema made) once here first, so a bad path fails before any worker starts.
+    """
+    configure_logging()
+    app = create_app(settings)  # opens the store: a bad database fails here, loudly
+    if settings.workers > 1:
+        app.store.close()
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as error:
+        app.store.close()
+        print(f"dots sandbox: cannot listen on {settings.host}:{settings.port}: {error}", file=sys.stderr)
+        return 1
+    line = f"dots sandbox listening on {settings.url(sock.getsockname()[1])} (db {settings.db}"
+    if settings.workers > 1:
+        config = SandboxConfig(settings, functools.partial(load_app, settings, os.getpid()), factory=True)
+        supervisor = Multiprocess(config, sockets=[sock])  # handles SIGINT/SIGTERM: stops the workers
+        print(f"{line}, {settings.workers} workers)", flush=True)
+        supervisor.run()
+        return 0
+    server = _Server(SandboxConfig(settings, app), f"{line})")
+
+    # While serving, uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), then re-raises the
+    # signal with the handlers that were there before it started: these, so the process exits 0.
+    # A signal before uvicorn's handlers are in place stops the server as soon as it has started.
+    def stop(signum: int, frame: FrameType | None) -> None:
+        server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    server.run(sockets=[sock])
+    return 0

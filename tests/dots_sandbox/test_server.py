@@ -1,0 +1,370 @@
+"""The HTTP front (dots_sandbox/server.py), each limit tried with a raw socket against a real process.
+
+Deadlines are set to about a second here; every read has a 15 s liveness timeout, so a server
+that held a connection would fail the test instead of hanging it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from dots_sandbox.server import _origin_form, refusal
+
+if TYPE_CHECKING:
+    from conftest import LiveSandbox
+
+    StartSandbox = Callable[..., LiveSandbox]
+
+AUTH = ("sandbox-client-id", "sandbox-api-key")
+BASIC = "Basic " + base64.b64encode(":".join(AUTH).encode()).decode()
+PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+UNKNOWN_ID = "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LIVENESS_S = 15
+
+
+def _connect(sandbox: LiveSandbox) -> socket.socket:
+    host, port = sandbox.url.removeprefix("http://").removesuffix("/api").rsplit(":", 1)
+    return socket.create_connection((host, int(port)), timeout=LIVENESS_S)
+
+
+def _read_response(sock: socket.socket, buffer: bytes = b"") -> tuple[bytes, bytes, bytes]:
+    """(head, body, what followed) of one answer with a Content-Length."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed mid-answer: {buffer!r}"
+        buffer += chunk
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return head, rest[:length], rest[length:]
+
+
+def _read_to_end(sock: socket.socket, buffer: bytes = b"") -> bytes:
+    while chunk := sock.recv(65536):
+        buffer += chunk
+    return buffer
+
+
+def _header(head: bytes, name: bytes) -> bytes | None:
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
+
+
+def _json(body: bytes) -> Any:
+    return json.loads(body)
+
+
+def _create(sandbox: LiveSandbox) -> str:
+    with httpx.Client(base_url=sandbox.url, auth=AUTH) as client:
+        created = client.post("/v2/payment-intents", json={"amount": 1000, "currency": "usd"})
+    assert created.status_code == 200
+    intent_id: str = created.json()["id"]
+    return intent_id
+
+
+def _get(path: str, *extra: str) -> bytes:
+    return "\r\n".join([f"GET {path} HTTP/1.1", "Host: sandbox", f"Authorization: {BASIC}", *extra, "", ""]).encode()
+
+
+def test_a_connection_that_sends_nothing_is_closed_at_the_head_deadline(start_sandbox: StartSandbox) -> None:
+    """An idle new connection is closed (no answer: nothing was asked) once the head deadline passes."""
+    sandbox = start_sandbox(args=("--header-timeout", "1"))
+    with _connect(sandbox) as sock:
+        assert _read_to_end(sock) == b""
+    assert sandbox.stop() == 0
+
+
+def test_a_trickled_head_is_answered_408_and_closed(start_sandbox: StartSandbox) -> None:
+    """A head sent a byte at a time never completes: 408 JSON with Connection: close at the deadline, then EOF."""
+    sandbox = start_sandbox(args=("--header-timeout", "1"))
+    head = _get(f"/api/v2/payment-intents/{UNKNOWN_ID}", "X-Padding: " + "a" * 4000)
+    received = b""
+    with _connect(sandbox) as sock:
+        for byte in head[:-2]:  # never the final CRLF
+            sock.sendall(bytes([byte]))
+            if select.select([sock], [], [], 0.05)[0]:
+                received = _read_to_end(sock)
+                break
+        assert received, "the whole head went out byte by byte without an answer"
+    head_out, _, body = received.partition(b"\r\n\r\n")
+    assert head_out.startswith(b"HTTP/1.1 408 ")
+    assert _header(head_out, b"connection") == b"close"
+    assert _header(head_out, b"content-type") == b"application/json"
+    assert _json(body)["code"] == "request-timeout"
+    assert sandbox.stop() == 0
+
+
+def test_the_head_deadline_counts_from_the_first_byte_of_a_later_request(start_sandbox: StartSandbox) -> None:
+    """After an answer, a connection that starts a head and stalls is answered 408 too (not held)."""
+    sandbox = start_sandbox(args=("--header-timeout", "1", "--keep-alive-timeout", "30"))
+    with _connect(sandbox) as sock:
+        sock.sendall(_get(f"/api/v2/payment-intents/{UNKNOWN_ID}"))
+        head, _, rest = _read_response(sock)
+        assert head.startswith(b"HTTP/1.1 404 ")
+        sock.sendall(b"GET /api HTTP/1.1\r\nHost: sand")
+        answer = _read_to_end(sock, rest)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert sandbox.stop() == 0
+
+
+def test_an_idle_keep_alive_connection_is_closed(start_sandbox: StartSandbox) -> None:
+    """After an answer, a connection that sends nothing more is closed at the keep-alive timeout."""
+    sandbox = start_sandbox(args=("--keep-alive-timeout", "1", "--header-timeout", "30"))
+    with _connect(sandbox) as sock:
+        sock.sendall(_get(f"/api/v2/payment-intents/{UNKNOWN_ID}"))
+        head, _, rest = _read_response(sock)
+        assert head.startswith(b"HTTP/1.1 404 ")
+        assert _read_to_end(sock, rest) == b""
+    assert sandbox.stop() == 0
+
+
+def test_a_head_over_the_limit_is_refused_431_and_closed(start_sandbox: StartSandbox) -> None:
+    """A head one field over max_header_bytes gets 431 JSON with Connection: close; one under it is served."""
+    sandbox = start_sandbox(args=("--max-header-bytes", "4096"))
+    path = f"/api/v2/payment-intents/{UNKNOWN_ID}"
+    with _connect(sandbox) as sock:
+        sock.sendall(_get(path, "X-Padding: " + "a" * 3500))
+        head, body, _ = _read_response(sock)
+        assert head.startswith(b"HTTP/1.1 404 ")
+        assert _json(body)["code"] == "not-found"
+    with _connect(sandbox) as sock:
+        sock.sendall(_get(path, "X-Padding: " + "a" * 3500, "X-More: " + "b" * 600))
+        answer = _read_to_end(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 ")
+    assert _header(head, b"connection") == b"close"
+    assert _json(body) == {
+        "error": "The request head is larger than 4096 bytes",
+        "code": "request-header-fields-too-large",
+    }
+    assert sandbox.stop() == 0
+
+
+def test_a_huge_header_is_not_read_to_its_end(start_sandbox: StartSandbox) -> None:
+    """A 16 MiB header field: the server stops reading near the limit and closes; the sender cannot finish."""
+    sandbox = start_sandbox()
+    chunk = b"a" * 65536
+    sent = 0
+    with _connect(sandbox) as sock:
+        sock.sendall(b"GET /api HTTP/1.1\r\nHost: sandbox\r\nX-Huge: ")
+        try:
+            while sent < 16 * 1024 * 1024:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    assert sent < 16 * 1024 * 1024  # the server closed the connection long before
+    assert sandbox.stop() == 0
+    assert len(sandbox.lines) == 1  # nothing logged
+
+
+def test_an_early_answer_to_expect_100_continue_closes_the_connection(start_sandbox: StartSandbox) -> None:
+    """A 401 to `Expect: 100-continue` (no body sent, none asked for) carries Connection: close and is the last."""
+    sandbox = start_sandbox()
+    with _connect(sandbox) as sock:
+        sock.sendall(
+            b"POST /api/v2/payment-intents HTTP/1.1\r\nHost: sandbox\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 30\r\nExpect: 100-continue\r\n\r\n"
+        )
+        answer = _read_to_end(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401 ")
+    assert _header(head, b"connection") == b"close"
+    assert _json(body)["code"] == "unauthorized"
+    assert sandbox.stop() == 0
+
+
+def test_expect_100_continue_with_credentials_gets_continue_then_the_answer(start_sandbox: StartSandbox) -> None:
+    """With good credentials the server asks for the body (100 Continue), answers 200, and keeps the connection."""
+    sandbox = start_sandbox()
+    body = b'{"amount":1000,"currency":"usd"}'
+    with _connect(sandbox) as sock:
+        sock.sendall(
+            f"POST /api/v2/payment-intents HTTP/1.1\r\nHost: sandbox\r\nAuthorization: {BASIC}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode()
+        )
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            interim += sock.recv(65536)
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(body)
+        head, created, rest = _read_response(sock, interim.removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n"))
+        assert head.startswith(b"HTTP/1.1 200 ")
+        assert _header(head, b"connection") is None
+        sock.sendall(_get(f"/api/v2/payment-intents/{_json(created)['id']}"))
+        head, _, _ = _read_response(sock, rest)
+        assert head.startswith(b"HTTP/1.1 200 ")
+    assert sandbox.stop() == 0
+
+
+def test_an_early_answer_reads_and_discards_a_small_body(start_sandbox: StartSandbox) -> None:
+    """Without Expect, a 401 to a POST with a small body: the body is read and discarded, the connection serves on."""
+    sandbox = start_sandbox()
+    body = b'{"amount":1000,"currency":"usd"}'
+    with _connect(sandbox) as sock:
+        sock.sendall(
+            b"POST /api/v2/payment-intents HTTP/1.1\r\nHost: sandbox\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body) + _get(f"/api/v2/payment-intents/{UNKNOWN_ID}")
+        )
+        head, _, rest = _read_response(sock)
+        assert head.startswith(b"HTTP/1.1 401 ")
+        assert _header(head, b"connection") is None
+        head, body_out, _ = _read_response(sock, rest)
+        assert head.startswith(b"HTTP/1.1 404 ")
+        assert _json(body_out)["code"] == "not-found"
+    assert sandbox.stop() == 0
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [b"Transfer-Encoding: chunked\r\n", b"Content-Length: 10000000\r\n"],
+    ids=["chunked", "over-the-limit"],
+)
+def test_an_early_answer_to_an_unbounded_body_closes_the_connection(
+    start_sandbox: StartSandbox, framing: bytes
+) -> None:
+    """A 401 before a chunked or oversized body is read closes the connection instead of reading it all."""
+    sandbox = start_sandbox()
+    with _connect(sandbox) as sock:
+        sock.sendall(b"POST /api/v2/payment-intents HTTP/1.1\r\nHost: sandbox\r\nContent-Type: application/json\r\n")
+        sock.sendall(framing + b"\r\n")
+        answer = _read_to_end(sock)
+    head, _, _ = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401 ")
+    assert _header(head, b"connection") == b"close"
+    assert sandbox.stop() == 0
+
+
+def test_absolute_form_targets_are_routed_like_origin_form(start_sandbox: StartSandbox) -> None:
+    """`GET http://host:port HTTP/1.1` is the path `/` (404 JSON); with a path it is that path (a retrieve)."""
+    sandbox = start_sandbox()
+    origin = sandbox.url.removesuffix("/api")
+    intent_id = _create(sandbox)
+    with _connect(sandbox) as sock:
+        sock.sendall(_get(origin))
+        head, body, rest = _read_response(sock)
+        assert head.startswith(b"HTTP/1.1 404 ")
+        assert _json(body) == {"error": "No such route", "code": "not-found"}
+        sock.sendall(_get(f"{origin}/api/v2/payment-intents/{intent_id}?expand=none"))
+        head, body, _ = _read_response(sock, rest)
+        assert head.startswith(b"HTTP/1.1 200 ")
+        assert _json(body)["id"] == intent_id
+    assert sandbox.stop() == 0
+
+
+def test_origin_form_of_targets() -> None:
+    """Absolute-form becomes origin-form; other targets are left for the parser and the app to answer."""
+    assert _origin_form(b"http://127.0.0.1:8080") == b"/"
+    assert _origin_form(b"HTTP://h/api/x?y=1") == b"/api/x?y=1"
+    assert _origin_form(b"https://h:1/a%2Fb") == b"/a%2Fb"
+    assert _origin_form(b"*") == b"*"
+    assert _origin_form(b"h:80") == b"h:80"
+
+
+def test_refusals_are_json_errors_that_close() -> None:
+    """The front's own refusals: a status line, JSON of the Error schema, Content-Length and Connection: close."""
+    answer = refusal(431, "request-header-fields-too-large", "too large")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    assert _header(head, b"connection") == b"close"
+    assert _header(head, b"content-length") == str(len(body)).encode()
+    assert _json(body) == {"error": "too large", "code": "request-header-fields-too-large"}
+
+
+def test_several_workers_on_a_memory_database_are_refused() -> None:
+    """`--workers 2 --db :memory:` exits 2 saying why (each process would have its own database)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dots_sandbox", "--workers", "2", "--db", ":memory:", "--port", "0"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert ":memory: database lives inside one process" in result.stderr
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes of a supervisor (its children, less multiprocessing's resource tracker)."""
+    deadline = time.monotonic() + LIVENESS_S
+    while True:
+        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        workers = [child for child in children if b"resource_tracker" not in _cmdline(child)]
+        if len(workers) >= 2 or time.monotonic() > deadline:
+            return workers
+        time.sleep(0.1)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def _gone(pid: int) -> bool:
+    """Whether `pid` has exited (within the liveness bound)."""
+    deadline = time.monotonic() + LIVENESS_S
+    while Path(f"/proc/{pid}").exists() and b"Z" not in Path(f"/proc/{pid}/stat").read_bytes().split(b" ")[2]:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_two_workers_share_the_port_and_confirm_once(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """`--workers 2` on a SQLite file: two processes serve one port; 16 concurrent confirms of one intent, one 200."""
+    db = str(tmp_path / "workers.db")
+    sandbox = start_sandbox(db, args=("--workers", "2"))
+    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url} (db {db}, 2 workers)"]
+
+    async def rounds() -> None:
+        for _ in range(10):
+            async with httpx.AsyncClient(base_url=sandbox.url, auth=AUTH) as client:
+                created = await client.post("/v2/payment-intents", json={"amount": 1, "currency": "usd"})
+                path = f"/v2/payment-intents/{created.json()['id']}/confirm"
+            clients = [httpx.AsyncClient(base_url=sandbox.url, auth=AUTH) for _ in range(16)]  # 16 connections
+            try:
+                answers = await asyncio.gather(*(c.post(path, json={"payment_method_id": PM}) for c in clients))
+            finally:
+                await asyncio.gather(*(c.aclose() for c in clients))
+            assert sorted(answer.status_code for answer in answers) == [200] + [409] * 15
+
+    asyncio.run(rounds())
+    workers = _workers(sandbox.process.pid)
+    assert len(workers) == 2
+    assert sandbox.stop(signal.SIGTERM) == 0
+    assert all(_gone(worker) for worker in workers)
+    assert len(sandbox.lines) == 1
+
+
+def test_workers_stop_when_their_supervisor_is_killed(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """After `kill -9` of the supervisor its workers stop too: nothing goes on serving the port."""
+    sandbox = start_sandbox(str(tmp_path / "orphans.db"), args=("--workers", "2"))
+    _create(sandbox)
+    workers = _workers(sandbox.process.pid)
+    assert len(workers) == 2
+    sandbox.kill()
+    assert all(_gone(worker) for worker in workers)
