@@ -28,7 +28,7 @@ from dots_sandbox.handlers import Handlers
 from dots_sandbox.routing import Route, Router
 from dots_sandbox.settings import Settings
 from dots_sandbox.spec import load_spec
-from dots_sandbox.storage import Store, open_store
+from dots_sandbox.store import Store, open_store
 from dots_sandbox.validation import compile_rules
 
 Scope = MutableMapping[str, Any]

@@ -12,7 +12,7 @@ from typing import Any
 
 from dots_sandbox import errors, lifecycle
 from dots_sandbox.spec import resolve
-from dots_sandbox.storage import Intent, Refusal, Store
+from dots_sandbox.store import Intent, Refusal, Store
 
 # Set by the sandbox, never copied from a create request.
 _SERVER_FIELDS = ("id", "status", "payment_method_id", "transfer_id", "client_secret")

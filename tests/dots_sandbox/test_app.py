@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from dots_sandbox.app import SandboxApp, create_app
 from dots_sandbox.settings import MAX_BODY_BYTES, Settings
 from dots_sandbox.spec import compile_schema, component_validator, load_spec, operations, resolve
-from dots_sandbox.storage import SQLiteStore
+from dots_sandbox.store import SQLiteStore
 
 if TYPE_CHECKING:
     from conftest import InProcess

@@ -11,7 +11,7 @@ from dots_sandbox import lifecycle
 from dots_sandbox.errors import ApiError
 from dots_sandbox.handlers import Handlers
 from dots_sandbox.spec import component_validator, load_spec
-from dots_sandbox.storage import SQLiteStore
+from dots_sandbox.store import SQLiteStore
 
 INTENT = component_validator("PaymentIntent")
 PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"

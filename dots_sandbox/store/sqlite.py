@@ -1,7 +1,4 @@
-"""Where payment intents live: the `Store` interface and its SQLite implementation.
-
-This is the only module that knows SQL. Handlers see `Store`; another engine is another class
-with the same four methods.
+"""The SQLite `Store`: a file (the default, `.sandbox/sandbox.db`) or `:memory:`.
 
 SQLite, by design:
 - WAL journal, `synchronous` NORMAL by default (FULL on request): `COMMIT` returns only once the
@@ -25,17 +22,22 @@ SQLite, by design:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import enum
 import functools
-import json
 import sqlite3
 import threading
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from dots_sandbox.settings import MEMORY_DB
+from dots_sandbox.store.base import (
+    COLUMNS,
+    Confirmation,
+    Intent,
+    Refusal,
+    confirmation_values,
+    intent_from_row,
+    intent_row,
+)
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
@@ -56,69 +58,15 @@ CREATE TABLE IF NOT EXISTS payment_intents (
     confirmed_at TEXT
 ) WITHOUT ROWID
 """
-_COLUMNS = (
-    "id, client_id, status, payment_method_id, transfer_id, create_request, confirm_request, "
-    "client_secret_sha256, created_at, confirmed_at"
-)
-_INSERT = f"INSERT INTO payment_intents ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
-_SELECT = f"SELECT {_COLUMNS} FROM payment_intents WHERE id = ? AND client_id = ?"  # noqa: S608
+_INSERT = f"INSERT INTO payment_intents ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_SELECT = f"SELECT {COLUMNS} FROM payment_intents WHERE id = ? AND client_id = ?"  # noqa: S608
 _EXISTS = "SELECT 1 FROM payment_intents WHERE id = ? AND client_id = ?"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Intent:
-    """A stored payment intent."""
-
-    id: str
-    client_id: str
-    status: str
-    create_request: Mapping[str, Any]
-    client_secret_sha256: bytes
-    created_at: str
-    payment_method_id: str | None = None
-    transfer_id: str | None = None
-    confirm_request: Mapping[str, Any] | None = None
-    confirmed_at: str | None = None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Confirmation:
-    """What a confirm writes."""
-
-    status: str
-    payment_method_id: str
-    transfer_id: str | None
-    request: Mapping[str, Any]
-    at: str
-
-
-class Refusal(enum.Enum):
-    """Why a confirm changed nothing."""
-
-    NOT_FOUND = "not-found"
-    ALREADY_CONFIRMED = "already-confirmed"
-
-
-class Store(Protocol):
-    """The storage the handlers use. Implementations must make `confirm` atomic."""
-
-    def add(self, intent: Intent) -> None:
-        """Store a new intent (one transaction)."""
-
-    def get(self, client_id: str, intent_id: str) -> Intent | None:
-        """The intent `intent_id` (lower case) of `client_id`, or None."""
-
-    def confirm(
-        self, client_id: str, intent_id: str, unconfirmed: frozenset[str], confirmation: Confirmation
-    ) -> Intent | Refusal:
-        """Apply `confirmation` iff the intent's status is in `unconfirmed`, atomically; the intent after it."""
-
-    def close(self) -> None:
-        """Release connections."""
 
 
 class SQLiteStore:
     """The SQLite `Store` (a file, or `:memory:`)."""
+
+    concurrency = 0  # local and fast: called on the event loop
 
     def __init__(self, db: str, synchronous: str = "NORMAL") -> None:
         self._db = db
@@ -154,18 +102,7 @@ class SQLiteStore:
 
     def add(self, intent: Intent) -> None:
         """Insert `intent` in one transaction."""
-        row = (
-            intent.id,
-            intent.client_id,
-            intent.status,
-            intent.payment_method_id,
-            intent.transfer_id,
-            _dump(intent.create_request),
-            None if intent.confirm_request is None else _dump(intent.confirm_request),
-            intent.client_secret_sha256,
-            intent.created_at,
-            intent.confirmed_at,
-        )
+        row = intent_row(intent)
         with self._guard:
             connection = self._connection()
             connection.execute("BEGIN IMMEDIATE")
@@ -180,7 +117,7 @@ class SQLiteStore:
         """Read one intent (a single SELECT needs no explicit transaction)."""
         with self._guard:
             row = self._connection().execute(_SELECT, (intent_id, client_id)).fetchone()
-        return None if row is None else _intent(row)
+        return None if row is None else intent_from_row(row)
 
     def confirm(
         self, client_id: str, intent_id: str, unconfirmed: frozenset[str], confirmation: Confirmation
@@ -188,16 +125,7 @@ class SQLiteStore:
         """One conditional UPDATE in BEGIN IMMEDIATE; its RETURNING row says whether this call won."""
         statuses = sorted(unconfirmed)
         update = _confirm_statement(len(statuses))
-        values = (
-            confirmation.status,
-            confirmation.payment_method_id,
-            confirmation.transfer_id,
-            _dump(confirmation.request),
-            confirmation.at,
-            intent_id,
-            client_id,
-            *statuses,
-        )
+        values = (*confirmation_values(confirmation), intent_id, client_id, *statuses)
         with self._guard:
             connection = self._connection()
             # BEGIN IMMEDIATE takes the write lock up front, so the transaction never has to upgrade
@@ -211,7 +139,7 @@ class SQLiteStore:
                 _rollback(connection)
                 raise
         if rows:
-            return _intent(rows[0])
+            return intent_from_row(rows[0])
         return Refusal.ALREADY_CONFIRMED if exists else Refusal.NOT_FOUND
 
     def close(self) -> None:
@@ -263,11 +191,6 @@ class SQLiteStore:
         return connection
 
 
-def open_store(db: str, synchronous: str = "NORMAL") -> Store:
-    """The store for a SANDBOX_DB value (a file path or `:memory:`)."""
-    return SQLiteStore(db, synchronous)
-
-
 def _rollback(connection: sqlite3.Connection) -> None:
     if connection.in_transaction:
         connection.execute("ROLLBACK")
@@ -278,35 +201,4 @@ def _confirm_statement(count: int) -> str:
     return f"""UPDATE payment_intents
         SET status = ?, payment_method_id = ?, transfer_id = ?, confirm_request = ?, confirmed_at = ?
         WHERE id = ? AND client_id = ? AND status IN ({", ".join("?" * count)})
-        RETURNING {_COLUMNS}"""  # noqa: S608
-
-
-# ASCII JSON: NUL and every other character round-trip through SQLite TEXT unchanged.
-_dump = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _intent(row: tuple[Any, ...]) -> Intent:
-    (
-        intent_id,
-        client_id,
-        status,
-        payment_method_id,
-        transfer_id,
-        create_request,
-        confirm_request,
-        secret_digest,
-        created_at,
-        confirmed_at,
-    ) = row
-    return Intent(
-        id=intent_id,
-        client_id=client_id,
-        status=status,
-        create_request=json.loads(create_request),
-        client_secret_sha256=secret_digest,
-        created_at=created_at,
-        payment_method_id=payment_method_id,
-        transfer_id=transfer_id,
-        confirm_request=None if confirm_request is None else json.loads(confirm_request),
-        confirmed_at=confirmed_at,
-    )
+        RETURNING {COLUMNS}"""  # noqa: S608

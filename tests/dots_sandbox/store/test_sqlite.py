@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from dots_sandbox import lifecycle
-from dots_sandbox.storage import CHECKPOINT_BACKSTOP_PAGES, Confirmation, Intent, Refusal, SQLiteStore, open_store
+from dots_sandbox.store import Confirmation, Intent, Refusal, SQLiteStore, open_store
+from dots_sandbox.store.sqlite import CHECKPOINT_BACKSTOP_PAGES
 
 CLIENT = "sandbox-client-id"
 ROUNDS = 20

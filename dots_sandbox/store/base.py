@@ -1,0 +1,149 @@
+"""The `Store` interface every engine implements, the records it stores, and its errors.
+
+Handlers see only this module's types. An engine (`sqlite.py`, `postgresql.py`) is a class with
+the methods of `Store`; `open_store` in the package picks one from the `--db` setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+# The stored columns, in the order every engine reads and writes them.
+COLUMNS = (
+    "id, client_id, status, payment_method_id, transfer_id, create_request, confirm_request, "
+    "client_secret_sha256, created_at, confirmed_at"
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Intent:
+    """A stored payment intent."""
+
+    id: str
+    client_id: str
+    status: str
+    create_request: Mapping[str, Any]
+    client_secret_sha256: bytes
+    created_at: str
+    payment_method_id: str | None = None
+    transfer_id: str | None = None
+    confirm_request: Mapping[str, Any] | None = None
+    confirmed_at: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Confirmation:
+    """What a confirm writes."""
+
+    status: str
+    payment_method_id: str
+    transfer_id: str | None
+    request: Mapping[str, Any]
+    at: str
+
+
+class Refusal(enum.Enum):
+    """Why a confirm changed nothing."""
+
+    NOT_FOUND = "not-found"
+    ALREADY_CONFIRMED = "already-confirmed"
+
+
+class StoreUnavailable(Exception):
+    """The database could not be reached: the call changed nothing (the app answers 503).
+
+    The message names the database (password masked) and why; it never holds a secret.
+    """
+
+
+class OutcomeUnknown(StoreUnavailable):
+    """The connection was lost while committing: the change may or may not have been made (503)."""
+
+
+class Store(Protocol):
+    """The storage the handlers use. Implementations must make `confirm` atomic.
+
+    `concurrency` says how the app calls the store: 0, on the event loop itself (an engine whose
+    calls never wait on a network); N > 0, on up to N worker threads at once (the engine waits on
+    a server, and N calls in flight keep it busy).
+    """
+
+    concurrency: int
+
+    def add(self, intent: Intent) -> None:
+        """Store a new intent (one transaction)."""
+
+    def get(self, client_id: str, intent_id: str) -> Intent | None:
+        """The intent `intent_id` (lower case) of `client_id`, or None."""
+
+    def confirm(
+        self, client_id: str, intent_id: str, unconfirmed: frozenset[str], confirmation: Confirmation
+    ) -> Intent | Refusal:
+        """Apply `confirmation` iff the intent's status is in `unconfirmed`, atomically; the intent after it."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+# ASCII JSON: NUL and every other character round-trip through a TEXT column unchanged (PostgreSQL
+# TEXT cannot hold a NUL character; the escape `\u0000` is six ASCII characters).
+dump_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def intent_row(intent: Intent) -> tuple[Any, ...]:
+    """The column values of `intent`, in COLUMNS order."""
+    return (
+        intent.id,
+        intent.client_id,
+        intent.status,
+        intent.payment_method_id,
+        intent.transfer_id,
+        dump_json(intent.create_request),
+        None if intent.confirm_request is None else dump_json(intent.confirm_request),
+        intent.client_secret_sha256,
+        intent.created_at,
+        intent.confirmed_at,
+    )
+
+
+def confirmation_values(confirmation: Confirmation) -> tuple[Any, ...]:
+    """The values a confirm sets: status, payment_method_id, transfer_id, confirm_request, confirmed_at."""
+    return (
+        confirmation.status,
+        confirmation.payment_method_id,
+        confirmation.transfer_id,
+        dump_json(confirmation.request),
+        confirmation.at,
+    )
+
+
+def intent_from_row(row: tuple[Any, ...] | Any) -> Intent:
+    """The Intent a row in COLUMNS order holds."""
+    (
+        intent_id,
+        client_id,
+        status,
+        payment_method_id,
+        transfer_id,
+        create_request,
+        confirm_request,
+        secret_digest,
+        created_at,
+        confirmed_at,
+    ) = row
+    return Intent(
+        id=intent_id,
+        client_id=client_id,
+        status=status,
+        create_request=json.loads(create_request),
+        client_secret_sha256=bytes(secret_digest),
+        created_at=created_at,
+        payment_method_id=payment_method_id,
+        transfer_id=transfer_id,
+        confirm_request=None if confirm_request is None else json.loads(confirm_request),
+        confirmed_at=confirmed_at,
+    )
