@@ -2,14 +2,16 @@
 
 No framework router: the routes, the validators and the handlers are all fixed at start-up from
 openapi.yaml, so a request costs one regex match (more only when its path has %-escapes), the
-checks below and one SQLite statement.
+checks below and one store call: on the event loop for SQLite (microseconds), on a worker
+thread for PostgreSQL (the loop goes on serving while the call waits on the database).
 
 A request is checked in this order, and the first failure answers:
 route (404 JSON; on the raw path, split before decoding) → method (405 JSON with `Allow`)
 → credentials (401) → path parameters (400) → Content-Length over the limit (413)
 → Content-Type (415; two headers are none) → body read, counting bytes (413), within
 `body_timeout_seconds` (else 400, and the connection is closed) → body JSON and schema (400)
-→ the operation (404, 409 or 200).
+→ the operation (404, 409 or 200; 503 when the database cannot be reached or went away
+while committing).
 Every answer is JSON; an unexpected exception is logged (never with the request's headers)
 and answered 500 JSON.
 """
@@ -17,6 +19,7 @@ and answered 500 JSON.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -28,7 +31,7 @@ from dots_sandbox.handlers import Handlers
 from dots_sandbox.routing import Route, Router
 from dots_sandbox.settings import Settings
 from dots_sandbox.spec import load_spec
-from dots_sandbox.store import Store, open_store
+from dots_sandbox.store import OutcomeUnknown, Store, StoreUnavailable, open_store
 from dots_sandbox.validation import compile_rules
 
 Scope = MutableMapping[str, Any]
@@ -64,6 +67,11 @@ class SandboxApp:
             if handler is None:  # fail at start-up, like stripe-mock's "Missing fixture"
                 raise NotImplementedError(f"openapi.yaml has operation {operation_id!r}; the sandbox does not")
             self._handlers[operation_id] = handler
+        self._executor = (
+            concurrent.futures.ThreadPoolExecutor(self.store.concurrency, thread_name_prefix="dots-store")
+            if self.store.concurrency > 0
+            else None
+        )
         self._stopping = False
         self._body_timeouts: set[asyncio.Timeout] = set()  # of the requests waiting for their body now
 
@@ -145,8 +153,20 @@ class SandboxApp:
                 raise errors.unsupported_media_type()  # two Content-Types: neither is believed
             document = rules.check_body(await self._read_body(receive, limit))
 
-        answer = self._handlers[operation_id](client_id, params, document)
+        answer = await self._operate(self._handlers[operation_id], client_id, params, document)
         return _encode(answer).encode("ascii")
+
+    async def _operate(self, handler: Handler, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
+        """Run the operation: on the loop, or on a store thread; 503 when the database fails it."""
+        try:
+            if self._executor is None:
+                return handler(client_id, params, body)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, handler, client_id, params, body)
+        except OutcomeUnknown:
+            raise errors.outcome_unknown() from None
+        except StoreUnavailable:
+            raise errors.service_unavailable() from None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -154,6 +174,8 @@ class SandboxApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self._executor is not None:
+                    self._executor.shutdown()
                 self.store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

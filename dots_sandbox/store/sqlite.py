@@ -28,7 +28,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from dots_sandbox.settings import MEMORY_DB
 from dots_sandbox.store.base import (
     COLUMNS,
     Confirmation,
@@ -38,6 +37,7 @@ from dots_sandbox.store.base import (
     intent_from_row,
     intent_row,
 )
+from dots_sandbox.store.url import MEMORY_DB
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
