@@ -99,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the sandbox until SIGINT or SIGTERM."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("uvicorn.error").addFilter(quiet_per_request_warnings)
+    # psycopg_pool logs each failed reconnection (several lines each); the store logs one line
+    # when the database becomes unreachable and one when it is back.
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     try:
         defaults = Settings.from_env(os.environ)
     except ValueError as error:

@@ -190,19 +190,16 @@ class PostgreSQLStore:
             except _UNREACHABLE as error:
                 if committing:
                     raise self._unavailable(self._why(error), OutcomeUnknown) from None
-                if connection.broken and attempt == 1:
-                    # Nothing was committed. A connection that broke on first use is most likely
-                    # one from before a database restart: drop every such one, then retry.
-                    self._pool.putconn(connection)
-                    self._pool.check()
-                    continue
-                raise self._unavailable(self._why(error)) from None
-            except BaseException:
-                self._pool.putconn(connection)
-                raise
-            self._pool.putconn(connection)
-            self._mark_reachable()
-            return result
+                if not (connection.broken and attempt == 1):
+                    raise self._unavailable(self._why(error)) from None
+            else:
+                self._mark_reachable()
+                return result
+            finally:
+                self._pool.putconn(connection)  # a broken one is discarded and replaced
+            # Nothing was committed. A connection that broke on first use is most likely one from
+            # before a database restart: drop every such one, then retry once.
+            self._pool.check()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _unavailable(self, why: str, kind: type[StoreUnavailable] = StoreUnavailable) -> StoreUnavailable:

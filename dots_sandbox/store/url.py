@@ -1,7 +1,7 @@
 """The `--db` setting (SANDBOX_DB): a SQLite file path, `:memory:`, or a PostgreSQL URL.
 
 A value with a URL scheme (`name://`) is a URL: `postgresql://` and `postgres://` (the two that
-libpq accepts) choose PostgreSQL; any other scheme is refused with a message saying what is
+libpq accepts; in any case) choose PostgreSQL; any other scheme is refused with a message saying what is
 accepted, never taken for a file name. Everything else is a SQLite path.
 
 A URL's password (in the user info or a `password=` query parameter) never leaves this module in
@@ -81,9 +81,9 @@ def parse_database(value: str) -> Database:
             f"unsupported database URL scheme {scheme!r} in {mask_password(value)}: "
             "give a SQLite file path, :memory:, or a postgresql:// (or postgres://) URL"
         )
-    database = Database(POSTGRESQL, value)
+    database = Database(POSTGRESQL, scheme.lower() + value[len(scheme) :])  # libpq knows lower case only
     try:
-        psycopg.conninfo.conninfo_to_dict(value)
+        psycopg.conninfo.conninfo_to_dict(database.value)
     except psycopg.Error as error:
         reason = " ".join(database.scrub(str(error)).split())
         raise ValueError(f"invalid PostgreSQL URL {database.display}: {reason}") from None
