@@ -133,3 +133,12 @@ def test_readme_maps_every_reference_page() -> None:
     text = README.read_text(encoding="utf-8")
     missing = [page.name for page in sorted((ROOT / "docs").glob("*.md")) if f"(docs/{page.name})" not in text]
     assert missing == []
+
+
+def test_documented_postgresql_startup_line_masks_as_the_sandbox_does() -> None:
+    """The PostgreSQL startup line the sandbox page quotes is what those settings print (password masked)."""
+    text = SANDBOX_DOC.read_text(encoding="utf-8")
+    settings = Settings(host="0.0.0.0", port=8081, db="postgresql://sandbox:PASSWORD@db.internal:5432/sandbox")  # noqa: S104
+    line = f"dots sandbox listening on {settings.url()} (db {settings.database.display})"
+    assert f"`{line}`" in text
+    assert "PASSWORD" not in line
