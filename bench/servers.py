@@ -5,6 +5,9 @@ settings: retrieve-heavy (GET one intent) and create-and-confirm (each created i
 once). The sandbox runs as users run it: `python -m dots_sandbox` processes with full request
 validation, on a SQLite file (WAL, durable against a process kill) or on PostgreSQL (a throwaway
 cluster from the machine's binaries, default durability: `synchronous_commit = on`, fsync on).
+A third PostgreSQL setup runs with `fsync = off`: commits still reach the OS before the answer
+(surviving a crash of either server process, as SQLite's NORMAL does) but not the disk, which
+shows how much of PostgreSQL's cost is the disk's flush.
 N instances are N processes on different ports sharing one database, as behind a load balancer:
 wrk's threads take the instances in turn (the Lua scripts' `setup` sets each thread's address).
 Prism runs `prism mock -v silent`, stateless.
@@ -43,6 +46,7 @@ INSTANCES = 2  # N: one per core here; more would only share the same two cores
 LOADS = ("retrieve-heavy", "create-and-confirm")
 _SCRIPTS = {"retrieve-heavy": "retrieve.lua", "create-and-confirm": "create_confirm.lua"}
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+NO_FSYNC = "PostgreSQL (fsync off) x1"
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,8 @@ def measure() -> list[Row]:
         for count in (1, INSTANCES):
             with _instances(cluster.create_database(f"bench_{count}"), count) as targets:
                 results[f"PostgreSQL x{count}"] = _measure_sandbox(targets)
+    with throwaway(settings={"fsync": "off"}) as cluster, _instances(cluster.create_database("bench"), 1) as targets:
+        results[NO_FSYNC] = _measure_sandbox(targets)
     results["Prism"] = _measure_prism()
     return rows(results)
 
@@ -172,6 +178,8 @@ def rows(results: dict[str, dict[str, Load]]) -> list[Row]:
         (f"SQLite x{INSTANCES}", "SQLite x1", "ratio > 1 where the cores allow", ""),
         (f"PostgreSQL x{INSTANCES}", "PostgreSQL x1", "ratio > 1 where the cores allow", ""),
         (f"PostgreSQL x{INSTANCES}", "Prism", "", ""),
+        (NO_FSYNC, "PostgreSQL x1", "", ""),
+        (NO_FSYNC, "Prism", "", ""),
     ]
     out = []
     for load in LOADS:

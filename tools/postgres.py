@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -80,12 +80,16 @@ def free_port() -> int:
 class Cluster:
     """One throwaway cluster: `start()`, `url()`, `create_database()`, `stop()`, `destroy()`.
 
+    `settings` are server settings given at start (`-c name=value`).
     With `password` set, TCP connections need it (scram-sha-256) and `url()` carries it; without,
     they are trusted. Also a context manager (start, then destroy).
     """
 
-    def __init__(self, password: str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, password: str | None = None, port: int | None = None, settings: Mapping[str, str] | None = None
+    ) -> None:
         self.bin = find_bin()
+        self.settings = dict(settings or {})
         self.password = password
         self.port = port or free_port()
         self._root = Path(tempfile.mkdtemp(prefix="dots-postgres-"))
@@ -114,6 +118,7 @@ class Cluster:
     def start(self) -> None:
         """Start the server (again, after `stop`) and wait until it accepts connections."""
         options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
+        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.data / "server.log"), "-w",
                   "-t", str(START_TIMEOUT_S), "start")  # fmt: skip
 
@@ -123,7 +128,9 @@ class Cluster:
 
     def running(self) -> bool:
         """Whether the server is up."""
-        result = subprocess.run(self._command("pg_ctl", "-D", str(self.data), "status"), capture_output=True)
+        result = subprocess.run(
+            self._command("pg_ctl", "-D", str(self.data), "status"), capture_output=True, check=False
+        )
         return result.returncode == 0
 
     def create_database(self, name: str | None = None) -> str:
@@ -162,7 +169,7 @@ class Cluster:
         return ["runuser", "-u", SERVER_USER, "--", *command] if self._as_server_user else command
 
     def _run(self, tool: str, *args: str) -> None:
-        result = subprocess.run(self._command(tool, *args), capture_output=True, text=True, cwd=self._root)
+        result = subprocess.run(self._command(tool, *args), capture_output=True, text=True, cwd=self._root, check=False)
         if result.returncode != 0:
             log = self.data / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
@@ -195,9 +202,9 @@ class ExistingServer:
 
 
 @contextlib.contextmanager
-def throwaway(password: str | None = None) -> Iterator[Cluster]:
-    """A started cluster, removed on exit."""
-    cluster = Cluster(password)
+def throwaway(password: str | None = None, settings: Mapping[str, str] | None = None) -> Iterator[Cluster]:
+    """A started cluster (server `settings` such as {"fsync": "off"} passed as -c options), removed on exit."""
+    cluster = Cluster(password, settings=settings)
     try:
         cluster.start()
         yield cluster
