@@ -42,6 +42,7 @@ DURATION_S = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = 10
 # Two wrk threads for every setup (equal load), so that N = 2 instances get one thread each.
 THREADS = 2
+TIMEOUT_S = 30
 INSTANCES = 2  # N: one per core here; more would only share the same two cores
 LOADS = ("retrieve-heavy", "create-and-confirm")
 _SCRIPTS = {"retrieve-heavy": "retrieve.lua", "create-and-confirm": "create_confirm.lua"}
@@ -80,7 +81,9 @@ def parse_wrk(output: str) -> Load:
 
 def run_wrk(url: str, script: str, env: dict[str, str]) -> Load:
     """One wrk run against `url` with one of the Lua scripts beside this file."""
-    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", "--latency", "-s", str(SCRIPTS / script), url]
+    # --timeout: a slow answer is a latency (in p99), not a socket error that voids the run.
+    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", f"--timeout={TIMEOUT_S}s", "--latency",
+           "-s", str(SCRIPTS / script), url]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env}, check=True)
     return parse_wrk(result.stdout)
 
