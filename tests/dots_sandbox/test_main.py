@@ -478,3 +478,13 @@ def test_postgresql_stopped_under_a_running_sandbox(start_sandbox: StartSandbox,
         "answering 503 until it is back",
         f"WARNING dots_sandbox: PostgreSQL at {parse_database(url).endpoint} is reachable again",
     ]
+
+
+def test_help_shows_the_environment_s_database_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help names SANDBOX_DB's current value as the default, with its password masked."""
+    defaults = Settings(db="postgresql://sandbox:hunter2@db.internal:5432/sandbox")
+    with pytest.raises(SystemExit):
+        parse_args(["--help"], defaults)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "postgresql://sandbox:***@db.internal:5432/sandbox" in out
+    assert "hunter2" not in out
