@@ -2,8 +2,9 @@
 
 No framework router: the routes, the validators and the handlers are all fixed at start-up from
 openapi.yaml, so a request costs one regex match (more only when its path has %-escapes), the
-checks below and one store call: on the event loop for SQLite (microseconds), on a worker
-thread for PostgreSQL (the loop goes on serving while the call waits on the database).
+checks below and one store call: on the event loop for SQLite (microseconds) and for a
+PostgreSQL read; a PostgreSQL write runs on a worker thread (the loop goes on serving while it
+waits for the commit).
 
 A request is checked in this order, and the first failure answers:
 route (404 JSON; on the raw path, split before decoding) → method (405 JSON with `Allow`)
@@ -153,13 +154,15 @@ class SandboxApp:
                 raise errors.unsupported_media_type()  # two Content-Types: neither is believed
             document = rules.check_body(await self._read_body(receive, limit))
 
-        answer = await self._operate(self._handlers[operation_id], client_id, params, document)
+        answer = await self._operate(self._handlers[operation_id], client_id, params, document, method == "GET")
         return _encode(answer).encode("ascii")
 
-    async def _operate(self, handler: Handler, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
-        """Run the operation: on the loop, or on a store thread; 503 when the database fails it."""
+    async def _operate(
+        self, handler: Handler, client_id: str, params: Mapping[str, str], body: Any, read_only: bool
+    ) -> dict[str, Any]:
+        """Run the operation: on the loop, or (a write) on a store thread; 503 when the database fails it."""
         try:
-            if self._executor is None:
+            if self._executor is None or read_only:
                 return handler(client_id, params, body)
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, handler, client_id, params, body)

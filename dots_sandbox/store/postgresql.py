@@ -1,9 +1,12 @@
 """The PostgreSQL `Store`: several sandbox instances, on one or many hosts, share one database.
 
 By design:
-- psycopg 3 with a psycopg_pool connection pool of POOL_SIZE connections; the app runs store
-  calls on as many worker threads (`concurrency`), so a call never waits for a connection
-  while the database is up, and the event loop never waits on the network.
+- psycopg 3 with a psycopg_pool connection pool of POOL_SIZE + 1 connections. The app runs
+  writes on POOL_SIZE worker threads (`concurrency`: commits wait on the WAL flush, and several
+  in flight share one flush) and reads (one indexed SELECT) on its event loop, which keeps the
+  one extra connection to itself: so no call waits for a connection while the database is up.
+  Reads on worker threads were slower, and stalled for 1-2 s at p99 with two instances on two
+  busy cores (threads handing the GIL back and forth); see docs/performance.md.
 - Every state change is one transaction, committed before the answer is sent, with the server's
   default `synchronous_commit = on`: an answered change is in PostgreSQL's WAL, on disk, and
   survives the sandbox's `kill -9` and PostgreSQL's own crash.
@@ -55,6 +58,9 @@ POOL_SIZE = 8
 # Seconds to wait for a connection from the pool before answering 503: reached only while the
 # database is down, since the app never runs more calls at once than the pool has connections.
 POOL_TIMEOUT_S = 2.0
+# Once the database is known to be unreachable, how long a call waits for a connection: short,
+# because reads wait on the event loop; long enough to let the pool start a new attempt.
+UNREACHABLE_POOL_TIMEOUT_S = 0.05
 # Seconds libpq waits for a connection to be made (unless the URL sets connect_timeout).
 CONNECT_TIMEOUT_S = 5
 # After a database outage, how long the pool keeps retrying a lost connection (backing off)
@@ -121,8 +127,8 @@ class PostgreSQLStore:
             raise StoreUnavailable(self._why(error)) from None
         self._pool = psycopg_pool.ConnectionPool(
             url,
-            min_size=pool_size,
-            max_size=pool_size,
+            min_size=pool_size + 1,  # one for the reads on the event loop
+            max_size=pool_size + 1,
             kwargs=options,
             open=False,
             timeout=pool_timeout,
@@ -176,7 +182,7 @@ class PostgreSQLStore:
         """`work` on a pooled connection (in a transaction when `write`), mapping lost connections to errors."""
         for attempt in (1, 2):
             try:
-                connection = self._pool.getconn()
+                connection = self._pool.getconn(self._pool_timeout if self._reachable else UNREACHABLE_POOL_TIMEOUT_S)
             except psycopg_pool.PoolTimeout:
                 raise self._unavailable(f"no connection to PostgreSQL at {self.endpoint}") from None
             committing = False

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -466,7 +467,10 @@ def test_postgresql_stopped_under_a_running_sandbox(start_sandbox: StartSandbox,
                 "code": "service-unavailable",
             }
         postgres_cluster.start()
-        stored = client.get(f"/v2/payment-intents/{intent['id']}")
+        deadline = time.monotonic() + 30  # liveness bound: the pool reconnects within seconds
+        while (stored := client.get(f"/v2/payment-intents/{intent['id']}")).status_code == 503:
+            assert time.monotonic() < deadline, "the sandbox did not reconnect"
+            time.sleep(0.2)
         assert stored.status_code == 200
         assert stored.json()["status"] == "initialized"  # the 503'd confirm changed nothing
         confirmed = client.post(f"/v2/payment-intents/{intent['id']}/confirm", json={"payment_method_id": PM})

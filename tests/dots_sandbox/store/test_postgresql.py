@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import re
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -132,7 +133,14 @@ def test_an_outage_changes_nothing_and_the_pool_recovers(postgres_cluster: Clust
         assert not isinstance(failed.value, OutcomeUnknown)
         assert _password(postgres_cluster.url()) not in str(failed.value)
     postgres_cluster.start()
-    assert store.get(CLIENT, before.id) == before  # the first call after the restart already works
+    deadline = time.monotonic() + 30  # liveness bound: the pool reconnects within seconds
+    while True:
+        try:
+            assert store.get(CLIENT, before.id) == before
+            break
+        except StoreUnavailable:
+            assert time.monotonic() < deadline, "the pool did not reconnect"
+            time.sleep(0.2)
     assert store.get(CLIENT, attempted.id) is None
     confirmed = store.confirm(
         CLIENT, before.id, lifecycle.UNCONFIRMED, lifecycle.confirmation({"payment_method_id": PM})
