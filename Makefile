@@ -27,7 +27,8 @@ CONTRACT_SEED ?=
 CONTRACT_ARGS ?=
 CONTRACT_PYTEST = CONTRACT_SEED='$(CONTRACT_SEED)' $(BIN)/pytest contract_tests --junitxml=reports/contract-junit.xml
 
-.PHONY: help setup lock generate check-generated lint test unit contract serve serve-webhooks dist bench check-breaking clean
+.PHONY: help setup lock generate check-generated lint test unit contract serve serve-webhooks postgres-bin postgres \
+	serve-postgres dist bench check-breaking clean
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -67,7 +68,25 @@ lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict ever
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict dots_spec tools dots_sandbox contract_tests bench tests generated/dots_client retry/dots_retry
 
-unit: setup ## Run the tests of the hand-written code (tests/)
+# PostgreSQL's server binaries (initdb, pg_ctl) for the tests, `make postgres` and the bench: found in PG_BIN,
+# /usr/lib/postgresql/*/bin or PATH; as root, Debian's `postgresql` package is installed when none is there.
+postgres-bin: setup ## Find PostgreSQL's server binaries, installing Debian's postgresql when missing (as root); fail loudly
+	@$(PY) -m tools.postgres find >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& echo "postgres-bin: installing Debian's postgresql (server binaries for the tests)" \
+		&& { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >/dev/null 2>&1; } \
+		|| true
+	@$(PY) -m tools.postgres find
+
+postgres: postgres-bin ## Start a throwaway PostgreSQL (temp dir, free port), print its URL; Ctrl-C stops and removes it
+	$(PY) -m tools.postgres serve
+
+# POSTGRES_URL: the database `make serve-postgres` uses; empty means a throwaway cluster started for the run.
+POSTGRES_URL ?=
+serve-postgres: postgres-bin ## Run the sandbox on PostgreSQL: POSTGRES_URL, else a throwaway cluster removed on Ctrl-C
+	$(if $(POSTGRES_URL),SANDBOX_DB='$(POSTGRES_URL)' $(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT),\
+		$(PY) -m tools.postgres run -- $(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT))
+
+unit: setup postgres-bin ## Run the tests of the hand-written code (tests/; PostgreSQL from postgres-bin or TEST_POSTGRES_URL)
 	$(BIN)/pytest tests
 
 test: check-generated lint unit ## Everything CI checks: drift gate, lint, every test, the contract suite (ci profile, embedded sandbox)
@@ -93,7 +112,7 @@ PRISM := .tools/prism/node_modules/.bin/prism
 # A subset of: generation client servers suite (all when empty).
 BENCH_SECTIONS ?=
 
-bench: setup ## Benchmarks side by side (client, sandbox vs Prism, suite, generation): reports/bench.{md,json}
+bench: setup postgres-bin ## Benchmarks side by side (client, sandbox vs Prism, suite, generation): reports/bench.{md,json}
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null 2>&1; } \
 		|| echo "bench: wrk could not be installed; the sandbox-vs-Prism rows will say so"

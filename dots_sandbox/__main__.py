@@ -28,6 +28,7 @@ import uvicorn
 
 from dots_sandbox.app import SandboxApp, create_app
 from dots_sandbox.settings import SYNCHRONOUS_LEVELS, Settings
+from dots_sandbox.store import StoreUnavailable
 
 # How long answers in flight may take to finish once the server is stopping.
 GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -58,7 +59,11 @@ def parse_args(argv: Sequence[str], defaults: Settings) -> Settings:
     parser.add_argument(
         "--port", type=int, default=defaults.port, help=f"port, 0 for any free one (SANDBOX_PORT; {defaults.port})"
     )
-    parser.add_argument("--db", default=defaults.db, help=f"SQLite file or :memory: (SANDBOX_DB; {defaults.db})")
+    parser.add_argument(
+        "--db",
+        default=defaults.db,
+        help=f"SQLite file, :memory:, or postgresql://user:password@host:port/dbname (SANDBOX_DB; {defaults.database})",
+    )
     parser.add_argument(
         "--synchronous",
         type=str.upper,
@@ -96,13 +101,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the sandbox until SIGINT or SIGTERM."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("uvicorn.error").addFilter(quiet_per_request_warnings)
+    # psycopg_pool logs each failed reconnection (several lines each); the store logs one line
+    # when the database becomes unreachable and one when it is back.
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     try:
         defaults = Settings.from_env(os.environ)
     except ValueError as error:
         print(f"dots sandbox: {error}", file=sys.stderr)
         return 2
     settings = parse_args(sys.argv[1:] if argv is None else argv, defaults)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except StoreUnavailable as error:  # the database is down or refuses the credentials: one line
+        print(f"dots sandbox: {error}", file=sys.stderr)
+        return 1
     try:
         sock = bind(settings.host, settings.port)
     except OSError as error:
@@ -120,7 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         proxy_headers=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    server = _Server(config, app, f"dots sandbox listening on {settings.url(sock.getsockname()[1])} (db {settings.db})")
+    server = _Server(
+        config, app, f"dots sandbox listening on {settings.url(sock.getsockname()[1])} (db {settings.database.display})"
+    )
 
     # While serving, uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), then re-raises the
     # signal with the handlers that were there before it started: these, so the process exits 0.

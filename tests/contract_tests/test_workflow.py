@@ -47,3 +47,16 @@ def test_pull_requests_run_the_spec_change_gate() -> None:
     assert job["steps"][0]["with"]["fetch-depth"] == 0
     assert _commands(job) == ['make check-breaking BASE="origin/$BASE_REF"']
     assert job["env"]["BASE_REF"] == "${{ github.base_ref }}"
+
+
+def test_make_test_gets_postgresql_from_a_service_container() -> None:
+    """The test job runs a `postgres` service container and hands its URL to the tests as TEST_POSTGRES_URL."""
+    from conftest import POSTGRES_URL_VAR
+
+    job = _workflow()["jobs"]["test"]
+    service = job["services"]["postgres"]
+    assert service["image"].startswith("postgres:")
+    assert "5432:5432" in service["ports"]
+    assert "pg_isready" in service["options"]
+    password = service["env"]["POSTGRES_PASSWORD"]
+    assert job["env"][POSTGRES_URL_VAR] == f"postgresql://postgres:{password}@localhost:5432/postgres"

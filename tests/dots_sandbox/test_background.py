@@ -1,4 +1,8 @@
-"""The background worker: settlements and deliveries off the request path, in process and across `kill -9`."""
+"""The background worker: settlements and deliveries off the request path, in process and across `kill -9`.
+
+The process tests run on each engine several processes can share (a SQLite file, a PostgreSQL
+database): the outbox and timers must hold on both.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from dots_sandbox.app import create_app
 from dots_sandbox.receiver import LocalReceiver
@@ -72,6 +77,15 @@ def test_the_worker_settles_and_delivers_while_a_receiver_blocks_nothing(tmp_pat
         receiver.stop()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database that several sandbox processes can share: a SQLite file, or a PostgreSQL database."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return str(tmp_path / "shared.db")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -80,7 +94,7 @@ def _free_port() -> int:
 
 
 def test_events_committed_before_kill_9_are_delivered_after_restart(
-    start_sandbox: StartSandbox, tmp_path: Path
+    start_sandbox: StartSandbox, shared_db: str
 ) -> None:
     """Changes committed while the receiver was down, then SIGKILL: after a restart every event arrives, and a
     settlement that fell due while the server was dead happens and is announced."""
@@ -90,7 +104,7 @@ def test_events_committed_before_kill_9_are_delivered_after_restart(
         "SANDBOX_SETTLEMENT_SECONDS": "1",
         "SANDBOX_WEBHOOK_RETRY_SECONDS": " ".join(["0.2"] * 200),
     }
-    db = str(tmp_path / "sandbox.db")
+    db = shared_db
     sandbox = start_sandbox(db, env=env)
     changed: list[str] = []
     with httpx.Client(base_url=sandbox.url, auth=AUTH) as client:
@@ -129,13 +143,12 @@ def test_events_committed_before_kill_9_are_delivered_after_restart(
         receiver.stop()
 
 
-def test_two_servers_on_one_database_send_each_event_once(start_sandbox: StartSandbox, tmp_path: Path) -> None:
-    """Two processes share a database file and a receiver: every change (settlements too) arrives exactly once."""
+def test_two_servers_on_one_database_send_each_event_once(start_sandbox: StartSandbox, shared_db: str) -> None:
+    """Two processes share a database and a receiver: every change (settlements too) arrives exactly once."""
     receiver = LocalReceiver(SECRET, on_line=lambda line: None).start()
     try:
         env = {"SANDBOX_WEBHOOKS": f"{receiver.url}={SECRET}", "SANDBOX_SETTLEMENT_SECONDS": "0.5"}
-        db = str(tmp_path / "shared.db")
-        servers = [start_sandbox(db, env=env), start_sandbox(db, env=env)]
+        servers = [start_sandbox(shared_db, env=env), start_sandbox(shared_db, env=env)]
         intents = []
         for index in range(20):
             with httpx.Client(base_url=servers[index % 2].url, auth=AUTH) as client:

@@ -14,7 +14,7 @@ from svix.webhooks import Webhook
 from dots_sandbox import lifecycle
 from dots_sandbox.changes import Changes
 from dots_sandbox.outbox import Dispatcher, RetryPolicy, delivered, failure
-from dots_sandbox.storage import Attempt, SQLiteStore
+from dots_sandbox.store import Attempt, SQLiteStore
 from dots_sandbox.webhooks import Receiver
 
 if TYPE_CHECKING:
@@ -167,23 +167,6 @@ def test_a_lease_keeps_other_dispatchers_off_until_it_ends(store: SQLiteStore, c
     first.record(Attempt(event_id, URL, 1, clock(), 500, "HTTP 500", delivered=False))
     clock.advance(1000)
     assert second.dispatch() == []
-
-
-def test_concurrent_dispatchers_claim_disjoint_deliveries(store: SQLiteStore, clock: Clock, tmp_path: Path) -> None:
-    """Two dispatchers on one database file (two connections) never lease the same delivery."""
-    other = SQLiteStore(str(tmp_path / "outbox.db"))
-    try:
-        ids = {_change(store, clock) for _ in range(40)}
-        a = _dispatcher(store, clock, Recorder(), "a")
-        b = _dispatcher(other, clock, Recorder(), "b")
-        claims: list[list[str]] = [[], []]
-        for _ in range(10):
-            claims[0] += [d.event_id for d in a.claim(3)]
-            claims[1] += [d.event_id for d in b.claim(2)]
-        assert not set(claims[0]) & set(claims[1])
-        assert set(claims[0]) | set(claims[1]) == ids
-    finally:
-        other.close()
 
 
 def test_a_receiver_no_longer_configured_is_not_sent_to(store: SQLiteStore, clock: Clock) -> None:
