@@ -124,6 +124,7 @@ _OUTBOX_TABLES = (
         created_at double precision NOT NULL    -- epoch seconds
     )""",
     "CREATE INDEX IF NOT EXISTS webhook_events_client ON webhook_events (client_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS webhook_events_intent ON webhook_events (payment_intent_id)",
     """CREATE TABLE IF NOT EXISTS webhook_deliveries (
         event_id text NOT NULL REFERENCES webhook_events (id),
         receiver text NOT NULL,                 -- the receiver's URL (its secret is never stored)
