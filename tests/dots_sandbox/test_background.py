@@ -6,6 +6,7 @@ database): the outbox and timers must hold on both.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -17,8 +18,10 @@ import httpx
 import pytest
 
 from dots_sandbox.app import create_app
+from dots_sandbox.background import Worker
 from dots_sandbox.receiver import LocalReceiver
 from dots_sandbox.settings import Settings
+from dots_sandbox.store import StoreUnavailable
 from dots_sandbox.webhooks import Receiver
 
 if TYPE_CHECKING:
@@ -173,3 +176,26 @@ def test_two_servers_on_one_database_send_each_event_once(start_sandbox: StartSa
             assert server.stop() == 0
     finally:
         receiver.stop()
+
+
+def test_a_database_outage_is_retried_each_tick_without_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    """While the store raises StoreUnavailable (the store logs the outage once), the worker keeps ticking quietly."""
+
+    class DownThenUp:
+        def __init__(self) -> None:
+            self.ticks = 0
+
+        def tick(self) -> None:
+            self.ticks += 1
+            if self.ticks <= 3:
+                raise StoreUnavailable("cannot use PostgreSQL at db.test:5432")
+
+    settler = DownThenUp()
+    worker = Worker(settler, None, poll_seconds=0.01)  # type: ignore[arg-type]  # only tick() is used
+    with caplog.at_level(logging.ERROR, logger="dots_sandbox.background"):
+        worker.start()
+        try:
+            _wait_for(lambda: settler.ticks > 4)
+        finally:
+            worker.stop()
+    assert caplog.records == []
