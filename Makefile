@@ -22,13 +22,22 @@ RECEIVER_PORT ?= 8081
 # Contract suite budget: quick | ci | thorough. CONTRACT_SEED replays a run (the seed it printed);
 # CONTRACT_ARGS passes more pytest options (e.g. -k confirm). The target: DOTS_BASE_URL (with
 # DOTS_CLIENT_ID / DOTS_API_KEY) when set, else a sandbox the suite starts itself.
+# CONTRACT_WORKERS: processes the suite runs on (pytest-xdist; `auto` = one per core, 1 = this one).
+# CONTRACT_SHARD: i/n runs shard i of n (disjoint, together the whole suite; docs/contract-suite.md).
 CONTRACT_PROFILE ?= ci
 CONTRACT_SEED ?=
 CONTRACT_ARGS ?=
-CONTRACT_PYTEST = CONTRACT_SEED='$(CONTRACT_SEED)' $(BIN)/pytest contract_tests --junitxml=reports/contract-junit.xml
+CONTRACT_WORKERS ?= 1
+CONTRACT_SHARD ?=
+# `-n N` for N other than 0 and 1 (pytest-xdist), else nothing: one process.
+xdist = $(if $(filter-out 0 1,$(1)),-n $(1))
+CONTRACT_PYTEST = CONTRACT_SEED='$(CONTRACT_SEED)' CONTRACT_SHARD='$(CONTRACT_SHARD)' $(BIN)/pytest contract_tests \
+	--junitxml=reports/contract-junit.xml
+# Unit tests run on every core; the long ones (the teeth runs) are spread by work stealing.
+UNIT_WORKERS ?= auto
 
-.PHONY: help setup lock generate check-generated lint test unit contract serve serve-webhooks postgres-bin postgres \
-	serve-postgres dist bench check-breaking clean
+.PHONY: help setup lock generate check-generated lint test unit contract contract-durations test-client serve \
+	serve-webhooks postgres-bin postgres serve-postgres dist bench check-breaking clean
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -49,6 +58,10 @@ setup: $(STAMP) ## Create .venv and install the pinned dependencies, the generat
 lock: | $(PY) ## Re-pin requirements.lock from requirements.in (no registry URLs are written)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' requirements.in)"
 	$(BIN)/uv pip compile requirements.in --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet -o requirements.lock
+	for version in $(CLIENT_PYTHONS); do \
+		$(BIN)/uv pip compile requirements/client.in -c requirements.lock --python-version $$version --generate-hashes \
+			--custom-compile-command "make lock" --quiet -o requirements/client-py$$version.lock; \
+	done
 
 generate: setup ## Clean and regenerate generated/ from openapi.yaml (dots-client's version is its info.version)
 	$(PY) -m tools.codegen generate
@@ -66,7 +79,7 @@ lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict ever
 	$(BIN)/openapi-spec-validator openapi.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict dots_spec tools dots_sandbox contract_tests bench tests generated/dots_client retry/dots_retry
+	$(BIN)/mypy --strict dots_spec tools dots_sandbox contract_tests bench tests noxfile.py generated/dots_client retry/dots_retry
 
 # PostgreSQL's server binaries (initdb, pg_ctl) for the tests, `make postgres` and the bench: found in PG_BIN,
 # /usr/lib/postgresql/*/bin or PATH; as root, Debian's `postgresql` package is installed when none is there.
@@ -86,14 +99,32 @@ serve-postgres: postgres-bin ## Run the sandbox on PostgreSQL: POSTGRES_URL, els
 	$(if $(POSTGRES_URL),SANDBOX_DB='$(POSTGRES_URL)' $(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT),\
 		$(PY) -m tools.postgres run -- $(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT))
 
-unit: setup postgres-bin ## Run the tests of the hand-written code (tests/; PostgreSQL from postgres-bin or TEST_POSTGRES_URL)
-	$(BIN)/pytest tests
+unit: setup postgres-bin ## Run the tests of hand-written code (tests/) on every core (UNIT_WORKERS=auto; PostgreSQL: postgres-bin or TEST_POSTGRES_URL)
+	$(BIN)/pytest tests $(call xdist,$(UNIT_WORKERS)) $(if $(call xdist,$(UNIT_WORKERS)),--dist worksteal)
 
-test: check-generated lint unit ## Everything CI checks: drift gate, lint, every test, the contract suite (ci profile, embedded sandbox)
+test: override CONTRACT_SHARD =
+test: check-generated lint unit test-client ## Everything CI checks: drift gate, lint, every test, the client on each Python, the suite (ci, sandbox, all cores)
+	env -u DOTS_BASE_URL CONTRACT_PROFILE=ci $(CONTRACT_PYTEST) $(call xdist,auto)
+
+contract: setup ## Run the contract suite against DOTS_BASE_URL, else the embedded sandbox (JUnit: reports/; CONTRACT_WORKERS, CONTRACT_SHARD)
+	CONTRACT_PROFILE='$(CONTRACT_PROFILE)' $(CONTRACT_PYTEST) $(call xdist,$(CONTRACT_WORKERS)) $(CONTRACT_ARGS)
+
+contract-durations: override CONTRACT_SHARD =
+contract-durations: setup ## Run the suite (ci profile, one process) and record each test's time: shards are balanced by it
 	env -u DOTS_BASE_URL CONTRACT_PROFILE=ci $(CONTRACT_PYTEST)
+	CONTRACT_PROFILE=ci $(PY) -m contract_tests.sharding reports/contract-junit.xml
 
-contract: setup ## Run the contract suite against DOTS_BASE_URL, else the embedded sandbox (JUnit: reports/)
-	CONTRACT_PROFILE='$(CONTRACT_PROFILE)' $(CONTRACT_PYTEST) $(CONTRACT_ARGS)
+# The Pythons the generated client claims (requires-python >= 3.11) that its tests run on, each with
+# its own lock (requirements/client-py3.X.lock). nox finds each as python3.X on PATH; where pyenv
+# keeps them (these machines), their folders are put first on PATH for the run.
+CLIENT_PYTHONS ?= 3.11 3.12 3.13
+pyenv_path = $(shell command -v pyenv >/dev/null 2>&1 && for version in $(CLIENT_PYTHONS); do \
+	dir="$$(pyenv root)/versions/$$(pyenv latest $$version 2>/dev/null)/bin"; [ -x "$$dir/python$$version" ] \
+	&& printf '%s:' "$$dir"; done)
+
+test-client: setup ## The generated client's tests and the suite's client-contract group on every Python in CLIENT_PYTHONS (nox)
+	PATH="$(pyenv_path)$$PATH" $(BIN)/nox --noxfile noxfile.py --sessions client --python $(CLIENT_PYTHONS) \
+		--error-on-missing-interpreters --download-python never
 
 serve: setup ## Run the sandbox at SANDBOX_HOST:SANDBOX_PORT/api (127.0.0.1:8080), SQLite at SANDBOX_DB; Ctrl-C stops it
 	$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT) --db $(SANDBOX_DB)

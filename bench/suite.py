@@ -2,7 +2,8 @@
 
 Per-case cost is the summed JUnit time of the schemathesis items divided by the cases they ran;
 the floor runs the same cases (same seed and budget) against bench.constant_app. The `ci`
-profile's wall time is the whole `pytest contract_tests` run as `make test` runs it.
+profile's wall time is the whole `pytest contract_tests` run as `make test` runs it, then the same
+run on one pytest-xdist worker per core (CONTRACT_WORKERS=auto) beside it.
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def measure() -> list[Row]:
 
         full_stdout, wall = _pytest(["contract_tests"], _env(), Path(tmp) / "full.xml")
         full_counts = per_operation(full_stdout)
+        workers = cores()
+        workers_stdout, workers_wall = _pytest(
+            ["contract_tests", "-n", str(workers)], _env(), Path(tmp) / "workers.xml"
+        )
+        workers_counts = per_operation(workers_stdout)
 
     ours_rate, floor_rate = ours_cases / ours_s, floor_cases / floor_s
     counts = ", ".join(f"{label} {n}" for label, n in full_counts.items())
@@ -93,4 +99,12 @@ def measure() -> list[Row]:
             "ratio is the per-case cost ratio", "ratio ≤ 1.3"),
         Row("ci profile, whole suite (wall)", wall, 60.0, "s",
             f"baseline = target; cases: {counts}; fewest per operation {fewest}", "≤ 60 s, ≥ 1,000 cases/op"),
+        Row(f"ci profile, whole suite, {workers} workers vs 1 (wall)", workers_wall, wall, "s",
+            f"pytest -n {workers} (CONTRACT_WORKERS=auto) beside the run above, same seed; cases with workers: "
+            + ", ".join(f"{label} {n}" for label, n in workers_counts.items()), "ratio < 1"),
     ]  # fmt: skip
+
+
+def cores() -> int:
+    """The cores this process may run on (what CONTRACT_WORKERS=auto gives: one worker each)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -4,8 +4,9 @@ An ASGI app cannot produce that (uvicorn answers 500 for an app that fails befor
 this proxy sits between the client and a live sandbox on 127.0.0.1 (a free port), forwards each
 request over a fresh upstream connection, reads the whole answer, and then, for the requests the
 test names, closes the client's connection without sending it. It can also add a `Prefer`
-header to chosen requests (failures on demand for one attempt only), and it records every
-request it forwarded, so a test can count what the client sent.
+header to chosen requests (failures on demand for one attempt only), replace the body of the
+upstream's real answer to chosen requests (a server that acted, behind a gateway that mangled its
+answer), and it records every request it forwarded, so a test can count what the client sent.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ class LossyProxy:
 
     Requests are numbered from 1 in the order they arrive. `drop_answer` holds the numbers whose
     answer is dropped after the upstream answered; `prefer` maps numbers to a `Prefer` value
-    added to that request. `requests` lists (method, path) of every request received.
+    added to that request; `replace_body` maps numbers to (headers, body) that replace the
+    upstream's answer body and those headers (Content-Length follows the body), its status kept.
+    `requests` lists (method, path) of every request received.
     """
 
     def __init__(self, upstream_url: str) -> None:
@@ -34,6 +37,7 @@ class LossyProxy:
         self.upstream = (upstream.hostname, upstream.port)
         self.drop_answer: set[int] = set()
         self.prefer: dict[int, str] = {}
+        self.replace_body: dict[int, tuple[dict[str, str], bytes]] = {}
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -91,6 +95,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 answer = _forward(proxy.upstream, head + body)
                 if answer is None or number in proxy.drop_answer:
                     return  # the upstream acted and answered; the client sees the connection closed
+                if number in proxy.replace_body:
+                    answer = _with_body(answer[0], *proxy.replace_body[number])
                 self.wfile.write(answer[0] + answer[1])
                 self.wfile.flush()
                 if b"\r\nconnection: close\r\n" in answer[0].lower():
@@ -103,6 +109,16 @@ def _forward(upstream: tuple[str, int], request: bytes) -> tuple[bytes, bytes] |
         connection.sendall(request)
         head = _read_head(answer)
         return None if head is None else (head, answer.read(_content_length(head)))
+
+
+def _with_body(head: bytes, headers: dict[str, str], body: bytes) -> tuple[bytes, bytes]:
+    """`head` with `headers` and a Content-Length that fits `body` in place of the same-named ones."""
+    status_line, *lines = head[:-4].split(b"\r\n")
+    replaced = {name.lower().encode() for name in headers} | {b"content-length"}
+    kept = [line for line in lines if line.split(b":")[0].strip().lower() not in replaced]
+    added = [f"{name}: {value}".encode() for name, value in headers.items()]
+    added.append(f"Content-Length: {len(body)}".encode())
+    return b"\r\n".join([status_line, *kept, *added]) + b"\r\n\r\n", body
 
 
 def _read_head(stream: BufferedIOBase) -> bytes | None:

@@ -12,6 +12,26 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=5.0)
 """The default `timeout` of `Client` and `AuthenticatedClient`, in seconds: connect 5, read 30, write 10, pool 5."""
 
 
+def _url_repr(url: str) -> str:
+    """dots: a base URL as the repr shows it: the password of its userinfo masked, as httpx.URL's repr does."""
+    try:
+        return repr(httpx.URL(url))
+    except (httpx.InvalidURL, TypeError):
+        return "<a base URL httpx cannot read>"
+
+
+def _without_userinfo(base_url: str, httpx_args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """dots: the base URL without its userinfo, and httpx_args with the Basic auth httpx would have
+    built from it (an `auth` of httpx_args wins, as it does in httpx). httpx logs each request's
+    URL, so credentials left in it would be logged."""
+    url = httpx.URL(base_url)
+    if not url.userinfo:
+        return base_url, httpx_args
+    if "auth" in httpx_args:
+        return str(url.copy_with(userinfo=b"")), httpx_args
+    return str(url.copy_with(userinfo=b"")), {**httpx_args, "auth": httpx.BasicAuth(url.username, url.password)}
+
+
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
@@ -67,7 +87,7 @@ class Client:
     """
 
     raise_on_unexpected_status: bool = field(default=False, kw_only=True)
-    _base_url: str = field(alias="base_url")
+    _base_url: str = field(alias="base_url", repr=_url_repr)  # dots: never a password in the repr
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies", repr=False)
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers", repr=False)
     # dots: finite by default (stock: None, no timeout at all)
@@ -121,14 +141,15 @@ class Client:
     def get_httpx_client(self) -> httpx.Client:
         """Get the underlying httpx.Client, constructing a new one if not previously set"""
         if self._client is None:
+            base_url, httpx_args = _without_userinfo(self._base_url, self._httpx_args)  # dots: see there
             self._client = httpx.Client(
-                base_url=self._base_url,
+                base_url=base_url,
                 cookies=self._cookies,
                 headers=self._headers,
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **self._httpx_args,
+                **httpx_args,
             )
         return self._client
 
@@ -176,14 +197,15 @@ class Client:
             return self._async_client
         async_client = self._async_clients.get(loop)
         if async_client is None:
+            base_url, httpx_args = _without_userinfo(self._base_url, self._httpx_args)  # dots: see there
             async_client = httpx.AsyncClient(
-                base_url=self._base_url,
+                base_url=base_url,
                 cookies=self._cookies,
                 headers=self._headers,
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **self._httpx_args,
+                **httpx_args,
             )
             self._async_clients[loop] = async_client
             if loop is not None:
@@ -253,7 +275,7 @@ class AuthenticatedClient:
     """
 
     raise_on_unexpected_status: bool = field(default=False, kw_only=True)
-    _base_url: str = field(alias="base_url")
+    _base_url: str = field(alias="base_url", repr=_url_repr)  # dots: never a password in the repr
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies", repr=False)
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers", repr=False)
     # dots: finite by default (stock: None, no timeout at all)
@@ -328,14 +350,15 @@ class AuthenticatedClient:
         """Get the underlying httpx.Client, constructing a new one if not previously set"""
         if self._client is None:
             self._headers[self.auth_header_name] = f"{self.prefix} {self.token}" if self.prefix else self.token
+            base_url, httpx_args = _without_userinfo(self._base_url, self._httpx_args)  # dots: see there
             self._client = httpx.Client(
-                base_url=self._base_url,
+                base_url=base_url,
                 cookies=self._cookies,
                 headers=self._headers,
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **self._httpx_args,
+                **httpx_args,
             )
         return self._client
 
@@ -384,14 +407,15 @@ class AuthenticatedClient:
         async_client = self._async_clients.get(loop)
         if async_client is None:
             self._headers[self.auth_header_name] = f"{self.prefix} {self.token}" if self.prefix else self.token
+            base_url, httpx_args = _without_userinfo(self._base_url, self._httpx_args)  # dots: see there
             async_client = httpx.AsyncClient(
-                base_url=self._base_url,
+                base_url=base_url,
                 cookies=self._cookies,
                 headers=self._headers,
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **self._httpx_args,
+                **httpx_args,
             )
             self._async_clients[loop] = async_client
             if loop is not None:

@@ -1,5 +1,6 @@
 """Contains shared errors types that can be raised from API functions"""
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from .types import Response
@@ -8,13 +9,15 @@ from .types import Response
 class UnexpectedStatus(Exception):
     """Raised by api functions when the response status an undocumented status and Client.raise_on_unexpected_status is True"""
 
-    def __init__(self, status_code: int, content: bytes):
+    def __init__(self, status_code: int, content: bytes, headers: MutableMapping[str, str] | None = None):
         self.status_code = status_code
         self.content = content
+        # dots: the answer's headers too (a 429's or 503's Retry-After), so that a retry layer can
+        # judge the answer the exception stands for
+        self.headers: MutableMapping[str, str] = {} if headers is None else headers
 
-        super().__init__(
-            f"Unexpected status code: {status_code}\n\nResponse content:\n{content.decode(errors='ignore')}"
-        )
+        # dots: the stock message quoted the body, which may hold a client_secret; it is on .content
+        super().__init__(f"Unexpected status code: {status_code} ({len(content)} bytes of content: see .content)")
 
 
 # dots: one exception for every body the models cannot read.

@@ -4,7 +4,7 @@ from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
 from typing import IO, BinaryIO, Generic, Literal, TypeVar
 
-from attrs import define
+from attrs import define, field
 
 
 class Unset:
@@ -61,7 +61,8 @@ class Response(Generic[T]):
     """
 
     status_code: HTTPStatus | int
-    content: bytes
+    # dots: the repr shows the body's size only: a create answer holds the client_secret
+    content: bytes = field(repr=lambda content: f"<{len(content)} bytes>")
     headers: MutableMapping[str, str]
     parsed: T | None
     parse_error: Exception | None = None

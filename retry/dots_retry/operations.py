@@ -171,8 +171,9 @@ def confirm(
         return response
 
     outcome: Outcome
+    started = time.monotonic()
     try:
-        outcome = _call(policy, Operation.CONFIRM, attempt)
+        outcome = _call(policy, Operation.CONFIRM, attempt, started)
     except Exception as error:
         if not tally.may_have_acted:
             raise
@@ -182,7 +183,13 @@ def confirm(
         return ConfirmResult(outcome, tally.attempts)
     logger.debug("confirm: %s after an attempt that may have acted; reconciling with a retrieve", describe(outcome))
     try:
-        found = retrieve(client, intent_id, policy=policy)
+        # The call's budget, not a new one: its first attempt is sent even when the budget is spent.
+        found = _call(
+            policy,
+            Operation.RETRIEVE,
+            lambda: retrieve_payment_intent.sync_detailed(intent_id, client=client),
+            started,
+        )
     except Exception as error:
         raise _unknown(intent_id, tally, f"the reconciling retrieve failed too ({describe(error)})") from error
     return _reconciled(intent_id, body, tally, outcome, found)
@@ -210,8 +217,9 @@ async def confirm_async(
         return response
 
     outcome: Outcome
+    started = time.monotonic()
     try:
-        outcome = await _call_async(policy, Operation.CONFIRM, attempt)
+        outcome = await _call_async(policy, Operation.CONFIRM, attempt, started)
     except Exception as error:
         if not tally.may_have_acted:
             raise
@@ -221,7 +229,12 @@ async def confirm_async(
         return ConfirmResult(outcome, tally.attempts)
     logger.debug("confirm: %s after an attempt that may have acted; reconciling with a retrieve", describe(outcome))
     try:
-        found = await retrieve_async(client, intent_id, policy=policy)
+        found = await _call_async(
+            policy,
+            Operation.RETRIEVE,
+            lambda: retrieve_payment_intent.asyncio_detailed(intent_id, client=client),
+            started,
+        )
     except Exception as error:
         raise _unknown(intent_id, tally, f"the reconciling retrieve failed too ({describe(error)})") from error
     return _reconciled(intent_id, body, tally, outcome, found)
@@ -286,14 +299,17 @@ def _as_uuid(value: UUID | str) -> UUID:
     return value if isinstance(value, UUID) else UUID(value)
 
 
-def _call(policy: RetryPolicy, operation: Operation, send: Callable[[], R]) -> R:
+def _call(policy: RetryPolicy, operation: Operation, send: Callable[[], R], started: float | None = None) -> R:
     """`send()` under `policy`: the first attempt directly, any retries by tenacity.
+
+    `started` (a `time.monotonic()`) is when the call's budget began, now by default: a confirm's
+    reconciling retrieve retries within the confirm's budget, not a new one of its own.
 
     An answer that needs no retry (nearly every one) then costs no tenacity machinery (about
     15 µs a call, a few percent of a confirm on loopback); a retried call gives tenacity the first
     outcome to replay as its attempt 1, so counts, waits and the deadline are the same either way.
     """
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     try:
         response = send()
     except Exception as error:
@@ -312,9 +328,11 @@ def _call(policy: RetryPolicy, operation: Operation, send: Callable[[], R]) -> R
     return Retrying(**_settings(policy, operation, started))(attempt)
 
 
-async def _call_async(policy: RetryPolicy, operation: Operation, send: Callable[[], Awaitable[R]]) -> R:
+async def _call_async(
+    policy: RetryPolicy, operation: Operation, send: Callable[[], Awaitable[R]], started: float | None = None
+) -> R:
     """`_call` for asyncio."""
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     try:
         response = await send()
     except Exception as error:

@@ -25,7 +25,8 @@ import time
 from typing import Any
 
 import httpx
-from dots_client.types import Response
+from dots_client.errors import UnexpectedStatus
+from dots_client.types import Response, status_of
 
 Outcome = Response[Any] | BaseException
 
@@ -57,7 +58,8 @@ class RetryPolicy:
     - `max_attempts`: requests sent for one call, the first included (1: no retries).
     - `max_elapsed_seconds`: no retry starts, and no wait ends, later than this many seconds after
       the first attempt started; the attempt in flight then is bounded by the client's timeouts, so
-      a call takes at most about `max_elapsed_seconds` + one request's timeouts.
+      a call takes at most about `max_elapsed_seconds` + one request's timeouts (a confirm's
+      reconciling retrieve shares that budget and is sent at least once: + two requests' timeouts).
     - `backoff_initial_seconds`, `backoff_max_seconds`: the wait before retry n (n = 1, 2, ...) is
       drawn uniformly from 0 to min(max, initial * 2^(n-1)) ("full jitter", AWS Architecture Blog,
       "Exponential Backoff And Jitter").
@@ -83,8 +85,20 @@ class RetryPolicy:
 DEFAULT_POLICY = RetryPolicy()
 
 
+def answer_of(outcome: Outcome) -> Outcome:
+    """`outcome`, or for an `UnexpectedStatus` (a client made with `raise_on_unexpected_status=True`)
+    the answer it was raised for: every rule judges that answer, so the client's setting never turns
+    a refusal into a final error or a 5xx into one that is not reconciled."""
+    if isinstance(outcome, UnexpectedStatus):
+        return Response(
+            status_code=status_of(outcome.status_code), content=outcome.content, headers=outcome.headers, parsed=None
+        )
+    return outcome
+
+
 def should_retry(operation: Operation, outcome: Outcome) -> bool:
     """Whether an attempt of `operation` that ended in `outcome` is worth another (budget permitting)."""
+    outcome = answer_of(outcome)
     if isinstance(outcome, _NEVER_SENT) or refused(outcome):
         return True
     return operation is not Operation.CREATE and may_have_acted(outcome)
@@ -95,12 +109,14 @@ def sleep_seconds(policy: RetryPolicy, retry_number: int, outcome: Outcome) -> f
     retry_after = retry_after_seconds(outcome)
     if retry_after is not None:
         return min(retry_after, policy.retry_after_max_seconds)
-    ceiling = min(policy.backoff_max_seconds, policy.backoff_initial_seconds * 2.0 ** (retry_number - 1))
+    # The exponent is capped: 2.0 ** 1024 overflows a float, and 2 ** 64 times any initial wait is past any cap.
+    ceiling = min(policy.backoff_max_seconds, policy.backoff_initial_seconds * 2.0 ** min(retry_number - 1, 64))
     return random.uniform(0.0, ceiling)  # noqa: S311 - jitter spreads clients out; it guards no secret
 
 
 def refused(outcome: Outcome) -> bool:
     """`429`, or `503` with `Retry-After`: the server says it did not act on the request."""
+    outcome = answer_of(outcome)
     if not isinstance(outcome, Response):
         return False
     return outcome.status_code == 429 or (outcome.status_code == 503 and "retry-after" in outcome.headers)
@@ -112,6 +128,7 @@ def may_have_acted(outcome: Outcome) -> bool:
     True for an exception raised after sending and for a `5xx` other than a refusal; a documented
     answer (`2xx`, `4xx`) says what happened, and `never sent` / `refused` say nothing did.
     """
+    outcome = answer_of(outcome)
     if isinstance(outcome, Response):
         return outcome.status_code >= 500 and not refused(outcome)
     return isinstance(outcome, _AFTER_SENDING)
@@ -119,13 +136,16 @@ def may_have_acted(outcome: Outcome) -> bool:
 
 def retry_after_seconds(outcome: Outcome) -> float | None:
     """The `Retry-After` of a response in seconds (delay-seconds or HTTP-date), or None if absent or unreadable."""
+    outcome = answer_of(outcome)
     if not isinstance(outcome, Response):
         return None
     value = outcome.headers.get("retry-after")
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    # RFC 9110 §10.2.3: delay-seconds is 1*DIGIT, ASCII only; str.isdigit() alone also accepts
+    # "²" (which float() refuses) and other scripts' digits.
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -138,6 +158,7 @@ def retry_after_seconds(outcome: Outcome) -> float | None:
 
 def describe(outcome: Outcome) -> str:
     """A short account of an outcome for logs: the status or the exception's type, never URLs or headers."""
+    outcome = answer_of(outcome)
     if isinstance(outcome, Response):
         return f"HTTP {int(outcome.status_code)}"
     return type(outcome).__name__

@@ -46,3 +46,25 @@ def test_current_outside_a_run_says_how_to_run() -> None:
     """session.current() before start() is a RuntimeError naming the command."""
     with pytest.raises(RuntimeError, match="make contract"):
         session.current()
+
+
+def test_sharded_run_replays_its_own_shard() -> None:
+    """CONTRACT_SHARD is part of the run: the replay command names the shard; a malformed one is refused."""
+    run = session.start(None, {"CONTRACT_SEED": "7", "CONTRACT_SHARD": "2/3"})
+    assert str(run.shard) == "2/3"
+    assert "make contract CONTRACT_SEED=7 CONTRACT_SHARD=2/3" in run.replay_hint()
+    with pytest.raises(ValueError, match="CONTRACT_SHARD"):
+        session.start(None, {"CONTRACT_SHARD": "4/3"})
+
+
+def test_seed_line_says_what_workers_do_not_replay() -> None:
+    """With workers the seed line says it replays the cases, not the interleaving (shared server or a sandbox each)."""
+    embedded = session.start(None, {"CONTRACT_SEED": "7"})
+    assert "\n" not in embedded.seed_line()
+    embedded.workers = 4
+    assert "4 workers, a sandbox each: the seed replays the same cases, not which worker" in embedded.seed_line()
+    remote = session.start(None, {"CONTRACT_SEED": "7", "DOTS_BASE_URL": "https://dots.example/api"})
+    remote.workers = 2
+    assert "2 workers share one server: the seed replays the same cases, not the same interleaving" in (
+        remote.seed_line()
+    )

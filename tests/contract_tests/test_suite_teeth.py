@@ -34,10 +34,12 @@ class SuiteRun:
     output: str
     junit: str
     failed: list[str]
+    tests: list[str]
+    """Every test the JUnit report holds, as node ids."""
 
 
-def run_suite(base_url: str, client_id: str, api_key: str, workdir: Path) -> SuiteRun:
-    """Run the contract suite (quick profile) against `base_url`, as `make contract` would."""
+def run_suite(base_url: str, client_id: str, api_key: str, workdir: Path, *args: str) -> SuiteRun:
+    """Run the contract suite (quick profile, more pytest `args`) against `base_url`, as `make contract` would."""
     junit = workdir / "contract-junit.xml"
     env = {name: value for name, value in os.environ.items() if not name.startswith(("DOTS_", "CONTRACT_"))}
     env.update(DOTS_BASE_URL=base_url, DOTS_CLIENT_ID=client_id, DOTS_API_KEY=api_key, CONTRACT_PROFILE="quick")
@@ -51,6 +53,7 @@ def run_suite(base_url: str, client_id: str, api_key: str, workdir: Path) -> Sui
             "-p",
             "no:cacheprovider",
             f"--junitxml={junit}",
+            *args,
         ],
         cwd=workdir,
         env=env,
@@ -60,12 +63,17 @@ def run_suite(base_url: str, client_id: str, api_key: str, workdir: Path) -> Sui
         check=False,
     )
     report = junit.read_text(encoding="utf-8")
-    failed = [
+    cases = list(ET.fromstring(report).iter("testcase"))  # noqa: S314 (our own report)
+    tests = [
         f"contract_tests/{case.get('classname', '').removeprefix('contract_tests.')}.py::{case.get('name')}"
-        for case in ET.fromstring(report).iter("testcase")  # noqa: S314 (our own report)
+        for case in cases
+    ]
+    failed = [
+        test
+        for test, case in zip(tests, cases, strict=True)
         if case.find("failure") is not None or case.find("error") is not None
     ]
-    return SuiteRun(completed.returncode, completed.stdout + completed.stderr, report, failed)
+    return SuiteRun(completed.returncode, completed.stdout + completed.stderr, report, failed, tests)
 
 
 def _credentials() -> tuple[str, str]:
@@ -90,6 +98,52 @@ def test_suite_fails_on_broken_server(fault: Fault, tmp_path: Path) -> None:
         assert token not in text
         assert client_id + ":" not in text
         assert "pi_secret_" not in text  # create's client_secret: shown once, never in reports
+
+
+def test_suite_on_workers_reports_once_for_all(tmp_path: Path) -> None:
+    """On two xdist workers: one seed, one summary naming the fault with its counts, one JUnit of every test."""
+    client_id, api_key = _credentials()
+    fault = next(fault for fault in FAULTS if fault.name == "confirm-changes-amount")
+    with LiveServer(sandbox_app(client_id, api_key, fault)) as server:
+        run = run_suite(server.base_url, client_id, api_key, tmp_path, "-n", "2")
+    assert run.returncode == 1, run.output[-3000:]
+    assert run.output.count("contract seed: ") == 1
+    assert "not the same interleaving" in run.output
+    assert run.output.count("contract suite summary") == 1
+    summary = run.output[run.output.index("contract suite summary") :]
+    assert f"FAILED {fault.caught_by[0]}" in summary
+    assert fault.evidence in summary
+    # Every worker's schemathesis cases are counted, for every operation.
+    counts = next(line for line in summary.splitlines() if line.startswith("schemathesis cases per operation"))
+    assert counts.count("/v2/payment-intents") == 3, counts
+    assert len(run.tests) == len(set(run.tests)) == len(_collected(tmp_path)), run.tests
+    assert any(test.startswith(fault.caught_by[0]) for test in run.failed)
+    for text in (run.output, run.junit):
+        assert api_key not in text
+        assert base64.b64encode(f"{client_id}:{api_key}".encode()).decode() not in text
+
+
+def _collected(workdir: Path) -> list[str]:
+    """The node ids the suite collects."""
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(REPO_ROOT / "contract_tests"),
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=workdir,
+        env={name: value for name, value in os.environ.items() if not name.startswith(("DOTS_", "CONTRACT_"))},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return [line for line in completed.stdout.splitlines() if "contract_tests/" in line and "::" in line]
 
 
 def test_suite_reports_a_curl_command_without_credentials(tmp_path: Path) -> None:

@@ -60,3 +60,50 @@ def test_make_test_gets_postgresql_from_a_service_container() -> None:
     assert "pg_isready" in service["options"]
     password = service["env"]["POSTGRES_PASSWORD"]
     assert job["env"][POSTGRES_URL_VAR] == f"postgresql://postgres:{password}@localhost:5432/postgres"
+
+
+def test_nightly_runs_the_thorough_profile_as_a_sharded_matrix() -> None:
+    """On a schedule, shards 1..n of the thorough profile run on the sandbox, one seed, each keeping its JUnit."""
+    workflow = _workflow()
+    assert workflow[True]["schedule"][0]["cron"]
+    job = workflow["jobs"]["nightly"]
+    assert job["if"] == "github.event_name == 'schedule'"
+    shards = job["strategy"]["matrix"]["shard"]
+    assert job["strategy"]["fail-fast"] is False
+    env = job["env"]
+    assert env["CONTRACT_PROFILE"] == "thorough"
+    assert env["CONTRACT_WORKERS"] == "auto"
+    assert env["CONTRACT_SHARD"] == f"${{{{ matrix.shard }}}}/{len(shards)}"
+    assert shards == list(range(1, len(shards) + 1))
+    assert env["CONTRACT_SEED"] == "${{ github.run_id }}"  # one seed for every shard of the run
+    assert not any(name.startswith("DOTS_") for name in env)  # the embedded sandbox, never Dots
+    assert _commands(job) == ["make contract"]
+    upload = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"] == "reports/contract-junit.xml"
+    assert "${{ matrix.shard }}" in upload["with"]["name"]
+    cache = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/cache"))
+    assert cache["with"]["path"] == ".hypothesis"
+
+
+def test_real_server_job_stays_one_run_at_a_time() -> None:
+    """The job against Dots has no matrix, no shards and no workers, and waits for the previous run."""
+    job = _workflow()["jobs"]["contract"]
+    assert "strategy" not in job
+    assert job["concurrency"]["cancel-in-progress"] is False
+    assert not {"CONTRACT_SHARD", "CONTRACT_WORKERS"} & set(job["env"])
+    assert not any("CONTRACT_SHARD" in command or "CONTRACT_WORKERS" in command for command in _commands(job))
+
+
+def test_client_runs_on_every_python_the_noxfile_names() -> None:
+    """A job per Python runs `make test-client` for it; the matrix is the noxfile's list and the Makefile's default."""
+    import noxfile
+
+    job = _workflow()["jobs"]["client"]
+    pythons = job["strategy"]["matrix"]["python"]
+    assert pythons == noxfile.PYTHONS
+    assert _commands(job) == ['make test-client CLIENT_PYTHONS="${{ matrix.python }}"']
+    makefile = (WORKFLOW.parents[2] / "Makefile").read_text(encoding="utf-8")
+    assert f"CLIENT_PYTHONS ?= {' '.join(pythons)}\n" in makefile
+    for python in pythons:
+        assert (WORKFLOW.parents[2] / "requirements" / f"client-py{python}.lock").is_file()

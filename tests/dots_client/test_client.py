@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import socket
 import threading
 import uuid
@@ -222,3 +223,50 @@ def test_given_async_client_on_a_second_loop_raises_before_sending(start_sandbox
     with pytest.raises(RuntimeError, match="another event loop"):
         asyncio.run(confirm(second))
     assert _status(sandbox, second) == "initialized"
+
+
+PASSWORD = "s3cret-in-the-url"
+INTENT: dict[str, Any] = {
+    "id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5",
+    "amount": 1000,
+    "currency": "usd",
+    "status": "initialized",
+}
+
+
+@pytest.mark.parametrize("client_class", [Client, AuthenticatedClient])
+def test_repr_hides_the_password_of_a_base_url(client_class: type[Client | AuthenticatedClient]) -> None:
+    """A base URL with credentials (`https://id:key@host`) shows in the repr with its password masked."""
+    client = client_class(f"https://client-id:{PASSWORD}@api.dots.dev/api")
+    text = repr(client) + str(client)
+    assert PASSWORD not in text
+    assert "api.dots.dev/api" in text
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_base_url_credentials_never_reach_httpx_logs(mode: str, caplog: pytest.LogCaptureFixture) -> None:
+    """httpx logs each request's URL: the base URL's userinfo is sent as Basic auth, never logged."""
+    caplog.set_level(logging.DEBUG)
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=INTENT)
+
+    client = AuthenticatedClient.basic_auth(
+        f"https://client-id:{PASSWORD}@api.dots.dev/api",
+        "client-id",
+        PASSWORD,
+        httpx_args={"transport": httpx.MockTransport(answer)},
+    )
+    intent_id = uuid.UUID(INTENT["id"])
+    if mode == "sync":
+        retrieve_payment_intent.sync(intent_id, client=client)
+    else:
+        asyncio.run(retrieve_payment_intent.asyncio(intent_id, client=client))
+    (request,) = seen
+    assert request.headers["authorization"] == httpx.BasicAuth("client-id", PASSWORD)._auth_header
+    assert str(request.url) == f"https://api.dots.dev/api/v2/payment-intents/{intent_id}"
+    assert any("HTTP Request" in record.getMessage() for record in caplog.records)  # httpx did log the request
+    for record in caplog.records:
+        assert PASSWORD not in record.getMessage()

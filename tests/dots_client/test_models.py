@@ -120,3 +120,49 @@ def test_an_unknown_value_from_an_answer_is_never_sent() -> None:
     with pytest.raises(AttributeError):
         create_payment_intent.sync(client=client, body=body)
     assert sent == []
+
+
+def test_client_secret_never_shows_in_a_repr() -> None:
+    """A create answer's client_secret (openapi.yaml: "keep it from logs") is in no repr: model or Response."""
+    secret = "pi_secret_6f1c2d3e4b5a4c6d"
+    answer = {**INTENT, "client_secret": secret}
+    client = AuthenticatedClient.basic_auth(
+        "https://api.dots.dev/api",
+        "id",
+        "key",
+        httpx_args={"transport": httpx.MockTransport(lambda _: httpx.Response(200, json=answer))},
+    )
+    response = create_payment_intent.sync_detailed(
+        client=client, body=CreatePaymentIntentRequest(amount=1000, currency=Currency.USD)
+    )
+    assert isinstance(response.parsed, PaymentIntent)
+    assert response.parsed.client_secret == secret  # still there to hand to the front end
+    assert response.parsed.to_dict()["client_secret"] == secret
+    for shown in (repr(response.parsed), str(response.parsed), repr(response)):
+        assert secret not in shown
+    assert f"{len(response.content)} bytes" in repr(response)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        [["id", INTENT["id"]], ["amount", 1000], ["currency", "usd"]],  # a JSON array of pairs, not an object
+        {**INTENT, "metadata": [["order", "42"]]},  # a nested object given as an array of pairs
+        {**INTENT, "metadata": ["ab", "cd"]},  # ... or of two-letter strings
+    ],
+    ids=["body", "metadata-pairs", "metadata-strings"],
+)
+def test_an_array_where_an_object_belongs_is_not_read(answer: Any) -> None:
+    """A JSON array in place of an object (the body, or a nested model) is unreadable, never read as key-value pairs."""
+    client = AuthenticatedClient.basic_auth(
+        "https://api.dots.dev/api",
+        "id",
+        "key",
+        httpx_args={"transport": httpx.MockTransport(lambda _: httpx.Response(200, json=answer))},
+    )
+    response = create_payment_intent.sync_detailed(
+        client=client, body=CreatePaymentIntentRequest(amount=1000, currency=Currency.USD)
+    )
+    assert response.status_code == 200
+    assert response.parsed is None
+    assert isinstance(response.parse_error, TypeError)

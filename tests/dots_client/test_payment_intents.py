@@ -175,3 +175,44 @@ def test_confirm_over_the_network_exposes_a_non_json_documented_status(gateway: 
     assert response.headers.get("content-type") == content_type
     assert response.parsed is None
     assert raised.value.status_code == int(status)
+
+
+def _mislabelled(status: int) -> httpx.MockTransport:
+    """A gateway page labelled `Content-Encoding: gzip` that is not gzip: httpx cannot decode it."""
+    headers = {"content-type": "text/html", "content-encoding": "gzip"}
+    page = httpx.ByteStream(b"<html>Bad Gateway</html>")  # a stream: content= would be decoded at once, here
+    return httpx.MockTransport(lambda _: httpx.Response(status, stream=page, headers=headers))
+
+
+@pytest.mark.parametrize(("operation_id", "status"), DOCUMENTED, ids=[f"{o}-{s}" for o, s in DOCUMENTED])
+def test_body_its_content_encoding_cannot_decode_is_unreadable(operation_id: str, status: int) -> None:
+    """A body that fails its Content-Encoding is an unreadable answer (status, headers, DecodingError), not a raise."""
+    module = client_module(OPERATIONS[operation_id])
+    client = _client(_mislabelled(status))
+    responses = [
+        module.sync_detailed(client=client, **_kwargs(operation_id)),
+        asyncio.run(module.asyncio_detailed(client=client, **_kwargs(operation_id))),
+    ]
+    for response in responses:
+        assert response.status_code == status
+        assert response.headers["content-encoding"] == "gzip"
+        assert response.parsed is None
+        assert isinstance(response.parse_error, httpx.DecodingError)
+    with pytest.raises(errors.UnreadableResponse) as raised:
+        module.sync(client=client, **_kwargs(operation_id))
+    assert raised.value.status_code == status
+    assert isinstance(raised.value.__cause__, httpx.DecodingError)
+
+
+@pytest.mark.parametrize("operation_id", OPERATIONS)
+def test_undocumented_status_its_content_encoding_cannot_decode_keeps_raise_on_unexpected_status(
+    operation_id: str,
+) -> None:
+    """An undocumented 502 that fails its Content-Encoding is None, or UnexpectedStatus when so configured."""
+    module = client_module(OPERATIONS[operation_id])
+    response = module.sync_detailed(client=_client(_mislabelled(502)), **_kwargs(operation_id))
+    assert (response.status_code, response.parsed, response.parse_error) == (502, None, None)
+    with pytest.raises(UnexpectedStatus):
+        module.sync_detailed(
+            client=_client(_mislabelled(502), raise_on_unexpected_status=True), **_kwargs(operation_id)
+        )

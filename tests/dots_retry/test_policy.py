@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+from dots_client.errors import UnexpectedStatus
 from dots_client.types import Response
 from dots_retry.policy import (
     Operation,
@@ -101,3 +102,36 @@ def test_policy_refuses_impossible_bounds(kwargs: dict[str, float]) -> None:
     """Fewer than one attempt, or a negative or NaN number of seconds, is a ValueError."""
     with pytest.raises(ValueError, match="must be"):
         RetryPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"\xb2", b"\xb9\xb3", "\u0663".encode(), b"-5", b"1e3", b"5.5", b"NaN", b"Mon, 01 Jan 99999 00:00:00 GMT", b""],
+)
+def test_retry_after_that_is_not_ascii_digits_or_a_date_reads_as_none(raw: bytes) -> None:
+    """A Retry-After of non-ASCII digits ("²"), a sign, a fraction or a bad date is ignored, never raised."""
+    headers = httpx.Headers([(b"retry-after", raw)])
+    answer: Response[None] = Response(status_code=503, content=b"", headers=headers, parsed=None)
+    assert retry_after_seconds(answer) is None
+    assert 0 <= sleep_seconds(RetryPolicy(), 1, answer) <= RetryPolicy().backoff_initial_seconds
+
+
+def test_backoff_of_a_late_retry_is_the_cap_not_an_overflow() -> None:
+    """Retry 5000 of a long policy waits at most backoff_max_seconds (2.0 ** 4999 would overflow a float)."""
+    policy = RetryPolicy(max_attempts=10_000, backoff_initial_seconds=0.25, backoff_max_seconds=4.0)
+    assert 0 <= sleep_seconds(policy, 5000, _answer(500)) <= 4.0
+
+
+ANSWER_ROWS = [row for row in TABLE if isinstance(row[1], Response)]
+
+
+@pytest.mark.parametrize(("name", "outcome", "expected"), ANSWER_ROWS, ids=[row[0] for row in ANSWER_ROWS])
+def test_unexpected_status_is_judged_as_the_answer_it_stands_for(
+    name: str, outcome: Outcome, expected: tuple[bool, ...]
+) -> None:
+    """With raise_on_unexpected_status, the UnexpectedStatus raised for an answer is retried as that answer is."""
+    assert isinstance(outcome, Response)
+    raised = UnexpectedStatus(int(outcome.status_code), b"", headers=outcome.headers)
+    assert tuple(should_retry(operation, raised) for operation in (CREATE, RETRIEVE, CONFIRM)) == expected
+    assert may_have_acted(raised) == may_have_acted(outcome)
+    assert retry_after_seconds(raised) == retry_after_seconds(outcome)

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from dots_client import AuthenticatedClient
 from dots_client.api.payment_intents import confirm_payment_intent, retrieve_payment_intent
-from dots_client.models import CreatePaymentIntentRequest, Currency, Error, PaymentIntent
+from dots_client.errors import UnexpectedStatus, UnreadableResponse
+from dots_client.models import ConfirmPaymentIntentRequest, CreatePaymentIntentRequest, Currency, Error, PaymentIntent
 from dots_client.types import Response
 from dots_retry import (
     ConfirmOutcomeUnknown,
@@ -415,3 +416,146 @@ def test_giving_up_on_5xx_with_the_intent_unconfirmed_raises_outcome_unknown(
     assert raised.value.response is not None
     assert raised.value.response.status_code == 200  # the retrieve's answer: the intent as it is
     assert API_KEY not in str(raised.value)
+
+
+UNREADABLE_200_BODIES: dict[str, tuple[dict[str, str], bytes]] = {
+    "html": ({"Content-Type": "text/html"}, b"<html><body>OK</body></html>"),
+    "empty": ({}, b""),
+    "truncated JSON": ({}, b'{"id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5", "amou'),
+    "JSON array": ({}, b"[]"),
+    "no UUID in id": ({}, b'{"id": "nope", "amount": 1000, "currency": "usd"}'),
+    "labelled gzip, is not": ({"Content-Encoding": "gzip"}, b'{"id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5"}'),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("body", list(UNREADABLE_200_BODIES))
+def test_live_confirm_answered_200_with_an_unreadable_body_is_reconciled(
+    live: LiveSandbox, proxy: LossyProxy, mode: str, body: str
+) -> None:
+    """A real confirm (it acted) whose 200 body a gateway replaced: reconciled by one retrieve, never sent again."""
+    intent_id = _new_intent(live)
+    proxy.replace_body = {1: UNREADABLE_200_BODIES[body]}
+    result = _confirm(mode, _client(proxy.url), intent_id, METHOD)
+    assert (result.status_code, result.reconciled, result.attempts) == (200, True, 1)
+    assert result.intent is not None
+    assert str(result.intent.status) == "succeeded"
+    assert result.intent.payment_method_id == METHOD
+    assert [method for method, _ in proxy.requests] == ["POST", "GET"]
+    assert _intent_now(live, intent_id)["status"] == "succeeded"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_live_confirm_answered_200_with_an_unreadable_body_raises_unreadable_response_from_sync(
+    live: LiveSandbox, proxy: LossyProxy, mode: str
+) -> None:
+    """The generated `sync`/`asyncio` raise UnreadableResponse carrying the 200 (no parse error) for that answer."""
+    intent_id = _new_intent(live)
+    proxy.replace_body = {1: UNREADABLE_200_BODIES["html"]}
+    body = ConfirmPaymentIntentRequest(payment_method_id=METHOD)
+    with pytest.raises(UnreadableResponse) as raised:
+        _run(
+            mode,
+            _client(proxy.url),
+            lambda c: confirm_payment_intent.sync(uuid.UUID(intent_id), client=c, body=body),
+            lambda c: confirm_payment_intent.asyncio(uuid.UUID(intent_id), client=c, body=body),
+        )
+    assert raised.value.status_code == 200
+    assert raised.value.response.content == UNREADABLE_200_BODIES["html"][1]
+    assert raised.value.response.parsed is None
+    assert _intent_now(live, intent_id)["status"] == "succeeded"  # the server acted
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reconciling_retrieve_shares_the_confirm_budget(mode: str) -> None:
+    """The retrieve after giving up retries only within max_elapsed_seconds of the first confirm: one attempt here."""
+    # Confirm: a read timeout (ambiguous), then 429 + Retry-After: 1 until the 2.5 s budget ends at
+    # t = 2 (attempts at 0, 0, 1, 2). The retrieve is refused the same way: with a budget of its
+    # own it would be sent at t = 2, 3 and 4.
+    policy = RetryPolicy(max_attempts=100, max_elapsed_seconds=2.5, backoff_initial_seconds=0.0)
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        if sent == ["POST"]:
+            raise httpx.ReadTimeout("the answer is late", request=request)
+        return httpx.Response(429, headers={"Retry-After": "1"}, json={"error": "slow down"})
+
+    client = AuthenticatedClient.basic_auth(
+        "http://dots.test/api", CLIENT_ID, API_KEY, httpx_args={"transport": httpx.MockTransport(answer)}
+    )
+    with pytest.raises(ConfirmOutcomeUnknown, match="retrieve answered HTTP 429"):
+        _confirm(mode, client, str(uuid.uuid4()), METHOD, policy=policy)
+    assert sent == ["POST"] * 4 + ["GET"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_client_raising_on_unexpected_status_keeps_the_retry_policy(mode: str) -> None:
+    """raise_on_unexpected_status=True: a 503 with Retry-After (undocumented) is still retried, not raised at once."""
+    sent: list[str] = []
+    intent: dict[str, Any] = {"id": str(uuid.uuid4()), "amount": 1000, "currency": "usd", "status": "succeeded"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        if len(sent) == 1:
+            return httpx.Response(503, headers={"Retry-After": "0"}, json={"error": "busy"})
+        return httpx.Response(200, json={**intent, "payment_method_id": str(METHOD)})
+
+    client = AuthenticatedClient.basic_auth(
+        "http://dots.test/api",
+        CLIENT_ID,
+        API_KEY,
+        raise_on_unexpected_status=True,
+        httpx_args={"transport": httpx.MockTransport(answer)},
+    )
+    result = _confirm(mode, client, intent["id"], METHOD)
+    assert (result.status_code, result.reconciled, result.attempts) == (200, False, 2)
+    assert sent == ["POST", "POST"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_client_raising_on_unexpected_status_still_reconciles_a_5xx(mode: str) -> None:
+    """raise_on_unexpected_status=True: a confirm answered 502 after acting is retried, its 409 reconciled."""
+    sent: list[str] = []
+    intent: dict[str, Any] = {"id": str(uuid.uuid4()), "amount": 1000, "currency": "usd", "status": "succeeded"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        if request.method == "GET":
+            return httpx.Response(200, json={**intent, "payment_method_id": str(METHOD)})
+        if len(sent) == 1:
+            return httpx.Response(502, text="<html>Bad Gateway</html>", headers={"content-type": "text/html"})
+        return httpx.Response(409, json={"error": "already", "code": "payment-intent-already-confirmed"})
+
+    client = AuthenticatedClient.basic_auth(
+        "http://dots.test/api",
+        CLIENT_ID,
+        API_KEY,
+        raise_on_unexpected_status=True,
+        httpx_args={"transport": httpx.MockTransport(answer)},
+    )
+    result = _confirm(mode, client, intent["id"], METHOD)
+    assert (result.status_code, result.reconciled, result.attempts) == (200, True, 2)
+    assert sent == ["POST", "POST", "GET"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_create_with_a_client_raising_on_unexpected_status_raises_the_last_answer(mode: str) -> None:
+    """raise_on_unexpected_status=True: a create refused (429) is retried; the final 500 is raised, never re-sent."""
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        return httpx.Response(429 if len(sent) == 1 else 500, json={"error": "no"})
+
+    client = AuthenticatedClient.basic_auth(
+        "http://dots.test/api",
+        CLIENT_ID,
+        API_KEY,
+        raise_on_unexpected_status=True,
+        httpx_args={"transport": httpx.MockTransport(answer)},
+    )
+    with pytest.raises(UnexpectedStatus) as raised:
+        _create(mode, client)
+    assert raised.value.status_code == 500
+    assert sent == ["POST", "POST"]

@@ -37,7 +37,7 @@ class ConfirmPaymentIntentRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = {**src_dict}  # dots: not dict(src_dict), which reads a JSON array of pairs as an object
         payment_method_id = UUID(d.pop("payment_method_id"))
 
         confirm_payment_intent_request = cls(

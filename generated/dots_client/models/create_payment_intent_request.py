@@ -135,7 +135,7 @@ class CreatePaymentIntentRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = {**src_dict}  # dots: not dict(src_dict), which reads a JSON array of pairs as an object
         amount = d.pop("amount")
         currency = Currency(d.pop("currency"))
 

@@ -33,7 +33,7 @@ class CreatePaymentIntentRequestTransferData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = {**src_dict}  # dots: not dict(src_dict), which reads a JSON array of pairs as an object
         destination_user_id = UUID(d.pop("destination_user_id"))
 
         create_payment_intent_request_transfer_data = cls(

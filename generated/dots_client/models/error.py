@@ -59,7 +59,7 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = {**src_dict}  # dots: not dict(src_dict), which reads a JSON array of pairs as an object
         error = d.pop("error")
 
         code = d.pop("code", UNSET)

@@ -31,7 +31,7 @@ class Metadata:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = {**src_dict}  # dots: not dict(src_dict), which reads a JSON array of pairs as an object
         metadata = cls()
 
         metadata.additional_properties = d

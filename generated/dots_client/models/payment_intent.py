@@ -48,7 +48,7 @@ class PaymentIntent:
     transfer_id: UUID | Unset = UNSET
     payment_method_id: UUID | Unset = UNSET
     metadata: PaymentIntentMetadata | Unset = UNSET
-    client_secret: str | Unset = UNSET
+    client_secret: str | Unset = _attrs_field(default=UNSET, repr=False)
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,7 +106,7 @@ class PaymentIntent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = {**src_dict}  # dots: not dict(src_dict), which reads a JSON array of pairs as an object
         id = UUID(d.pop("id"))
 
         amount = d.pop("amount")

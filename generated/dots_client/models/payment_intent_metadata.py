@@ -24,7 +24,7 @@ class PaymentIntentMetadata:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = {**src_dict}  # dots: not dict(src_dict), which reads a JSON array of pairs as an object
         payment_intent_metadata = cls()
 
         payment_intent_metadata.additional_properties = d

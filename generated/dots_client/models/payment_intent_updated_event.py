@@ -44,7 +44,7 @@ class PaymentIntentUpdatedEvent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = {**src_dict}  # dots: not dict(src_dict), which reads a JSON array of pairs as an object
         event = PaymentIntentUpdatedEventEvent(d.pop("event"))
 
         payment_intent_id = UUID(d.pop("payment_intent_id"))

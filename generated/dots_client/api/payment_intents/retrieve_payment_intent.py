@@ -55,7 +55,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_503
 
     if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
+        raise errors.UnexpectedStatus(response.status_code, response.content, headers=response.headers)
     else:
         return None
 
@@ -81,6 +81,23 @@ def _build_response(
         content=response.content,
         headers=response.headers,
         parsed=parsed,
+    )
+
+
+def _undecodable(
+    *, client: AuthenticatedClient | Client, response: httpx.Response, error: httpx.DecodingError
+) -> Response[Error | PaymentIntent]:
+    """dots: an answer whose body its Content-Encoding does not decode (a gateway's page labelled gzip
+    that is not) is unreadable like any other body: a documented status carries `error` as its
+    `parse_error`, an undocumented one is None or UnexpectedStatus as configured. `content` is
+    empty: httpx consumed the undecodable bytes."""
+    built = _build_response(client=client, response=httpx.Response(response.status_code, content=b""))
+    return Response(
+        status_code=built.status_code,
+        content=b"",
+        headers=response.headers,
+        parsed=None,
+        parse_error=None if built.parse_error is None else error,
     )
 
 
@@ -112,10 +129,16 @@ def sync_detailed(
         payment_intent_id=payment_intent_id,
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-        timeout=USE_CLIENT_DEFAULT if timeout is None else timeout,
-    )
+    # dots: request() as httpx writes it (build, send, read), with the read ours: see _undecodable
+    httpx_client = client.get_httpx_client()
+    request = httpx_client.build_request(**kwargs, timeout=USE_CLIENT_DEFAULT if timeout is None else timeout)
+    response = httpx_client.send(request, stream=True)
+    try:
+        response.read()
+    except httpx.DecodingError as error:
+        return _undecodable(client=client, response=response, error=error)
+    finally:
+        response.close()
 
     return _build_response(client=client, response=response)
 
@@ -183,10 +206,16 @@ async def asyncio_detailed(
         payment_intent_id=payment_intent_id,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs,
-        timeout=USE_CLIENT_DEFAULT if timeout is None else timeout,
-    )
+    # dots: request() as httpx writes it (build, send, read), with the read ours: see _undecodable
+    httpx_client = client.get_async_httpx_client()
+    request = httpx_client.build_request(**kwargs, timeout=USE_CLIENT_DEFAULT if timeout is None else timeout)
+    response = await httpx_client.send(request, stream=True)
+    try:
+        await response.aread()
+    except httpx.DecodingError as error:
+        return _undecodable(client=client, response=response, error=error)
+    finally:
+        await response.aclose()
 
     return _build_response(client=client, response=response)
 
