@@ -15,6 +15,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -136,6 +137,15 @@ def postgres_server() -> Iterator[Cluster | ExistingServer]:
 def postgres_url(postgres_server: Cluster | ExistingServer) -> str:
     """The URL of a fresh, empty database on the session's PostgreSQL (it holds a password)."""
     return postgres_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database several stores or processes can share, on each engine: a SQLite file, a PostgreSQL database."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return str(tmp_path / "shared.db")
 
 
 @pytest.fixture

@@ -80,15 +80,6 @@ def test_the_worker_settles_and_delivers_while_a_receiver_blocks_nothing(tmp_pat
         receiver.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database that several sandbox processes can share: a SQLite file, or a PostgreSQL database."""
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return str(tmp_path / "shared.db")
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -66,12 +66,6 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _fresh_db(request.param, request, tmp_path)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database that several stores (and processes) can open: every engine but `:memory:`."""
-    return _fresh_db(request.param, request, tmp_path)
-
-
 @pytest.fixture
 def store(db: str) -> Iterator[Store]:
     """A store on a fresh database."""
