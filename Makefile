@@ -123,7 +123,7 @@ pyenv_path = $(shell command -v pyenv >/dev/null 2>&1 && for version in $(CLIENT
 	&& printf '%s:' "$$dir"; done)
 
 test-client: setup ## The generated client's tests and the suite's client-contract group on every Python in CLIENT_PYTHONS (nox)
-	PATH="$(pyenv_path)$$PATH" $(BIN)/nox --noxfile noxfile.py --sessions client --python $(CLIENT_PYTHONS) \
+	SANDBOX_PYTHON="$(abspath $(PY))" PATH="$(pyenv_path)$$PATH" $(BIN)/nox --noxfile noxfile.py --sessions client --python $(CLIENT_PYTHONS) \
 		--error-on-missing-interpreters --download-python never
 
 serve: setup ## Run the sandbox at SANDBOX_HOST:SANDBOX_PORT/api (127.0.0.1:8080), SQLite at SANDBOX_DB; Ctrl-C stops it

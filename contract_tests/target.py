@@ -116,7 +116,9 @@ class SandboxProcess:
 
     Its output (stdout and stderr) is drained in the background into `lines`; `url` is the one its
     startup line names (port 0: the sandbox binds a free port itself, so there is no race). `env`
-    is the child's whole environment: credentials go there, never on the command line.
+    is the child's whole environment: credentials go there, never on the command line. The
+    sandbox runs on this interpreter, or on the one `SANDBOX_PYTHON` names: a server has its own
+    environment, so the client's tests on another Python (`make test-client`) still reach one.
     """
 
     def __init__(
@@ -126,8 +128,9 @@ class SandboxProcess:
         self.lines: list[str] = []
         self.url = ""
         self._url_seen = threading.Event()
+        python = os.environ.get("SANDBOX_PYTHON") or sys.executable
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dots_sandbox", "--host", "127.0.0.1", "--port", "0", "--db", db, *args],
+            [python, "-m", "dots_sandbox", "--host", "127.0.0.1", "--port", "0", "--db", db, *args],
             cwd=REPO_ROOT,
             env={**env, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.DEVNULL,
