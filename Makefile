@@ -27,8 +27,17 @@ RECEIVER_PORT ?= 8081
 CONTRACT_PROFILE ?= ci
 CONTRACT_SEED ?=
 CONTRACT_ARGS ?=
+CONTRACT_WORKERS ?= 1
+CONTRACT_SHARD ?=
+# `-n N` for N other than 0 and 1 (pytest-xdist), else nothing: one process.
+xdist = $(if $(filter-out 0 1,$(1)),-n $(1))
+CONTRACT_PYTEST = CONTRACT_SEED='$(CONTRACT_SEED)' CONTRACT_SHARD='$(CONTRACT_SHARD)' $(BIN)/pytest contract_tests \
+	--junitxml=reports/contract-junit.xml
+# Unit tests run on every core; the long ones (the teeth runs) are spread by work stealing.
+UNIT_WORKERS ?= auto
+
 .PHONY: help setup lock generate check-generated lint test unit contract contract-durations test-client serve \
-	serve-webhooks dist bench check-breaking clean
+	serve-webhooks postgres-bin postgres serve-postgres dist bench check-breaking clean
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -72,7 +81,25 @@ lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict ever
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict dots_spec tools dots_sandbox contract_tests bench tests noxfile.py generated/dots_client retry/dots_retry
 
-unit: setup ## Run the tests of the hand-written code (tests/) on every core (UNIT_WORKERS=auto)
+# PostgreSQL's server binaries (initdb, pg_ctl) for the tests, `make postgres` and the bench: found in PG_BIN,
+# /usr/lib/postgresql/*/bin or PATH; as root, Debian's `postgresql` package is installed when none is there.
+postgres-bin: setup ## Find PostgreSQL's server binaries, installing Debian's postgresql when missing (as root); fail loudly
+	@$(PY) -m tools.postgres find >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& echo "postgres-bin: installing Debian's postgresql (server binaries for the tests)" \
+		&& { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >/dev/null 2>&1; } \
+		|| true
+	@$(PY) -m tools.postgres find
+
+postgres: postgres-bin ## Start a throwaway PostgreSQL (temp dir, free port), print its URL; Ctrl-C stops and removes it
+	$(PY) -m tools.postgres serve
+
+# POSTGRES_URL: the database `make serve-postgres` uses; empty means a throwaway cluster started for the run.
+POSTGRES_URL ?=
+serve-postgres: postgres-bin ## Run the sandbox on PostgreSQL: POSTGRES_URL, else a throwaway cluster removed on Ctrl-C
+	$(if $(POSTGRES_URL),SANDBOX_DB='$(POSTGRES_URL)' $(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT),\
+		$(PY) -m tools.postgres run -- $(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT))
+
+unit: setup postgres-bin ## Run the tests of hand-written code (tests/) on every core (UNIT_WORKERS=auto; PostgreSQL: postgres-bin or TEST_POSTGRES_URL)
 	$(BIN)/pytest tests $(call xdist,$(UNIT_WORKERS)) $(if $(call xdist,$(UNIT_WORKERS)),--dist worksteal)
 
 test: override CONTRACT_SHARD =
@@ -119,7 +146,7 @@ WIREMOCK := .tools/wiremock/node_modules/wiremock/package.json
 # A subset of: generation client servers suite (all when empty).
 BENCH_SECTIONS ?=
 
-bench: setup ## Benchmarks side by side (client, sandbox vs WireMock/Prism/ceiling, suite, generation): reports/bench.{md,json}
+bench: setup postgres-bin ## Benchmarks side by side (client, sandbox vs WireMock/Prism/ceiling on SQLite and PostgreSQL, suite, generation): reports/bench.{md,json}
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null 2>&1; } \
 		|| echo "bench: wrk could not be installed; the server rows will say so"

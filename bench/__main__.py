@@ -1,6 +1,6 @@
 """`python -m bench [section ...]`: run the benches and write reports/bench.{json,md}.
 
-Sections: generation, client, servers, suite (all by default). Numbers are only meaningful on a
+Sections: generation, client, servers, engines, suite (all by default). Numbers are only meaningful on a
 quiet machine: nothing else should run during `make bench`.
 """
 
@@ -11,13 +11,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import client_overhead, generation, servers, suite
+from bench import client_overhead, engines, generation, servers, suite
 from bench.report import Row, write
 
 SECTIONS: dict[str, Callable[[], list[Row]]] = {
     "generation": generation.measure,
     "client": client_overhead.measure,
     "servers": servers.measure,
+    "engines": engines.measure,
     "suite": suite.measure,
 }
 

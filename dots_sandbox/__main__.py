@@ -37,7 +37,11 @@ def parse_args(argv: Sequence[str], defaults: Settings) -> Settings:
     parser.add_argument(
         "--port", type=int, default=defaults.port, help=f"port, 0 for any free one (SANDBOX_PORT; {defaults.port})"
     )
-    parser.add_argument("--db", default=defaults.db, help=f"SQLite file or :memory: (SANDBOX_DB; {defaults.db})")
+    parser.add_argument(
+        "--db",
+        default=defaults.db,
+        help=f"SQLite file, :memory:, or postgresql://user:password@host:port/dbname (SANDBOX_DB; {defaults.database})",
+    )
     parser.add_argument(
         "--synchronous",
         type=str.upper,

@@ -2,14 +2,17 @@
 
 No framework router: the routes, the validators and the handlers are all fixed at start-up from
 openapi.yaml, so a request costs one regex match (more only when its path has %-escapes), the
-checks below and one SQLite statement.
+checks below and one store call: on the event loop for SQLite (microseconds) and for a
+PostgreSQL read; a PostgreSQL write runs on a worker thread (the loop goes on serving while it
+waits for the commit).
 
 A request is checked in this order, and the first failure answers:
 route (404 JSON; on the raw path, split before decoding) → method (405 JSON with `Allow`)
 → credentials (401) → path parameters (400) → Content-Length over the limit (413)
 → Content-Type (415; two headers are none) → body read, counting bytes (413), within
 `body_timeout_seconds` (else 400, and the connection is closed) → body JSON and schema (400)
-→ the operation (404, 409 or 200).
+→ the operation (404, 409 or 200; 503 when the database cannot be reached or went away
+while committing).
 An answer sent before the body was read closes the connection when the client waits for a
 `100 Continue` or the body is chunked or larger than the limit (see `_body_left_unread`).
 Every answer is JSON; an unexpected exception is logged (never with the request's headers)
@@ -19,6 +22,7 @@ and answered 500 JSON.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import json
 import logging
@@ -38,7 +42,7 @@ from dots_sandbox.outbox import Dispatcher, RetryPolicy
 from dots_sandbox.routing import Route, Router
 from dots_sandbox.settings import Settings
 from dots_sandbox.settlement import Settler
-from dots_sandbox.storage import Store, open_store
+from dots_sandbox.store import OutcomeUnknown, Store, StoreUnavailable, open_store
 from dots_sandbox.validation import compile_rules
 from dots_spec.document import load_spec
 
@@ -91,6 +95,11 @@ class SandboxApp:
             if handler is None:  # fail at start-up, like stripe-mock's "Missing fixture"
                 raise NotImplementedError(f"openapi.yaml has operation {operation_id!r}; the sandbox does not")
             self._handlers[operation_id] = handler
+        self._executor = (
+            concurrent.futures.ThreadPoolExecutor(self.store.concurrency, thread_name_prefix="dots-store")
+            if self.store.concurrency > 0
+            else None
+        )
         self._stopping = False
         self._body_timeouts: set[asyncio.Timeout] = set()  # of the requests waiting for their body now
         # Failures on demand wrap the HTTP path only when enabled: off, a request pays nothing for them.
@@ -175,7 +184,8 @@ class SandboxApp:
             raise
         rules = self._rules[operation_id]
         document = None if raw is None else rules.check_body(raw)
-        return encode(self._handlers[operation_id](client_id, params, document))
+        read_only = scope["method"] == "GET"
+        return encode(await self._operate(self._handlers[operation_id], client_id, params, document, read_only))
 
     async def _receive_request(self, scope: Scope, receive: Receive) -> tuple[str, str, dict[str, str], bytes | None]:
         """Operation, client id, path parameters and body (None if the operation has none), checked so far."""
@@ -210,6 +220,20 @@ class SandboxApp:
             raise errors.unsupported_media_type()  # two Content-Types: neither is believed
         return operation_id, client_id, params, await self._read_body(receive, limit)
 
+    async def _operate(
+        self, handler: Handler, client_id: str, params: Mapping[str, str], body: Any, read_only: bool
+    ) -> dict[str, Any]:
+        """Run the operation: on the loop, or (a write) on a store thread; 503 when the database fails it."""
+        try:
+            if self._executor is None or read_only:
+                return handler(client_id, params, body)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, handler, client_id, params, body)
+        except OutcomeUnknown:
+            raise errors.outcome_unknown() from None
+        except StoreUnavailable:
+            raise errors.service_unavailable() from None
+
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
@@ -218,6 +242,8 @@ class SandboxApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await asyncio.get_running_loop().run_in_executor(None, self.stop_background)
+                if self._executor is not None:
+                    self._executor.shutdown()
                 self.store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

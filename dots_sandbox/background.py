@@ -14,7 +14,7 @@ import threading
 
 from dots_sandbox.outbox import Dispatcher
 from dots_sandbox.settlement import Settler
-from dots_sandbox.storage import Delivery
+from dots_sandbox.store import Delivery, StoreUnavailable
 
 POLL_SECONDS = 0.1
 SENDERS = 4
@@ -85,6 +85,8 @@ class Worker:
             return  # not sent, not recorded: due again once its lease ends
         try:
             self.dispatcher.deliver(delivery)
+        except StoreUnavailable:
+            pass  # the database is down (the store logs that once): due again once its lease ends
         except Exception:
             # The event stays leased, then due again: nothing is lost. Never the headers or body. While
             # stopping, an attempt cut short by the closed client or store is expected: no noise.
@@ -95,6 +97,8 @@ class Worker:
         while not self._stopping.is_set():
             try:
                 self.tick()
+            except StoreUnavailable:
+                pass  # the database is down (the store logs that once, not every tick): retried next tick
             except Exception:
                 logger.exception("background tick failed; retrying at the next one")
             self._nudge.wait(self.poll_seconds)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from dots_sandbox import lifecycle, webhooks
-from dots_sandbox.storage import Event, Settlement, Transition
+from dots_sandbox.store import Event, Settlement, Transition
 
 Clock = Callable[[], float]
 

@@ -15,7 +15,7 @@ from typing import Any
 from dots_sandbox import errors, lifecycle
 from dots_sandbox.changes import Changes
 from dots_sandbox.handlers import Handlers
-from dots_sandbox.storage import EventRecord, Refusal, Store
+from dots_sandbox.store import EventRecord, Refusal, Store
 from dots_sandbox.webhooks import EVENT_TYPE
 from dots_spec.document import load_spec
 

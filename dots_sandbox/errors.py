@@ -94,6 +94,21 @@ def unsupported_media_type() -> ApiError:
     return ApiError(415, "unsupported-media-type", "Content-Type must be application/json")
 
 
+def service_unavailable() -> ApiError:
+    """503 service-unavailable: the database could not be reached; the request changed nothing."""
+    return ApiError(503, "service-unavailable", "The database is unavailable; nothing was changed. Retry later")
+
+
+def outcome_unknown() -> ApiError:
+    """503 service-unavailable: the database went away while committing; the change may have been made."""
+    return ApiError(
+        503,
+        "service-unavailable",
+        "The database became unavailable while committing: the change may or may not have been made; "
+        "retrieve the payment intent to see",
+    )
+
+
 def internal_error() -> ApiError:
     """500: a bug in the sandbox, never the client's input (the tests hold it to that)."""
     return ApiError(500, "internal-error", "Internal server error")

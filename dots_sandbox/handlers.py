@@ -14,7 +14,7 @@ from typing import Any
 from dots_sandbox import errors, lifecycle
 from dots_sandbox.changes import Changes
 from dots_sandbox.settings import SETTLEMENT_SECONDS
-from dots_sandbox.storage import Intent, Refusal, Store
+from dots_sandbox.store import Intent, Refusal, Store
 from dots_spec.refs import resolve
 
 

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from dots_sandbox.storage import Confirmation, Intent
+from dots_sandbox.store import Confirmation, Intent
 
 INITIALIZED = "initialized"
 REQUIRES_PAYMENT_METHOD = "requires_payment_method"

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from dots_sandbox.storage import Attempt, Delivery, Store
+from dots_sandbox.store import Attempt, Delivery, Store
 from dots_sandbox.webhooks import Receiver, Signer
 
 # Svix's production schedule after the first attempt (its docs): 5 s, 5 min, 30 min, 2 h, 5 h,

@@ -49,6 +49,7 @@ from uvicorn.server import ServerState
 from uvicorn.supervisors import Multiprocess
 
 from dots_sandbox.app import SandboxApp, create_app
+from dots_sandbox.store import StoreUnavailable
 from dots_sandbox.settings import Settings
 
 # How long answers in flight may take to finish once the server is stopping.
@@ -78,6 +79,9 @@ def configure_logging() -> None:
     uvicorn_error = logging.getLogger("uvicorn.error")
     if quiet_per_request_warnings not in uvicorn_error.filters:
         uvicorn_error.addFilter(quiet_per_request_warnings)
+    # psycopg_pool logs each failed reconnection (several lines each); the store logs one line
+    # when the database becomes unreachable and one when it is back.
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
 
 
 def refusal(status: int, code: str, message: str) -> bytes:
@@ -363,7 +367,11 @@ def serve(settings: Settings) -> int:
     (and its schema made) once here first, so a bad path fails before any worker starts.
     """
     configure_logging()
-    app = create_app(settings)  # opens the store: a bad database fails here, loudly
+    try:
+        app = create_app(settings)  # opens the store: a bad database fails here, loudly
+    except StoreUnavailable as error:  # the database is down or refuses the credentials: one line
+        print(f"dots sandbox: {error}", file=sys.stderr)
+        return 1
     if settings.workers > 1:
         app.store.close()
     try:
@@ -372,7 +380,7 @@ def serve(settings: Settings) -> int:
         app.store.close()
         print(f"dots sandbox: cannot listen on {settings.host}:{settings.port}: {error}", file=sys.stderr)
         return 1
-    line = f"dots sandbox listening on {settings.url(sock.getsockname()[1])} (db {settings.db}"
+    line = f"dots sandbox listening on {settings.url(sock.getsockname()[1])} (db {settings.database.display}"
     if settings.workers > 1:
         config = SandboxConfig(settings, functools.partial(load_app, settings, os.getpid()), factory=True)
         supervisor = Multiprocess(config, sockets=[sock])  # handles SIGINT/SIGTERM: stops the workers

@@ -1,7 +1,8 @@
 """The sandbox's settings: environment variables, overridden by the command line.
 
 Credentials come from the environment only (a command line is visible to every user of the
-machine through `ps`), and `Settings`' repr never shows the API key.
+machine through `ps`), and `Settings`' repr never shows the API key, nor a database URL's
+password.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
+from dots_sandbox.store.url import MEMORY_DB, SQLITE, Database, parse_database
 from dots_sandbox.webhooks import Receiver, parse_receivers
+
+__all__ = ["MEMORY_DB", "Settings"]
 
 _Number = TypeVar("_Number", int, float)
 
@@ -20,7 +24,6 @@ DEFAULT_PORT = 8080
 DEFAULT_DB = ".sandbox/sandbox.db"
 DEFAULT_CLIENT_ID = "sandbox-client-id"
 DEFAULT_API_KEY = "sandbox-api-key"  # the documented local default, not a secret
-MEMORY_DB = ":memory:"
 
 # openapi.yaml, components/responses/PayloadTooLarge: the limit for every request. Not an
 # environment variable: a sandbox configured otherwise would disagree with the spec.
@@ -83,11 +86,15 @@ ENVIRONMENT = (
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything the sandbox needs to run; `from_env` reads the documented variables."""
+    """Everything the sandbox needs to run; `from_env` reads the documented variables.
+
+    `db` is a SQLite file path, `:memory:`, or a PostgreSQL URL (`postgresql://` or `postgres://`);
+    any other URL scheme is refused (ValueError).
+    """
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
-    db: str = DEFAULT_DB
+    db: str = dataclasses.field(default=DEFAULT_DB, repr=False)  # may hold a password: see database
     client_id: str = DEFAULT_CLIENT_ID
     api_key: str = dataclasses.field(default=DEFAULT_API_KEY, repr=False)
     synchronous: str = "NORMAL"
@@ -130,6 +137,11 @@ class Settings:
             raise ValueError("SANDBOX_WEBHOOK_RETRY_SECONDS must be delays of 0 seconds or more")
         if not 0 < self.webhook_timeout_seconds < float("inf"):
             raise ValueError(f"SANDBOX_WEBHOOK_TIMEOUT_SECONDS must be positive, not {self.webhook_timeout_seconds}")
+        parse_database(self.db)  # refuses a URL it cannot honour, before anything starts
+
+    def __repr__(self) -> str:
+        fields = (f"{field.name}={getattr(self, field.name)!r}" for field in dataclasses.fields(self) if field.repr)
+        return f"Settings({', '.join(fields)}, database={self.database!r})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -161,13 +173,18 @@ class Settings:
         )
 
     @property
+    def database(self) -> Database:
+        """The database `db` names (its `display` masks a URL's password)."""
+        return parse_database(self.db)
+
+    @property
     def in_memory(self) -> bool:
         """Whether the database lives only as long as the process (`:memory:`)."""
         return self.db == MEMORY_DB
 
     def db_path(self) -> Path | None:
-        """The database file, or None for `:memory:`."""
-        return None if self.in_memory else Path(self.db)
+        """The SQLite database file, or None (`:memory:` or a database server)."""
+        return Path(self.db) if self.database.engine == SQLITE and not self.in_memory else None
 
     def url(self, port: int | None = None) -> str:
         """The base URL clients use (`http://HOST:PORT/api`)."""

@@ -1,4 +1,10 @@
-"""Fixtures shared by the sandbox's tests: real `python -m dots_sandbox` processes.
+"""Fixtures shared by the sandbox's tests: real `python -m dots_sandbox` processes, PostgreSQL.
+
+PostgreSQL: one throwaway cluster for the whole session (tools/postgres.py, from the machine's
+binaries; password auth, so the tests see the password masked), and a fresh database for each
+test that asks for `postgres_url`. With TEST_POSTGRES_URL set (an admin URL, e.g. a CI service
+container's), the databases are made there instead. No binaries and no URL is an error, never a
+skip. Tests that stop and restart the server get a cluster of their own (`postgres_cluster`).
 
 (One conftest for all of tests/: mypy sees every conftest.py as the module `conftest`.)
 """
@@ -9,6 +15,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +24,12 @@ import pytest
 from contract_tests.target import SandboxProcess
 from dots_sandbox.app import SandboxApp, create_app
 from dots_sandbox.settings import Settings
+from tools.postgres import Cluster, ExistingServer, throwaway
 
 AUTH = ("sandbox-client-id", "sandbox-api-key")
+POSTGRES_URL_VAR = "TEST_POSTGRES_URL"
+# Characters a URL must escape, so the tests see both spellings of the password masked.
+POSTGRES_PASSWORD = "pw/@:%-" + os.urandom(6).hex()
 
 
 class InProcess:
@@ -109,3 +120,36 @@ def start_sandbox() -> Iterator[Callable[..., LiveSandbox]]:
     yield start
     for sandbox in started:
         sandbox.kill()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Cluster | ExistingServer]:
+    """The session's PostgreSQL: TEST_POSTGRES_URL's server, else a throwaway cluster started here."""
+    admin_url = os.environ.get(POSTGRES_URL_VAR)
+    if admin_url:
+        yield ExistingServer(admin_url)
+        return
+    with throwaway(password=POSTGRES_PASSWORD) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Cluster | ExistingServer) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL (it holds a password)."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database several stores or processes can share, on each engine: a SQLite file, a PostgreSQL database."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return str(tmp_path / "shared.db")
+
+
+@pytest.fixture
+def postgres_cluster() -> Iterator[Cluster]:
+    """A cluster of this test's own, to stop and restart (password auth), removed afterwards."""
+    with throwaway(password=POSTGRES_PASSWORD) as cluster:
+        yield cluster

@@ -279,3 +279,12 @@ def test_webhook_receiver_example_verifies_real_deliveries(capsys: pytest.Captur
     stale = signer.headers("msg_2", body, time.time() - 600)
     assert handle(body.encode(), stale, DEFAULT_SECRET) == 400
     assert capsys.readouterr().out == ""
+
+
+def test_documented_postgresql_startup_line_masks_as_the_sandbox_does() -> None:
+    """The PostgreSQL startup line the sandbox page quotes is what those settings print (password masked)."""
+    text = SANDBOX_DOC.read_text(encoding="utf-8")
+    settings = Settings(host="0.0.0.0", port=8081, db="postgresql://sandbox:PASSWORD@db.internal:5432/sandbox")  # noqa: S104
+    line = f"dots sandbox listening on {settings.url()} (db {settings.database.display})"
+    assert f"`{line}`" in text
+    assert "PASSWORD" not in line

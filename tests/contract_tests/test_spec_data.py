@@ -34,7 +34,7 @@ def test_operations_are_read_from_the_spec() -> None:
     assert confirm.tag == "payment-intents"
     assert list(confirm.path_parameters) == ["payment_intent_id"]
     assert confirm.request_schema == {"$ref": "#/components/schemas/ConfirmPaymentIntentRequest"}
-    assert sorted(confirm.responses) == [200, 400, 401, 404, 409, 413, 415]
+    assert sorted(confirm.responses) == [200, 400, 401, 404, 409, 413, 415, 503]
     assert confirm.request_example == {"payment_method_id": "3c90c3cc-0d44-4b50-8888-8dd25736052a"}
     assert OPERATIONS["retrieve_payment_intent"].request_schema is None
     for op in OPERATIONS.values():

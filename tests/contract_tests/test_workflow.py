@@ -49,6 +49,19 @@ def test_pull_requests_run_the_spec_change_gate() -> None:
     assert job["env"]["BASE_REF"] == "${{ github.base_ref }}"
 
 
+def test_make_test_gets_postgresql_from_a_service_container() -> None:
+    """The test job runs a `postgres` service container and hands its URL to the tests as TEST_POSTGRES_URL."""
+    from conftest import POSTGRES_URL_VAR
+
+    job = _workflow()["jobs"]["test"]
+    service = job["services"]["postgres"]
+    assert service["image"].startswith("postgres:")
+    assert "5432:5432" in service["ports"]
+    assert "pg_isready" in service["options"]
+    password = service["env"]["POSTGRES_PASSWORD"]
+    assert job["env"][POSTGRES_URL_VAR] == f"postgresql://postgres:{password}@localhost:5432/postgres"
+
+
 def test_nightly_runs_the_thorough_profile_as_a_sharded_matrix() -> None:
     """On a schedule, shards 1..n of the thorough profile run on the sandbox, one seed, each keeping its JUnit."""
     workflow = _workflow()

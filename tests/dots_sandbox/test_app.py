@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from dots_sandbox.app import SandboxApp, create_app
 from dots_sandbox.settings import MAX_BODY_BYTES, Settings
-from dots_sandbox.storage import SQLiteStore
+from dots_sandbox.store import SQLiteStore
 from dots_spec.document import load_spec
 from dots_spec.operations import operations
 from dots_spec.refs import resolve
@@ -889,3 +889,34 @@ def test_an_operation_without_a_handler_fails_at_start_up() -> None:
     }
     with pytest.raises(NotImplementedError, match="create_refund"):
         SandboxApp(Settings(db=":memory:"), spec=spec)
+
+
+def test_a_commit_of_unknown_outcome_is_a_documented_503(postgres_url: str) -> None:
+    """PostgreSQL ends the session inside COMMIT: the confirm is a documented 503 saying the intent may have changed."""
+    import psycopg
+    from conftest import InProcess
+
+    sandbox = InProcess(create_app(Settings(db=postgres_url)))
+    try:
+        intent = create(sandbox)
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute(
+                """CREATE FUNCTION die() RETURNS trigger LANGUAGE plpgsql AS $$
+                   BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(1); RETURN NULL; END $$"""
+            )
+            connection.execute(
+                "CREATE CONSTRAINT TRIGGER die_on_commit AFTER UPDATE ON payment_intents "
+                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION die()"
+            )
+        body = documented(sandbox.confirm(intent["id"], PM), "confirm_payment_intent", 503)
+        assert body == {
+            "error": "The database became unavailable while committing: the change may or may not have been made; "
+            "retrieve the payment intent to see",
+            "code": "service-unavailable",
+        }
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute("DROP TRIGGER die_on_commit ON payment_intents")
+        assert documented(sandbox.retrieve(intent["id"]), "retrieve_payment_intent", 200)["status"] == "initialized"
+        assert documented(sandbox.confirm(intent["id"], PM), "confirm_payment_intent", 200)["status"] == "succeeded"
+    finally:
+        sandbox.close()

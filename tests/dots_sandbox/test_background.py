@@ -1,7 +1,12 @@
-"""The background worker: settlements and deliveries off the request path, in process and across `kill -9`."""
+"""The background worker: settlements and deliveries off the request path, in process and across `kill -9`.
+
+The process tests run on each engine several processes can share (a SQLite file, a PostgreSQL
+database): the outbox and timers must hold on both.
+"""
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -10,10 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from dots_sandbox.app import create_app
+from dots_sandbox.background import Worker
 from dots_sandbox.receiver import LocalReceiver
 from dots_sandbox.settings import Settings
+from dots_sandbox.store import StoreUnavailable
 from dots_sandbox.webhooks import Receiver
 
 if TYPE_CHECKING:
@@ -80,7 +88,7 @@ def _free_port() -> int:
 
 
 def test_events_committed_before_kill_9_are_delivered_after_restart(
-    start_sandbox: StartSandbox, tmp_path: Path
+    start_sandbox: StartSandbox, shared_db: str
 ) -> None:
     """Changes committed while the receiver was down, then SIGKILL: after a restart every event arrives, and a
     settlement that fell due while the server was dead happens and is announced."""
@@ -90,7 +98,7 @@ def test_events_committed_before_kill_9_are_delivered_after_restart(
         "SANDBOX_SETTLEMENT_SECONDS": "1",
         "SANDBOX_WEBHOOK_RETRY_SECONDS": " ".join(["0.2"] * 200),
     }
-    db = str(tmp_path / "sandbox.db")
+    db = shared_db
     sandbox = start_sandbox(db, env=env)
     changed: list[str] = []
     with httpx.Client(base_url=sandbox.url, auth=AUTH) as client:
@@ -129,13 +137,12 @@ def test_events_committed_before_kill_9_are_delivered_after_restart(
         receiver.stop()
 
 
-def test_two_servers_on_one_database_send_each_event_once(start_sandbox: StartSandbox, tmp_path: Path) -> None:
-    """Two processes share a database file and a receiver: every change (settlements too) arrives exactly once."""
+def test_two_servers_on_one_database_send_each_event_once(start_sandbox: StartSandbox, shared_db: str) -> None:
+    """Two processes share a database and a receiver: every change (settlements too) arrives exactly once."""
     receiver = LocalReceiver(SECRET, on_line=lambda line: None).start()
     try:
         env = {"SANDBOX_WEBHOOKS": f"{receiver.url}={SECRET}", "SANDBOX_SETTLEMENT_SECONDS": "0.5"}
-        db = str(tmp_path / "shared.db")
-        servers = [start_sandbox(db, env=env), start_sandbox(db, env=env)]
+        servers = [start_sandbox(shared_db, env=env), start_sandbox(shared_db, env=env)]
         intents = []
         for index in range(20):
             with httpx.Client(base_url=servers[index % 2].url, auth=AUTH) as client:
@@ -160,3 +167,26 @@ def test_two_servers_on_one_database_send_each_event_once(start_sandbox: StartSa
             assert server.stop() == 0
     finally:
         receiver.stop()
+
+
+def test_a_database_outage_is_retried_each_tick_without_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    """While the store raises StoreUnavailable (the store logs the outage once), the worker keeps ticking quietly."""
+
+    class DownThenUp:
+        def __init__(self) -> None:
+            self.ticks = 0
+
+        def tick(self) -> None:
+            self.ticks += 1
+            if self.ticks <= 3:
+                raise StoreUnavailable("cannot use PostgreSQL at db.test:5432")
+
+    settler = DownThenUp()
+    worker = Worker(settler, None, poll_seconds=0.01)  # type: ignore[arg-type]  # only tick() is used
+    with caplog.at_level(logging.ERROR, logger="dots_sandbox.background"):
+        worker.start()
+        try:
+            _wait_for(lambda: settler.ticks > 4)
+        finally:
+            worker.stop()
+    assert caplog.records == []

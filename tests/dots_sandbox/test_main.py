@@ -10,15 +10,20 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import psycopg
 import pytest
 
 from dots_sandbox.__main__ import parse_args, quiet_per_request_warnings
 from dots_sandbox.settings import Settings
+from dots_sandbox.store.url import parse_database
+from tools.postgres import Cluster
 
 if TYPE_CHECKING:
     from conftest import LiveSandbox
@@ -326,3 +331,195 @@ def test_bad_command_line_values_exit_2(capsys: pytest.CaptureFixture[str]) -> N
             parse_args(argv, Settings())
         assert exited.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+# ---- PostgreSQL: several instances on one database -----------------------------------------------------------
+
+
+def _masked(url: str) -> str:
+    return parse_database(url).display
+
+
+def _secret(url: str) -> str:
+    return str(psycopg.conninfo.conninfo_to_dict(url)["password"])
+
+
+def test_postgresql_startup_line_masks_the_password(start_sandbox: StartSandbox, postgres_cluster: Cluster) -> None:
+    """On PostgreSQL the one startup line names the database with the password masked, and serves."""
+    postgres_url = postgres_cluster.create_database("sandbox")
+    sandbox = start_sandbox(postgres_url)
+    with httpx.Client(base_url=sandbox.url, auth=AUTH) as client:
+        intent = _create(client)
+        assert client.get(f"/v2/payment-intents/{intent['id']}").json()["id"] == intent["id"]
+    assert sandbox.stop() == 0
+    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url} (db {_masked(postgres_url)})"]
+    assert ":***@" in sandbox.lines[0]
+    assert _secret(postgres_url) not in sandbox.output
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_a_database_url_it_cannot_honour_is_refused(how: str, tmp_path: Path) -> None:
+    """mysql:// (flag or SANDBOX_DB) exits 2 saying what is accepted; no file or folder is created; no password."""
+    url = "mysql://root:hunter2@localhost:3306/db"
+    result = subprocess.run(
+        [sys.executable, "-m", "dots_sandbox", *(["--db", url] if how == "flag" else [])],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), **({"SANDBOX_DB": url} if how != "flag" else {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "unsupported database URL scheme 'mysql'" in result.stderr
+    assert "postgresql://" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_down_at_start_is_one_line_naming_host_and_port() -> None:
+    """Nothing listens at the URL: exit 1, one line on stderr naming host and port, no traceback, no password."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "dots_sandbox", "--port", "0"],
+        cwd=REPO_ROOT,
+        env={"PATH": "/usr/bin:/bin", "SANDBOX_DB": f"postgresql://sandbox:hunter2@127.0.0.1:{port}/sandbox"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"dots sandbox: cannot use PostgreSQL at 127.0.0.1:{port} ")
+    assert "postgresql://sandbox:***@" in lines[0]
+    assert "hunter2" not in result.stderr
+
+
+def test_64_concurrent_confirms_over_3_instances_one_wins(start_sandbox: StartSandbox, postgres_url: str) -> None:
+    """3 processes on one PostgreSQL database; 64 concurrent confirms of one intent over them (20 rounds): one 200."""
+    instances = [start_sandbox(postgres_url) for _ in range(3)]
+
+    async def rounds() -> None:
+        limits = httpx.Limits(max_connections=64)
+        clients = [httpx.AsyncClient(base_url=one.url, auth=AUTH, limits=limits, timeout=30) for one in instances]
+        try:
+            for round_number in range(20):
+                creator = clients[round_number % 3]
+                created = await creator.post("/v2/payment-intents", json={"amount": 1, "currency": "usd"})
+                path = f"/v2/payment-intents/{created.json()['id']}/confirm"
+                answers = await asyncio.gather(
+                    *(clients[i % 3].post(path, json={"payment_method_id": str(uuid.uuid4())}) for i in range(64))
+                )
+                statuses = sorted(answer.status_code for answer in answers)
+                assert statuses == [200] + [409] * 63
+                (winner,) = (answer.json() for answer in answers if answer.status_code == 200)
+                for client in clients:  # every instance reads the winner's write
+                    assert (await client.get(f"/v2/payment-intents/{winner['id']}")).json() == winner
+        finally:
+            for client in clients:
+                await client.aclose()
+
+    asyncio.run(rounds())
+    assert all(one.stop() == 0 for one in instances)
+
+
+def test_kill_9_of_one_instance_under_load_loses_nothing_answered(
+    start_sandbox: StartSandbox, postgres_url: str
+) -> None:
+    """Two instances on one database under create+confirm load; one is SIGKILLed: nothing either answered is lost."""
+    doomed, survivor = start_sandbox(postgres_url), start_sandbox(postgres_url)
+    answered: list[dict[str, Any]] = []
+    enough, done = threading.Event(), threading.Event()
+
+    def traffic(base_url: str) -> None:
+        with httpx.Client(base_url=base_url, auth=AUTH) as client:
+            try:
+                while not done.is_set():
+                    intent = _create(client)
+                    answered.append(intent)
+                    confirmed = client.post(
+                        f"/v2/payment-intents/{intent['id']}/confirm", json={"payment_method_id": PM}
+                    )
+                    assert confirmed.status_code == 200
+                    answered.append(confirmed.json())
+                    if len(answered) >= 300:
+                        enough.set()
+            except httpx.TransportError:
+                return  # the doomed server was killed mid-request
+
+    workers = [threading.Thread(target=traffic, args=(one.url,)) for one in [doomed, survivor] * 3]
+    for worker in workers:
+        worker.start()
+    assert enough.wait(60)
+    doomed.process.send_signal(signal.SIGKILL)
+    assert doomed.process.wait(10) == -signal.SIGKILL
+    done.set()
+    for worker in workers:
+        worker.join(30)
+
+    latest = {intent["id"]: intent for intent in answered}  # a confirm's answer comes after its create's
+    with httpx.Client(base_url=survivor.url, auth=AUTH) as client:
+        for intent_id, last in latest.items():
+            stored = client.get(f"/v2/payment-intents/{intent_id}").json()
+            if last["status"] == "succeeded":
+                assert stored == last
+            else:  # only the create was answered; its confirm may have been committed unanswered
+                assert "client_secret" in last
+                shown = {key: value for key, value in last.items() if key != "client_secret"}
+                assert stored == shown or (stored["status"] == "succeeded" and stored["id"] == last["id"])
+            again = client.post(f"/v2/payment-intents/{intent_id}/confirm", json={"payment_method_id": PM})
+            assert again.status_code == (409 if stored["status"] == "succeeded" else 200)
+    assert survivor.stop() == 0
+
+
+def test_postgresql_stopped_under_a_running_sandbox(start_sandbox: StartSandbox, postgres_cluster: Cluster) -> None:
+    """PostgreSQL crashes (stop -m immediate): every request is a 503 JSON and changes nothing; restarted, 200 again."""
+    url = postgres_cluster.create_database("sandbox")
+    sandbox = start_sandbox(url)
+    with httpx.Client(base_url=sandbox.url, auth=AUTH, timeout=30) as client:
+        intent = _create(client)
+        postgres_cluster.stop("immediate")
+        answers = [
+            client.post("/v2/payment-intents", json={"amount": 1, "currency": "usd"}),
+            client.get(f"/v2/payment-intents/{intent['id']}"),
+            client.post(f"/v2/payment-intents/{intent['id']}/confirm", json={"payment_method_id": PM}),
+        ]
+        for answer in answers:
+            assert answer.status_code == 503
+            assert answer.headers["content-type"] == "application/json"
+            assert answer.json() == {
+                "error": "The database is unavailable; nothing was changed. Retry later",
+                "code": "service-unavailable",
+            }
+        postgres_cluster.start()
+        deadline = time.monotonic() + 30  # liveness bound: the pool reconnects within seconds
+        while (stored := client.get(f"/v2/payment-intents/{intent['id']}")).status_code == 503:
+            assert time.monotonic() < deadline, "the sandbox did not reconnect"
+            time.sleep(0.2)
+        assert stored.status_code == 200
+        assert stored.json()["status"] == "initialized"  # the 503'd confirm changed nothing
+        confirmed = client.post(f"/v2/payment-intents/{intent['id']}/confirm", json={"payment_method_id": PM})
+        assert confirmed.status_code == 200
+    assert sandbox.stop() == 0
+    assert _secret(url) not in sandbox.output
+    assert sandbox.lines[1:] == [
+        f"WARNING dots_sandbox: no connection to PostgreSQL at {parse_database(url).endpoint}; "
+        "answering 503 until it is back",
+        f"WARNING dots_sandbox: PostgreSQL at {parse_database(url).endpoint} is reachable again",
+    ]
+
+
+def test_help_shows_the_environment_s_database_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help names SANDBOX_DB's current value as the default, with its password masked."""
+    defaults = Settings(db="postgresql://sandbox:hunter2@db.internal:5432/sandbox")
+    with pytest.raises(SystemExit):
+        parse_args(["--help"], defaults)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "postgresql://sandbox:***@db.internal:5432/sandbox" in out
+    assert "hunter2" not in out

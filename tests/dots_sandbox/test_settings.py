@@ -164,3 +164,20 @@ def test_bad_webhook_values_are_refused(environ: dict[str, str], message: str) -
     """Webhook and settlement values the sandbox cannot use raise ValueError naming the variable."""
     with pytest.raises(ValueError, match=message):
         Settings.from_env(environ)
+
+
+def test_a_postgresql_url_is_accepted_and_its_password_never_shown() -> None:
+    """SANDBOX_DB may be a PostgreSQL URL: the repr masks its password, and there is no SQLite file."""
+    settings = Settings.from_env({"SANDBOX_DB": "postgresql://sandbox:hunter2@db.internal:5433/sandbox"})
+    assert settings.database.engine == "postgresql"
+    assert settings.database.display == "postgresql://sandbox:***@db.internal:5433/sandbox"
+    assert "hunter2" not in repr(settings)
+    assert "postgresql://sandbox:***@db.internal:5433/sandbox" in repr(settings)
+    assert settings.db_path() is None
+    assert not settings.in_memory
+
+
+def test_an_unsupported_database_url_is_refused() -> None:
+    """A URL scheme the sandbox cannot honour is a ValueError, not a SQLite file named after it."""
+    with pytest.raises(ValueError, match="unsupported database URL scheme 'mysql'"):
+        Settings(db="mysql://root@localhost/db")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -70,11 +69,11 @@ def test_create_with_confirm_true_settles_too(app: InProcess, clock: Clock) -> N
     assert app.retrieve(created["id"]).json()["status"] == "succeeded"
 
 
-def test_a_settlement_due_across_a_restart_happens_after_it(tmp_path: Path, clock: Clock) -> None:
-    """The timer is a row: close the app before the delay, reopen the file after it, and the intent settles."""
+def test_a_settlement_due_across_a_restart_happens_after_it(shared_db: str, clock: Clock) -> None:
+    """The timer is a row: close the app before the delay, reopen the database after it, and the intent settles."""
     from conftest import InProcess
 
-    settings = Settings(db=str(tmp_path / "sandbox.db"), settlement_seconds=DELAY)
+    settings = Settings(db=shared_db, settlement_seconds=DELAY)
     first = InProcess(create_app(settings, clock=clock))
     answer = _processing(first, SETTLES)
     first.close()
@@ -88,9 +87,9 @@ def test_a_settlement_due_across_a_restart_happens_after_it(tmp_path: Path, cloc
         second.close()
 
 
-def test_a_settlement_racing_retrieves_and_confirms_loses_nothing(tmp_path: Path, clock: Clock) -> None:
+def test_a_settlement_racing_retrieves_and_confirms_loses_nothing(shared_db: str, clock: Clock) -> None:
     """While intents settle on another thread, retrieves see processing or succeeded whole, confirms stay 409."""
-    settings = Settings(db=str(tmp_path / "sandbox.db"), settlement_seconds=DELAY)
+    settings = Settings(db=shared_db, settlement_seconds=DELAY)
     app = create_app(settings, clock=clock)
     from conftest import InProcess
 

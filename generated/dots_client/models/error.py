@@ -20,8 +20,9 @@ class Error:
             error (str): A human-readable message.
             code (str | Unset): A stable kebab-case code: `invalid-input`, `unauthorized`, `not-found`,
                 `method-not-allowed`, `payment-intent-already-confirmed`, `payload-too-large`,
-                `unsupported-media-type`, and `internal-error` for a bug in the server (a `500`,
-                which no client input should ever cause).
+                `unsupported-media-type`, `service-unavailable` (a `503`: the server's database is
+                unreachable), and `internal-error` for a bug in the server (a `500`, which no client
+                input should ever cause).
             details (list[ErrorDetail] | Unset): For `invalid-input`, one entry per problem found.
     """
 

@@ -1,7 +1,4 @@
-"""Where payment intents live: the `Store` interface and its SQLite implementation.
-
-This is the only module that knows SQL. Handlers see `Store`; another engine is another class
-with the same four methods.
+"""The SQLite `Store`: a file (the default, `.sandbox/sandbox.db`) or `:memory:`.
 
 SQLite, by design:
 - WAL journal, `synchronous` NORMAL by default (FULL on request): `COMMIT` returns only once the
@@ -30,17 +27,31 @@ SQLite, by design:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import enum
 import functools
-import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from dots_sandbox.settings import MEMORY_DB
+from dots_sandbox.store.base import (
+    COLUMNS,
+    Attempt,
+    Confirmation,
+    Delivery,
+    DeliveryState,
+    Event,
+    EventRecord,
+    Intent,
+    Refusal,
+    Settlement,
+    Transition,
+    attempt_from_row,
+    confirmation_values,
+    intent_from_row,
+    intent_row,
+)
+from dots_sandbox.store.url import MEMORY_DB
 
 SCHEMA_VERSION = 2  # 2: the outbox and timer tables (a version-1 file gains them)
 BUSY_TIMEOUT_MS = 10_000
@@ -100,171 +111,15 @@ _OUTBOX_SCHEMA = (
     )""",
     "CREATE INDEX IF NOT EXISTS settlements_due ON settlements (due_at)",
 )
-_COLUMNS = (
-    "id, client_id, status, payment_method_id, transfer_id, create_request, confirm_request, "
-    "client_secret_sha256, created_at, confirmed_at"
-)
-_INSERT = f"INSERT INTO payment_intents ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
-_SELECT = f"SELECT {_COLUMNS} FROM payment_intents WHERE id = ? AND client_id = ?"  # noqa: S608
+_INSERT = f"INSERT INTO payment_intents ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_SELECT = f"SELECT {COLUMNS} FROM payment_intents WHERE id = ? AND client_id = ?"  # noqa: S608
 _EXISTS = "SELECT 1 FROM payment_intents WHERE id = ? AND client_id = ?"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Intent:
-    """A stored payment intent."""
-
-    id: str
-    client_id: str
-    status: str
-    create_request: Mapping[str, Any]
-    client_secret_sha256: bytes
-    created_at: str
-    payment_method_id: str | None = None
-    transfer_id: str | None = None
-    confirm_request: Mapping[str, Any] | None = None
-    confirmed_at: str | None = None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Confirmation:
-    """What a confirm writes (with its event and, for `processing`, its settlement, in the same transaction)."""
-
-    status: str
-    payment_method_id: str
-    transfer_id: str | None
-    request: Mapping[str, Any]
-    at: str
-    event: Event | None = None
-    settlement: Settlement | None = None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Event:
-    """A `payment_intent.updated` event: written to the outbox in the transaction of the change it announces."""
-
-    id: str  # the svix-id, `msg_...`
-    client_id: str
-    payment_intent_id: str
-    status: str  # the status the change led to
-    body: str  # the JSON payload, exactly the text that is signed and sent
-    created_at: float  # epoch seconds
-    receivers: tuple[str, ...] = ()  # receiver URLs: one delivery each, due at `created_at`
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Settlement:
-    """A timer: at `due_at` (epoch seconds) the `processing` intent moves to `status` (succeeded or failed)."""
-
-    payment_intent_id: str
-    client_id: str
-    due_at: float
-    status: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Transition:
-    """A status change after confirm (a settlement, a completed action): new status, transfer, event."""
-
-    status: str
-    transfer_id: str | None
-    event: Event
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Delivery:
-    """A claimed delivery: send `body` as event `event_id` to `receiver`; `attempts` were made before."""
-
-    event_id: str
-    receiver: str
-    body: str
-    attempts: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Attempt:
-    """One attempt to deliver an event to a receiver, and what came of it."""
-
-    event_id: str
-    receiver: str
-    number: int  # 1 for the first
-    at: float  # epoch seconds
-    http_status: int | None  # None when no answer came
-    error: str | None  # why it failed; None when delivered
-    delivered: bool
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class DeliveryState:
-    """Where one event stands with one receiver."""
-
-    receiver: str
-    state: str  # pending | delivered | failed
-    next_attempt_at: float
-    attempts: tuple[Attempt, ...]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class EventRecord:
-    """A stored event with its deliveries, for the debugging view."""
-
-    event: Event
-    deliveries: tuple[DeliveryState, ...]
-
-
-class Refusal(enum.Enum):
-    """Why a confirm changed nothing."""
-
-    NOT_FOUND = "not-found"
-    ALREADY_CONFIRMED = "already-confirmed"
-    WRONG_STATUS = "wrong-status"  # a transition from a status the intent is not in
-
-
-class Store(Protocol):
-    """The storage the handlers use. Implementations must make `confirm` atomic."""
-
-    def add(self, intent: Intent) -> None:
-        """Store a new intent (one transaction)."""
-
-    def get(self, client_id: str, intent_id: str) -> Intent | None:
-        """The intent `intent_id` (lower case) of `client_id`, or None."""
-
-    def confirm(
-        self, client_id: str, intent_id: str, unconfirmed: frozenset[str], confirmation: Confirmation
-    ) -> Intent | Refusal:
-        """Apply `confirmation` iff the intent's status is in `unconfirmed`, atomically; the intent after it."""
-
-    def close(self) -> None:
-        """Release connections."""
-
-    # Outbox and timers: see the SQLite implementation for the semantics each engine must keep.
-    def add_with(self, intent: Intent, event: Event | None, settlement: Settlement | None) -> None:
-        """Store a new intent with its event and settlement (one transaction)."""
-
-    def transition(
-        self, client_id: str, intent_id: str, from_statuses: frozenset[str], transition: Transition
-    ) -> Intent | Refusal:
-        """Apply `transition` iff the intent's status is in `from_statuses`, with its event, atomically."""
-
-    def due_settlements(self, now: float, limit: int) -> list[Settlement]:
-        """Settlements due at `now` (epoch seconds), oldest first."""
-
-    def settle(self, settlement: Settlement, transition: Transition) -> Intent | None:
-        """Apply a due settlement once (atomically, whoever else tries); the intent after it, or None."""
-
-    def claim_deliveries(
-        self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
-    ) -> list[Delivery]:
-        """Lease up to `limit` due pending deliveries to `receivers`; no other owner gets them until the lease ends."""
-
-    def record_attempt(self, attempt: Attempt, owner: str, next_attempt_at: float | None) -> None:
-        """Record `attempt`; end the delivery (delivered, or failed when `next_attempt_at` is None) or reschedule it."""
-
-    def events(self, client_id: str, intent_id: str | None, limit: int) -> list[EventRecord]:
-        """The most recent events of `client_id` (of one intent if given), newest first, with their deliveries."""
 
 
 class SQLiteStore:
     """The SQLite `Store` (a file, or `:memory:`)."""
+
+    concurrency = 0  # local and fast: called on the event loop
 
     def __init__(self, db: str, synchronous: str = "NORMAL") -> None:
         self._db = db
@@ -304,18 +159,7 @@ class SQLiteStore:
 
     def add_with(self, intent: Intent, event: Event | None, settlement: Settlement | None) -> None:
         """Insert `intent`, its event (with its deliveries) and its settlement, in one transaction."""
-        row = (
-            intent.id,
-            intent.client_id,
-            intent.status,
-            intent.payment_method_id,
-            intent.transfer_id,
-            _dump(intent.create_request),
-            None if intent.confirm_request is None else _dump(intent.confirm_request),
-            intent.client_secret_sha256,
-            intent.created_at,
-            intent.confirmed_at,
-        )
+        row = intent_row(intent)
         with self._guard:
             connection = self._connection()
             connection.execute("BEGIN IMMEDIATE")
@@ -331,7 +175,7 @@ class SQLiteStore:
         """Read one intent (a single SELECT needs no explicit transaction)."""
         with self._guard:
             row = self._connection().execute(_SELECT, (intent_id, client_id)).fetchone()
-        return None if row is None else _intent(row)
+        return None if row is None else intent_from_row(row)
 
     def confirm(
         self, client_id: str, intent_id: str, unconfirmed: frozenset[str], confirmation: Confirmation
@@ -339,16 +183,7 @@ class SQLiteStore:
         """One conditional UPDATE in BEGIN IMMEDIATE; its RETURNING row says whether this call won."""
         statuses = sorted(unconfirmed)
         update = _confirm_statement(len(statuses))
-        values = (
-            confirmation.status,
-            confirmation.payment_method_id,
-            confirmation.transfer_id,
-            _dump(confirmation.request),
-            confirmation.at,
-            intent_id,
-            client_id,
-            *statuses,
-        )
+        values = (*confirmation_values(confirmation), intent_id, client_id, *statuses)
         with self._guard:
             connection = self._connection()
             # BEGIN IMMEDIATE takes the write lock up front, so the transaction never has to upgrade
@@ -364,7 +199,7 @@ class SQLiteStore:
                 _rollback(connection)
                 raise
         if rows:
-            return _intent(rows[0])
+            return intent_from_row(rows[0])
         return Refusal.ALREADY_CONFIRMED if exists else Refusal.NOT_FOUND
 
     def close(self) -> None:
@@ -439,7 +274,7 @@ class SQLiteStore:
         statuses = sorted(from_statuses)
         update = f"""UPDATE payment_intents SET status = ?, transfer_id = COALESCE(?, transfer_id)
             WHERE id = ? AND client_id = ? AND status IN ({", ".join("?" * len(statuses))})
-            RETURNING {_COLUMNS}"""  # noqa: S608
+            RETURNING {COLUMNS}"""  # noqa: S608
         with self._write() as connection:
             rows = connection.execute(
                 update, (transition.status, transition.transfer_id, intent_id, client_id, *statuses)
@@ -447,7 +282,7 @@ class SQLiteStore:
             if rows:
                 _write_outbox(connection, transition.event, None)
                 connection.execute("DELETE FROM settlements WHERE payment_intent_id = ?", (intent_id,))
-                return _intent(rows[0])
+                return intent_from_row(rows[0])
             exists = connection.execute(_EXISTS, (intent_id, client_id)).fetchone() is not None
         return Refusal.WRONG_STATUS if exists else Refusal.NOT_FOUND
 
@@ -480,13 +315,13 @@ class SQLiteStore:
                 return None
             rows = connection.execute(
                 f"""UPDATE payment_intents SET status = ?, transfer_id = COALESCE(?, transfer_id)
-                WHERE id = ? AND client_id = ? AND status = 'processing' RETURNING {_COLUMNS}""",  # noqa: S608
+                WHERE id = ? AND client_id = ? AND status = 'processing' RETURNING {COLUMNS}""",  # noqa: S608
                 (transition.status, transition.transfer_id, settlement.payment_intent_id, settlement.client_id),
             ).fetchall()
             if not rows:
                 return None
             _write_outbox(connection, transition.event, None)
-        return _intent(rows[0])
+        return intent_from_row(rows[0])
 
     def claim_deliveries(
         self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
@@ -575,17 +410,12 @@ class SQLiteStore:
                         receiver,
                         state,
                         next_at,
-                        tuple(_attempt(row) for row in attempts if row[1] == receiver),
+                        tuple(attempt_from_row(row) for row in attempts if row[1] == receiver),
                     )
                     for receiver, state, next_at in deliveries
                 )
                 records.append(EventRecord(event, states))
         return records
-
-
-def open_store(db: str, synchronous: str = "NORMAL") -> Store:
-    """The store for a SANDBOX_DB value (a file path or `:memory:`)."""
-    return SQLiteStore(db, synchronous)
 
 
 def _write_outbox(connection: sqlite3.Connection, event: Event | None, settlement: Settlement | None) -> None:
@@ -607,11 +437,6 @@ def _write_outbox(connection: sqlite3.Connection, event: Event | None, settlemen
         )
 
 
-def _attempt(row: tuple[Any, ...]) -> Attempt:
-    event_id, receiver, number, at, http_status, error, delivered = row
-    return Attempt(event_id, receiver, number, at, http_status, error, bool(delivered))
-
-
 def _rollback(connection: sqlite3.Connection) -> None:
     if connection.in_transaction:
         connection.execute("ROLLBACK")
@@ -622,35 +447,4 @@ def _confirm_statement(count: int) -> str:
     return f"""UPDATE payment_intents
         SET status = ?, payment_method_id = ?, transfer_id = ?, confirm_request = ?, confirmed_at = ?
         WHERE id = ? AND client_id = ? AND status IN ({", ".join("?" * count)})
-        RETURNING {_COLUMNS}"""  # noqa: S608
-
-
-# ASCII JSON: NUL and every other character round-trip through SQLite TEXT unchanged.
-_dump = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _intent(row: tuple[Any, ...]) -> Intent:
-    (
-        intent_id,
-        client_id,
-        status,
-        payment_method_id,
-        transfer_id,
-        create_request,
-        confirm_request,
-        secret_digest,
-        created_at,
-        confirmed_at,
-    ) = row
-    return Intent(
-        id=intent_id,
-        client_id=client_id,
-        status=status,
-        create_request=json.loads(create_request),
-        client_secret_sha256=secret_digest,
-        created_at=created_at,
-        payment_method_id=payment_method_id,
-        transfer_id=transfer_id,
-        confirm_request=None if confirm_request is None else json.loads(confirm_request),
-        confirmed_at=confirmed_at,
-    )
+        RETURNING {COLUMNS}"""  # noqa: S608
