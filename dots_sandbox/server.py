@@ -49,8 +49,8 @@ from uvicorn.server import ServerState
 from uvicorn.supervisors import Multiprocess
 
 from dots_sandbox.app import SandboxApp, create_app
-from dots_sandbox.store import StoreUnavailable
 from dots_sandbox.settings import Settings
+from dots_sandbox.store import StoreUnavailable
 
 # How long answers in flight may take to finish once the server is stopping.
 GRACEFUL_SHUTDOWN_SECONDS = 5

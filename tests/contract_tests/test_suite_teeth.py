@@ -14,7 +14,9 @@ import secrets
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -22,6 +24,9 @@ from broken_servers import FAULTS, Fault, LiveServer, sandbox_app
 
 from dots_sandbox.app import create_app
 from dots_sandbox.settings import Settings
+
+if TYPE_CHECKING:
+    from conftest import LiveSandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -163,6 +168,21 @@ def test_suite_passes_on_the_sandbox(tmp_path: Path) -> None:
     client_id, api_key = _credentials()
     with LiveServer(sandbox_app(client_id, api_key)) as server:
         run = run_suite(server.base_url, client_id, api_key, tmp_path)
+    assert run.returncode == 0, run.output[-5000:]
+    assert run.failed == []
+    assert "every contract test passed" in run.output
+
+
+def test_suite_passes_on_two_workers_sharing_postgresql(
+    start_sandbox: Callable[..., LiveSandbox], postgres_url: str, tmp_path: Path
+) -> None:
+    """The suite passes against `python -m dots_sandbox --workers 2` on one PostgreSQL database (the shared
+    service setup): two processes, one port, one store."""
+    client_id, api_key = _credentials()
+    sandbox = start_sandbox(postgres_url, env={"DOTS_CLIENT_ID": client_id, "DOTS_API_KEY": api_key},
+                            args=("--workers", "2"))  # fmt: skip
+    assert ", 2 workers)" in sandbox.output
+    run = run_suite(sandbox.url, client_id, api_key, tmp_path)
     assert run.returncode == 0, run.output[-5000:]
     assert run.failed == []
     assert "every contract test passed" in run.output
