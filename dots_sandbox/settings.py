@@ -152,10 +152,10 @@ class Settings:
             raise ValueError(f"SANDBOX_FAULTS must be 1 or 0 (true/false, yes/no, on/off), not {faults!r}")
         retry = environ.get("SANDBOX_WEBHOOK_RETRY_SECONDS")
         return cls(
-            settlement_seconds=_seconds(environ, "SANDBOX_SETTLEMENT_SECONDS", SETTLEMENT_SECONDS),
+            settlement_seconds=_number(environ, "SANDBOX_SETTLEMENT_SECONDS", SETTLEMENT_SECONDS, float),
             webhooks=parse_receivers(environ.get("SANDBOX_WEBHOOKS", "")),
             webhook_retry_seconds=WEBHOOK_RETRY_SECONDS if retry is None else _delays(retry),
-            webhook_timeout_seconds=_seconds(environ, "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", WEBHOOK_TIMEOUT_SECONDS),
+            webhook_timeout_seconds=_number(environ, "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", WEBHOOK_TIMEOUT_SECONDS, float),
             host=environ.get("SANDBOX_HOST", DEFAULT_HOST),
             port=_number(environ, "SANDBOX_PORT", DEFAULT_PORT, int),
             db=environ.get("SANDBOX_DB", DEFAULT_DB),
@@ -190,16 +190,6 @@ class Settings:
         """The base URL clients use (`http://HOST:PORT/api`)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port if port is None else port}/api"
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    value = environ.get(name)
-    if value is None:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, not {value!r}") from None
 
 
 def _delays(value: str) -> tuple[float, ...]:

@@ -16,15 +16,19 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from contract_tests.target import SandboxProcess
-from dots_sandbox.app import SandboxApp, create_app
-from dots_sandbox.settings import Settings
-from tools.postgres import Cluster, ExistingServer, throwaway
+
+if TYPE_CHECKING:
+    # The sandbox and PostgreSQL's tools are imported where a fixture runs, not here: the client's tests
+    # also run on environments that hold only the client (`make test-client`), and reach a sandbox only
+    # as a process.
+    from dots_sandbox.app import SandboxApp
+    from tools.postgres import Cluster, ExistingServer
 
 AUTH = ("sandbox-client-id", "sandbox-api-key")
 POSTGRES_URL_VAR = "TEST_POSTGRES_URL"
@@ -90,6 +94,9 @@ def clock() -> Clock:
 @pytest.fixture
 def sandbox() -> Iterator[InProcess]:
     """The sandbox app in process, on a fresh `:memory:` database, default credentials."""
+    from dots_sandbox.app import create_app
+    from dots_sandbox.settings import Settings
+
     client = InProcess(create_app(Settings(db=":memory:")))
     yield client
     client.close()
@@ -125,6 +132,8 @@ def start_sandbox() -> Iterator[Callable[..., LiveSandbox]]:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Cluster | ExistingServer]:
     """The session's PostgreSQL: TEST_POSTGRES_URL's server, else a throwaway cluster started here."""
+    from tools.postgres import ExistingServer, throwaway
+
     admin_url = os.environ.get(POSTGRES_URL_VAR)
     if admin_url:
         yield ExistingServer(admin_url)
@@ -151,5 +160,7 @@ def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def postgres_cluster() -> Iterator[Cluster]:
     """A cluster of this test's own, to stop and restart (password auth), removed afterwards."""
+    from tools.postgres import throwaway
+
     with throwaway(password=POSTGRES_PASSWORD) as cluster:
         yield cluster
