@@ -95,8 +95,10 @@ postgres: postgres-bin ## Start a throwaway PostgreSQL (temp dir, free port), pr
 
 # POSTGRES_URL: the database `make serve-postgres` uses; empty means a throwaway cluster started for the run.
 POSTGRES_URL ?=
+# The URL reaches the sandbox through the environment, never its command line (which `ps` and make's echo show).
+serve-postgres: export SANDBOX_DB := $(POSTGRES_URL)
 serve-postgres: postgres-bin ## Run the sandbox on PostgreSQL: POSTGRES_URL, else a throwaway cluster removed on Ctrl-C
-	$(if $(POSTGRES_URL),SANDBOX_DB='$(POSTGRES_URL)' $(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT),\
+	$(if $(POSTGRES_URL),$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT),\
 		$(PY) -m tools.postgres run -- $(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT))
 
 unit: setup postgres-bin ## Run the tests of hand-written code (tests/) on every core (UNIT_WORKERS=auto; PostgreSQL: postgres-bin or TEST_POSTGRES_URL)
@@ -126,15 +128,18 @@ test-client: setup ## The generated client's tests and the suite's client-contra
 	SANDBOX_PYTHON="$(abspath $(PY))" PATH="$(pyenv_path)$$PATH" $(BIN)/nox --noxfile noxfile.py --sessions client --python $(CLIENT_PYTHONS) \
 		--error-on-missing-interpreters --download-python never
 
+# SANDBOX_DB reaches the sandbox through the environment, never its command line: a PostgreSQL URL's password
+# would show in `ps` and in make's echo, and a URL's `&` would split the shell command.
+serve serve-webhooks: export SANDBOX_DB := $(SANDBOX_DB)
 serve: setup ## Run the sandbox at SANDBOX_HOST:SANDBOX_PORT/api (127.0.0.1:8080), SQLite at SANDBOX_DB; Ctrl-C stops it
-	$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT) --db $(SANDBOX_DB)
+	$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT)
 
 serve-webhooks: export SANDBOX_WEBHOOK_SECRET ?= whsec_ZG90cy1zYW5kYm94LXdlYmhvb2stc2VjcmV0IQ==
 serve-webhooks: setup ## make serve, sending webhooks to a local receiver on RECEIVER_PORT (8081) that prints each verified one
 	@$(PY) -m dots_sandbox.receiver --host $(SANDBOX_HOST) --port $(RECEIVER_PORT) & receiver=$$!; \
 	trap 'kill $$receiver 2>/dev/null' EXIT; \
 	SANDBOX_WEBHOOKS="http://$(SANDBOX_HOST):$(RECEIVER_PORT)/=$$SANDBOX_WEBHOOK_SECRET" \
-		$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT) --db $(SANDBOX_DB)
+		$(PY) -m dots_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT)
 
 # Bench tools that do not come from PyPI are installed here, into ignored folders, by `make bench`
 # itself; when one cannot be installed its rows say so and carry no number.

@@ -288,3 +288,16 @@ def test_documented_postgresql_startup_line_masks_as_the_sandbox_does() -> None:
     line = f"dots sandbox listening on {settings.url()} (db {settings.database.display})"
     assert f"`{line}`" in text
     assert "PASSWORD" not in line
+
+
+def test_make_serve_keeps_a_database_password_off_the_command_line() -> None:
+    """`make serve` and `make serve-postgres` pass the database URL through the environment: make's echo (and so
+    `ps`) never shows its password, and a URL's `&` does not split the command."""
+    secret = "pw-" + uuid.uuid4().hex
+    url = f"postgresql://user:{secret}@127.0.0.1:1/db?sslmode=disable&connect_timeout=1"
+    env = {**os.environ, "SANDBOX_DB": url}
+    for command in (["make", "-n", "serve"], ["make", "-n", "serve-postgres", f"POSTGRES_URL={url}"]):
+        printed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+        assert "-m dots_sandbox" in printed
+        assert secret not in printed
+        assert "connect_timeout" not in printed

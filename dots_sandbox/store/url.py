@@ -28,6 +28,8 @@ MASK = "***"
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://")
 _QUERY_PASSWORD = re.compile(r"([?&]password=)([^&#]*)", re.IGNORECASE)
+# What a URL's user info cannot hold unescaped (RFC 3986 gen-delims that end it or the authority).
+_MUST_ESCAPE = "/?#"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, repr=False)
@@ -81,6 +83,13 @@ def parse_database(value: str) -> Database:
             f"unsupported database URL scheme {scheme!r} in {mask_password(value)}: "
             "give a SQLite file path, :memory:, or a postgresql:// (or postgres://) URL"
         )
+    before, at, _ = value[found.end() :].partition("@")
+    if at and any(character in before for character in _MUST_ESCAPE):
+        # libpq would read part of the password as the host, and show it in its messages.
+        raise ValueError(
+            "the PostgreSQL URL has an '@' after a '/', '?' or '#': a user name, password or parameter holds a "
+            "character that must be percent-encoded (@ / ? # as %40 %2F %3F %23), or give the password in PGPASSWORD"
+        )
     database = Database(POSTGRESQL, scheme.lower() + value[len(scheme) :])  # libpq knows lower case only
     try:
         psycopg.conninfo.conninfo_to_dict(database.value)
@@ -96,14 +105,12 @@ def mask_password(url: str) -> str:
     if found is None:
         return url
     head, rest = url[: found.end()], url[found.end() :]
-    authority, query = _split_query(rest)
-    # The user info ends at the last '@' before the query: over-masking beats leaking a password
-    # that holds an unescaped '/' or '@'.
-    userinfo, at, hosts = authority.rpartition("@")
+    # The user info ends at the last '@' anywhere: over-masking beats leaking a password that holds
+    # an unescaped '/', '?', '#' or '@'.
+    userinfo, at, tail = rest.rpartition("@")
     if at and ":" in userinfo:
-        user = userinfo.partition(":")[0]
-        authority = f"{user}:{MASK}@{hosts}"
-    return head + authority + _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", query)
+        rest = f"{userinfo.partition(':')[0]}:{MASK}@{tail}"
+    return head + _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", rest)
 
 
 def _split_query(rest: str) -> tuple[str, str]:

@@ -85,3 +85,23 @@ def test_repr_str_and_scrub_never_show_the_password() -> None:
     assert repr(database) == "Database('postgresql', 'postgresql://user:***@host:5432/db')"
     assert str(database) == "postgresql://user:***@host:5432/db"
     assert database.scrub("said p/w and p%2Fw") == "said *** and ***"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:hun?ter2secret@127.0.0.1:1/x",
+        "postgresql://u:hun/ter2secret@127.0.0.1:1/x",
+        "postgresql://u:hun#ter2secret@127.0.0.1:1/x",
+        "postgresql://u:hun@ter2secret@127.0.0.1:1/x",
+    ],
+)
+def test_unescaped_password_is_masked_or_refused_never_shown(url: str) -> None:
+    """A password holding an unescaped @ / ? # is refused without being shown, and never shown when masked."""
+    assert "ter2secret" not in mask_password(url)
+    try:
+        database = parse_database(url)
+    except ValueError as error:
+        assert "ter2secret" not in str(error)
+    else:
+        assert "ter2secret" not in database.display
