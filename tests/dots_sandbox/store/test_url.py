@@ -99,9 +99,9 @@ def test_repr_str_and_scrub_never_show_the_password() -> None:
 def test_unescaped_password_is_masked_or_refused_never_shown(url: str) -> None:
     """A password holding an unescaped @ / ? # is refused without being shown, and never shown when masked."""
     assert "ter2secret" not in mask_password(url)
-    try:
-        database = parse_database(url)
-    except ValueError as error:
-        assert "ter2secret" not in str(error)
-    else:
-        assert "ter2secret" not in database.display
+    if "@ter2secret" in url:  # an '@' in the password: the last '@' ends the user info, so it is masked
+        assert "ter2secret" not in parse_database(url).display
+        return
+    with pytest.raises(ValueError, match="must be percent-encoded") as refused:
+        parse_database(url)
+    assert "ter2secret" not in str(refused.value)
