@@ -37,6 +37,7 @@ from dots_sandbox.auth import BasicAuth
 from dots_sandbox.background import Worker
 from dots_sandbox.changes import Changes
 from dots_sandbox.control import ControlHandlers, with_control_routes
+from dots_sandbox.deadlines import Deadlines
 from dots_sandbox.handlers import Handlers
 from dots_sandbox.outbox import Dispatcher, RetryPolicy
 from dots_sandbox.routing import Route, Router
@@ -101,7 +102,7 @@ class SandboxApp:
             else None
         )
         self._stopping = False
-        self._body_timeouts: set[asyncio.Timeout] = set()  # of the requests waiting for their body now
+        self._deadlines: Deadlines | None = None  # of the requests waiting for their body (made on the loop)
         # Failures on demand wrap the HTTP path only when enabled: off, a request pays nothing for them.
         self._serve_http: Callable[[Scope, Receive, Send], Awaitable[None]] = self._http
         if settings.faults:
@@ -170,10 +171,8 @@ class SandboxApp:
         a client holding a half-sent body cannot hold up the shutdown. Call it from the app's loop.
         """
         self._stopping = True
-        now = asyncio.get_running_loop().time()
-        for timeout in list(self._body_timeouts):
-            if not timeout.expired():  # an expired one is already ending its wait
-                timeout.reschedule(now)
+        if self._deadlines is not None:
+            self._deadlines.expire_all()
 
     async def _answer(self, scope: Scope, receive: Receive) -> bytes:
         try:
@@ -251,19 +250,23 @@ class SandboxApp:
     async def _read_body(self, receive: Receive, limit: int) -> bytes:
         """The whole body, if it arrives within `body_timeout_seconds` (at once when stopping); else 400."""
         loop = asyncio.get_running_loop()
-        when = loop.time() + (0.0 if self._stopping else self.settings.body_timeout_seconds)
+        deadlines = self._deadlines
+        if deadlines is None or deadlines.loop is not loop:
+            deadlines = self._deadlines = Deadlines(loop)
+        task: asyncio.Task[Any] | None = asyncio.current_task()
+        assert task is not None  # an ASGI call runs in a task
+        deadlines.start(task, loop.time() + (0.0 if self._stopping else self.settings.body_timeout_seconds))
         try:
-            async with asyncio.timeout_at(when) as timeout:
-                self._body_timeouts.add(timeout)
-                try:
-                    return await _receive_body(receive, limit)
-                finally:
-                    self._body_timeouts.discard(timeout)
-        except TimeoutError:
-            if self._stopping:
-                raise errors.incomplete_body("The server is stopping; the body did not arrive in full") from None
-            seconds = self.settings.body_timeout_seconds
-            raise errors.incomplete_body(f"The body did not arrive in full within {seconds:g} seconds") from None
+            return await _receive_body(receive, limit)
+        except asyncio.CancelledError:
+            if not deadlines.expired(task):
+                raise
+        finally:
+            deadlines.finish(task)
+        if self._stopping:
+            raise errors.incomplete_body("The server is stopping; the body did not arrive in full")
+        seconds = self.settings.body_timeout_seconds
+        raise errors.incomplete_body(f"The body did not arrive in full within {seconds:g} seconds")
 
     def _route(self, scope: Scope) -> tuple[Route, dict[str, str]] | None:
         raw_path: bytes | None = scope.get("raw_path")  # optional in ASGI

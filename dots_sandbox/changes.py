@@ -23,8 +23,18 @@ class Changes:
         self.receivers = receivers
         self.settlement_seconds = settlement_seconds
         self.clock = clock
-        # Called after a change commits, so the background worker acts now (it sets its own).
+        # Wakes the background worker (which sets its own): see `committed`.
         self.wake: Callable[[], None] = _nothing
+
+    def committed(self, settlement: Settlement | None = None) -> None:
+        """A status change was committed: wake the worker if it gave it work, not otherwise.
+
+        Work is a delivery to send (there are receivers) or a settlement timer (`settlement`). A
+        wake with nothing to do still costs the worker a query, and a request the time it waits
+        for the interpreter meanwhile: with no receivers, a confirm that succeeds wakes nothing.
+        """
+        if self.receivers or settlement is not None:
+            self.wake()
 
     def event(self, client_id: str, intent_id: str, status: str, now: float | None = None) -> Event:
         """The event announcing that `intent_id` is now `status` (at `now`, epoch seconds; default the clock's)."""

@@ -50,7 +50,7 @@ class ControlHandlers:
             raise errors.not_found()
         if isinstance(result, Refusal):
             raise errors.ApiError(409, "payment-intent-not-requires-action", "PaymentIntent is not awaiting an action")
-        self.changes.wake()
+        self.changes.committed()
         return self.handlers.present(result)
 
     def list_payment_intent_webhook_events(

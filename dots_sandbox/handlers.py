@@ -36,7 +36,7 @@ class Handlers:
             assert intent.payment_method_id is not None
             event, settlement = self.changes.confirmed(client_id, intent.id, intent.status, intent.payment_method_id)
             self.store.add_with(intent, event, settlement)
-            self.changes.wake()
+            self.changes.committed(settlement)
         return self.present(intent, client_secret)
 
     def retrieve_payment_intent(self, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
@@ -59,7 +59,7 @@ class Handlers:
             raise errors.not_found()
         if isinstance(result, Refusal):
             raise errors.already_confirmed()
-        self.changes.wake()
+        self.changes.committed(settlement)
         return self.present(result)
 
     def present(self, intent: Intent, client_secret: str | None = None) -> dict[str, Any]:

@@ -16,9 +16,10 @@ import dataclasses
 import datetime
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
+
+import uuid_utils
 
 if TYPE_CHECKING:
     from svix.webhooks import Webhook
@@ -73,7 +74,7 @@ def payload(intent_id: str) -> str:
 
 def new_event_id() -> str:
     """A new event id (`svix-id`): `msg_` and 32 hex digits, unique per event, kept across retries."""
-    return f"msg_{uuid.uuid4().hex}"
+    return f"msg_{uuid_utils.uuid4().hex}"
 
 
 class Signer:

@@ -83,10 +83,20 @@ def test_new_intent_starts_initialized() -> None:
     assert intent.transfer_id is None
     assert intent.create_request == request
     assert intent.client_id == "client"
-    assert uuid.UUID(intent.id).version == 4
+    assert uuid.UUID(intent.id).version == 7
     assert str(uuid.UUID(intent.id)) == intent.id
     assert intent.client_secret_sha256 == hashlib.sha256(secret.encode()).digest()
     assert lifecycle.new_intent("client", request)[1] != secret
+
+
+def test_new_ids_sort_in_creation_order() -> None:
+    """Intent ids are UUID version 7: each later id sorts after the one before (as text, as stored)."""
+    ids = [lifecycle.new_id() for _ in range(2000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert {uuid.UUID(value).version for value in ids} == {7}
+    assert {uuid.UUID(value).variant for value in ids} == {uuid.RFC_4122}
+    assert all(value == value.lower() for value in ids)
 
 
 def test_confirm_on_create_without_payment_method_waits() -> None:
