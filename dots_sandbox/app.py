@@ -183,8 +183,11 @@ class SandboxApp:
             raise
         rules = self._rules[operation_id]
         document = None if raw is None else rules.check_body(raw)
-        read_only = scope["method"] == "GET"
-        return encode(await self._operate(self._handlers[operation_id], client_id, params, document, read_only))
+        handler = self._handlers[operation_id]
+        if self._executor is None or scope["method"] == "GET":  # on the loop: no coroutine of its own
+            return encode(_operate(handler, client_id, params, document))
+        loop = asyncio.get_running_loop()
+        return encode(await loop.run_in_executor(self._executor, _operate, handler, client_id, params, document))
 
     async def _receive_request(self, scope: Scope, receive: Receive) -> tuple[str, str, dict[str, str], bytes | None]:
         """Operation, client id, path parameters and body (None if the operation has none), checked so far."""
@@ -218,20 +221,6 @@ class SandboxApp:
         if content_type_count != 1 or not rules.accepts_media_type(content_type):
             raise errors.unsupported_media_type()  # two Content-Types: neither is believed
         return operation_id, client_id, params, await self._read_body(receive, limit)
-
-    async def _operate(
-        self, handler: Handler, client_id: str, params: Mapping[str, str], body: Any, read_only: bool
-    ) -> dict[str, Any]:
-        """Run the operation: on the loop, or (a write) on a store thread; 503 when the database fails it."""
-        try:
-            if self._executor is None or read_only:
-                return handler(client_id, params, body)
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, handler, client_id, params, body)
-        except OutcomeUnknown:
-            raise errors.outcome_unknown() from None
-        except StoreUnavailable:
-            raise errors.service_unavailable() from None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -291,6 +280,16 @@ async def _receive_body(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _operate(handler: Handler, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
+    """Run the operation (a write on PostgreSQL: on a store thread); 503 when the database fails it."""
+    try:
+        return handler(client_id, params, body)
+    except OutcomeUnknown:
+        raise errors.outcome_unknown() from None
+    except StoreUnavailable:
+        raise errors.service_unavailable() from None
 
 
 def encode(answer: dict[str, Any]) -> bytes:

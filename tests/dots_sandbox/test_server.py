@@ -139,6 +139,23 @@ def test_an_idle_keep_alive_connection_is_closed(start_sandbox: StartSandbox) ->
     assert sandbox.stop() == 0
 
 
+def test_the_keep_alive_timeout_counts_from_the_last_answer(start_sandbox: StartSandbox) -> None:
+    """A connection that asks again within the keep-alive timeout stays open; it closes that long after its last answer."""
+    sandbox = start_sandbox(args=("--keep-alive-timeout", "1", "--header-timeout", "30"))
+    with _connect(sandbox) as sock:
+        rest = b""
+        for _ in range(5):  # 2.4 s in all, past the timer's first firing, never idle for 1 s
+            sock.sendall(_get(f"/api/v2/payment-intents/{UNKNOWN_ID}"))
+            head, _, rest = _read_response(sock)
+            assert head.startswith(b"HTTP/1.1 404 ")
+            time.sleep(0.6)
+        last_answer = time.monotonic() - 0.6
+        assert _read_to_end(sock, rest) == b""
+        idle = time.monotonic() - last_answer
+    assert 0.9 <= idle < 3
+    assert sandbox.stop() == 0
+
+
 def test_a_head_over_the_limit_is_refused_431_and_closed(start_sandbox: StartSandbox) -> None:
     """A head one field over max_header_bytes gets 431 JSON with Connection: close; one under it is served."""
     sandbox = start_sandbox(args=("--max-header-bytes", "4096"))
