@@ -140,7 +140,7 @@ def test_an_idle_keep_alive_connection_is_closed(start_sandbox: StartSandbox) ->
 
 
 def test_the_keep_alive_timeout_counts_from_the_last_answer(start_sandbox: StartSandbox) -> None:
-    """A connection that asks again within the keep-alive timeout stays open; it closes that long after its last answer."""
+    """A connection asking again within the keep-alive timeout stays open; it closes that long after its last answer."""
     sandbox = start_sandbox(args=("--keep-alive-timeout", "1", "--header-timeout", "30"))
     with _connect(sandbox) as sock:
         rest = b""
