@@ -30,13 +30,16 @@ import asyncio
 class Deadlines:
     """The deadlines (event-loop time, seconds) of tasks waiting on one loop."""
 
-    __slots__ = ("_expired", "_timer", "_waiting", "loop")
+    __slots__ = ("_expired", "_timer", "_timer_when", "_waiting", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._waiting: dict[asyncio.Task[object], float] = {}
         self._expired: set[asyncio.Task[object]] = set()
-        self._timer: asyncio.TimerHandle | None = None
+        # The armed timer and when it fires. Its `when()` is not used: uvloop's `call_at` returns a
+        # plain Handle, without `when()`, for a time less than a millisecond away.
+        self._timer: asyncio.Handle | None = None
+        self._timer_when = 0.0
 
     def __len__(self) -> int:
         """How many tasks are waiting with a deadline now."""
@@ -45,7 +48,7 @@ class Deadlines:
     def start(self, task: asyncio.Task[object], when: float) -> None:
         """`task` must finish its wait by `when` (loop time); one already past is cancelled at the next loop step."""
         self._waiting[task] = when
-        if self._timer is None or when < self._timer.when():
+        if self._timer is None or when < self._timer_when:
             self._arm(when)
 
     def finish(self, task: asyncio.Task[object]) -> None:
@@ -70,6 +73,7 @@ class Deadlines:
         if self._timer is not None:
             self._timer.cancel()
         self._timer = self.loop.call_at(when, self._fire)
+        self._timer_when = when
 
     def _fire(self) -> None:
         self._timer = None

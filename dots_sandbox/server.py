@@ -209,7 +209,6 @@ class SandboxHttpProtocol(HttpToolsProtocol):
         # uvicorn's own, with the head-size refusal (the parser raises it from a callback).
         if self._refused:
             return
-        self._idle_since = None  # no longer idle: the keep-alive timer, when it fires, finds so
         if self._in_head:
             self._head_received += len(data)
         try:
@@ -255,6 +254,8 @@ class SandboxHttpProtocol(HttpToolsProtocol):
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
             return
+        if self._head_begun:
+            return  # the next head is on its way: its deadline applies, not the keep-alive timeout
         self._idle_since = self.loop.time()
         if self._keep_alive_timer is None:
             self._keep_alive_timer = self.loop.call_at(
@@ -275,6 +276,10 @@ class SandboxHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        # A request begins: the connection is no longer idle (the keep-alive timer finds so).
+        # Bytes that begin none (stray line breaks, the rest of a body answered early and being
+        # discarded) leave it idle, so they cannot hold it open past the keep-alive timeout.
+        self._idle_since = None
         if self._head_timer is None:  # a connection's first request keeps its deadline, from the start
             self._head_deadline = self.loop.time() + self._header_timeout
         self._in_head = self._head_begun = True

@@ -156,6 +156,57 @@ def test_the_keep_alive_timeout_counts_from_the_last_answer(start_sandbox: Start
     assert sandbox.stop() == 0
 
 
+def _closed_after(sock: socket.socket, rest: bytes, feed: bytes, every: float) -> float:
+    """Seconds until the server closes `sock`, sending `feed` every `every` seconds meanwhile; nothing else may come."""
+    started = time.monotonic()
+    while True:
+        if select.select([sock], [], [], every)[0]:
+            assert _read_to_end(sock, rest) == b""
+            return time.monotonic() - started
+        assert time.monotonic() - started < LIVENESS_S, "the connection was held open"
+        sock.sendall(feed)
+
+
+def test_stray_line_breaks_do_not_hold_an_idle_connection(start_sandbox: StartSandbox) -> None:
+    """Line breaks between requests begin no request: the keep-alive timeout still closes the connection."""
+    sandbox = start_sandbox(args=("--keep-alive-timeout", "1", "--header-timeout", "30"))
+    with _connect(sandbox) as sock:
+        sock.sendall(_get(f"/api/v2/payment-intents/{UNKNOWN_ID}"))
+        head, _, rest = _read_response(sock)
+        assert head.startswith(b"HTTP/1.1 404 ")
+        assert _closed_after(sock, rest, b"\r\n", 0.2) < 3
+    assert sandbox.stop() == 0
+
+
+def test_the_unsent_rest_of_a_body_answered_early_does_not_hold_the_connection(start_sandbox: StartSandbox) -> None:
+    """After an early 401 to a small body, a client trickling the body's rest is closed at the keep-alive timeout."""
+    sandbox = start_sandbox(args=("--keep-alive-timeout", "1", "--header-timeout", "30"))
+    with _connect(sandbox) as sock:
+        sock.sendall(
+            b"POST /api/v2/payment-intents HTTP/1.1\r\nHost: sandbox\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n{"
+        )
+        head, _, rest = _read_response(sock)
+        assert head.startswith(b"HTTP/1.1 401 ")
+        assert _closed_after(sock, rest, b" ", 0.2) < 3
+    assert sandbox.stop() == 0
+
+
+def test_a_pipelined_head_gets_the_head_deadline_not_the_keep_alive_timeout(start_sandbox: StartSandbox) -> None:
+    """A head begun before the answer to the request ahead of it may take the head deadline to finish."""
+    sandbox = start_sandbox(args=("--keep-alive-timeout", "1", "--header-timeout", "4"))
+    second = _get(f"/api/v2/payment-intents/{UNKNOWN_ID}")
+    with _connect(sandbox) as sock:
+        sock.sendall(_get(f"/api/v2/payment-intents/{UNKNOWN_ID}") + second[:20])
+        head, _, rest = _read_response(sock)
+        assert head.startswith(b"HTTP/1.1 404 ")
+        time.sleep(1.8)  # past the keep-alive timeout, within the head deadline
+        sock.sendall(second[20:])
+        head, _, _ = _read_response(sock, rest)
+        assert head.startswith(b"HTTP/1.1 404 ")
+    assert sandbox.stop() == 0
+
+
 def test_a_head_over_the_limit_is_refused_431_and_closed(start_sandbox: StartSandbox) -> None:
     """A head one field over max_header_bytes gets 431 JSON with Connection: close; one under it is served."""
     sandbox = start_sandbox(args=("--max-header-bytes", "4096"))
