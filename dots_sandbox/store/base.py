@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import json
-import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-import orjson
+from dots_sandbox import ascii_json
 
 # The stored columns, in the order every engine reads and writes them.
 COLUMNS = (
@@ -198,35 +196,9 @@ class Store(Protocol):
         """The most recent events of `client_id` (of one intent if given), newest first, with their deliveries."""
 
 
-# ASCII JSON: NUL and every other character round-trip through a TEXT column unchanged (PostgreSQL
-# TEXT cannot hold a NUL character; the escape `\u0000` is six ASCII characters).
-_dump_json = json.JSONEncoder(separators=(",", ":")).encode
-# 19 digits in a row: maybe an integer beyond 64 bits, which orjson would read as a float.
-_LONG_DIGITS = re.compile(r"[0-9]{19}")
-
-
 def dump_json(document: Any) -> str:
-    """A stored request as compact ASCII JSON text, as `json` writes it (orjson when its output is ASCII: faster).
-
-    `json` writes what orjson cannot: non-ASCII text (as \\u escapes, so any database encoding
-    stores it) and integers beyond 64 bits.
-    """
-    try:
-        data = orjson.dumps(document)
-    except orjson.JSONEncodeError:
-        return _dump_json(document)
-    return data.decode("ascii") if data.isascii() else _dump_json(document)
-
-
-def load_json(text: str) -> Any:
-    """A stored request read back exactly: orjson, or `json` when the text may hold an integer beyond 64 bits.
-
-    orjson reads such an integer as a float (losing digits); `json` keeps it an int. A run of 19
-    digits is the cheap test (it may also be inside a string or a fraction: then `json` reads it, equally right).
-    """
-    if _LONG_DIGITS.search(text) is None:
-        return orjson.loads(text)
-    return json.loads(text)
+    """A stored request's column text: compact ASCII JSON (see dots_sandbox/ascii_json.py)."""
+    return ascii_json.dumps(document).decode("ascii")
 
 
 def intent_row(intent: Intent) -> tuple[Any, ...]:
@@ -280,11 +252,11 @@ def intent_from_row(row: tuple[Any, ...] | Any) -> Intent:
         id=intent_id,
         client_id=client_id,
         status=status,
-        create_request=load_json(create_request),
+        create_request=ascii_json.loads(create_request),
         client_secret_sha256=bytes(secret_digest),
         created_at=created_at,
         payment_method_id=payment_method_id,
         transfer_id=transfer_id,
-        confirm_request=None if confirm_request is None else load_json(confirm_request),
+        confirm_request=None if confirm_request is None else ascii_json.loads(confirm_request),
         confirmed_at=confirmed_at,
     )

@@ -3,7 +3,6 @@
 Round trips, scoping, atomic confirms from threads and processes, reopening, rollback; the outbox
 and timers (events written with their change only, settled once, deliveries leased to one owner). What only
 one engine has (WAL and checkpoints; the pool and outages) is in test_sqlite.py / test_postgresql.py.
-The stored requests' JSON text (`dump_json` / `load_json`) is checked at the end.
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ from typing import Any, TypeVar
 
 import psycopg
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from dots_sandbox import lifecycle
 from dots_sandbox.changes import Changes
@@ -39,7 +36,6 @@ from dots_sandbox.store import (
     Transition,
     open_store,
 )
-from dots_sandbox.store.base import dump_json, load_json
 
 CLIENT = "sandbox-client-id"
 ROUNDS = 20
@@ -402,41 +398,3 @@ def test_events_are_newest_first_and_scoped(store: Store) -> None:
     assert [r.event.payment_intent_id for r in store.events(CLIENT, intent.id, 10)] == [intent.id]
     assert len(store.events(CLIENT, None, 1)) == 1
     assert store.events("someone-else", None, 10) == []
-
-
-# ---- Stored JSON ---------------------------------------------------------------------------------
-
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()  # beyond 64 bits too: orjson refuses to write them and would read them as floats
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),  # NUL, non-ASCII, astral characters
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=20,
-)
-
-
-def _typed(value: Any) -> Any:
-    """`value` with each scalar's type beside it (1 and 1.0 and True compare equal in Python)."""
-    if isinstance(value, dict):
-        return {key: _typed(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_typed(item) for item in value]
-    return (type(value).__name__, value)
-
-
-@given(_JSON)
-def test_stored_json_reads_back_exactly(document: Any) -> None:
-    """A stored request reads back equal, type for type (big integers stay integers), from ASCII text."""
-    text = dump_json(document)
-    assert text.isascii()
-    assert "\x00" not in text  # PostgreSQL TEXT cannot hold NUL
-    assert _typed(load_json(text)) == _typed(document)
-
-
-def test_stored_json_keeps_integers_beyond_64_bits() -> None:
-    """Integers orjson cannot hold are written and read by `json`, digit for digit."""
-    document = {"big": 2**64 + 1, "negative": -(2**70), "in_text": "1234567890123456789012", "small": 7}
-    assert load_json(dump_json(document)) == document
-    assert isinstance(load_json(dump_json(document))["big"], int)
