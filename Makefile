@@ -63,15 +63,15 @@ lock: | $(PY) ## Re-pin requirements.lock from requirements.in (no registry URLs
 			--custom-compile-command "make lock" --quiet -o requirements/client-py$$version.lock; \
 	done
 
-generate: setup ## Clean and regenerate generated/ from openapi.yaml (dots-client's version is its info.version)
+generate: setup ## Clean and regenerate generated/ from openapi.yaml (version: info.version + codegen/revision.yaml)
 	$(PY) -m tools.codegen generate
 
-check-generated: setup ## Fail with "run `make generate` and commit" if generated/ is stale
-	$(PY) -m tools.codegen check
-
-# BASE: the git ref whose openapi.yaml the working tree's is compared with. Empty means origin/main when it
-# exists, else HEAD (the uncommitted edits).
+# BASE: the git ref the working tree is compared with: its openapi.yaml (check-breaking) and its generated/
+# (check-generated: a changed package needs a new version). Empty means origin/main when it exists, else HEAD.
 BASE ?=
+check-generated: setup ## Fail if generated/ is stale, or differs from BASE's while its version does not
+	$(PY) -m tools.codegen check $(if $(BASE),--base '$(BASE)')
+
 check-breaking: setup ## Classify openapi.yaml's changes against BASE (default origin/main, else HEAD); fail on breaking ones unless info.version's major part was raised
 	$(PY) -m tools.breaking $(if $(BASE),--base '$(BASE)')
 

@@ -8,5 +8,5 @@ tests/test_architecture.py). Its modules, by concept:
 - :mod:`dots_spec.refs`: local `$ref` resolution and JSON pointers;
 - :mod:`dots_spec.operations`: the HTTP methods and every (path, method, operation);
 - :mod:`dots_spec.validators`: JSON Schema validators compiled from the spec's schemas;
-- :mod:`dots_spec.version`: `info.version`, which is also the generated package's version.
+- :mod:`dots_spec.version`: `info.version`, the first three numbers of the generated package's version.
 """

@@ -1,9 +1,9 @@
-"""`info.version`: the spec's version, and the generated `dots-client` package's version too.
+"""`info.version`: the spec's version, and the first three numbers of the `dots-client` package's.
 
-There is one version. openapi-python-client writes `info.version` into the package's metadata when
-nothing overrides it, and nothing does (`tools/codegen.py` refuses a `package_version_override`), so a
-version bump is one edit to openapi.yaml followed by `make generate`. Python packaging needs a PEP 440
-version, so a spec whose `info.version` is not one cannot be generated.
+The package's version is `info.version` plus a fourth number, the generator's revision
+(`codegen/revision.yaml`, read by `tools.client_version`), since the templates change the client
+too: one version must name one package. Python packaging needs a PEP 440 version, so a spec whose
+`info.version` is not one cannot be generated.
 """
 
 from __future__ import annotations

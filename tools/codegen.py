@@ -2,8 +2,10 @@
 
 Both `make generate` and `make check-generated` go through :func:`generate`, so the drift gate
 compares against exactly what regeneration would write. The package's version is the spec's
-`info.version` (`dots_spec.version`): generation refuses a spec whose version is not PEP 440 and a
-config that would override it, so the drift gate fails whenever the two would differ.
+`info.version` plus the generator's revision in `codegen/revision.yaml` (`tools.client_version`):
+generation refuses a spec whose version is not PEP 440, a revision file counting another
+`info.version`, and a config that would override the version. `check` also fails when `generated/`
+changed since BASE while that version did not (one version names one package).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from dots_spec.document import parse_spec
-from dots_spec.version import InvalidSpecVersion, package_version
+from tools.breaking.git import GateError, default_base
+from tools.client_version import REVISION, VersionError, client_version, unbumped_change
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
@@ -39,31 +41,32 @@ STALE_MESSAGE = "generated/ is stale: run `make generate` and commit"
 VERSION_OVERRIDE = "package_version_override"
 
 
-def check_inputs(spec: Path, config: Path = CONFIG) -> str:
-    """The package version `spec` gives the client (its `info.version`), once the inputs are known to agree.
+def check_inputs(spec: Path, config: Path = CONFIG, revision: Path = REVISION) -> str:
+    """The package version the client gets (`info.version` plus the revision), once the inputs agree.
 
-    Raises SystemExit with the reason when `info.version` is not a PEP 440 version, or when `config` sets
-    `package_version_override` (the spec's version is the one version: bump it in openapi.yaml).
+    Raises SystemExit with the reason when `info.version` is not a three-number PEP 440 version, when
+    `revision` counts another `info.version`, or when `config` sets `package_version_override` (the
+    version has its two sources: openapi.yaml and codegen/revision.yaml).
     """
     try:
-        version = package_version(parse_spec(spec.read_text(encoding="utf-8"), str(spec)))
-    except InvalidSpecVersion as error:
-        raise SystemExit(f"{spec.name}: {error}") from None
+        version = client_version(spec, revision)
+    except VersionError as error:
+        raise SystemExit(str(error)) from None
     settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
     if VERSION_OVERRIDE in settings:
         raise SystemExit(
             f"{config.name} sets {VERSION_OVERRIDE}: remove it; dots-client's version is {spec.name}'s "
-            f"info.version ({version})"
+            f"info.version plus the revision in {revision.name} ({version})"
         )
     return str(version)
 
 
-def generate(spec: Path, output: Path, config: Path = CONFIG) -> None:
+def generate(spec: Path, output: Path, config: Path = CONFIG, revision: Path = REVISION) -> None:
     """Write the client for `spec` into `output`, replacing whatever was there.
 
     Raises SystemExit when the inputs disagree (:func:`check_inputs`) or the generator fails or warns.
     """
-    check_inputs(spec, config)
+    version = check_inputs(spec, config, revision)
     if output.exists():
         shutil.rmtree(output)
     bin_dir = Path(sys.executable).parent
@@ -78,7 +81,14 @@ def generate(spec: Path, output: Path, config: Path = CONFIG) -> None:
         "--meta", META,
         "--output-path", str(output),
     ]  # fmt: skip
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory(prefix="dots-codegen-config-") as tmp:
+        # The version is computed, never configured: the committed config refuses an override, and the
+        # generator gets one only through this copy.
+        settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        run_config = Path(tmp) / config.name
+        run_config.write_text(yaml.safe_dump({**settings, VERSION_OVERRIDE: version}), encoding="utf-8")
+        cmd[cmd.index(str(config))] = str(run_config)
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     # The generator reports some problems as warnings with exit code 0: treat them as failures,
     # since a client silently missing an endpoint is worse than no client.
     if result.returncode != 0 or "Warning" in result.stdout or not output.exists():
@@ -107,12 +117,24 @@ def diff_trees(expected: Path, actual: Path) -> list[str]:
     return problems
 
 
-def check(spec: Path, generated: Path) -> list[str]:
+def check(spec: Path, generated: Path, revision: Path = REVISION) -> list[str]:
     """Regenerate `spec` into a temporary directory and compare it with `generated`."""
     with tempfile.TemporaryDirectory(prefix="dots-codegen-") as tmp:
         fresh = Path(tmp) / "generated"
-        generate(spec, fresh)
+        generate(spec, fresh, revision=revision)
         return diff_trees(fresh, generated)
+
+
+def check_version(repo: Path, base: str | None) -> str | None:
+    """Why generated/ may not land under its version (:func:`tools.client_version.unbumped_change`), or None.
+
+    `base` None means origin/main when it exists, else HEAD. Raises SystemExit when git cannot read it.
+    """
+    try:
+        ref = base or default_base(repo)
+        return unbumped_change(repo, ref)
+    except (GateError, VersionError) as error:
+        raise SystemExit(f"check-generated: {error}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["generate", "check"])
     parser.add_argument("--spec", type=Path, default=SPEC)
     parser.add_argument("--output", type=Path, default=GENERATED)
+    parser.add_argument("--base", help="with check: the git ref generated/ is compared with (origin/main, else HEAD)")
     args = parser.parse_args(argv)
     if args.command == "generate":
         generate(args.spec, args.output)
@@ -131,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         print(STALE_MESSAGE)
         return 1
     print(f"{args.output} matches {args.spec}")
+    if args.output.resolve() == GENERATED:
+        reason = check_version(ROOT, args.base)
+        if reason:
+            print(reason)
+            return 1
+        print(f"{args.output}'s version names one package (compared with {args.base or default_base(ROOT)})")
     return 0
 
 

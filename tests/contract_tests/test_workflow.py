@@ -41,11 +41,14 @@ def test_real_server_runs_only_with_the_three_secrets() -> None:
 
 
 def test_pull_requests_run_the_spec_change_gate() -> None:
-    """On pull requests, check-breaking compares openapi.yaml with the target branch (full history fetched)."""
+    """On pull requests, check-breaking and check-generated compare with the target branch (full history fetched)."""
     job = _workflow()["jobs"]["spec-change"]
     assert job["if"] == "github.event_name == 'pull_request'"
     assert job["steps"][0]["with"]["fetch-depth"] == 0
-    assert _commands(job) == ['make check-breaking BASE="origin/$BASE_REF"']
+    assert _commands(job) == [
+        'make check-breaking BASE="origin/$BASE_REF"',
+        'make check-generated BASE="origin/$BASE_REF"',
+    ]
     assert job["env"]["BASE_REF"] == "${{ github.base_ref }}"
 
 

@@ -1,4 +1,4 @@
-"""dots_spec/version.py: info.version, the spec's and the generated package's one version."""
+"""dots_spec/version.py: info.version, the spec's version and the start of the generated package's."""
 
 from __future__ import annotations
 
@@ -47,9 +47,10 @@ def test_changelog_has_an_entry_for_the_spec_version() -> None:
 
 
 def test_newest_changelog_release_is_the_one_version() -> None:
-    """The newest CHANGELOG release, info.version and the generated package's version are one and the same."""
+    """The newest CHANGELOG release is info.version, and the generated package's version starts with it."""
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     newest = re.search(r"^## \[(\d[^\]]*)\] - ", changelog, re.MULTILINE)
     assert newest is not None
     project = tomllib.loads((ROOT / "generated" / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert newest.group(1) == info_version(load_spec()) == project["version"]
+    assert newest.group(1) == info_version(load_spec())
+    assert Version(project["version"]).release[:3] == package_version(load_spec()).release

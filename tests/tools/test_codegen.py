@@ -11,6 +11,7 @@ import yaml
 
 from dots_spec.document import load_spec
 from tools import codegen
+from tools.client_version import read_revision
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_main_prints_the_fix(tmp_path: Path, fresh: Path, capsys: pytest.Capture
     assert "run `make generate` and commit" in capsys.readouterr().out
 
 
-# ---- one version: the package's is the spec's info.version -------------------------------------------------------
+# ---- one version names one package: info.version plus the generator's revision -----------------------------------
 
 
 def _spec_with_version(tmp_path: Path, version: str) -> Path:
@@ -86,24 +87,48 @@ def _spec_with_version(tmp_path: Path, version: str) -> Path:
     return spec
 
 
-def test_generated_package_version_is_the_spec_version() -> None:
-    """generated/pyproject.toml carries openapi.yaml's info.version, and the generator config does not override it."""
+def _revision(tmp_path: Path, info_version: str, revision: int) -> Path:
+    path = tmp_path / "revision.yaml"
+    path.write_text(f"info_version: '{info_version}'\nrevision: {revision}\n", encoding="utf-8")
+    return path
+
+
+def test_generated_package_version_is_the_spec_version_and_revision() -> None:
+    """generated/pyproject.toml has info.version plus codegen/revision.yaml's revision; the config overrides none."""
     project = tomllib.loads((codegen.GENERATED / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert project["version"] == load_spec()["info"]["version"]
+    counted = read_revision()
+    assert counted.info_version == load_spec()["info"]["version"]
+    assert project["version"] == f"{counted.info_version}.{counted.revision}"
     assert codegen.VERSION_OVERRIDE not in yaml.safe_load(codegen.CONFIG.read_text(encoding="utf-8"))
 
 
 def test_gate_fails_when_the_spec_version_moves(tmp_path: Path, fresh: Path) -> None:
-    """Bumping info.version without regenerating is drift: the package's version would differ."""
+    """Bumping info.version (revision reset) without regenerating is drift: the package's version would differ."""
     spec = _spec_with_version(tmp_path, "2.0.0")
-    assert codegen.check(spec, _copy(fresh, tmp_path)) == ["changed: pyproject.toml"]
+    assert codegen.check(spec, _copy(fresh, tmp_path), _revision(tmp_path, "2.0.0", 0)) == ["changed: pyproject.toml"]
+
+
+def test_gate_fails_when_the_revision_moves(tmp_path: Path, fresh: Path) -> None:
+    """Raising the revision without regenerating is drift in the package's version alone."""
+    counted = read_revision()
+    revision = _revision(tmp_path, counted.info_version, counted.revision + 1)
+    assert codegen.check(codegen.SPEC, _copy(fresh, tmp_path), revision) == ["changed: pyproject.toml"]
 
 
 def test_regenerating_carries_the_new_version(tmp_path: Path) -> None:
-    """make generate writes the bumped info.version into the package metadata."""
+    """make generate writes info.version with the revision as a fourth number, keeping a pre-release part."""
     out = tmp_path / "generated"
-    codegen.generate(_spec_with_version(tmp_path, "2.1.0rc1"), out)
-    assert 'version = "2.1.0rc1"' in (out / "pyproject.toml").read_text(encoding="utf-8")
+    codegen.generate(_spec_with_version(tmp_path, "2.1.0rc1"), out, revision=_revision(tmp_path, "2.1.0rc1", 0))
+    assert 'version = "2.1.0.0rc1"' in (out / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_revision_of_another_info_version_is_refused(tmp_path: Path) -> None:
+    """info.version moved but the revision file still counts the old one: refused, saying how to reset it."""
+    spec = _spec_with_version(tmp_path, "2.0.0")
+    revision = _revision(tmp_path, "1.3.0", 4)
+    with pytest.raises(SystemExit, match=r"set `info_version: 2\.0\.0` and `revision: 0`"):
+        codegen.generate(spec, tmp_path / "out", revision=revision)
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("command", ["generate", "check"])
@@ -116,7 +141,7 @@ def test_non_pep440_version_is_refused(tmp_path: Path, command: str) -> None:
 
 
 def test_version_override_in_config_is_refused(tmp_path: Path) -> None:
-    """A package_version_override in the generator config would split the version in two: refused."""
+    """A package_version_override in the generator config would give the version a third source: refused."""
     config = tmp_path / "config.yaml"
     config.write_text(
         codegen.CONFIG.read_text(encoding="utf-8") + "package_version_override: 9.9.9\n", encoding="utf-8"
