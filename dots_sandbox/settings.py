@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
+from dots_sandbox.background.webhooks import Receiver, parse_receivers
 from dots_sandbox.store.url import MEMORY_DB, SQLITE, Database, parse_database
-from dots_sandbox.webhooks import Receiver, parse_receivers
 
 __all__ = ["MEMORY_DB", "Settings"]
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     # The sandbox and PostgreSQL's tools are imported where a fixture runs, not here: the client's tests
     # also run on environments that hold only the client (`make test-client`), and reach a sandbox only
     # as a process.
-    from dots_sandbox.app import SandboxApp
+    from dots_sandbox.request.pipeline import SandboxApp
     from tools.postgres import Cluster, ExistingServer
 
 AUTH = ("sandbox-client-id", "sandbox-api-key")
@@ -94,7 +94,7 @@ def clock() -> Clock:
 @pytest.fixture
 def sandbox() -> Iterator[InProcess]:
     """The sandbox app in process, on a fresh `:memory:` database, default credentials."""
-    from dots_sandbox.app import create_app
+    from dots_sandbox.request.pipeline import create_app
     from dots_sandbox.settings import Settings
 
     client = InProcess(create_app(Settings(db=":memory:")))

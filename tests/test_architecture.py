@@ -122,7 +122,7 @@ def test_the_reader_sees_every_kind_of_import(tmp_path: Path) -> None:
             if TYPE_CHECKING:
                 from dots_client import models
             def f():
-                import dots_sandbox.app as sandbox
+                import dots_sandbox.request.pipeline as sandbox
             """
         ),
         encoding="utf-8",
@@ -158,4 +158,4 @@ def test_importing_suite_tools_bench_and_spec_loads_no_sandbox_module() -> None:
 def test_the_probe_sees_the_sandbox_when_it_is_imported() -> None:
     """The same probe, told to import dots_sandbox too, reports it (so an empty answer means something)."""
     _, loaded = _probe("dots_spec", "dots_sandbox")
-    assert "dots_sandbox.app" in loaded.split()
+    assert "dots_sandbox.request.pipeline" in loaded.split()

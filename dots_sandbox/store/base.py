@@ -152,9 +152,6 @@ class Store(Protocol):
 
     concurrency: int
 
-    def add(self, intent: Intent) -> None:
-        """Store a new intent (one transaction)."""
-
     def get(self, client_id: str, intent_id: str) -> Intent | None:
         """The intent `intent_id` (lower case) of `client_id`, or None."""
 

@@ -75,7 +75,7 @@ MIGRATES_FROM = (1, SCHEMA_VERSION)
 # pg_advisory_xact_lock key for schema changes: any fixed bigint; this one spells "dotssbx1".
 SCHEMA_LOCK_KEY = 0x646F747373627831
 POOL_SIZE = 8
-# Connections the pool may add for the background worker (dots_sandbox.background: its ticking
+# Connections the pool may add for the background worker (dots_sandbox.background.worker: its ticking
 # thread and its SENDERS = 4 sender threads), so webhooks and settlements never wait for, or hold
 # up, a request's connection.
 BACKGROUND_CONNECTIONS = 5
@@ -232,10 +232,6 @@ class PostgreSQLStore:
     def endpoint(self) -> str:
         """`host:port` of the database."""
         return self._database.endpoint
-
-    def add(self, intent: Intent) -> None:
-        """Insert `intent` in one transaction."""
-        self.add_with(intent, None, None)
 
     def add_with(self, intent: Intent, event: Event | None, settlement: Settlement | None) -> None:
         """Insert `intent`, its event (with its deliveries) and its settlement, in one transaction."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import uvicorn
 
-from dots_sandbox.app import create_app
+from dots_sandbox.request.pipeline import create_app
 from dots_sandbox.settings import Settings
 
 Scope = MutableMapping[str, Any]

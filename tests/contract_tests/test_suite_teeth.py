@@ -22,7 +22,7 @@ import httpx
 import pytest
 from broken_servers import FAULTS, Fault, LiveServer, sandbox_app
 
-from dots_sandbox.app import create_app
+from dots_sandbox.request.pipeline import create_app
 from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:

@@ -16,10 +16,10 @@ import pytest
 from svix.webhooks import Webhook
 
 from dots_sandbox import lifecycle
-from dots_sandbox.changes import Changes
-from dots_sandbox.outbox import Dispatcher, RetryPolicy, delivered, failure
+from dots_sandbox.background.changes import Changes
+from dots_sandbox.background.outbox import Dispatcher, RetryPolicy, delivered, failure
 from dots_sandbox.store import Attempt, Store, open_store
-from dots_sandbox.webhooks import Receiver
+from dots_sandbox.background.webhooks import Receiver
 
 if TYPE_CHECKING:
     from conftest import Clock

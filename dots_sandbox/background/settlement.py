@@ -8,7 +8,7 @@ claims the row), together with its event.
 
 from __future__ import annotations
 
-from dots_sandbox.changes import Changes
+from dots_sandbox.background.changes import Changes
 from dots_sandbox.store import Intent, Store
 
 BATCH = 100

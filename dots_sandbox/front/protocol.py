@@ -18,71 +18,32 @@ limit on a request head's size), each limit a setting (dots_sandbox/settings.py)
   would answer its plain-text 400 when the path is empty.
 - **One send per answer**: everything an answer writes in one event-loop step (status line and
   headers, then the body) goes out in one `send`, not two. This halves the system calls and the
-  TCP segments per answer, the largest single cost of a request here (`make bench`).
+  TCP segments per answer, the largest single cost of a request here (docs/performance.md).
 
 What the layer still answers itself, not the app: a request that is not valid HTTP/1.1 gets
 uvicorn's plain-text `400` and the connection is closed (docs/sandbox.md lists every answer).
 
-`serve(settings)` runs the sandbox: one process, or `settings.workers` processes sharing one
-listening socket (uvicorn's supervisor restarts a worker that dies).
+The app is reached only through `FrontApp` (dots_sandbox/front/app.py), which is also how it
+has the front close a connection without answering. Running the front (processes, workers,
+logging, signals) is dots_sandbox/runner.py's; serving it from a thread, dots_sandbox/in_thread.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
-import logging
-import os
-import signal
-import socket
-import sys
-import threading
-import time
-from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 import httptools
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
-from uvicorn.supervisors import Multiprocess
 
-from dots_sandbox.app import SandboxApp, create_app
+from dots_sandbox.front.app import CLOSE_WITHOUT_ANSWER, FrontApp
 from dots_sandbox.settings import Settings
-from dots_sandbox.store import StoreUnavailable
 
 # How long answers in flight may take to finish once the server is stopping.
 GRACEFUL_SHUTDOWN_SECONDS = 5
-# How often a worker process checks that its supervisor is still there.
-ORPHAN_CHECK_SECONDS = 0.5
-
-# What uvicorn logs (on `uvicorn.error`, as warnings) for each request a client can make it log.
-_PER_REQUEST_WARNINGS = (
-    "Invalid HTTP request received.",
-    "Unsupported upgrade request.",
-    "No supported WebSocket library detected.",
-)
-
-
-def quiet_per_request_warnings(record: logging.LogRecord) -> bool:
-    """A logging filter: drop uvicorn's per-request warnings about what a client sent; keep everything else."""
-    message = record.msg
-    return not (
-        record.levelno == logging.WARNING and isinstance(message, str) and message.startswith(_PER_REQUEST_WARNINGS)
-    )
-
-
-def configure_logging() -> None:
-    """Warnings and errors to stderr, without the ones any client could cause at will (no per-request lines)."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    uvicorn_error = logging.getLogger("uvicorn.error")
-    if quiet_per_request_warnings not in uvicorn_error.filters:
-        uvicorn_error.addFilter(quiet_per_request_warnings)
-    # psycopg_pool logs each failed reconnection (several lines each); the store logs one line
-    # when the database becomes unreachable and one when it is back.
-    logging.getLogger("psycopg").setLevel(logging.ERROR)
 
 
 def refusal(status: int, code: str, message: str) -> bytes:
@@ -93,7 +54,11 @@ def refusal(status: int, code: str, message: str) -> bytes:
 
 
 class SandboxConfig(uvicorn.Config):
-    """uvicorn's Config with the sandbox's settings, so every worker process gets both (it is pickled to them)."""
+    """uvicorn's Config with the sandbox's settings, so every worker process gets both (it is pickled to them).
+
+    `app` is a `FrontApp`, or with `factory=True` a callable returning one; `load()` raises
+    TypeError for anything else, so the front never has to probe the app for what it can do.
+    """
 
     def __init__(self, settings: Settings, app: Any, **kwargs: Any) -> None:
         super().__init__(
@@ -112,6 +77,18 @@ class SandboxConfig(uvicorn.Config):
             **kwargs,
         )
         self.settings = settings
+
+    def load(self) -> None:
+        super().load()
+        if not isinstance(self.loaded_app, FrontApp):
+            raise TypeError(f"the sandbox's front serves a FrontApp, not {type(self.loaded_app).__name__}")
+
+    @property
+    def front_app(self) -> FrontApp:
+        """The loaded app (after `load()`)."""
+        app = self.loaded_app
+        assert isinstance(app, FrontApp)
+        return app
 
 
 class _HeadTooLarge(Exception):
@@ -177,7 +154,12 @@ class SandboxHttpProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        settings = config.settings if isinstance(config, SandboxConfig) else Settings()
+        if not isinstance(config, SandboxConfig):
+            raise TypeError("SandboxHttpProtocol needs a SandboxConfig")
+        settings = config.settings
+        self._front_app = config.front_app
+        self._extensions = {CLOSE_WITHOUT_ANSWER: self._close_without_answer}
+        self._running: RequestResponseCycle | None = None  # the cycle whose ASGI task runs now
         self._header_timeout = settings.header_timeout_seconds
         self._max_header_bytes = settings.max_header_bytes
         self._head_timer: asyncio.TimerHandle | None = None
@@ -236,10 +218,20 @@ class SandboxHttpProtocol(HttpToolsProtocol):
 
     def shutdown(self) -> None:
         # Requests waiting for a body would otherwise hold the shutdown until their body deadline.
-        stop_waiting: Callable[[], None] | None = getattr(self.app, "stop_waiting", None)
-        if stop_waiting is not None:
-            stop_waiting()
+        self._front_app.stop_waiting()
         super().shutdown()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        self._running = cycle
+        super()._start_asgi_task(cycle, app)
+
+    def _close_without_answer(self) -> None:
+        """The app's `close_without_answer`: close now; the running cycle sends nothing, not even a 500."""
+        cycle = self._running
+        if cycle is not None and not cycle.response_started:
+            cycle.disconnected = True  # uvicorn then drops what the app sends and answers no 500
+        self._refused = True  # read nothing more
+        self.transport.close()
 
     def on_response_complete(self) -> None:
         # uvicorn's, with a lazy keep-alive timer: uvicorn arms one after every answer and cancels
@@ -276,6 +268,7 @@ class SandboxHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self.scope["extensions"] = self._extensions  # type: ignore[typeddict-item]  # ASGI: any values
         # A request begins: the connection is no longer idle (the keep-alive timer finds so).
         # Bytes that begin none (stray line breaks, the rest of a body answered early and being
         # discarded) leave it idle, so they cannot hold it open past the keep-alive timeout.
@@ -366,86 +359,3 @@ def _origin_form(target: bytes) -> bytes:
     if not url.schema:  # None at run time, whatever the stubs say
         return target  # asterisk-form `*`: no route has it, the app answers 404
     return (url.path or b"/") + (b"?" + url.query if url.query else b"")
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server, printing the one startup line once it accepts connections (single process)."""
-
-    def __init__(self, config: uvicorn.Config, startup_line: str) -> None:
-        super().__init__(config)
-        self._startup_line = startup_line
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            print(self._startup_line, flush=True)
-
-
-def load_app(settings: Settings, supervisor: int) -> SandboxApp:
-    """The app for one worker process: its logging set up, its own store opened (uvicorn's app factory).
-
-    The worker also stops (SIGTERM to itself: a graceful stop) once its parent is no longer
-    `supervisor` (the supervisor's pid, given by it: a supervisor killed with `kill -9` before
-    this worker got here is noticed too), so no orphan goes on serving the port.
-    """
-    configure_logging()
-    threading.Thread(target=_stop_when_orphaned, args=(supervisor,), name="orphan-watch", daemon=True).start()
-    return create_app(settings)
-
-
-def _stop_when_orphaned(supervisor: int) -> None:
-    while os.getppid() == supervisor:
-        time.sleep(ORPHAN_CHECK_SECONDS)
-    os.kill(os.getpid(), signal.SIGTERM)
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on host:port (so the startup line can name the real port)."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(address)
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
-
-
-def serve(settings: Settings) -> int:
-    """Serve until SIGINT or SIGTERM; 0 then, 1 if the address cannot be bound. Prints the one startup line.
-
-    With `settings.workers` > 1 the processes share one listening socket; the database is opened
-    (and its schema made) once here first, so a bad path fails before any worker starts.
-    """
-    configure_logging()
-    try:
-        app = create_app(settings)  # opens the store: a bad database fails here, loudly
-    except StoreUnavailable as error:  # the database is down or refuses the credentials: one line
-        print(f"dots sandbox: {error}", file=sys.stderr)
-        return 1
-    if settings.workers > 1:
-        app.store.close()
-    try:
-        sock = bind(settings.host, settings.port)
-    except OSError as error:
-        app.store.close()
-        print(f"dots sandbox: cannot listen on {settings.host}:{settings.port}: {error}", file=sys.stderr)
-        return 1
-    line = f"dots sandbox listening on {settings.url(sock.getsockname()[1])} (db {settings.database.display}"
-    if settings.workers > 1:
-        config = SandboxConfig(settings, functools.partial(load_app, settings, os.getpid()), factory=True)
-        supervisor = Multiprocess(config, sockets=[sock])  # handles SIGINT/SIGTERM: stops the workers
-        print(f"{line}, {settings.workers} workers)", flush=True)
-        supervisor.run()
-        return 0
-    server = _Server(SandboxConfig(settings, app), f"{line})")
-
-    # While serving, uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), then re-raises the
-    # signal with the handlers that were there before it started: these, so the process exits 0.
-    # A signal before uvicorn's handlers are in place stops the server as soon as it has started.
-    def stop(signum: int, frame: FrameType | None) -> None:
-        server.should_exit = True
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop)
-    server.run(sockets=[sock])
-    return 0

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from dots_sandbox.auth import BasicAuth
+from dots_sandbox.request.auth import BasicAuth
 from dots_sandbox.errors import ApiError
 
 AUTH = BasicAuth("sandbox-client-id", "sandbox-api-key")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dots_sandbox.app import create_app
+from dots_sandbox.request.pipeline import create_app
 from dots_sandbox.errors import ApiError
 from dots_sandbox.settings import Settings
 

@@ -12,14 +12,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from dots_sandbox import errors, lifecycle
-from dots_sandbox.changes import Changes
+from dots_sandbox.background.changes import Changes
+from dots_sandbox.request.operations import Access
 from dots_sandbox.settings import SETTLEMENT_SECONDS
 from dots_sandbox.store import Intent, Refusal, Store
 from dots_spec.refs import resolve
 
 
 class Handlers:
-    """create / retrieve / confirm over a `Store`; each takes (client_id, path params, body)."""
+    """create / retrieve / confirm over a `Store`; each takes (client_id, path params, body).
+
+    `ACCESS` says what each operation does to the store (dots_sandbox/request/operations.py).
+    """
+
+    ACCESS: Mapping[str, Access] = {
+        "create_payment_intent": Access.WRITE,
+        "retrieve_payment_intent": Access.READ_ONE,
+        "confirm_payment_intent": Access.WRITE,
+    }
 
     def __init__(self, store: Store, spec: dict[str, Any], changes: Changes | None = None) -> None:
         self.store = store
@@ -31,7 +41,7 @@ class Handlers:
         """Store a new intent (confirmed at once with `confirm: true` and a payment method)."""
         intent, client_secret = lifecycle.new_intent(client_id, body)
         if intent.confirmed_at is None:  # a creation is no status change: no event
-            self.store.add(intent)
+            self.store.add_with(intent, None, None)
         else:  # confirmed in the same request: one event, for the confirm
             assert intent.payment_method_id is not None
             event, settlement = self.changes.confirmed(client_id, intent.id, intent.status, intent.payment_method_id)

@@ -9,7 +9,7 @@ import pytest
 
 from dots_sandbox import lifecycle
 from dots_sandbox.errors import ApiError
-from dots_sandbox.handlers import Handlers
+from dots_sandbox.request.handlers import Handlers
 from dots_sandbox.store import SQLiteStore
 from dots_spec.document import load_spec
 from dots_spec.validators import component_validator

@@ -1,10 +1,9 @@
-"""The sandbox as a plain ASGI application: `create_app(settings)`.
+"""The request path as a plain ASGI application, `SandboxApp` (dots_sandbox/sandbox.py builds it).
 
 No framework router: the routes, the validators and the handlers are all fixed at start-up from
 openapi.yaml, so a request costs one regex match (more only when its path has %-escapes), the
-checks below and one store call: on the event loop for SQLite (microseconds) and for a
-PostgreSQL read; a PostgreSQL write runs on a worker thread (the loop goes on serving while it
-waits for the commit).
+checks below and one store call, on the event loop or on a store thread as the operation's
+declared store access says (dots_sandbox/request/operations.py).
 
 A request is checked in this order, and the first failure answers:
 route (404 JSON; on the raw path, split before decoding) → method (405 JSON with `Allow`)
@@ -25,30 +24,19 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
-import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
-from dots_sandbox import ascii_json, errors, faults
-from dots_sandbox.auth import BasicAuth
-from dots_sandbox.background import Worker
-from dots_sandbox.changes import Changes
-from dots_sandbox.control import ControlHandlers, with_control_routes
-from dots_sandbox.deadlines import Deadlines
-from dots_sandbox.handlers import Handlers
-from dots_sandbox.outbox import Dispatcher, RetryPolicy
-from dots_sandbox.routing import Route, Router
+from dots_sandbox import ascii_json, errors
+from dots_sandbox.front.app import Receive, Scope, Send
+from dots_sandbox.request import faults
+from dots_sandbox.request.auth import BasicAuth
+from dots_sandbox.request.deadlines import Deadlines
+from dots_sandbox.request.operations import Handler, Operation
+from dots_sandbox.request.routing import Route, Router
+from dots_sandbox.request.validation import OperationRules
 from dots_sandbox.settings import Settings
-from dots_sandbox.settlement import Settler
-from dots_sandbox.store import OutcomeUnknown, Store, StoreUnavailable, open_store
-from dots_sandbox.validation import compile_rules
-from dots_spec.document import load_spec
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-Handler = Callable[[str, Mapping[str, str], Any], dict[str, Any]]
+from dots_sandbox.store import OutcomeUnknown, StoreUnavailable
 
 logger = logging.getLogger("dots_sandbox")
 
@@ -59,42 +47,44 @@ class _Disconnected(Exception):
     """The client went away before sending its whole body."""
 
 
-class SandboxApp:
-    """The ASGI application. `store` is the storage it uses (closed at lifespan shutdown).
+class Lifespan(Protocol):
+    """What the app starts and stops with the server (ASGI lifespan): the background path and the store."""
 
-    Lifespan startup starts the background worker (settlements, webhook deliveries) and shutdown
-    stops it; without a lifespan (in-process tests) nothing runs in the background and the tests
-    drive `settler` and `dispatcher()` themselves. `clock` gives epoch seconds.
+    def start_background(self) -> None:
+        """Start settling and delivering (lifespan startup)."""
+
+    def close(self) -> None:
+        """Stop the background path and close the store (lifespan shutdown; blocks until done)."""
+
+
+class SandboxApp:
+    """The ASGI application: a `FrontApp` (dots_sandbox/front/app.py).
+
+    `operations` maps each operationId to its handler and where it runs, `rules` to its
+    validators; `store_threads` threads run the operations that do not run on the loop.
+    Lifespan startup and shutdown call `lifespan`; without a lifespan (in-process tests) nothing
+    runs in the background.
     """
 
     def __init__(
         self,
         settings: Settings,
-        store: Store | None = None,
-        spec: dict[str, Any] | None = None,
-        clock: Callable[[], float] = time.time,
+        router: Router,
+        rules: Mapping[str, OperationRules],
+        operations: Mapping[str, Operation],
+        *,
+        store_threads: int,
+        lifespan: Lifespan,
     ) -> None:
-        spec = with_control_routes(load_spec() if spec is None else spec)
         self.settings = settings
-        self.store = open_store(settings.db, settings.synchronous) if store is None else store
         self._auth = BasicAuth(settings.client_id, settings.api_key)
-        self._router = Router(spec)
-        self._rules = compile_rules(spec)
-        receivers = tuple(receiver.url for receiver in settings.webhooks)
-        self.changes = Changes(receivers, settings.settlement_seconds, clock)
-        self.settler = Settler(self.store, self.changes)
-        self.worker: Worker | None = None
-        handlers = Handlers(self.store, spec, self.changes)
-        control = ControlHandlers(self.store, handlers, self.changes)
-        self._handlers: dict[str, Handler] = {}
-        for operation_id in self._rules:
-            handler = getattr(handlers, operation_id, None) or getattr(control, operation_id, None)
-            if handler is None:  # fail at start-up, like stripe-mock's "Missing fixture"
-                raise NotImplementedError(f"openapi.yaml has operation {operation_id!r}; the sandbox does not")
-            self._handlers[operation_id] = handler
+        self._router = router
+        self._rules = rules
+        self._operations = operations
+        self._lifespan_hooks = lifespan
         self._executor = (
-            concurrent.futures.ThreadPoolExecutor(self.store.concurrency, thread_name_prefix="dots-store")
-            if self.store.concurrency > 0
+            concurrent.futures.ThreadPoolExecutor(store_threads, thread_name_prefix="dots-store")
+            if store_threads > 0
             else None
         )
         self._stopping = False
@@ -107,27 +97,6 @@ class SandboxApp:
 
     def __repr__(self) -> str:
         return f"SandboxApp({self.settings!r})"
-
-    def dispatcher(self, **options: Any) -> Dispatcher | None:
-        """A webhook dispatcher for the configured receivers (None when there are none); `options` for tests."""
-        if not self.settings.webhooks:
-            return None
-        options.setdefault("policy", RetryPolicy(self.settings.webhook_retry_seconds))
-        options.setdefault("timeout", self.settings.webhook_timeout_seconds)
-        options.setdefault("clock", self.changes.clock)
-        return Dispatcher(self.store, self.settings.webhooks, **options)
-
-    def start_background(self) -> None:
-        """Start settling and delivering on a background thread (lifespan startup does it)."""
-        self.worker = Worker(self.settler, self.dispatcher())
-        self.changes.wake = self.worker.wake
-        self.worker.start()
-
-    def stop_background(self) -> None:
-        """Stop the background thread (lifespan shutdown does it, before closing the store)."""
-        worker, self.worker = self.worker, None
-        if worker is not None:
-            worker.stop()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: HTTP and lifespan (anything else is refused)."""
@@ -179,12 +148,12 @@ class SandboxApp:
             raise
         rules = self._rules[operation_id]
         document = None if raw is None else rules.check_body(raw)
-        handler = self._handlers[operation_id]
-        if self._executor is None or scope["method"] == "GET":  # on the loop: no coroutine of its own
-            return ascii_json.dumps(_operate(handler, client_id, params, document))
+        operation = self._operations[operation_id]
+        if operation.on_loop or self._executor is None:  # on the loop: no coroutine of its own
+            return ascii_json.dumps(_operate(operation.handler, client_id, params, document))
         loop = asyncio.get_running_loop()
         return ascii_json.dumps(
-            await loop.run_in_executor(self._executor, _operate, handler, client_id, params, document)
+            await loop.run_in_executor(self._executor, _operate, operation.handler, client_id, params, document)
         )
 
     async def _receive_request(self, scope: Scope, receive: Receive) -> tuple[str, str, dict[str, str], bytes | None]:
@@ -224,13 +193,12 @@ class SandboxApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.start_background()
+                self._lifespan_hooks.start_background()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await asyncio.get_running_loop().run_in_executor(None, self.stop_background)
                 if self._executor is not None:
                     self._executor.shutdown()
-                self.store.close()
+                await asyncio.get_running_loop().run_in_executor(None, self._lifespan_hooks.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -314,8 +282,3 @@ def _closing(error: errors.ApiError) -> errors.ApiError:
         return error
     headers = (*error.headers, (b"connection", b"close"))
     return errors.ApiError(error.status, error.code, error.message, error.details, headers)
-
-
-def create_app(settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time) -> SandboxApp:
-    """The sandbox ASGI app for `settings` (opens the store unless one is given)."""
-    return SandboxApp(settings, store, clock=clock)

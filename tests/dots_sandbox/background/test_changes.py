@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dots_sandbox import lifecycle
-from dots_sandbox.changes import Changes
+from dots_sandbox.background.changes import Changes
 
 CLIENT = "client"
 PROCESSING_METHOD = "00000000-0000-4000-8000-000000000004"

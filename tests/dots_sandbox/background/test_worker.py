@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from dots_sandbox.app import create_app
-from dots_sandbox.background import Worker
+from dots_sandbox.request.pipeline import create_app
+from dots_sandbox.background.worker import Worker
 from dots_sandbox.receiver import LocalReceiver
 from dots_sandbox.settings import Settings
 from dots_sandbox.store import StoreUnavailable
-from dots_sandbox.webhooks import Receiver
+from dots_sandbox.background.webhooks import Receiver
 
 if TYPE_CHECKING:
     from conftest import LiveSandbox
@@ -183,7 +183,7 @@ def test_a_database_outage_is_retried_each_tick_without_a_traceback(caplog: pyte
 
     settler = DownThenUp()
     worker = Worker(settler, None, poll_seconds=0.01)  # type: ignore[arg-type]  # only tick() is used
-    with caplog.at_level(logging.ERROR, logger="dots_sandbox.background"):
+    with caplog.at_level(logging.ERROR, logger="dots_sandbox.background.worker"):
         worker.start()
         try:
             _wait_for(lambda: settler.ticks > 4)

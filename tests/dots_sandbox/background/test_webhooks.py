@@ -9,7 +9,7 @@ import uuid
 import pytest
 from svix.webhooks import Webhook, WebhookVerificationError
 
-from dots_sandbox import webhooks
+from dots_sandbox.background import webhooks
 from dots_spec.document import load_spec
 from dots_spec.validators import component_validator
 

@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
+from dots_sandbox.background.webhooks import Receiver, Signer
 from dots_sandbox.store import Attempt, Delivery, Store
-from dots_sandbox.webhooks import Receiver, Signer
 
 # Svix's production schedule after the first attempt (its docs): 5 s, 5 min, 30 min, 2 h, 5 h,
 # 10 h, 10 h. The sandbox compresses it by default; SANDBOX_WEBHOOK_RETRY_SECONDS sets it.

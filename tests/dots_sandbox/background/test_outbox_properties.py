@@ -25,10 +25,10 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from svix.webhooks import Webhook, WebhookVerificationError
 
 from dots_sandbox import lifecycle
-from dots_sandbox.app import create_app
-from dots_sandbox.outbox import Dispatcher, RetryPolicy
+from dots_sandbox.request.pipeline import create_app
+from dots_sandbox.background.outbox import Dispatcher, RetryPolicy
 from dots_sandbox.settings import Settings
-from dots_sandbox.webhooks import Receiver
+from dots_sandbox.background.webhooks import Receiver
 from dots_spec.document import load_spec
 from dots_spec.validators import compile_schema
 

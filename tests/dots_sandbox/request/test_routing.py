@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dots_sandbox.routing import BASE_PATH, Router
+from dots_sandbox.request.routing import BASE_PATH, Router
 from dots_spec.document import load_spec
 from dots_spec.operations import operations
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from dots_sandbox import lifecycle, webhooks
+from dots_sandbox import lifecycle
+from dots_sandbox.background import webhooks
 from dots_sandbox.store import Event, Settlement, Transition
 
 Clock = Callable[[], float]

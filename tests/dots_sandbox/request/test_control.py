@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dots_sandbox.app import create_app
+from dots_sandbox.request.pipeline import create_app
 from dots_sandbox.settings import Settings
-from dots_sandbox.webhooks import Receiver
+from dots_sandbox.background.webhooks import Receiver
 from dots_spec.document import load_spec
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from dots_sandbox import faults
-from dots_sandbox.app import create_app
+from dots_sandbox.request import faults
+from dots_sandbox.request.pipeline import create_app
 from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dots_sandbox.errors import ApiError
-from dots_sandbox.validation import MAX_DEPTH, compile_rules, location, parse_json
+from dots_sandbox.request.validation import MAX_DEPTH, compile_rules, location, parse_json
 from dots_spec.document import load_spec
 from dots_spec.operations import operations
 

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from dots_sandbox import errors, lifecycle
-from dots_sandbox.changes import Changes
-from dots_sandbox.handlers import Handlers
+from dots_sandbox.background.changes import Changes
+from dots_sandbox.background.webhooks import EVENT_TYPE
+from dots_sandbox.request.handlers import Handlers
+from dots_sandbox.request.operations import Access
 from dots_sandbox.store import EventRecord, Refusal, Store
-from dots_sandbox.webhooks import EVENT_TYPE
 from dots_spec.document import load_spec
 
 CONTROL_SPEC_PATH = Path(__file__).resolve().parent / "control.yaml"
@@ -35,6 +36,12 @@ def with_control_routes(spec: dict[str, Any]) -> dict[str, Any]:
 
 class ControlHandlers:
     """The control operations; each takes (client_id, path params, body) like the Dots handlers."""
+
+    ACCESS: Mapping[str, Access] = {
+        "complete_payment_intent_action": Access.WRITE,
+        "list_payment_intent_webhook_events": Access.READ_MANY,  # events, deliveries, attempts
+        "list_webhook_events": Access.READ_MANY,
+    }
 
     def __init__(self, store: Store, handlers: Handlers, changes: Changes) -> None:
         self.store = store

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dots_sandbox.app import SandboxApp, create_app
+from dots_sandbox.request.pipeline import SandboxApp, create_app
 from dots_sandbox.settings import MAX_BODY_BYTES, Settings
 from dots_sandbox.store import SQLiteStore
 from dots_spec.document import load_spec

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import uvloop
 
-from dots_sandbox.deadlines import Deadlines
+from dots_sandbox.request.deadlines import Deadlines
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 CLOCK = 0.002  # uvloop's clock counts whole milliseconds: differences of its times can read a hair short

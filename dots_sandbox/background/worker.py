@@ -12,8 +12,8 @@ import concurrent.futures
 import logging
 import threading
 
-from dots_sandbox.outbox import Dispatcher
-from dots_sandbox.settlement import Settler
+from dots_sandbox.background.outbox import Dispatcher
+from dots_sandbox.background.settlement import Settler
 from dots_sandbox.store import Delivery, StoreUnavailable
 
 POLL_SECONDS = 0.1
@@ -21,7 +21,7 @@ SENDERS = 4
 # How long stopping waits for attempts in flight; one cut short is retried after its lease ends.
 STOP_WAIT_SECONDS = 2.0
 
-logger = logging.getLogger("dots_sandbox.background")
+logger = logging.getLogger("dots_sandbox.background.worker")
 
 
 class Worker:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from dots_sandbox.server import _origin_form, refusal
+from dots_sandbox.front.protocol import _origin_form, refusal
 
 if TYPE_CHECKING:
     from conftest import LiveSandbox
