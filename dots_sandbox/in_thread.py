@@ -12,6 +12,7 @@ store), the listening socket is closed and the thread joined.
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +38,11 @@ class _ThreadServer(uvicorn.Server):
     def capture_signals(self) -> Iterator[None]:
         yield
 
+    def run_in_thread(self, sock: socket.socket) -> None:
+        """`run`, without the `sys.exit` uvicorn makes when the app's startup fails (`started` stays False)."""
+        with contextlib.suppress(SystemExit):
+            self.run(sockets=[sock])
+
 
 @contextlib.contextmanager
 def serve_in_thread(app: FrontApp, settings: Settings, host: str = "127.0.0.1", port: int = 0) -> Iterator[Served]:
@@ -50,7 +56,7 @@ def serve_in_thread(app: FrontApp, settings: Settings, host: str = "127.0.0.1", 
     try:
         bound = sock.getsockname()[1]
         server = _ThreadServer(SandboxConfig(settings, app))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="dots-sandbox", daemon=True)
+        thread = threading.Thread(target=server.run_in_thread, args=(sock,), name="dots-sandbox", daemon=True)
         thread.start()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not server.started and thread.is_alive() and time.monotonic() < deadline:

@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from dots_sandbox.background.changes import Changes
@@ -37,8 +37,9 @@ Clock = Callable[[], float]
 class Sandbox:
     """A built sandbox: `app` (the ASGI app, a FrontApp) over `store`, with its background path.
 
-    `settler` applies due settlement timers and `dispatcher()` makes a webhook dispatcher, for
-    tests that drive the background path themselves; the lifespan of a served `app` starts it
+    `operations` maps each operationId to its handler and where it runs; `settler` applies due
+    settlement timers and `dispatcher()` makes a webhook dispatcher, for tests that drive the
+    background path themselves; the lifespan of a served `app` starts it
     on a thread (`start_background`) and stops it and closes the store (`close`).
     """
 
@@ -61,6 +62,7 @@ class Sandbox:
                 raise NotImplementedError(f"openapi.yaml has operation {operation_id!r}; the sandbox does not")
             handler = getattr(owner, operation_id)
             operations[operation_id] = operation(handler, owner.ACCESS[operation_id], store.concurrency)
+        self.operations: Mapping[str, Operation] = operations
         self.app = SandboxApp(settings, Router(spec), rules, operations, store_threads=store.concurrency, lifespan=self)
 
     def __repr__(self) -> str:

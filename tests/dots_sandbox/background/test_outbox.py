@@ -18,8 +18,8 @@ from svix.webhooks import Webhook
 from dots_sandbox import lifecycle
 from dots_sandbox.background.changes import Changes
 from dots_sandbox.background.outbox import Dispatcher, RetryPolicy, delivered, failure
-from dots_sandbox.store import Attempt, Store, open_store
 from dots_sandbox.background.webhooks import Receiver
+from dots_sandbox.store import Attempt, Store, open_store
 
 if TYPE_CHECKING:
     from conftest import Clock

@@ -25,10 +25,10 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from svix.webhooks import Webhook, WebhookVerificationError
 
 from dots_sandbox import lifecycle
-from dots_sandbox.request.pipeline import create_app
 from dots_sandbox.background.outbox import Dispatcher, RetryPolicy
-from dots_sandbox.settings import Settings
 from dots_sandbox.background.webhooks import Receiver
+from dots_sandbox.sandbox import build_sandbox
+from dots_sandbox.settings import Settings
 from dots_spec.document import load_spec
 from dots_spec.validators import compile_schema
 
@@ -78,8 +78,8 @@ class WebhookMachine(RuleBasedStateMachine):
             webhooks=(Receiver(URL, SECRET),),
             webhook_timeout_seconds=TIMEOUT,
         )
-        self.client = InProcess(create_app(settings_, clock=self.clock))
-        self.app = self.client.app
+        self.client = InProcess(build_sandbox(settings_, clock=self.clock))
+        self.sandbox = self.client.sandbox
         self.mode = "ok"
         self.dispatcher = self._new_dispatcher()
         # The model: each intent's statuses so far (its changes after creation), and where it settles.
@@ -98,8 +98,8 @@ class WebhookMachine(RuleBasedStateMachine):
     def _new_dispatcher(self) -> Dispatcher:
         transport = httpx.MockTransport(self._receive)
         return Dispatcher(
-            self.app.store,
-            self.app.settings.webhooks,
+            self.sandbox.store,
+            self.sandbox.settings.webhooks,
             policy=POLICY,
             timeout=TIMEOUT,
             clock=self.clock,
@@ -120,7 +120,7 @@ class WebhookMachine(RuleBasedStateMachine):
         current = self.client.retrieve(intent_id).json()["status"]
         if current != self.history[intent_id][-1]:
             self.problems.append(f"retrieve shows {current}, the model {self.history[intent_id][-1]}")
-        events = self.app.store.events(self.app.settings.client_id, intent_id, 1000)
+        events = self.sandbox.store.events(self.sandbox.settings.client_id, intent_id, 1000)
         if events[0].event.id == event_id and events[0].event.status != current:
             self.problems.append(f"the latest event announced {events[0].event.status}, retrieve shows {current}")
         answer = self.mode
@@ -187,7 +187,7 @@ class WebhookMachine(RuleBasedStateMachine):
     def _advance(self, seconds: float) -> None:
         self.clock.now += seconds
         due = {intent for intent, (at, _) in self.settles.items() if at <= self.clock.now}
-        settled = self.app.settler.tick()
+        settled = self.sandbox.settler.tick()
         assert {intent.id for intent in settled} == due
         for intent_id in sorted(due):
             _, status = self.settles.pop(intent_id)
@@ -234,7 +234,7 @@ class WebhookMachine(RuleBasedStateMachine):
     @invariant()
     def one_event_per_committed_change(self) -> None:
         """Each intent's events announce exactly its changes, in order, one event id each."""
-        records = self.app.store.events(self.app.settings.client_id, None, 100_000)
+        records = self.sandbox.store.events(self.sandbox.settings.client_id, None, 100_000)
         by_intent: dict[str, list[str]] = defaultdict(list)
         for record in reversed(records):  # oldest first
             by_intent[record.event.payment_intent_id].append(record.event.status)
@@ -248,7 +248,7 @@ class WebhookMachine(RuleBasedStateMachine):
         for _ in range(3):
             self._advance(TIMEOUT + 20)  # past every lease, retry delay and settlement
             self.dispatcher.dispatch()
-        records = self.app.store.events(self.app.settings.client_id, None, 100_000)
+        records = self.sandbox.store.events(self.sandbox.settings.client_id, None, 100_000)
         for record in records:
             assert "ok" in self.answers[record.event.id], record.event.id
         assert set(self.answers) == {record.event.id for record in records}

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dots_sandbox.request.pipeline import create_app
 from dots_sandbox.errors import ApiError
+from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def app(clock: Clock) -> Iterator[InProcess]:
     """The sandbox in process with a 10 s settlement delay on the test clock."""
     from conftest import InProcess
 
-    client = InProcess(create_app(Settings(db=":memory:", settlement_seconds=DELAY), clock=clock))
+    client = InProcess(build_sandbox(Settings(db=":memory:", settlement_seconds=DELAY), clock=clock))
     yield client
     client.close()
 
@@ -44,10 +44,10 @@ def test_processing_settles_after_the_delay(app: InProcess, clock: Clock, paymen
     """Nothing happens before the delay; at it the intent is succeeded (with a transfer_id) or failed."""
     answer = _processing(app, payment_method_id)
     clock.advance(DELAY - 0.01)
-    assert app.app.settler.tick() == []
+    assert app.sandbox.settler.tick() == []
     assert app.retrieve(answer["id"]).json() == answer
     clock.advance(0.01)
-    (settled,) = app.app.settler.tick()
+    (settled,) = app.sandbox.settler.tick()
     after = app.retrieve(answer["id"]).json()
     assert after["status"] == settled.status == final
     assert ("transfer_id" in after) == (final == "succeeded")
@@ -55,7 +55,7 @@ def test_processing_settles_after_the_delay(app: InProcess, clock: Clock, paymen
         k: v for k, v in answer.items() if k != "status"
     }
     clock.advance(1000)
-    assert app.app.settler.tick() == []  # once
+    assert app.sandbox.settler.tick() == []  # once
     events = app.request("GET", f"/sandbox/payment-intents/{answer['id']}/webhook-events").json()["data"]
     assert [event["status"] for event in events] == [final, "processing"]
 
@@ -65,7 +65,7 @@ def test_create_with_confirm_true_settles_too(app: InProcess, clock: Clock) -> N
     created = app.create(amount=5, currency="usd", confirm=True, payment_method_id=SETTLES).json()
     assert created["status"] == "processing"
     clock.advance(DELAY)
-    app.app.settler.tick()
+    app.sandbox.settler.tick()
     assert app.retrieve(created["id"]).json()["status"] == "succeeded"
 
 
@@ -74,14 +74,14 @@ def test_a_settlement_due_across_a_restart_happens_after_it(shared_db: str, cloc
     from conftest import InProcess
 
     settings = Settings(db=shared_db, settlement_seconds=DELAY)
-    first = InProcess(create_app(settings, clock=clock))
+    first = InProcess(build_sandbox(settings, clock=clock))
     answer = _processing(first, SETTLES)
     first.close()
     clock.advance(DELAY * 3)
-    second = InProcess(create_app(settings, clock=clock))
+    second = InProcess(build_sandbox(settings, clock=clock))
     try:
         assert second.retrieve(answer["id"]).json()["status"] == "processing"
-        second.app.settler.tick()
+        second.sandbox.settler.tick()
         assert second.retrieve(answer["id"]).json()["status"] == "succeeded"
     finally:
         second.close()
@@ -90,21 +90,21 @@ def test_a_settlement_due_across_a_restart_happens_after_it(shared_db: str, cloc
 def test_a_settlement_racing_retrieves_and_confirms_loses_nothing(shared_db: str, clock: Clock) -> None:
     """While intents settle on another thread, retrieves see processing or succeeded whole, confirms stay 409."""
     settings = Settings(db=shared_db, settlement_seconds=DELAY)
-    app = create_app(settings, clock=clock)
+    app = build_sandbox(settings, clock=clock)
     from conftest import InProcess
 
     client = InProcess(app)
     try:
         answers = [_processing(client, SETTLES) for _ in range(30)]
         clock.advance(DELAY)
-        handlers = app._handlers
+        operations = app.operations
         stop = threading.Event()
         problems: list[str] = []
 
         def read_and_confirm(answer: dict[str, Any]) -> None:
             params = {"payment_intent_id": answer["id"]}
             while not stop.is_set():
-                seen = handlers["retrieve_payment_intent"](settings.client_id, params, None)
+                seen = operations["retrieve_payment_intent"].handler(settings.client_id, params, None)
                 if seen["status"] == "processing" and seen != answer:
                     problems.append(f"changed while processing: {seen}")
                 if seen["status"] == "succeeded" and (
@@ -112,7 +112,9 @@ def test_a_settlement_racing_retrieves_and_confirms_loses_nothing(shared_db: str
                 ):
                     problems.append(f"settled without its fields: {seen}")
                 try:
-                    handlers["confirm_payment_intent"](settings.client_id, params, {"payment_method_id": SETTLES})
+                    operations["confirm_payment_intent"].handler(
+                        settings.client_id, params, {"payment_method_id": SETTLES}
+                    )
                     problems.append("a confirm of a confirmed intent was accepted")
                 except ApiError as error:
                     if error.status != 409:

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from dots_sandbox.request.pipeline import create_app
+from dots_sandbox.background.webhooks import Receiver
 from dots_sandbox.background.worker import Worker
 from dots_sandbox.receiver import LocalReceiver
+from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
 from dots_sandbox.store import StoreUnavailable
-from dots_sandbox.background.webhooks import Receiver
 
 if TYPE_CHECKING:
     from conftest import LiveSandbox
@@ -57,7 +57,7 @@ def test_the_worker_settles_and_delivers_while_a_receiver_blocks_nothing(tmp_pat
     settings = Settings(
         db=str(tmp_path / "sandbox.db"), settlement_seconds=0.2, webhooks=(Receiver(receiver.url, SECRET),)
     )
-    app = create_app(settings)
+    app = build_sandbox(settings)
     client = InProcess(app)
     app.start_background()
     try:

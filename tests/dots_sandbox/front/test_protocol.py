@@ -1,4 +1,4 @@
-"""The HTTP front (dots_sandbox/server.py), each limit tried with a raw socket against a real process.
+"""The HTTP front (dots_sandbox/front/protocol.py), each limit tried with a raw socket against a real process.
 
 Deadlines are set to about a second here; every read has a 15 s liveness timeout, so a server
 that held a connection would fail the test instead of hanging it.
@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import json
 import select
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.server import ServerState
 
-from dots_sandbox.front.protocol import _origin_form, refusal
+from dots_sandbox.ceiling import app as ceiling
+from dots_sandbox.front.protocol import SandboxConfig, SandboxHttpProtocol, _origin_form, refusal
+from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:
     from conftest import LiveSandbox
@@ -33,7 +35,6 @@ AUTH = ("sandbox-client-id", "sandbox-api-key")
 BASIC = "Basic " + base64.b64encode(":".join(AUTH).encode()).decode()
 PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 UNKNOWN_ID = "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 LIVENESS_S = 15
 
 
@@ -360,79 +361,110 @@ def test_refusals_are_json_errors_that_close() -> None:
     assert _json(body) == {"error": "too large", "code": "request-header-fields-too-large"}
 
 
-def test_several_workers_on_a_memory_database_are_refused() -> None:
-    """`--workers 2 --db :memory:` exits 2 saying why (each process would have its own database)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "dots_sandbox", "--workers", "2", "--db", ":memory:", "--port", "0"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert ":memory: database lives inside one process" in result.stderr
+# What the front takes from uvicorn (dots_sandbox/front/protocol.py, dots_sandbox/in_thread.py):
+# the members it overrides or calls, with their signatures in uvicorn 0.54 (pyproject.toml's range).
+UVICORN_METHODS: dict[str, dict[str, str]] = {
+    "HttpToolsProtocol": {
+        "__init__": "(self, config: 'Config', server_state: 'ServerState', app_state: 'dict[str, Any]', "
+        "_loop: 'asyncio.AbstractEventLoop | None' = None) -> 'None'",
+        "connection_made": "(self, transport: 'asyncio.Transport') -> 'None'",
+        "connection_lost": "(self, exc: 'Exception | None') -> 'None'",
+        "data_received": "(self, data: 'bytes') -> 'None'",
+        "shutdown": "(self) -> 'None'",
+        "on_response_complete": "(self) -> 'None'",
+        "on_message_begin": "(self) -> 'None'",
+        "on_url": "(self, url: 'bytes') -> 'None'",
+        "on_header": "(self, name: 'bytes', value: 'bytes') -> 'None'",
+        "on_headers_complete": "(self) -> 'None'",
+        "_start_asgi_task": "(self, cycle: 'RequestResponseCycle', app: 'ASGI3Application') -> 'None'",
+        "send_400_response": "(self, msg: 'str') -> 'None'",
+        "handle_websocket_upgrade": "(self) -> 'None'",
+        "_should_upgrade": "(self) -> 'bool'",
+        "_unsupported_upgrade_warning": "(self) -> 'None'",
+        "timeout_keep_alive_handler": "(self) -> 'None'",
+    },
+    "RequestResponseCycle": {
+        "__init__": "(self, scope: 'HTTPScope', transport: 'asyncio.Transport', flow: 'FlowControl', "
+        "logger: 'logging.Logger', access_logger: 'logging.Logger', access_log: 'bool', "
+        "default_headers: 'list[tuple[bytes, bytes]]', message_event: 'asyncio.Event', "
+        "expect_100_continue: 'bool', keep_alive: 'bool', on_response: 'Callable[..., None]')",
+    },
+    "Server": {
+        "capture_signals": "(self) -> 'Generator[None, None, None]'",
+        "startup": "(self, sockets: 'list[socket.socket] | None' = None) -> 'None'",
+        "run": "(self, sockets: 'list[socket.socket] | None' = None) -> 'None'",
+    },
+    "Config": {"load": "(self) -> 'None'"},
+}
+# Attributes of a protocol (and of its request cycle) the front reads or sets.
+UVICORN_PROTOCOL_ATTRIBUTES = (
+    "parser", "pipeline", "flow", "cycle", "transport", "loop", "server_state", "timeout_keep_alive",
+    "url", "scope", "logger", "app", "config",
+)  # fmt: skip
+UVICORN_CYCLE_ATTRIBUTES = ("response_started", "response_complete", "disconnected", "keep_alive", "scope")
 
 
-def _workers(pid: int) -> list[int]:
-    """The worker processes of a supervisor (its children, less multiprocessing's resource tracker)."""
-    deadline = time.monotonic() + LIVENESS_S
-    while True:
-        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        workers = [child for child in children if b"resource_tracker" not in _cmdline(child)]
-        if len(workers) >= 2 or time.monotonic() > deadline:
-            return workers
-        time.sleep(0.1)
+UVICORN_CLASSES: dict[str, type] = {
+    "HttpToolsProtocol": HttpToolsProtocol,
+    "RequestResponseCycle": RequestResponseCycle,
+    "Server": uvicorn.Server,
+    "Config": uvicorn.Config,
+}
 
 
-def _cmdline(pid: int) -> bytes:
+@pytest.mark.parametrize(
+    ("owner", "name"), [(owner, name) for owner, methods in UVICORN_METHODS.items() for name in methods]
+)
+def test_uvicorn_still_has_what_the_front_relies_on(owner: str, name: str) -> None:
+    """Each uvicorn method the front overrides or calls exists with the signature recorded (fails by name)."""
+    member = getattr(UVICORN_CLASSES[owner], name, None)
+    assert member is not None, f"uvicorn's {owner}.{name} is gone"
+    assert str(inspect.signature(member)) == UVICORN_METHODS[owner][name], f"uvicorn's {owner}.{name} changed"
+
+
+def test_uvicorn_protocol_and_cycle_still_have_the_attributes_the_front_uses() -> None:
+    """A protocol that took a request has every attribute the front reads, and so has its request cycle."""
+    config = SandboxConfig(Settings(db=":memory:"), ceiling)
+    config.load()
+    loop = asyncio.new_event_loop()
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        return b""
+        protocol = SandboxHttpProtocol(config, ServerState(), {}, loop)
+        transport = _FakeTransport()
+        protocol.connection_made(transport)  # type: ignore[arg-type]
+        protocol.data_received(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        missing = [name for name in UVICORN_PROTOCOL_ATTRIBUTES if not hasattr(protocol, name)]
+        missing += [f"cycle.{name}" for name in UVICORN_CYCLE_ATTRIBUTES if not hasattr(protocol.cycle, name)]
+        assert missing == []
+        protocol.connection_lost(None)
+        loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        loop.close()
 
 
-def _gone(pid: int) -> bool:
-    """Whether `pid` has exited (within the liveness bound)."""
-    deadline = time.monotonic() + LIVENESS_S
-    while Path(f"/proc/{pid}").exists() and b"Z" not in Path(f"/proc/{pid}/stat").read_bytes().split(b" ")[2]:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
+class _FakeTransport:
+    """Just enough of asyncio.Transport for a protocol to take one request."""
 
+    def __init__(self) -> None:
+        self.written = b""
+        self.closing = False
 
-def test_two_workers_share_the_port_and_confirm_once(start_sandbox: StartSandbox, tmp_path: Path) -> None:
-    """`--workers 2` on a SQLite file: two processes serve one port; 16 concurrent confirms of one intent, one 200."""
-    db = str(tmp_path / "workers.db")
-    sandbox = start_sandbox(db, args=("--workers", "2"))
-    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url} (db {db}, 2 workers)"]
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 2)}.get(name, default)
 
-    async def rounds() -> None:
-        for _ in range(10):
-            async with httpx.AsyncClient(base_url=sandbox.url, auth=AUTH) as client:
-                created = await client.post("/v2/payment-intents", json={"amount": 1, "currency": "usd"})
-                path = f"/v2/payment-intents/{created.json()['id']}/confirm"
-            clients = [httpx.AsyncClient(base_url=sandbox.url, auth=AUTH) for _ in range(16)]  # 16 connections
-            try:
-                answers = await asyncio.gather(*(c.post(path, json={"payment_method_id": PM}) for c in clients))
-            finally:
-                await asyncio.gather(*(c.aclose() for c in clients))
-            assert sorted(answer.status_code for answer in answers) == [200] + [409] * 15
+    def write(self, data: bytes) -> None:
+        self.written += data
 
-    asyncio.run(rounds())
-    workers = _workers(sandbox.process.pid)
-    assert len(workers) == 2
-    assert sandbox.stop(signal.SIGTERM) == 0
-    assert all(_gone(worker) for worker in workers)
-    assert len(sandbox.lines) == 1
+    def is_closing(self) -> bool:
+        return self.closing
 
+    def close(self) -> None:
+        self.closing = True
 
-def test_workers_stop_when_their_supervisor_is_killed(start_sandbox: StartSandbox, tmp_path: Path) -> None:
-    """After `kill -9` of the supervisor its workers stop too: nothing goes on serving the port."""
-    sandbox = start_sandbox(str(tmp_path / "orphans.db"), args=("--workers", "2"))
-    _create(sandbox)
-    workers = _workers(sandbox.process.pid)
-    assert len(workers) == 2
-    sandbox.kill()
-    assert all(_gone(worker) for worker in workers)
+    def pause_reading(self) -> None:
+        """Flow control: nothing to pause."""
+
+    def resume_reading(self) -> None:
+        """Flow control: nothing to resume."""
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        """Flow control: no buffer."""

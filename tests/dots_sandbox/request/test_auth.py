@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from dots_sandbox.request.auth import BasicAuth
 from dots_sandbox.errors import ApiError
+from dots_sandbox.request.auth import BasicAuth
 
 AUTH = BasicAuth("sandbox-client-id", "sandbox-api-key")
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dots_sandbox.request.pipeline import create_app
-from dots_sandbox.settings import Settings
 from dots_sandbox.background.webhooks import Receiver
+from dots_sandbox.sandbox import build_sandbox
+from dots_sandbox.settings import Settings
 from dots_spec.document import load_spec
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def app(clock: Clock) -> Iterator[InProcess]:
     from conftest import InProcess
 
     settings = Settings(db=":memory:", webhooks=(Receiver(RECEIVER_URL, SECRET),))
-    client = InProcess(create_app(settings, clock=clock))
+    client = InProcess(build_sandbox(settings, clock=clock))
     yield client
     client.close()
 

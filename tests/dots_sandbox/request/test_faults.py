@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from dots_sandbox.request import faults
-from dots_sandbox.request.pipeline import create_app
+from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def faulty() -> Iterator[InProcess]:
     """The sandbox app in process with failures on demand enabled."""
     from conftest import InProcess
 
-    client = InProcess(create_app(Settings(db=":memory:", faults=True)))
+    client = InProcess(build_sandbox(Settings(db=":memory:", faults=True)))
     yield client
     client.close()
 
@@ -56,7 +56,7 @@ def test_refuse_answers_503_with_retry_after_and_does_not_act(faulty: InProcess)
 def test_refused_create_creates_nothing(faulty: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:
     """A create refused with 429 (no Retry-After unless asked) never reaches the store."""
     added: list[object] = []
-    monkeypatch.setattr(faulty.app.store, "add", added.append)
+    monkeypatch.setattr(faulty.sandbox.store, "add_with", lambda *args: added.append(args))
     refused = faulty.request(
         "POST",
         "/v2/payment-intents",

@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dots_sandbox.request.pipeline import SandboxApp, create_app
+from dots_sandbox.request.pipeline import SandboxApp
+from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import MAX_BODY_BYTES, Settings
 from dots_sandbox.store import SQLiteStore
 from dots_spec.document import load_spec
@@ -181,7 +182,7 @@ def test_every_request_field_is_stored(sandbox: InProcess) -> None:
     assert intent["user_id"] == request["user_id"]
     assert intent["metadata"] == request["metadata"]
     sandbox.confirm(intent["id"], PM)
-    stored = sandbox.app.store.get("sandbox-client-id", intent["id"])
+    stored = sandbox.sandbox.store.get("sandbox-client-id", intent["id"])
     assert stored is not None
     assert stored.create_request == request
     assert stored.confirm_request == {"payment_method_id": PM}
@@ -209,8 +210,8 @@ def test_intents_belong_to_the_client_that_created_them(tmp_path: Path) -> None:
     from conftest import InProcess
 
     db = str(tmp_path / "shared.db")
-    owner = InProcess(create_app(Settings(db=db)))
-    other = InProcess(create_app(Settings(db=db, client_id="other", api_key="other-key")))
+    owner = InProcess(build_sandbox(Settings(db=db)))
+    other = InProcess(build_sandbox(Settings(db=db, client_id="other", api_key="other-key")))
     other._client.auth = httpx.BasicAuth("other", "other-key")
     try:
         intent = create(owner)
@@ -601,7 +602,7 @@ def test_schema_violations_in_create_are_400(sandbox: InProcess, changes: dict[s
     request = {key: value for key, value in {"amount": 1000, "currency": "usd", **changes}.items() if value is not None}
     body = documented(sandbox.create(**request), "create_payment_intent", 400)
     assert location in [detail["location"] for detail in body["details"]]
-    assert sandbox.app.store.get("sandbox-client-id", UNKNOWN_ID) is None
+    assert sandbox.sandbox.store.get("sandbox-client-id", UNKNOWN_ID) is None
 
 
 def test_every_problem_is_listed(sandbox: InProcess) -> None:
@@ -740,7 +741,7 @@ def test_unexpected_errors_are_500_json_and_logged_without_credentials(caplog: p
     """A bug answers 500 JSON; the log names the route template, never the path id or the Authorization header."""
     from conftest import InProcess
 
-    client = InProcess(create_app(Settings(db=":memory:"), store=_BrokenStore(":memory:")))
+    client = InProcess(build_sandbox(Settings(db=":memory:"), store=_BrokenStore(":memory:")))
     try:
         with caplog.at_level(logging.ERROR, logger="dots_sandbox"):
             response = client.retrieve(UNKNOWN_ID)
@@ -780,12 +781,12 @@ def _http_scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]
 
 def test_body_bytes_are_counted_even_when_content_length_lies() -> None:
     """A body longer than its (small) Content-Length claims is still stopped at the limit with 413."""
-    app = create_app(Settings(db=":memory:", max_body_bytes=100))
+    sandbox = build_sandbox(Settings(db=":memory:", max_body_bytes=100))
     chunk = {"type": "http.request", "body": b" " * 60, "more_body": True}
     scope = _http_scope("/api/v2/payment-intents", [(b"content-type", b"application/json"), (b"content-length", b"2")])
-    sent = _run(app, scope, [chunk, chunk, chunk])
+    sent = _run(sandbox.app, scope, [chunk, chunk, chunk])
     assert sent[0]["status"] == 413
-    app.store.close()
+    sandbox.store.close()
 
 
 async def _never() -> dict[str, Any]:
@@ -801,7 +802,7 @@ def _answer_of(sent: list[dict[str, Any]]) -> tuple[int, dict[bytes, bytes], Any
 
 def test_a_body_that_does_not_arrive_in_time_is_400_and_closes_the_connection() -> None:
     """A client sending part of its body and waiting gets 400 after body_timeout_seconds, and Connection: close."""
-    app = create_app(Settings(db=":memory:", body_timeout_seconds=0.05))
+    sandbox = build_sandbox(Settings(db=":memory:", body_timeout_seconds=0.05))
     scope = _http_scope("/api/v2/payment-intents", [(b"content-type", b"application/json")])
     parts = iter([{"type": "http.request", "body": b"{", "more_body": True}])
 
@@ -813,16 +814,16 @@ def test_a_body_that_does_not_arrive_in_time_is_400_and_closes_the_connection() 
     async def send(message: Any) -> None:
         sent.append(dict(message))
 
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), 10))  # 10 s: liveness only
+    asyncio.run(asyncio.wait_for(sandbox.app(scope, receive, send), 10))  # 10 s: liveness only
     status, headers, body = _answer_of(sent)
     assert (status, headers[b"connection"]) == (400, b"close")
     assert body["details"] == [{"location": "body", "message": "The body did not arrive in full within 0.05 seconds"}]
-    app.store.close()
+    sandbox.store.close()
 
 
 def test_stop_waiting_answers_the_requests_waiting_for_their_body_at_once() -> None:
     """When the server stops, a request waiting for its body is answered 400 at once; whole bodies are still served."""
-    app = create_app(Settings(db=":memory:"))  # the default 30 s timeout: only stop_waiting can end the wait
+    sandbox = build_sandbox(Settings(db=":memory:"))  # the default 30 s timeout: only stop_waiting can end the wait
     scope = _http_scope("/api/v2/payment-intents", [(b"content-type", b"application/json")])
     waiting: list[dict[str, Any]] = []
     later: list[dict[str, Any]] = []
@@ -837,13 +838,13 @@ def test_stop_waiting_answers_the_requests_waiting_for_their_body_at_once() -> N
         return {"type": "http.request", "body": b'{"amount": 1, "currency": "usd"}', "more_body": False}
 
     async def scenario() -> None:
-        request = asyncio.create_task(app(scope, _never, await send_to(waiting)))
+        request = asyncio.create_task(sandbox.app(scope, _never, await send_to(waiting)))
         await asyncio.sleep(0.01)
         assert not request.done()
-        app.stop_waiting()
+        sandbox.app.stop_waiting()
         await asyncio.wait_for(request, 10)  # liveness only
-        await app(scope, whole, await send_to(later))
-        await app(scope, _never, await send_to(later))
+        await sandbox.app(scope, whole, await send_to(later))
+        await sandbox.app(scope, _never, await send_to(later))
 
     asyncio.run(scenario())
     status, headers, body = _answer_of(waiting)
@@ -852,43 +853,35 @@ def test_stop_waiting_answers_the_requests_waiting_for_their_body_at_once() -> N
         {"location": "body", "message": "The server is stopping; the body did not arrive in full"}
     ]
     assert [_answer_of(later[:2])[0], _answer_of(later[2:])[0]] == [200, 400]
-    app.store.close()
+    sandbox.store.close()
 
 
 def test_a_client_that_disconnects_mid_body_gets_no_answer() -> None:
     """When the client goes away before its body ends, nothing is stored and nothing is sent."""
-    app = create_app(Settings(db=":memory:"))
+    sandbox = build_sandbox(Settings(db=":memory:"))
     scope = _http_scope("/api/v2/payment-intents", [(b"content-type", b"application/json")])
-    sent = _run(app, scope, [{"type": "http.request", "body": b"{", "more_body": True}, {"type": "http.disconnect"}])
+    sent = _run(
+        sandbox.app, scope, [{"type": "http.request", "body": b"{", "more_body": True}, {"type": "http.disconnect"}]
+    )
     assert sent == []
-    app.store.close()
+    sandbox.store.close()
 
 
 def test_lifespan_starts_and_closes_the_store() -> None:
     """The lifespan protocol completes startup and shutdown, and shutdown closes the store."""
-    app = create_app(Settings(db=":memory:"))
-    sent = _run(app, {"type": "lifespan"}, [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sandbox = build_sandbox(Settings(db=":memory:"))
+    sent = _run(sandbox.app, {"type": "lifespan"}, [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
     assert [message["type"] for message in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     with pytest.raises(Exception, match="closed"):
-        app.store.get("sandbox-client-id", UNKNOWN_ID)
+        sandbox.store.get("sandbox-client-id", UNKNOWN_ID)
 
 
 def test_websockets_are_refused() -> None:
     """A websocket connection is closed at once."""
-    app = create_app(Settings(db=":memory:"))
-    sent = _run(app, {"type": "websocket", "path": "/api"}, [{"type": "websocket.connect"}])
+    sandbox = build_sandbox(Settings(db=":memory:"))
+    sent = _run(sandbox.app, {"type": "websocket", "path": "/api"}, [{"type": "websocket.connect"}])
     assert sent == [{"type": "websocket.close", "code": 1008}]
-    app.store.close()
-
-
-def test_an_operation_without_a_handler_fails_at_start_up() -> None:
-    """A spec with an operation the sandbox does not implement is refused when the app is built."""
-    spec = {
-        **SPEC,
-        "paths": {**SPEC["paths"], "/v2/refunds": {"post": {"operationId": "create_refund", "responses": {}}}},
-    }
-    with pytest.raises(NotImplementedError, match="create_refund"):
-        SandboxApp(Settings(db=":memory:"), spec=spec)
+    sandbox.store.close()
 
 
 def test_a_commit_of_unknown_outcome_is_a_documented_503(postgres_url: str) -> None:
@@ -896,7 +889,7 @@ def test_a_commit_of_unknown_outcome_is_a_documented_503(postgres_url: str) -> N
     import psycopg
     from conftest import InProcess
 
-    sandbox = InProcess(create_app(Settings(db=postgres_url)))
+    sandbox = InProcess(build_sandbox(Settings(db=postgres_url)))
     try:
         intent = create(sandbox)
         with psycopg.connect(postgres_url, autocommit=True) as connection:
