@@ -12,6 +12,7 @@ store), the listening socket is closed and the thread joined.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 import time
@@ -22,13 +23,20 @@ import uvicorn
 from dots_sandbox.front.app import FrontApp
 from dots_sandbox.front.protocol import GRACEFUL_SHUTDOWN_SECONDS, SandboxConfig
 from dots_sandbox.runner import bind
-from dots_sandbox.sandbox import Served
 from dots_sandbox.settings import Settings
 
 # How long the server may take to start accepting connections before it is given up on.
 START_TIMEOUT_SECONDS = 30.0
 # How long the stop may take: the graceful shutdown, then the lifespan shutdown's own work.
 STOP_TIMEOUT_SECONDS = GRACEFUL_SHUTDOWN_SECONDS + 30.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Served:
+    """A sandbox being served on `port`: `base_url` is the one clients use (`http://127.0.0.1:PORT/api`)."""
+
+    base_url: str
+    port: int
 
 
 class _ThreadServer(uvicorn.Server):

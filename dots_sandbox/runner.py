@@ -21,8 +21,8 @@ from types import FrameType
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from dots_sandbox.front.app import FrontApp
 from dots_sandbox.front.protocol import SandboxConfig
-from dots_sandbox.request.pipeline import SandboxApp
 from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
 from dots_sandbox.store import StoreUnavailable
@@ -70,7 +70,7 @@ class _Server(uvicorn.Server):
             print(self._startup_line, flush=True)
 
 
-def load_app(settings: Settings, supervisor: int) -> SandboxApp:
+def load_app(settings: Settings, supervisor: int) -> FrontApp:
     """The app for one worker process: its logging set up, its own store opened (uvicorn's app factory).
 
     The worker also stops (SIGTERM to itself: a graceful stop) once its parent is no longer

@@ -11,11 +11,10 @@ deliveries on a thread of their own).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dots_sandbox.background.changes import Changes
 from dots_sandbox.background.outbox import Dispatcher, RetryPolicy
@@ -30,6 +29,9 @@ from dots_sandbox.request.validation import compile_rules
 from dots_sandbox.settings import Settings
 from dots_sandbox.store import Store, open_store
 from dots_spec.document import load_spec
+
+if TYPE_CHECKING:
+    from dots_sandbox.in_thread import Served
 
 Clock = Callable[[], float]
 
@@ -103,14 +105,6 @@ class Sandbox:
 
         with serve_in_thread(self.app, self.settings, host, port) as served:
             yield served
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Served:
-    """A sandbox being served on `port`: `base_url` is the one clients use (`http://127.0.0.1:PORT/api`)."""
-
-    base_url: str
-    port: int
 
 
 def build_sandbox(settings: Settings, store: Store | None = None, clock: Clock = time.time) -> Sandbox:

@@ -24,7 +24,6 @@ from dots_sandbox.store import Attempt, Delivery, Store
 
 # Svix's production schedule after the first attempt (its docs): 5 s, 5 min, 30 min, 2 h, 5 h,
 # 10 h, 10 h. The sandbox compresses it by default; SANDBOX_WEBHOOK_RETRY_SECONDS sets it.
-SVIX_RETRY_SECONDS = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 DEFAULT_RETRY_SECONDS = (5.0, 30.0, 120.0, 600.0, 1800.0)
 # Dots: "receivers answer 2xx within 15 s".
 DEFAULT_TIMEOUT_SECONDS = 15.0

@@ -235,7 +235,7 @@ class SandboxHttpProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         # uvicorn's, with a lazy keep-alive timer: uvicorn arms one after every answer and cancels
-        # it when the next request's first byte arrives (about 2 µs a request). Here one timer
+        # it when the next request's first byte arrives (a cost per request: docs/performance.md). Here one timer
         # per connection stays armed; when it fires it closes the connection if it has been idle
         # for `timeout_keep_alive` since its last answer, else re-arms for when it would have been.
         self.server_state.total_requests += 1
@@ -303,7 +303,8 @@ class SandboxHttpProtocol(HttpToolsProtocol):
     def _arm_head_timer(self) -> None:
         # Armed only for a head still unfinished when a read ends (and for a connection's first
         # request, from its start): a head that arrives in one read, nearly every one, costs no
-        # timer (a timer armed and cancelled per request was about 2 µs of a 45 µs retrieve).
+        # timer (a timer armed and cancelled per request was a measurable share of a retrieve:
+        # docs/performance.md).
         if self._head_timer is None:
             self._head_timer = self.loop.call_at(self._head_deadline, self._head_deadline_passed)
 

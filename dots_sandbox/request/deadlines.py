@@ -1,8 +1,8 @@
 """Deadlines for many waiting tasks on one event-loop timer: the request bodies' deadline.
 
-`asyncio.timeout()` arms and cancels a timer of its own each time, about 4.5 µs, which every
-request with a body paid even though its body had nearly always arrived with its head (the
-sandbox's create spent 3% of its time there; docs/performance.md). Here a wait costs a dict
+`asyncio.timeout()` arms and cancels a timer of its own each time, which every request with a
+body paid even though its body had nearly always arrived with its head (what it cost:
+docs/performance.md). Here a wait costs a dict
 entry: one timer, armed for the earliest deadline, serves every task waiting, and when it fires
 it cancels the tasks whose deadline has passed, then re-arms for the next one.
 

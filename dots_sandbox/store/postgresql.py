@@ -1,12 +1,14 @@
 """The PostgreSQL `Store`: several sandbox instances, on one or many hosts, share one database.
 
 By design:
-- psycopg 3 with a psycopg_pool connection pool of POOL_SIZE + 1 connections. The app runs
-  writes on POOL_SIZE worker threads (`concurrency`: commits wait on the WAL flush, and several
-  in flight share one flush) and reads (one indexed SELECT) on its event loop, which keeps the
-  one extra connection to itself: so no call waits for a connection while the database is up.
-  Reads on worker threads were slower, and stalled for 1-2 s at p99 with two instances on two
-  busy cores (threads handing the GIL back and forth); see docs/performance.md.
+- psycopg 3 with one psycopg_pool connection pool per sandbox process: POOL_SIZE + 1
+  connections, growing by up to BACKGROUND_CONNECTIONS for the background worker. The app runs
+  writes and many-query reads on POOL_SIZE store threads (`concurrency`: commits wait on the WAL
+  flush, and several in flight share one flush) and one-row reads (one indexed SELECT) on its
+  event loop (dots_sandbox/request/operations.py). No connection is set aside for any of them:
+  all draw from the one pool, which is as large as the most that can ask at once (the threads,
+  the loop and the background worker), so no call waits for a connection while the database is
+  up. Why reads run on the loop, not on threads: docs/performance.md.
 - Every state change is one transaction, committed before the answer is sent, with the server's
   default `synchronous_commit = on`: an answered change is in PostgreSQL's WAL, on disk, and
   survives the sandbox's `kill -9` and PostgreSQL's own crash.
