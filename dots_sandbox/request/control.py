@@ -1,4 +1,4 @@
-"""The sandbox-only control routes (dots_sandbox/control.yaml): complete an action, see webhook events.
+"""The sandbox-only control routes (dots_sandbox/request/control.yaml): complete an action, see webhook events.
 
 They sit under `/api/sandbox/...`, outside the Dots paths of openapi.yaml, behind the same
 HTTP Basic credentials. Receiver secrets are never shown: a delivery names its receiver's URL.

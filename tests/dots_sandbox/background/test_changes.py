@@ -1,4 +1,4 @@
-"""dots_sandbox/changes.py: the rows a status change writes, and when it wakes the background worker."""
+"""dots_sandbox/background/changes.py: the rows a status change writes, and when it wakes the background worker."""
 
 from __future__ import annotations
 

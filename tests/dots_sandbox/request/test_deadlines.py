@@ -1,4 +1,4 @@
-"""dots_sandbox/deadlines.py: many deadlines on one loop timer, on asyncio's loop and on uvloop's (the server's)."""
+"""dots_sandbox/request/deadlines.py: many deadlines on one loop timer, on asyncio's loop and on uvloop's."""
 
 from __future__ import annotations
 
