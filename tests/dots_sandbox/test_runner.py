@@ -24,14 +24,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LIVENESS_S = 15
 
 
-def _create(sandbox: LiveSandbox) -> str:
-    with httpx.Client(base_url=sandbox.url, auth=AUTH) as client:
-        created = client.post("/v2/payment-intents", json={"amount": 1000, "currency": "usd"})
-    assert created.status_code == 200
-    intent_id: str = created.json()["id"]
-    return intent_id
-
-
 def test_several_workers_on_a_memory_database_are_refused() -> None:
     """`--workers 2 --db :memory:` exits 2 saying why (each process would have its own database)."""
     result = subprocess.run(
@@ -103,7 +95,8 @@ def test_two_workers_share_the_port_and_confirm_once(start_sandbox: StartSandbox
 def test_workers_stop_when_their_supervisor_is_killed(start_sandbox: StartSandbox, tmp_path: Path) -> None:
     """After `kill -9` of the supervisor its workers stop too: nothing goes on serving the port."""
     sandbox = start_sandbox(str(tmp_path / "orphans.db"), args=("--workers", "2"))
-    _create(sandbox)
+    created = httpx.post(f"{sandbox.url}/v2/payment-intents", json={"amount": 1, "currency": "usd"}, auth=AUTH)
+    assert created.status_code == 200
     workers = _workers(sandbox.process.pid)
     assert len(workers) == 2
     sandbox.kill()
