@@ -1,10 +1,11 @@
 """`python -m dots_sandbox [--host H] [--port P] [--db PATH] [--workers N] [--faults] [limits ...]`.
 
-Serves the sandbox (dots_sandbox/server.py: uvicorn with uvloop and httptools, and the HTTP
-front's limits). Prints one line when it listens (its URL and database; `--port 0` picks a free
-port and the line shows it), logs nothing per request, and stops cleanly (exit 0) on SIGINT or
-SIGTERM. Credentials come only from the environment (DOTS_CLIENT_ID, DOTS_API_KEY) and are never
-printed. Every flag overrides its environment variable (docs/sandbox.md lists them).
+Serves the sandbox (dots_sandbox/runner.py, on the HTTP front of dots_sandbox/front/: uvicorn
+with uvloop and httptools, and the front's limits). Prints one line when it listens (its URL
+and database; `--port 0` picks a free port and the line shows it), logs nothing per request,
+and stops cleanly (exit 0) on SIGINT or SIGTERM. Credentials come only from the environment
+(DOTS_CLIENT_ID, DOTS_API_KEY) and are never printed. Every flag overrides its environment
+variable (docs/sandbox.md lists them).
 
 Stopping: requests still waiting for their body are answered at once (400, connection closed),
 and answers in flight get GRACEFUL_SHUTDOWN_SECONDS to finish before uvicorn cancels them.
@@ -21,7 +22,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from dots_sandbox.server import GRACEFUL_SHUTDOWN_SECONDS, quiet_per_request_warnings, serve
+from dots_sandbox.front.protocol import GRACEFUL_SHUTDOWN_SECONDS
+from dots_sandbox.runner import quiet_per_request_warnings, serve
 from dots_sandbox.settings import SYNCHRONOUS_LEVELS, Settings
 
 __all__ = ["GRACEFUL_SHUTDOWN_SECONDS", "main", "parse_args", "quiet_per_request_warnings"]

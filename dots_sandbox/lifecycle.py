@@ -38,8 +38,6 @@ OUTCOMES = {
 }
 # payment_method_id -> where a `processing` intent settles (lower case). Anything else: succeeded.
 SETTLEMENTS = {"00000000-0000-4000-8000-000000000005": FAILED}
-# The later transitions: from a status confirm can leave, to the statuses it can move on to.
-LATER = {PROCESSING: frozenset({SUCCEEDED, FAILED}), REQUIRES_ACTION: frozenset({SUCCEEDED, FAILED})}
 
 
 def statuses_used() -> frozenset[str]:

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
+from dots_sandbox.background.webhooks import Receiver, parse_receivers
 from dots_sandbox.store.url import MEMORY_DB, SQLITE, Database, parse_database
-from dots_sandbox.webhooks import Receiver, parse_receivers
 
 __all__ = ["MEMORY_DB", "Settings"]
 
@@ -33,7 +33,7 @@ MAX_BODY_BYTES = 262_144
 # that sends less than its Content-Length and waits is answered 400 and its connection closed.
 BODY_TIMEOUT_SECONDS = 30.0
 
-# The HTTP front's limits (dots_sandbox/server.py), each a setting like Node's `headersTimeout`,
+# The HTTP front's limits (dots_sandbox/front/protocol.py), each a setting like Node's `headersTimeout`,
 # Kestrel's `RequestHeadersTimeout` or nginx's `large_client_header_buffers`.
 # How long a request head (request line and header fields) may take to arrive in full: from the
 # connection's start for its first request, from a request's first byte for later ones.
@@ -56,7 +56,7 @@ SETTLEMENT_SECONDS = 3.0
 # Dots: 15 s).
 WEBHOOK_RETRY_SECONDS = (5.0, 30.0, 120.0, 600.0, 1800.0)
 WEBHOOK_TIMEOUT_SECONDS = 15.0
-# SANDBOX_FAULTS: whether requests may ask for failures (dots_sandbox/faults.py). Off by default.
+# SANDBOX_FAULTS: whether requests may ask for failures (dots_sandbox/request/faults.py). Off by default.
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     # The sandbox and PostgreSQL's tools are imported where a fixture runs, not here: the client's tests
     # also run on environments that hold only the client (`make test-client`), and reach a sandbox only
     # as a process.
-    from dots_sandbox.app import SandboxApp
+    from dots_sandbox.sandbox import Sandbox
     from tools.postgres import Cluster, ExistingServer
 
 AUTH = ("sandbox-client-id", "sandbox-api-key")
@@ -42,10 +42,11 @@ class InProcess:
     Requests authenticate as the sandbox's default client unless `auth=None` is passed.
     """
 
-    def __init__(self, app: SandboxApp) -> None:
-        self.app = app
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
         self._loop = asyncio.new_event_loop()
-        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sandbox/api", auth=AUTH)
+        transport = httpx.ASGITransport(sandbox.app)
+        self._client = httpx.AsyncClient(transport=transport, base_url="http://sandbox/api", auth=AUTH)
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request to the app and return the whole response."""
@@ -65,10 +66,10 @@ class InProcess:
         return self.request("GET", f"/v2/payment-intents/{intent_id}")
 
     def close(self) -> None:
-        """Close the client, the loop and the app's store."""
+        """Close the client, the loop and the sandbox's store."""
         self._loop.run_until_complete(self._client.aclose())
         self._loop.close()
-        self.app.store.close()
+        self.sandbox.store.close()
 
 
 class Clock:
@@ -94,10 +95,10 @@ def clock() -> Clock:
 @pytest.fixture
 def sandbox() -> Iterator[InProcess]:
     """The sandbox app in process, on a fresh `:memory:` database, default credentials."""
-    from dots_sandbox.app import create_app
+    from dots_sandbox.sandbox import build_sandbox
     from dots_sandbox.settings import Settings
 
-    client = InProcess(create_app(Settings(db=":memory:")))
+    client = InProcess(build_sandbox(Settings(db=":memory:")))
     yield client
     client.close()
 

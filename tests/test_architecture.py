@@ -47,10 +47,10 @@ PROBE = textwrap.dedent(
 )
 
 
-def declared_rules(text: str) -> dict[str, frozenset[str]]:
-    """The table between the `<!-- imports` and `<!-- end imports -->` markers: package -> what it may import."""
-    block = re.search(r"<!-- imports:.*?-->(.*?)<!-- end imports -->", text, re.DOTALL)
-    assert block, "ARCHITECTURE.md has no imports table"
+def declared_rules(text: str, table: str = "imports") -> dict[str, frozenset[str]]:
+    """The table between the `<!-- TABLE:` and `<!-- end TABLE -->` markers: package (or part) -> what it may import."""
+    block = re.search(rf"<!-- {table}:.*?-->(.*?)<!-- end {table} -->", text, re.DOTALL)
+    assert block, f"ARCHITECTURE.md has no {table} table"
     rules: dict[str, frozenset[str]] = {}
     for line in block.group(1).splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
@@ -122,7 +122,7 @@ def test_the_reader_sees_every_kind_of_import(tmp_path: Path) -> None:
             if TYPE_CHECKING:
                 from dots_client import models
             def f():
-                import dots_sandbox.app as sandbox
+                import dots_sandbox.request.pipeline as sandbox
             """
         ),
         encoding="utf-8",
@@ -132,6 +132,48 @@ def test_the_reader_sees_every_kind_of_import(tmp_path: Path) -> None:
         "dots_client": {"tools/a.py"},
         "dots_sandbox": {"tools/a.py"},
     }
+
+
+def sandbox_part_imports(root: Path) -> dict[str, set[str]]:
+    """The sandbox's parts (a subpackage, or a top-level module) -> the other parts each imports."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root).parts
+        part = relative[0] if len(relative) > 1 else path.stem
+        if part == "__init__":
+            continue
+        found.setdefault(part, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "dots_sandbox":
+                names = [f"dots_sandbox.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                bits = name.split(".")
+                if bits[0] == "dots_sandbox" and len(bits) > 1 and bits[1] != part:
+                    found[part].add(bits[1])
+    return found
+
+
+def test_the_sandbox_parts_import_exactly_their_rows() -> None:
+    """Inside dots_sandbox, each part has one row, and imports exactly the parts its row names."""
+    rules = declared_rules(ARCHITECTURE.read_text(encoding="utf-8"), "sandbox imports")
+    actual = sandbox_part_imports(PACKAGES["dots_sandbox"])
+    assert set(rules) == set(actual), "a part of the sandbox has no row, or a row names no part"
+    wrong = {part: sorted(actual[part] ^ allowed) for part, allowed in rules.items() if actual[part] != allowed}
+    assert not wrong, f"dots_sandbox's parts import other than ARCHITECTURE.md says (difference): {wrong}"
+
+
+def test_the_sandbox_parts_reader_sees_part_imports(tmp_path: Path) -> None:
+    """The reader finds `from dots_sandbox import x`, dotted and plain imports, and ignores a part's own."""
+    (tmp_path / "front").mkdir()
+    (tmp_path / "front" / "a.py").write_text("from dots_sandbox import errors\nimport dots_sandbox.front.b\n")
+    (tmp_path / "runner.py").write_text("from dots_sandbox.front.a import x\nimport dots_sandbox.sandbox\n")
+    assert sandbox_part_imports(tmp_path) == {"front": {"errors"}, "runner": {"front", "sandbox"}}
 
 
 def _probe(*packages: str) -> tuple[int, str]:
@@ -158,4 +200,4 @@ def test_importing_suite_tools_bench_and_spec_loads_no_sandbox_module() -> None:
 def test_the_probe_sees_the_sandbox_when_it_is_imported() -> None:
     """The same probe, told to import dots_sandbox too, reports it (so an empty answer means something)."""
     _, loaded = _probe("dots_spec", "dots_sandbox")
-    assert "dots_sandbox.app" in loaded.split()
+    assert "dots_sandbox.request.pipeline" in loaded.split()

@@ -16,7 +16,7 @@ import dots_client.client
 import pytest
 from lossy_proxy import LossyProxy
 
-from dots_sandbox import webhooks
+from dots_sandbox.background import webhooks
 from dots_sandbox.receiver import DEFAULT_SECRET, LocalReceiver
 from dots_sandbox.settings import ENVIRONMENT, Settings
 

@@ -145,15 +145,13 @@ class Store(Protocol):
     """The storage the handlers use. Implementations must make `confirm` atomic.
 
     `concurrency` says how the app calls the store: 0, on the event loop itself (an engine whose
-    calls never wait on a network); N > 0, writes (`add`, `confirm`) on up to N worker threads at
-    once (the engine waits on a server's commit, and N in flight share its flushes) while `get`
-    stays on the event loop (one quick read; the engine keeps a connection for it).
+    calls never wait on a network); N > 0, the operations that write (`add_with`, `confirm`, ...)
+    or read many rows on up to N worker threads at once (the engine waits on a server's commit,
+    and N in flight share its flushes) while those that read one row (`get`) stay on the event
+    loop; each operation declares which it is (dots_sandbox/request/operations.py).
     """
 
     concurrency: int
-
-    def add(self, intent: Intent) -> None:
-        """Store a new intent (one transaction)."""
 
     def get(self, client_id: str, intent_id: str) -> Intent | None:
         """The intent `intent_id` (lower case) of `client_id`, or None."""

@@ -1,12 +1,14 @@
 """The PostgreSQL `Store`: several sandbox instances, on one or many hosts, share one database.
 
 By design:
-- psycopg 3 with a psycopg_pool connection pool of POOL_SIZE + 1 connections. The app runs
-  writes on POOL_SIZE worker threads (`concurrency`: commits wait on the WAL flush, and several
-  in flight share one flush) and reads (one indexed SELECT) on its event loop, which keeps the
-  one extra connection to itself: so no call waits for a connection while the database is up.
-  Reads on worker threads were slower, and stalled for 1-2 s at p99 with two instances on two
-  busy cores (threads handing the GIL back and forth); see docs/performance.md.
+- psycopg 3 with one psycopg_pool connection pool per sandbox process: POOL_SIZE + 1
+  connections, growing by up to BACKGROUND_CONNECTIONS for the background worker. The app runs
+  writes and many-query reads on POOL_SIZE store threads (`concurrency`: commits wait on the WAL
+  flush, and several in flight share one flush) and one-row reads (one indexed SELECT) on its
+  event loop (dots_sandbox/request/operations.py). No connection is set aside for any of them:
+  all draw from the one pool, which is as large as the most that can ask at once (the threads,
+  the loop and the background worker), so no call waits for a connection while the database is
+  up. Why reads run on the loop, not on threads: docs/performance.md.
 - Every state change is one transaction, committed before the answer is sent, with the server's
   default `synchronous_commit = on`: an answered change is in PostgreSQL's WAL, on disk, and
   survives the sandbox's `kill -9` and PostgreSQL's own crash.
@@ -75,7 +77,7 @@ MIGRATES_FROM = (1, SCHEMA_VERSION)
 # pg_advisory_xact_lock key for schema changes: any fixed bigint; this one spells "dotssbx1".
 SCHEMA_LOCK_KEY = 0x646F747373627831
 POOL_SIZE = 8
-# Connections the pool may add for the background worker (dots_sandbox.background: its ticking
+# Connections the pool may add for the background worker (dots_sandbox.background.worker: its ticking
 # thread and its SENDERS = 4 sender threads), so webhooks and settlements never wait for, or hold
 # up, a request's connection.
 BACKGROUND_CONNECTIONS = 5
@@ -232,10 +234,6 @@ class PostgreSQLStore:
     def endpoint(self) -> str:
         """`host:port` of the database."""
         return self._database.endpoint
-
-    def add(self, intent: Intent) -> None:
-        """Insert `intent` in one transaction."""
-        self.add_with(intent, None, None)
 
     def add_with(self, intent: Intent, event: Event | None, settlement: Settlement | None) -> None:
         """Insert `intent`, its event (with its deliveries) and its settlement, in one transaction."""

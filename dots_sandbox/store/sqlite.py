@@ -153,10 +153,6 @@ class SQLiteStore:
         finally:
             connection.close()
 
-    def add(self, intent: Intent) -> None:
-        """Insert `intent` in one transaction."""
-        self.add_with(intent, None, None)
-
     def add_with(self, intent: Intent, event: Event | None, settlement: Settlement | None) -> None:
         """Insert `intent`, its event (with its deliveries) and its settlement, in one transaction."""
         row = intent_row(intent)

@@ -7,6 +7,9 @@ accepted, never taken for a file name. Everything else is a SQLite path.
 A URL's password (in the user info or a `password=` query parameter) never leaves this module in
 clear: `Database.display` and its repr mask it (`postgresql://user:***@host:5432/db`), and
 `Database.scrub` masks it in any text (a driver's error message, say).
+
+psycopg is imported only when a PostgreSQL URL is read: a sandbox on SQLite never loads it (so an
+install without it serves SQLite).
 """
 
 from __future__ import annotations
@@ -15,8 +18,6 @@ import dataclasses
 import os
 import re
 import urllib.parse
-
-import psycopg.conninfo
 
 MEMORY_DB = ":memory:"
 SQLITE = "sqlite"
@@ -58,6 +59,8 @@ class Database:
         """`host:port` of a PostgreSQL URL, defaults filled in as libpq fills them ("" for SQLite)."""
         if self.engine != POSTGRESQL:
             return ""
+        import psycopg.conninfo  # noqa: PLC0415 (psycopg only when used)
+
         params = psycopg.conninfo.conninfo_to_dict(self.value)
         host = str(params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST") or "localhost")
         port = str(params.get("port") or os.environ.get("PGPORT") or DEFAULT_POSTGRESQL_PORT)
@@ -91,6 +94,8 @@ def parse_database(value: str) -> Database:
             "character that must be percent-encoded (@ / ? # as %40 %2F %3F %23), or give the password in PGPASSWORD"
         )
     database = Database(POSTGRESQL, scheme.lower() + value[len(scheme) :])  # libpq knows lower case only
+    import psycopg.conninfo  # noqa: PLC0415 (psycopg only when used)
+
     try:
         psycopg.conninfo.conninfo_to_dict(database.value)
     except psycopg.Error as error:

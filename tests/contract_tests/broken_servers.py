@@ -21,7 +21,7 @@ from typing import Any
 
 import uvicorn
 
-from dots_sandbox.app import create_app
+from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
 
 Scope = MutableMapping[str, Any]
@@ -294,7 +294,7 @@ FAULTS = (
 
 def sandbox_app(client_id: str, api_key: str, fault: Fault | None = None) -> ASGIApp:
     """The sandbox on a fresh `:memory:` database with these credentials, with `fault` injected."""
-    app: ASGIApp = create_app(Settings(db=":memory:", client_id=client_id, api_key=api_key))
+    app: ASGIApp = build_sandbox(Settings(db=":memory:", client_id=client_id, api_key=api_key)).app
     if fault is None:
         return app
     authorization = b"Basic " + base64.b64encode(f"{client_id}:{api_key}".encode())

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from broken_servers import FAULTS, Fault, LiveServer, sandbox_app
 
-from dots_sandbox.app import create_app
+from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ def test_suite_passes_on_a_server_whose_intents_settle_later(monkeypatch: pytest
     monkeypatch.setattr("dots_sandbox.lifecycle.outcome", lambda payment_method_id: "processing")
     client_id, api_key = _credentials()
     settings = Settings(db=":memory:", client_id=client_id, api_key=api_key, settlement_seconds=0.0)
-    with LiveServer(create_app(settings)) as server:
+    with LiveServer(build_sandbox(settings).app) as server:
         run = run_suite(server.base_url, client_id, api_key, tmp_path)
         with httpx.Client(base_url=server.base_url, auth=(client_id, api_key)) as client:
             events = client.get("/sandbox/webhook-events").json()["data"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from dots_sandbox import webhooks
+from dots_sandbox.background import webhooks
 from dots_sandbox.receiver import DEFAULT_SECRET, SECRET_VAR, LocalReceiver
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from dots_sandbox import lifecycle
-from dots_sandbox.changes import Changes
+from dots_sandbox.background.changes import Changes
 from dots_sandbox.store import (
     Attempt,
     Confirmation,
@@ -45,7 +45,7 @@ T = TypeVar("T")
 
 def _new(store: Store, **request: Any) -> Intent:
     intent, _ = lifecycle.new_intent(CLIENT, {"amount": 1000, "currency": "usd", **request})
-    store.add(intent)
+    store.add_with(intent, None, None)
     return intent
 
 
@@ -134,7 +134,7 @@ def test_a_failed_transaction_is_rolled_back(store: Store) -> None:
     """An insert that fails (duplicate id) leaves no transaction open and the store usable."""
     intent = _new(store)
     with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
-        store.add(intent)
+        store.add_with(intent, None, None)
     assert store.get(CLIENT, intent.id) == intent
     _new(store)
 

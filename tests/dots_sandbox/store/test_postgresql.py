@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from dots_sandbox import lifecycle
-from dots_sandbox.changes import Changes
+from dots_sandbox.background.changes import Changes
 from dots_sandbox.store import Intent, OutcomeUnknown, Refusal, StoreUnavailable, open_store
 from dots_sandbox.store.postgresql import SCHEMA_VERSION, PostgreSQLStore
 from tools.postgres import Cluster, free_port
@@ -29,7 +29,7 @@ PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 
 def _new(store: PostgreSQLStore) -> Intent:
     intent, _ = lifecycle.new_intent(CLIENT, {"amount": 1000, "currency": "usd"})
-    store.add(intent)
+    store.add_with(intent, None, None)
     return intent
 
 
@@ -99,7 +99,7 @@ def test_client_secret_is_not_stored_in_clear(postgres_url: str) -> None:
     """Only the secret's SHA-256 digest is stored: no column of the row holds the secret's text."""
     store = PostgreSQLStore(postgres_url, pool_size=1)
     intent, secret = lifecycle.new_intent(CLIENT, {"amount": 1, "currency": "usd"})
-    store.add(intent)
+    store.add_with(intent, None, None)
     store.close()
     with psycopg.connect(postgres_url) as connection:
         (row,) = connection.execute("SELECT payment_intents::text FROM payment_intents").fetchall()
@@ -152,7 +152,7 @@ def test_an_outage_changes_nothing_and_the_pool_recovers(postgres_cluster: Clust
     postgres_cluster.stop("immediate")
     attempted, _ = lifecycle.new_intent(CLIENT, {"amount": 1, "currency": "usd"})
     calls: list[Any] = [
-        lambda: store.add(attempted),
+        lambda: store.add_with(attempted, None, None),
         lambda: store.get(CLIENT, before.id),
         lambda: store.confirm(
             CLIENT, before.id, lifecycle.UNCONFIRMED, lifecycle.confirmation({"payment_method_id": PM})

@@ -22,7 +22,7 @@ CLIENT = "sandbox-client-id"
 
 def _new(store: SQLiteStore, **request: Any) -> Intent:
     intent, _ = lifecycle.new_intent(CLIENT, {"amount": 1000, "currency": "usd", **request})
-    store.add(intent)
+    store.add_with(intent, None, None)
     return intent
 
 
@@ -31,7 +31,7 @@ def test_client_secret_is_not_stored_in_clear(tmp_path: Path) -> None:
     db = tmp_path / "secret.db"
     store = SQLiteStore(str(db))
     intent, secret = lifecycle.new_intent(CLIENT, {"amount": 1, "currency": "usd"})
-    store.add(intent)
+    store.add_with(intent, None, None)
     store.close()
     raw = b"".join(path.read_bytes() for path in tmp_path.iterdir())
     assert intent.id.encode() in raw

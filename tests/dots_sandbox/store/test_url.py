@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from dots_sandbox.store.url import POSTGRESQL, SQLITE, mask_password, parse_database
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize("value", [".sandbox/sandbox.db", "/var/lib/x.db", ":memory:", "C:\\data\\x.db", "odd:name.db"])
@@ -105,3 +111,23 @@ def test_unescaped_password_is_masked_or_refused_never_shown(url: str) -> None:
     with pytest.raises(ValueError, match="must be percent-encoded") as refused:
         parse_database(url)
     assert "ter2secret" not in str(refused.value)
+
+
+def test_psycopg_is_imported_only_when_a_postgresql_url_is_opened() -> None:
+    """A fresh interpreter that imports the sandbox and serves SQLite never loads psycopg; a PostgreSQL URL does."""
+    probe = (
+        "import sys\n"
+        "import dots_sandbox.__main__, dots_sandbox.in_thread\n"
+        "from dots_sandbox.sandbox import build_sandbox\n"
+        "from dots_sandbox.settings import Settings\n"
+        "from dots_sandbox.store.url import parse_database\n"
+        "sandbox = build_sandbox(Settings(db=':memory:'))\n"
+        "sandbox.store.close()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'psycopg_pool')))\n"
+        "parse_database('postgresql://user@db.example/sandbox')\n"
+        "print('psycopg' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.split("\n")[:2] == ["[]", "True"]

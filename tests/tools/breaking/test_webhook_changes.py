@@ -1,6 +1,6 @@
 """tools/breaking/webhooks.py: webhooks compared in the reverse direction (the API sends, the receiver answers).
 
-(Named apart from tests/dots_sandbox/test_webhooks.py: pytest needs unique test file basenames.)
+(Named apart from tests/dots_sandbox/background/test_webhooks.py: pytest needs unique test file basenames.)
 """
 
 from __future__ import annotations

@@ -1,0 +1,206 @@
+"""The dispatcher: signed sends, at least once, retries on the schedule, leases between processes.
+
+On each engine several processes can share (a SQLite file, PostgreSQL): the dispatcher's behaviour
+rests on the store's claims and leases.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from svix.webhooks import Webhook
+
+from dots_sandbox import lifecycle
+from dots_sandbox.background.changes import Changes
+from dots_sandbox.background.outbox import Dispatcher, RetryPolicy, delivered, failure
+from dots_sandbox.background.webhooks import Receiver
+from dots_sandbox.store import Attempt, Store, open_store
+
+if TYPE_CHECKING:
+    from conftest import Clock
+
+CLIENT = "sandbox-client-id"
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+URL = "http://receiver.test/hook"
+RECEIVER = Receiver(URL, SECRET)
+POLICY = RetryPolicy((1.0, 2.0, 4.0))
+PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store on a SQLite file, or on a fresh PostgreSQL database."""
+    db = request.getfixturevalue("postgres_url") if request.param == "postgresql" else str(tmp_path / "outbox.db")
+    opened = open_store(db)
+    yield opened
+    opened.close()
+
+
+class Recorder:
+    """A MockTransport handler: verifies each request with svix, records it, answers from a script."""
+
+    def __init__(self, answers: list[int | Exception] | None = None) -> None:
+        self.answers = list(answers or [])
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        Webhook(SECRET).verify(request.content, dict(request.headers))
+        self.requests.append(request)
+        answer = self.answers.pop(0) if self.answers else 204
+        if isinstance(answer, Exception):
+            raise answer
+        return httpx.Response(answer)
+
+    def ids(self) -> list[str]:
+        """The svix-id of each request, in order."""
+        return [request.headers["svix-id"] for request in self.requests]
+
+
+def _dispatcher(store: Store, clock: Clock, recorder: Recorder, owner: str = "one") -> Dispatcher:
+    return Dispatcher(
+        store, [RECEIVER], policy=POLICY, timeout=5, clock=clock, transport=httpx.MockTransport(recorder), owner=owner
+    )
+
+
+def _change(store: Store, clock: Clock, receivers: tuple[str, ...] = (URL,)) -> str:
+    """Create an intent confirmed at once (succeeded), with its event; the event id."""
+    intent, _ = lifecycle.new_intent(CLIENT, {"amount": 5, "currency": "usd", "confirm": True, "payment_method_id": PM})
+    event, settlement = Changes(receivers, 1.0, clock).confirmed(CLIENT, intent.id, intent.status, "pm")
+    store.add_with(intent, event, settlement)
+    return event.id
+
+
+def test_a_2xx_delivers_once_with_the_headers_and_body(store: Store, clock: Clock) -> None:
+    """A due event is sent once, signed, as application/json, and recorded delivered; nothing is sent again."""
+    recorder = Recorder([200])
+    dispatcher = _dispatcher(store, clock, recorder)
+    event_id = _change(store, clock)
+    (attempt,) = dispatcher.dispatch()
+    assert attempt.delivered
+    assert attempt.http_status == 200
+    assert attempt.number == 1
+    (request,) = recorder.requests
+    assert request.url == URL
+    assert request.method == "POST"
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["svix-id"] == event_id
+    assert json.loads(request.content)["event"] == "payment_intent.updated"
+    clock.advance(1000)
+    assert dispatcher.dispatch() == []
+    (record,) = store.events(CLIENT, None, 10)
+    (state,) = record.deliveries
+    assert (state.state, len(state.attempts)) == ("delivered", 1)
+
+
+@pytest.mark.parametrize(
+    "failing",
+    [500, 404, 301, httpx.ConnectTimeout("slow"), httpx.ReadTimeout("slow"), httpx.ConnectError("refused")],
+    ids=["500", "404", "301", "connect-timeout", "read-timeout", "refused"],
+)
+def test_failures_are_retried_on_the_schedule_with_the_same_svix_id(
+    store: Store, clock: Clock, failing: int | Exception
+) -> None:
+    """Non-2xx answers, timeouts and refused connections are retried after 1, 2 and 4 s; svix-id never changes."""
+    recorder = Recorder([failing, failing, 202])
+    dispatcher = _dispatcher(store, clock, recorder)
+    event_id = _change(store, clock)
+    assert [a.delivered for a in dispatcher.dispatch()] == [False]
+    clock.advance(0.99)
+    assert dispatcher.dispatch() == []  # not due yet
+    clock.advance(0.01)
+    assert [a.delivered for a in dispatcher.dispatch()] == [False]
+    clock.advance(1.99)
+    assert dispatcher.dispatch() == []
+    clock.advance(0.01)
+    assert [a.delivered for a in dispatcher.dispatch()] == [True]
+    assert recorder.ids() == [event_id] * 3
+    timestamps = [int(request.headers["svix-timestamp"]) for request in recorder.requests]
+    assert timestamps == sorted(timestamps)  # each attempt signed afresh
+
+
+def test_the_delivery_fails_when_the_schedule_runs_out(store: Store, clock: Clock) -> None:
+    """After 1 + len(schedule) failed attempts the delivery is `failed` and never sent again."""
+    recorder = Recorder([500] * 10)
+    dispatcher = _dispatcher(store, clock, recorder)
+    _change(store, clock)
+    for _ in range(10):
+        dispatcher.dispatch()
+        clock.advance(10)
+    assert len(recorder.requests) == 4
+    (record,) = store.events(CLIENT, None, 10)
+    assert record.deliveries[0].state == "failed"
+    assert [a.error for a in record.deliveries[0].attempts] == ["HTTP 500"] * 4
+
+
+def test_each_receiver_gets_each_event_with_its_own_secret(store: Store, clock: Clock) -> None:
+    """Two receivers each get the event (one svix-id), signed with their own secret; one failing holds nothing."""
+    other_secret = "whsec_ZG90cy1zYW5kYm94LXdlYmhvb2stc2VjcmV0IQ=="
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        name = request.url.host.split(".")[0]
+        Webhook(SECRET if name == "a" else other_secret).verify(request.content, dict(request.headers))
+        seen[name].append(request.headers["svix-id"])
+        return httpx.Response(500 if name == "b" else 204)
+
+    receivers = [Receiver("http://a.test/", SECRET), Receiver("http://b.test/", other_secret)]
+    dispatcher = Dispatcher(store, receivers, policy=POLICY, clock=clock, transport=httpx.MockTransport(handler))
+    event_id = _change(store, clock, tuple(r.url for r in receivers))
+    dispatcher.dispatch()
+    assert seen == {"a": [event_id], "b": [event_id]}
+
+
+def test_a_lease_keeps_other_dispatchers_off_until_it_ends(store: Store, clock: Clock) -> None:
+    """A claimed delivery is invisible to another owner until its lease ends; then it is sent again (same id)."""
+    recorder = Recorder()
+    first, second = _dispatcher(store, clock, recorder, "one"), _dispatcher(store, clock, recorder, "two")
+    event_id = _change(store, clock)
+    (claimed,) = first.claim(10)
+    first.send(claimed)  # ... and the process dies before recording the 2xx
+    assert second.claim(10) == []
+    clock.advance(first.lease_seconds)
+    (attempt,) = second.dispatch()
+    assert attempt.delivered
+    assert attempt.number == 1
+    assert recorder.ids() == [event_id, event_id]  # after the 2xx, once more: never more
+    # The first owner's late record (its lease ended) does not reopen the delivered delivery.
+    first.record(Attempt(event_id, URL, 1, clock(), 500, "HTTP 500", delivered=False))
+    clock.advance(1000)
+    assert second.dispatch() == []
+
+
+def test_a_receiver_no_longer_configured_is_not_sent_to(store: Store, clock: Clock) -> None:
+    """Deliveries are kept per receiver URL: one removed from the settings gets no attempt."""
+    recorder = Recorder()
+    _change(store, clock, ("http://gone.test/",))
+    assert _dispatcher(store, clock, recorder).dispatch() == []
+    assert recorder.requests == []
+
+
+def test_retry_policy_and_outcomes() -> None:
+    """The policy's delays in order, then None; only 2xx counts; failures are named without details."""
+    assert [POLICY.next_attempt_at(n, 100.0) for n in (1, 2, 3, 4)] == [101.0, 102.0, 104.0, None]
+    assert RetryPolicy(()).next_attempt_at(1, 0.0) is None
+    assert [delivered(httpx.Response(code)) for code in (199, 200, 204, 299, 300, 500)] == [
+        False,
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert failure(httpx.ReadTimeout("x")) == "timeout"
+    assert failure(httpx.ConnectError("[Errno 111] Connection refused")) == "connection failed"
+    assert failure(httpx.RemoteProtocolError("x")) == "RemoteProtocolError"
+
+
+def test_dispatcher_repr_has_no_secret(store: Store, clock: Clock) -> None:
+    """The dispatcher's repr names its receivers' URLs, not their secrets."""
+    text = repr(_dispatcher(store, clock, Recorder()))
+    assert URL in text
+    assert "MfKQ9r8" not in text
