@@ -1,4 +1,9 @@
-"""The documentation's examples run as written against a live sandbox, and its links resolve."""
+"""The documentation's examples run as written against a live sandbox, and its links resolve.
+
+The examples share one sandbox process (each creates intents of its own and reads only those); the
+curl walk-through gets its own, sending webhooks to a local receiver, with a short settlement delay
+so its wait for the settlement's webhook takes a fraction of a second, not the page's `sleep 5`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +39,8 @@ _SECRET = re.compile(r"pi_secret_[0-9a-f]{32}")
 _EVENT_ID = re.compile(r"msg_[0-9a-f]{32}")
 _TIMESTAMP = re.compile(r'"svix-timestamp":"[0-9]+"')
 _SIGNATURE = re.compile(r"v1,[A-Za-z0-9+/]+=*")
+# The walk-through's settlement delay: the page's `sleep N` outlasts the default (3 s), the test's wait this one.
+WALKTHROUGH_SETTLEMENT_SECONDS = "0.1"
 
 
 def _block_after(marker: str, page: Path = README) -> str:
@@ -56,23 +63,31 @@ def _run(command: list[str], cwd: Path, url: str) -> subprocess.CompletedProcess
     return subprocess.run(command, cwd=cwd, env=_env(url), capture_output=True, text=True, timeout=60, check=False)
 
 
-def test_client_example_prints_succeeded(start_sandbox: Callable[..., LiveSandbox], tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def sandbox_url() -> Iterator[str]:
+    """The URL of one `python -m dots_sandbox` (`:memory:`, default credentials) for the module's examples."""
+    from conftest import LiveSandbox
+
+    sandbox = LiveSandbox(":memory:", {})
+    yield sandbox.url
+    sandbox.kill()
+
+
+def test_client_example_prints_succeeded(sandbox_url: str, tmp_path: Path) -> None:
     """The python block after `<!-- readme-example` creates and confirms an intent on a live sandbox."""
     code = _block_after("<!-- readme-example")
-    sandbox = start_sandbox()
-    result = _run([sys.executable, "-c", code], tmp_path, sandbox.url)
+    result = _run([sys.executable, "-c", code], tmp_path, sandbox_url)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(rf"{_UUID.pattern} succeeded\n", result.stdout), result.stdout
 
 
 @pytest.mark.parametrize(("lose_first_confirm", "expected"), [(False, "answered 1"), (True, "reconciled 2")])
 def test_retry_example_confirms_even_after_a_lost_answer(
-    start_sandbox: Callable[..., LiveSandbox], tmp_path: Path, lose_first_confirm: bool, expected: str
+    sandbox_url: str, tmp_path: Path, lose_first_confirm: bool, expected: str
 ) -> None:
     """The client page's dots_retry block succeeds on a live sandbox, reconciled when its confirm's answer is lost."""
     code = _block_after("<!-- retry-example", CLIENT_DOC)
-    sandbox = start_sandbox()
-    with LossyProxy(sandbox.url) as proxy:
+    with LossyProxy(sandbox_url) as proxy:
         if lose_first_confirm:
             proxy.drop_answer = {2}  # request 1 is the create
         result = _run([sys.executable, "-c", code], tmp_path, proxy.url)
@@ -80,11 +95,9 @@ def test_retry_example_confirms_even_after_a_lost_answer(
     assert result.stdout == f"succeeded {expected}\n"
 
 
-def test_client_timeouts_example_runs(start_sandbox: Callable[..., LiveSandbox], tmp_path: Path) -> None:
+def test_client_timeouts_example_runs(sandbox_url: str, tmp_path: Path) -> None:
     """The client page's timeouts block creates and retrieves an intent with its own bounds on a live sandbox."""
-    result = _run(
-        [sys.executable, "-c", _block_after("<!-- client-timeouts", CLIENT_DOC)], tmp_path, start_sandbox().url
-    )
+    result = _run([sys.executable, "-c", _block_after("<!-- client-timeouts", CLIENT_DOC)], tmp_path, sandbox_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "initialized\n"
 
@@ -115,10 +128,10 @@ def test_client_tolerant_reader_example_reads_a_future_status(tmp_path: Path) ->
     assert result.stdout == "unknown: requires_review\nTrue 12 requires_review\n"
 
 
-def test_client_event_loops_example_pays_twice(start_sandbox: Callable[..., LiveSandbox], tmp_path: Path) -> None:
+def test_client_event_loops_example_pays_twice(sandbox_url: str, tmp_path: Path) -> None:
     """The client page's event-loop block confirms in two asyncio.run() calls with one client on a live sandbox."""
     code = _block_after("<!-- client-event-loops", CLIENT_DOC)
-    result = _run([sys.executable, "-W", "error", "-c", code], tmp_path, start_sandbox().url)
+    result = _run([sys.executable, "-W", "error", "-c", code], tmp_path, sandbox_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "succeeded succeeded\n"
     assert result.stderr == ""
@@ -150,21 +163,45 @@ def _normalised(text: str) -> str:
     return _UUID.sub(lambda found: names.setdefault(found.group(0).lower(), f"<uuid {len(names) + 1}>"), text)
 
 
+def _until_settled(command: str, receiver_url: str) -> str:
+    """The walk-through's `sleep N` (which outlasts the default settlement delay) as a wait, at most 30 s, for
+    what the page says it waits for: both webhooks of the last intent (its confirm's and its settlement's)."""
+    if not re.fullmatch(r"sleep \d+", command):
+        return command
+    count = f'$(curl -s {receiver_url} | grep -c "$ID")'
+    return f'for _ in $(seq 300); do [ "{count}" -ge 2 ] && break; sleep 0.1; done'
+
+
+def test_curl_walkthrough_waits_past_the_documented_settlement_delay() -> None:
+    """The walk-through sleeps longer than the settlement delay the page states, which is the default."""
+    steps = _transcript(_block_after("<!-- readme-walkthrough", SANDBOX_DOC))
+    sleeps = [int(command.split()[1]) for command, _ in steps if re.fullmatch(r"sleep \d+", command)]
+    delay = Settings().settlement_seconds
+    assert len(sleeps) == 1
+    assert sleeps[0] > delay
+    assert f"after the {delay:g}-second settlement delay" in SANDBOX_DOC.read_text(encoding="utf-8")
+
+
 def test_curl_walkthrough_behaves_as_written(start_sandbox: Callable[..., LiveSandbox], tmp_path: Path) -> None:
     """Each command of the sandbox page's curl walk-through prints what the page shows (ids, secrets, signatures
-    aside), against `make serve-webhooks`' setup: the sandbox sending webhooks to the local receiver."""
+    aside), against `make serve-webhooks`' setup: the sandbox sending webhooks to the local receiver. The page's
+    `sleep` becomes a wait for the settlement's webhook, on a sandbox that settles in 0.1 s, not 3 s."""
     steps = _transcript(_block_after("<!-- readme-walkthrough", SANDBOX_DOC))
     statuses = [line for _, output in steps for line in output.splitlines() if line.startswith("HTTP ")]
     assert statuses == ["HTTP 200", "HTTP 409", "HTTP 200", "HTTP 200", "HTTP 400", "HTTP 401", "HTTP 200", "HTTP 200"]
     receiver = LocalReceiver(DEFAULT_SECRET, on_line=lambda line: None).start()
     try:
-        sandbox = start_sandbox(env={"SANDBOX_WEBHOOKS": f"{receiver.url}={DEFAULT_SECRET}"})
+        env = {
+            "SANDBOX_WEBHOOKS": f"{receiver.url}={DEFAULT_SECRET}",
+            "SANDBOX_SETTLEMENT_SECONDS": WALKTHROUGH_SETTLEMENT_SECONDS,
+        }
+        sandbox = start_sandbox(env=env)
         separator = "@@ step done @@"
-        script = "".join(
-            f"{command.replace(DOCUMENTED_URL, sandbox.url).replace(DOCUMENTED_RECEIVER, receiver.url)}\n"
-            f"echo '{separator}'\n"
+        commands = [
+            command.replace(DOCUMENTED_URL, sandbox.url).replace(DOCUMENTED_RECEIVER, receiver.url)
             for command, _ in steps
-        )
+        ]
+        script = "".join(f"{_until_settled(command, receiver.url)}\necho '{separator}'\n" for command in commands)
         result = _run(["bash", "-c", script], tmp_path, sandbox.url)
     finally:
         receiver.stop()

@@ -30,3 +30,11 @@ def test_every_python_has_a_hashed_lock_without_registry_urls() -> None:
         assert lock.count("--hash=sha256:") >= len(pins)
         assert "://" not in lock
         assert "--index-url" not in lock
+
+
+def test_sessions_run_on_every_core_with_xdist_in_each_lock() -> None:
+    """The sessions pass pytest-xdist's `-n auto`, and every Python's lock pins pytest-xdist."""
+    assert noxfile.WORKERS[:2] == ["-n", "auto"]
+    for python in noxfile.PYTHONS:
+        lock = (ROOT / "requirements" / f"client-py{python}.lock").read_text(encoding="utf-8")
+        assert re.search(r"^pytest-xdist==\S+ \\$", lock, flags=re.MULTILINE), python

@@ -220,7 +220,8 @@ class Fault:
     build: Callable[[ASGIApp, bytes], ASGIApp]
     """(the sandbox app, a valid Authorization header) → the broken app."""
     caught_by: tuple[str, ...]
-    """Node id prefixes of tests that must fail."""
+    """Node ids of the tests that must fail (a test function's stands for all its cases): the teeth tests aim
+    the suite's run at the broken server with these alone."""
     evidence: str
     """What the suite's summary must say about it (a schemathesis check's code and title, or an assertion)."""
 

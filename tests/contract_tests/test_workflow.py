@@ -20,11 +20,19 @@ def _commands(job: dict[str, Any]) -> list[str]:
 
 
 def test_every_push_runs_make_test() -> None:
-    """On push and pull_request, one job runs `make test` (drift gate, lint, tests, suite on the sandbox)."""
+    """On push and pull_request, one job runs `make test` (drift gate, lint, tests, suite on the sandbox), adding
+    no Python through nox (the client jobs run each), keeping its reports and mypy's cache."""
     workflow = _workflow()
     triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
     assert {"push", "pull_request"} <= set(triggers)
-    assert "make test" in _commands(workflow["jobs"]["test"])
+    job = workflow["jobs"]["test"]
+    assert "make test" in _commands(job)
+    assert job["env"]["CLIENT_TEST_PYTHONS"] == ""
+    upload = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"] == "reports/"
+    cache = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/cache"))
+    assert cache["with"]["path"] == "~/.cache/dots-confirm-contract"
 
 
 def test_real_server_runs_only_with_the_three_secrets() -> None:
@@ -99,14 +107,26 @@ def test_real_server_job_stays_one_run_at_a_time() -> None:
 
 
 def test_client_runs_on_every_python_the_noxfile_names() -> None:
-    """A job per Python runs `make test-client` for it; the matrix is the noxfile's list and the Makefile's default."""
+    """A job per Python runs `make test-matrix` for it; the matrix is the noxfile's list and the Makefile's default."""
     import noxfile
 
     job = _workflow()["jobs"]["client"]
     pythons = job["strategy"]["matrix"]["python"]
     assert pythons == noxfile.PYTHONS
-    assert _commands(job) == ['make test-client CLIENT_PYTHONS="${{ matrix.python }}"']
+    assert job["if"] == "github.event_name != 'schedule'"
+    assert _commands(job) == ['make test-matrix CLIENT_PYTHONS="${{ matrix.python }}"']
     makefile = (WORKFLOW.parents[2] / "Makefile").read_text(encoding="utf-8")
     assert f"CLIENT_PYTHONS ?= {' '.join(pythons)}\n" in makefile
     for python in pythons:
         assert (WORKFLOW.parents[2] / "requirements" / f"client-py{python}.lock").is_file()
+
+
+def test_nightly_runs_what_make_test_leaves_out() -> None:
+    """On a schedule only, one job runs `make test-nightly` on the same PostgreSQL service as `make test`'s job."""
+    jobs = _workflow()["jobs"]
+    job = jobs["nightly-tests"]
+    assert job["if"] == "github.event_name == 'schedule'"
+    assert _commands(job) == ["make test-nightly"]
+    assert job["services"] == jobs["test"]["services"]
+    assert job["env"]["TEST_POSTGRES_URL"] == jobs["test"]["env"]["TEST_POSTGRES_URL"]
+    assert not any(name.startswith("DOTS_") for name in job["env"])

@@ -50,16 +50,16 @@ def test_a_cluster_starts_stops_restarts_and_is_removed() -> None:
     assert not cluster.data.exists()
 
 
-def test_an_existing_server_gets_fresh_databases() -> None:
-    """ExistingServer (TEST_POSTGRES_URL) creates a database per call and masks its admin URL's password."""
-    with Cluster(password="secret-pw") as cluster:
-        server = ExistingServer(cluster.url())
-        assert "secret-pw" not in repr(server)
-        first, second = server.create_database(), server.create_database()
-        assert first != second
-        for url in (first, second):
-            with psycopg.connect(url) as connection:
-                assert connection.execute("SELECT current_database()").fetchone() == (url.rsplit("/", 1)[1],)
+def test_an_existing_server_gets_fresh_databases(postgres_server: Cluster | ExistingServer) -> None:
+    """ExistingServer (TEST_POSTGRES_URL) creates a database per call (on the session's PostgreSQL, through its
+    admin URL) and masks its admin URL's password."""
+    assert "secret-pw" not in repr(ExistingServer("postgresql://admin:secret-pw@db.internal:5432/postgres"))
+    server = ExistingServer(postgres_server.url())
+    first, second = server.create_database(), server.create_database()
+    assert first != second
+    for url in (first, second):
+        with psycopg.connect(url) as connection:
+            assert connection.execute("SELECT current_database()").fetchone() == (url.rsplit("/", 1)[1],)
 
 
 def test_run_hands_the_command_a_fresh_cluster_and_removes_it() -> None:
