@@ -31,7 +31,6 @@ from dots_client.api.payment_intents import retrieve_payment_intent
 from dots_client.client import DEFAULT_TIMEOUT, AuthenticatedClient
 from dots_client.errors import DotsError, UnreadableResponse, connection_error, status_error
 from dots_client.types import Response
-from httpx import USE_CLIENT_DEFAULT
 
 T = TypeVar("T")
 
@@ -92,9 +91,7 @@ class _Options:
             httpx_args={"limits": httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS)},
         )
 
-    def with_options(self, *, timeout: Timeout = None, max_retries: int | None = None, http_client: Any = None) -> Self:
-        """A copy of this client with other options (None: this client's), sharing its connections
-        unless `http_client` is given; its credentials and base URL are this client's."""
+    def _copy(self, timeout: Timeout, max_retries: int | None, http_client: Any) -> Self:
         new = object.__new__(type(self))
         for name in self._COPIED:
             setattr(new, name, getattr(self, name))
@@ -124,20 +121,20 @@ class _Options:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r}, max_retries={self.max_retries})"
 
-    def _call_policy(self, max_retries: int | None) -> RetryPolicy:
-        if max_retries is None:
-            return self._policy
-        return dataclasses.replace(self._policy, max_retries=max_retries)
-
     def _request_for(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any], timeout: Timeout) -> httpx.Request:
-        if self._http_client is None:  # ours: its base URL, Authorization and timeout are already set
-            return http.build_request(**call.kwargs, timeout=USE_CLIENT_DEFAULT if timeout is None else timeout)
-        request = http.build_request(
-            **{**call.kwargs, "url": self._base_url + call.kwargs["url"]},
-            timeout=self._timeout if timeout is None else timeout,
-        )
+        # This client's timeout on every request: a copy made by with_options shares the httpx client.
+        timeout = self._timeout if timeout is None else timeout
+        if self._http_client is None:  # ours: its base URL and Authorization are already set
+            return http.build_request(**call.kwargs, timeout=timeout)
+        request = http.build_request(**{**call.kwargs, "url": self._base_url + call.kwargs["url"]}, timeout=timeout)
         request.headers["Authorization"] = self._authorization
         return request
+
+    def _plan(self, call: Call[Any], max_retries: int | None) -> tuple[RetryPolicy, Operation, Call[Any] | None]:
+        """This call's policy, how its operation is retried, and for a confirm the retrieve that reconciles it."""
+        policy = self._policy if max_retries is None else dataclasses.replace(self._policy, max_retries=max_retries)
+        operation = operation_of(call.operation_id, call.method)
+        return policy, operation, self._retrieve_call(call.path[0]) if operation is Operation.CONFIRM else None
 
     def _retrieve_call(self, intent_id: UUID) -> Call[Any]:
         module = retrieve_payment_intent
@@ -184,6 +181,13 @@ class SyncAPIClient(_Options):
         )
         self._sleep = sleep
 
+    def with_options(
+        self, *, timeout: Timeout = None, max_retries: int | None = None, http_client: httpx.Client | None = None
+    ) -> Self:
+        """A copy of this client with other options (None: this client's), sharing its connections
+        unless `http_client` is given; its credentials and base URL are this client's."""
+        return self._copy(timeout, max_retries, http_client)
+
     def close(self) -> None:
         """Close the connections of the client `Dots` built (an `http_client` you gave stays open)."""
         self._low.__exit__(None, None, None)
@@ -206,15 +210,12 @@ class SyncAPIClient(_Options):
         return call.build(client=self._low, response=response)
 
     def _request(self, call: Call[T], timeout: Timeout, max_retries: int | None) -> RawResponse[T]:
-        policy = self._call_policy(max_retries)
-        operation = operation_of(call.operation_id, call.method)
+        policy, operation, retrieve = self._plan(call, max_retries)
         try:
-            if operation is Operation.CONFIRM:
-                intent_id: UUID = call.path[0]
-                retrieve = self._retrieve_call(intent_id)
+            if retrieve is not None:
                 result = _retrying.confirm(
                     policy,
-                    intent_id=intent_id,
+                    intent_id=call.path[0],
                     payment_method_id=call.body.payment_method_id,
                     send=lambda: self._send(call, timeout),
                     retrieve=lambda: self._send(retrieve, timeout),
@@ -253,6 +254,13 @@ class AsyncAPIClient(_Options):
         )
         self._sleep = sleep
 
+    def with_options(
+        self, *, timeout: Timeout = None, max_retries: int | None = None, http_client: httpx.AsyncClient | None = None
+    ) -> Self:
+        """A copy of this client with other options (None: this client's), sharing its connections
+        unless `http_client` is given; its credentials and base URL are this client's."""
+        return self._copy(timeout, max_retries, http_client)
+
     async def close(self) -> None:
         """Close the connections `AsyncDots` opened on the running event loop (an `http_client` you
         gave stays open; those of other loops close when their loop ends)."""
@@ -277,15 +285,12 @@ class AsyncAPIClient(_Options):
         return call.build(client=self._low, response=response)
 
     async def _request(self, call: Call[T], timeout: Timeout, max_retries: int | None) -> RawResponse[T]:
-        policy = self._call_policy(max_retries)
-        operation = operation_of(call.operation_id, call.method)
+        policy, operation, retrieve = self._plan(call, max_retries)
         try:
-            if operation is Operation.CONFIRM:
-                intent_id: UUID = call.path[0]
-                retrieve = self._retrieve_call(intent_id)
+            if retrieve is not None:
                 result = await _retrying.confirm_async(
                     policy,
-                    intent_id=intent_id,
+                    intent_id=call.path[0],
                     payment_method_id=call.body.payment_method_id,
                     send=lambda: self._send(call, timeout),
                     retrieve=lambda: self._send(retrieve, timeout),

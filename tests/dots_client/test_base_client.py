@@ -184,6 +184,16 @@ def test_with_options_copies_the_client_with_other_options() -> None:
     assert quiet.payment_intents is not dots.payment_intents
 
 
+def test_with_options_timeout_applies_on_the_shared_own_client() -> None:
+    """A copy's timeout reaches its requests though it shares the httpx client Dots built (and its base URL)."""
+    script = Script(httpx.Response(200, json=_intent()))
+    dots = Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE, timeout=7.0)
+    dots._low.set_httpx_client(httpx.Client(base_url=BASE, transport=httpx.MockTransport(script)))
+    dots.with_options(timeout=1.5).payment_intents.retrieve(uuid.uuid4())
+    dots.payment_intents.retrieve(uuid.uuid4())
+    assert [request.extensions["timeout"]["read"] for request in script.requests] == [1.5, 7.0]
+
+
 def test_per_call_timeout_and_max_retries() -> None:
     """timeout= and max_retries= on a method apply to that call only."""
     script = Script(httpx.Response(500))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -79,3 +80,11 @@ def test_clients_expose_one_resource_per_tag() -> None:
     assert dots.payment_intents is dots.payment_intents
     assert type(dots.payment_intents.with_raw_response) is PaymentIntentsWithRawResponse
     assert type(AsyncDots(client_id="id", api_key="key").payment_intents) is AsyncPaymentIntents
+
+
+def test_every_tag_of_the_spec_is_a_resource_of_both_clients() -> None:
+    """Dots and AsyncDots have one resource attribute per tag of the spec's operations, and no other."""
+    tags = {tag.replace("-", "_") for _, _, operation in operations() for tag in operation.get("tags", [])}
+    for cls in (Dots, AsyncDots):
+        resources = {name for name, value in vars(cls).items() if isinstance(value, functools.cached_property)}
+        assert resources == tags, cls
