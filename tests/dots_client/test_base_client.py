@@ -396,3 +396,29 @@ def test_request_body_is_built_from_keyword_arguments() -> None:
         "metadata": {"order_id": "1042"},
         "transfer_data": {"destination_user_id": str(user)},
     }
+
+
+@pytest.mark.parametrize(
+    ("failure", "cls", "reached"), HTTPX_FAILURES[:4], ids=[type(f[0]).__name__ for f in HTTPX_FAILURES[:4]]
+)
+def test_no_httpx_exception_escapes_async_methods(
+    failure: Exception, cls: type[APIConnectionError], reached: bool
+) -> None:
+    """AsyncDots maps httpx failures as Dots does; a retrieve is retried on every one of them."""
+    script = Script(failure)
+    with pytest.raises(cls) as raised:
+        asyncio.run(_async_dots(script).payment_intents.retrieve(uuid.uuid4()))
+    assert raised.value.may_have_reached_server is reached
+    assert len(script.requests) == 4
+
+
+def test_async_status_errors_and_reconciliation() -> None:
+    """AsyncDots raises NotFoundError for a 404 and reconciles a confirm whose answer was lost."""
+    missing = Script(httpx.Response(404, json={"error": "PaymentIntent not found", "code": "not-found"}))
+    with pytest.raises(NotFoundError):
+        asyncio.run(_async_dots(missing).payment_intents.retrieve(uuid.uuid4()))
+    conflict = httpx.Response(409, json={"error": "already", "code": "payment-intent-already-confirmed"})
+    lost = Script(httpx.RemoteProtocolError("closed"), conflict, _confirmed_intent)
+    intents = _async_dots(lost).payment_intents
+    raw = asyncio.run(intents.with_raw_response.confirm(uuid.uuid4(), payment_method_id=METHOD))
+    assert (raw.reconciled, raw.attempts, str(raw.parse().status)) == (True, 2, "succeeded")
