@@ -42,6 +42,9 @@ KEEPALIVE_EXPIRY_SECONDS = 2.0
 reused. Below the 5 s after which the sandbox, uvicorn and Node.js servers close idle connections,
 so that a request is not sent on a connection the server is closing (encode/httpx#2983)."""
 
+# httpx's own defaults (100 connections, 20 kept alive), with the idle expiry above.
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS)
+
 Timeout = httpx.Timeout | float | None
 # Every exception httpx raises; a resource method turns each into an APIConnectionError.
 _HTTPX_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict)
@@ -88,7 +91,7 @@ class _Options:
             prefix="Basic",
             timeout=self._timeout,
             follow_redirects=False,
-            httpx_args={"limits": httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS)},
+            httpx_args={"limits": LIMITS},
         )
 
     def _copy(self, timeout: Timeout, max_retries: int | None, http_client: Any) -> Self:

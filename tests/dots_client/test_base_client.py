@@ -161,6 +161,8 @@ def test_clients_dots_builds_expire_idle_connections_before_servers_do() -> None
     dots = Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE)
     pool = dots._low.get_httpx_client()._transport._pool  # type: ignore[attr-defined]
     assert pool._keepalive_expiry == _base_client.KEEPALIVE_EXPIRY_SECONDS
+    # httpx's other pool defaults are kept: a bounded pool, so the 5 s pool timeout means something.
+    assert (pool._max_connections, pool._max_keepalive_connections) == (100, 20)
 
     async def async_pool_expiry() -> float:
         client = AsyncDots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE)
