@@ -17,6 +17,7 @@ Reply = httpx.Response | Exception
 
 
 def intent_json(status: str = "initialized", **fields: Any) -> dict[str, Any]:
+    """A PaymentIntent answer's JSON: a fresh id, 1000 cents of usd, `status`, and `fields`."""
     return {"id": str(uuid.uuid4()), "amount": 1000, "currency": "usd", "status": status, **fields}
 
 
@@ -48,15 +49,18 @@ class Script:
 
     @property
     def lines(self) -> list[str]:
+        """`METHOD /path` of each request received."""
         return [f"{request.method} {request.url.path}" for request in self.requests]
 
 
 def scripted_dots(script: Script, **options: Any) -> Dots:
+    """A Dots whose http_client (one that follows redirects, to prove Dots does not) answers from `script`."""
     http = httpx.Client(transport=httpx.MockTransport(script), follow_redirects=True)
     return Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE, http_client=http, sleep=script.sleep, **options)
 
 
 def scripted_async_dots(script: Script, **options: Any) -> AsyncDots:
+    """`scripted_dots` for AsyncDots."""
     http = httpx.AsyncClient(transport=httpx.MockTransport(script.handle_async), follow_redirects=True)
     return AsyncDots(
         client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE, http_client=http, sleep=script.sleep_async, **options
