@@ -49,14 +49,14 @@ $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required (set PYTHON=...)"'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.lock generated/pyproject.toml retry/pyproject.toml | $(PY)
+$(STAMP): requirements.lock generated/pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes \
 		-r <(awk '/^uv==/ {p = 1; print; next} p && /^[[:space:]]/ {print; next} {p = 0}' requirements.lock)
 	$(BIN)/uv pip install --quiet --python $(PY) --require-hashes -r requirements.lock
-	$(BIN)/uv pip install --quiet --python $(PY) --no-deps --no-build-isolation -e ./generated -e ./retry
+	$(BIN)/uv pip install --quiet --python $(PY) --no-deps --no-build-isolation -e ./generated
 	@touch $@
 
-setup: $(STAMP) ## Create .venv and install the pinned dependencies, the generated client and dots_retry (idempotent)
+setup: $(STAMP) ## Create .venv and install the pinned dependencies and the client, dots_client (idempotent)
 
 lock: | $(PY) ## Re-pin requirements.lock from requirements.in (no registry URLs are written)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep -E '^uv==' requirements.in)"
@@ -88,7 +88,7 @@ lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict ever
 	$(BIN)/openapi-spec-validator openapi.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --cache-dir '$(MYPY_CACHE_DIR)' --strict dots_spec tools dots_sandbox contract_tests bench tests noxfile.py generated/dots_client retry/dots_retry
+	$(BIN)/mypy --cache-dir '$(MYPY_CACHE_DIR)' --strict dots_spec tools dots_sandbox contract_tests bench tests noxfile.py generated/dots_client codegen/sdk
 
 # PostgreSQL's server binaries (initdb, pg_ctl) for the tests, `make postgres` and the bench: found in PG_BIN,
 # /usr/lib/postgresql/*/bin or PATH; as root, Debian's `postgresql` package is installed when none is there.
@@ -187,10 +187,9 @@ bench: setup postgres-bin ## Benchmarks side by side (client, sandbox vs WireMoc
 		|| echo "bench: WireMock could not be installed; the sandbox-vs-WireMock rows will say so"
 	$(PY) -m bench $(BENCH_SECTIONS)
 
-dist: setup ## Build the wheels and sdists of the generated client and dots_retry into dist/
+dist: setup ## Build the wheel and sdist of the client (dots-client: Dots, AsyncDots and the low-level layer) into dist/
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist generated
-	$(PY) -m build --no-isolation --outdir dist retry
 	@ls -1 dist
 
 clean: ## Remove the venv, caches, reports and build output

@@ -44,7 +44,10 @@ class LossyProxy:
         self._server.proxy = self
         port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{port}{upstream.path}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="lossy-proxy", daemon=True)
+        # A short poll: close() waits up to one poll interval for serve_forever to notice (0.5 s by default).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="lossy-proxy", daemon=True
+        )
         self._thread.start()
 
     def __enter__(self) -> LossyProxy:

@@ -18,7 +18,6 @@ ARCHITECTURE = ROOT / "ARCHITECTURE.md"
 PACKAGES = {
     "dots_spec": ROOT / "dots_spec",
     "dots_client": ROOT / "generated" / "dots_client",
-    "dots_retry": ROOT / "retry" / "dots_retry",
     "dots_sandbox": ROOT / "dots_sandbox",
     "tools": ROOT / "tools",
     "contract_tests": ROOT / "contract_tests",
@@ -27,7 +26,7 @@ PACKAGES = {
 OURS = frozenset({*PACKAGES, "tests"})
 # The packages whose import must never load the sandbox, and what their modules need to import at all:
 # the contract suite's test modules read the run in progress, bench/floor_suite.py its own settings.
-NO_SANDBOX = ("dots_spec", "dots_retry", "tools", "contract_tests", "bench")
+NO_SANDBOX = ("dots_spec", "dots_client", "tools", "contract_tests", "bench")
 PROBE = textwrap.dedent(
     """
     import importlib, pkgutil, sys
@@ -87,8 +86,8 @@ def test_table_names_every_package_once() -> None:
 
 
 def test_every_package_of_ours_is_ruled() -> None:
-    """Every importable package in the repository (top level, or one level down as generated/ and retry/
-    hold theirs) is in the table, so a new package cannot slip past the rules."""
+    """Every importable package in the repository (top level, or one level down as generated/
+    holds dots_client) is in the table, so a new package cannot slip past the rules."""
     found = {
         init.parent.name: init.parent
         for pattern in ("*/__init__.py", "*/*/__init__.py")

@@ -54,7 +54,8 @@ def _block_after(marker: str, page: Path = README) -> str:
 
 def _env(url: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith(("DOTS_", "SANDBOX_"))}
-    env["DOTS_BASE_URL"] = url
+    # What the README has a user set for the local sandbox: its URL and its documented credentials.
+    env |= {"DOTS_BASE_URL": url, "DOTS_CLIENT_ID": "sandbox-client-id", "DOTS_API_KEY": "sandbox-api-key"}
     return env
 
 
@@ -82,11 +83,11 @@ def test_client_example_prints_succeeded(sandbox_url: str, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(("lose_first_confirm", "expected"), [(False, "answered 1"), (True, "reconciled 2")])
-def test_retry_example_confirms_even_after_a_lost_answer(
+def test_lost_answer_example_confirms_even_after_a_lost_answer(
     sandbox_url: str, tmp_path: Path, lose_first_confirm: bool, expected: str
 ) -> None:
-    """The client page's dots_retry block succeeds on a live sandbox, reconciled when its confirm's answer is lost."""
-    code = _block_after("<!-- retry-example", CLIENT_DOC)
+    """The client page's Dots block succeeds on a live sandbox, reconciled when its confirm's answer is lost."""
+    code = _block_after("<!-- dots-lost-answer", CLIENT_DOC)
     with LossyProxy(sandbox_url) as proxy:
         if lose_first_confirm:
             proxy.drop_answer = {2}  # request 1 is the create

@@ -1,11 +1,15 @@
 """Generate the typed client from openapi.yaml, and check that the committed one is current.
 
 Both `make generate` and `make check-generated` go through :func:`generate`, so the drift gate
-compares against exactly what regeneration would write. The package's version is the spec's
-`info.version` plus the generator's revision in `codegen/revision.yaml` (`tools.client_version`):
-generation refuses a spec whose version is not PEP 440, a revision file counting another
-`info.version`, and a config that would override the version. `check` also fails when `generated/`
-changed since BASE while that version did not (one version names one package).
+compares against exactly what regeneration would write. The generator writes what the spec
+determines (models, low-level functions, the resource classes and `Dots` / `AsyncDots`, through
+`codegen/templates`); then the hand-written modules of `codegen/sdk/` (errors, retries, sending:
+code the spec does not determine) are copied into the package beside them, so the drift gate
+covers them too. The package's version is the spec's `info.version` plus the generator's revision
+in `codegen/revision.yaml` (`tools.client_version`): generation refuses a spec whose version is not
+PEP 440, a revision file counting another `info.version`, and a config that would override the
+version. `check` also fails when `generated/` changed since BASE while that version did not (one
+version names one package).
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
 CONFIG = ROOT / "codegen" / "config.yaml"
 TEMPLATES = ROOT / "codegen" / "templates"
+SDK = ROOT / "codegen" / "sdk"
+PACKAGE = "dots_client"
+# The one generator module a hand-written one replaces: dots_client.errors holds the low-level
+# functions' exceptions and the SDK's, one hierarchy under DotsError. Any other clash is refused.
+REPLACED = frozenset({"errors.py"})
 GENERATED = ROOT / "generated"
 # --meta pdm writes a pyproject (so the ruff post-hook runs with the generator's own rules and the
 # output passes mypy --strict) whose build backend, pdm-backend, is pure Python and pinned in our lock.
@@ -94,6 +103,20 @@ def generate(spec: Path, output: Path, config: Path = CONFIG, revision: Path = R
     if result.returncode != 0 or "Warning" in result.stdout or not output.exists():
         sys.stderr.write(result.stdout + result.stderr)
         raise SystemExit(f"openapi-python-client failed on {spec}")
+    copy_sdk(SDK, output / PACKAGE)
+
+
+def copy_sdk(source: Path, package: Path) -> None:
+    """Copy the hand-written modules of `source` (`codegen/sdk/*.py`) into the generated `package`, as they are.
+
+    Raises SystemExit when one would replace a generated module other than those in `REPLACED`
+    (a template and a hand-written module must not both claim a file).
+    """
+    for module in sorted(source.glob("*.py")):
+        target = package / module.name
+        if target.exists() and module.name not in REPLACED:
+            raise SystemExit(f"codegen/sdk/{module.name} would replace the generated {PACKAGE}/{module.name}")
+        shutil.copyfile(module, target)
 
 
 def _is_ignored(path: Path) -> bool:

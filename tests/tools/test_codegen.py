@@ -148,3 +148,38 @@ def test_version_override_in_config_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(SystemExit, match="sets package_version_override: remove it"):
         codegen.generate(codegen.SPEC, tmp_path / "out", config)
+
+
+# ---- the hand-written SDK modules (codegen/sdk) --------------------------------------------------------------------
+
+
+def test_hand_written_modules_are_copied_as_they_are(fresh: Path) -> None:
+    """Every codegen/sdk module is in the regenerated package byte for byte, so the drift gate covers it."""
+    modules = sorted(codegen.SDK.glob("*.py"))
+    assert {module.name for module in modules} >= {"errors.py", "_base_client.py", "_policy.py", "_retrying.py"}
+    for module in modules:
+        assert (fresh / codegen.PACKAGE / module.name).read_bytes() == module.read_bytes()
+
+
+def test_gate_fails_on_a_hand_edit_of_a_copied_module(tmp_path: Path, fresh: Path) -> None:
+    """Editing the copy in generated/ instead of codegen/sdk is drift."""
+    tree = _copy(fresh, tmp_path)
+    with (tree / "dots_client" / "_policy.py").open("a", encoding="utf-8") as handle:
+        handle.write("# hand edit\n")
+    assert codegen.diff_trees(fresh, tree) == ["changed: dots_client/_policy.py"]
+
+
+def test_sdk_module_may_not_replace_a_generated_one(tmp_path: Path) -> None:
+    """A codegen/sdk module named like a generated module other than errors.py is refused, not silently written."""
+    source, package = tmp_path / "sdk", tmp_path / "package"
+    source.mkdir()
+    package.mkdir()
+    (package / "client.py").write_text("generated = True\n", encoding="utf-8")
+    (package / "errors.py").write_text("generated = True\n", encoding="utf-8")
+    (source / "errors.py").write_text("hand_written = True\n", encoding="utf-8")
+    codegen.copy_sdk(source, package)
+    assert (package / "errors.py").read_text(encoding="utf-8") == "hand_written = True\n"
+    (source / "client.py").write_text("hand_written = True\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"codegen/sdk/client\.py would replace the generated dots_client/client\.py"):
+        codegen.copy_sdk(source, package)
+    assert (package / "client.py").read_text(encoding="utf-8") == "generated = True\n"

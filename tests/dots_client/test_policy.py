@@ -7,17 +7,20 @@ import time
 
 import httpx
 import pytest
-from dots_client.errors import UnexpectedStatus
-from dots_client.types import Response
-from dots_retry.policy import (
+from dots_client._policy import (
+    OPERATIONS,
     Operation,
     Outcome,
     RetryPolicy,
     may_have_acted,
+    operation_of,
     retry_after_seconds,
     should_retry,
     sleep_seconds,
 )
+from dots_client.types import Response
+
+from dots_spec.operations import operations
 
 CREATE, RETRIEVE, CONFIRM = Operation.CREATE, Operation.RETRIEVE, Operation.CONFIRM
 
@@ -96,10 +99,10 @@ def test_backoff_is_exponential_with_full_jitter_and_capped() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"max_attempts": 0}, {"max_elapsed_seconds": -1}, {"backoff_max_seconds": float("nan")}],
+    [{"max_retries": -1}, {"max_elapsed_seconds": -1}, {"backoff_max_seconds": float("nan")}],
 )
 def test_policy_refuses_impossible_bounds(kwargs: dict[str, float]) -> None:
-    """Fewer than one attempt, or a negative or NaN number of seconds, is a ValueError."""
+    """A negative number of retries, or a negative or NaN number of seconds, is a ValueError."""
     with pytest.raises(ValueError, match="must be"):
         RetryPolicy(**kwargs)  # type: ignore[arg-type]
 
@@ -118,20 +121,30 @@ def test_retry_after_that_is_not_ascii_digits_or_a_date_reads_as_none(raw: bytes
 
 def test_backoff_of_a_late_retry_is_the_cap_not_an_overflow() -> None:
     """Retry 5000 of a long policy waits at most backoff_max_seconds (2.0 ** 4999 would overflow a float)."""
-    policy = RetryPolicy(max_attempts=10_000, backoff_initial_seconds=0.25, backoff_max_seconds=4.0)
+    policy = RetryPolicy(max_retries=9_999, backoff_initial_seconds=0.25, backoff_max_seconds=4.0)
     assert 0 <= sleep_seconds(policy, 5000, _answer(500)) <= 4.0
 
 
-ANSWER_ROWS = [row for row in TABLE if isinstance(row[1], Response)]
+@pytest.mark.parametrize(
+    "date",
+    ["Fri, 01 Jan 99999999999 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT", "Mon, 01 Jan 0001 00:00:00 GMT"],
+)
+def test_retry_after_date_out_of_range_reads_safely(date: str) -> None:
+    """A Retry-After date past year 9999 (CPython's parser raises OverflowError) is ignored; one near it is capped."""
+    answer = _answer(429, **{"Retry-After": date})
+    seconds = retry_after_seconds(answer)
+    assert seconds is None or seconds >= 0
+    assert 0 <= sleep_seconds(RetryPolicy(), 1, answer) <= RetryPolicy().retry_after_max_seconds
 
 
-@pytest.mark.parametrize(("name", "outcome", "expected"), ANSWER_ROWS, ids=[row[0] for row in ANSWER_ROWS])
-def test_unexpected_status_is_judged_as_the_answer_it_stands_for(
-    name: str, outcome: Outcome, expected: tuple[bool, ...]
-) -> None:
-    """With raise_on_unexpected_status, the UnexpectedStatus raised for an answer is retried as that answer is."""
-    assert isinstance(outcome, Response)
-    raised = UnexpectedStatus(int(outcome.status_code), b"", headers=outcome.headers)
-    assert tuple(should_retry(operation, raised) for operation in (CREATE, RETRIEVE, CONFIRM)) == expected
-    assert may_have_acted(raised) == may_have_acted(outcome)
-    assert retry_after_seconds(raised) == retry_after_seconds(outcome)
+def test_max_retries_counts_attempts_after_the_first() -> None:
+    """max_retries=3 (the default) is four attempts, today's max_attempts=4 of dots_retry."""
+    assert (RetryPolicy().max_retries, RetryPolicy().max_attempts, RetryPolicy(max_retries=0).max_attempts) == (3, 4, 1)
+
+
+def test_operations_table_names_spec_operations_and_defaults_by_method() -> None:
+    """Every row names an operation of the spec; an operation without a row is safe by method (GET) or a create."""
+    spec_ids = {operation["operationId"] for _, _, operation in operations()}
+    assert set(OPERATIONS) <= spec_ids
+    assert operation_of("list_payment_intents", "get") is RETRIEVE
+    assert operation_of("cancel_payment_intent", "post") is CREATE

@@ -2,7 +2,7 @@
 
 Data (`RetryPolicy`) plus two functions (`should_retry`, `sleep_seconds`), in the manner of
 stripe-python's `_should_retry` / `_sleep_time_seconds`; tenacity does the looping
-(`dots_retry.operations`). An attempt ends in an *outcome*: the `Response` the server sent, or
+(`dots_client._retrying`). An attempt ends in an *outcome*: the `Response` the server sent, or
 the exception httpx raised.
 
 The one question behind every rule: may the server have acted on the request?
@@ -25,13 +25,19 @@ import time
 from typing import Any
 
 import httpx
-from dots_client.errors import UnexpectedStatus
-from dots_client.types import Response, status_of
+from dots_client.types import Response
 
 Outcome = Response[Any] | BaseException
 
 # Raised before a byte of the request left this process.
-_NEVER_SENT: tuple[type[httpx.TransportError], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NEVER_SENT: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+    httpx.InvalidURL,
+)
 # Raised once the request was (perhaps partly) written and before its answer was read in full.
 _AFTER_SENDING: tuple[type[httpx.TransportError], ...] = (
     httpx.ReadTimeout,
@@ -41,21 +47,42 @@ _AFTER_SENDING: tuple[type[httpx.TransportError], ...] = (
     httpx.CloseError,
     httpx.RemoteProtocolError,
 )
+# Only these are retried as "never sent": a bad URL or scheme fails the same way every time.
+_TRANSIENT_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class Operation(enum.Enum):
-    """The Dots operations, by what repeating them does."""
+    """The operations, by what repeating them does."""
 
     CREATE = "create"  # not idempotent: a repeat is a second intent, perhaps a second charge
     RETRIEVE = "retrieve"  # safe
     CONFIRM = "confirm"  # a repeat is answered 409 once the first one acted: reconciled by a retrieve
 
 
+# Each operation of the spec by its operationId. One the table does not name (a new one) is judged
+# by its method: GET is safe to repeat, anything else is treated as a create (never sent twice
+# once it may have acted), so forgetting a row can cost a retry, never a second charge.
+OPERATIONS: dict[str, Operation] = {
+    "create_payment_intent": Operation.CREATE,
+    "retrieve_payment_intent": Operation.RETRIEVE,
+    "confirm_payment_intent": Operation.CONFIRM,
+}
+
+
+def operation_of(operation_id: str, method: str) -> Operation:
+    """How the operation `operation_id` (HTTP `method`) is retried: its row in `OPERATIONS`, else by method."""
+    found = OPERATIONS.get(operation_id)
+    if found is not None:
+        return found
+    return Operation.RETRIEVE if method.upper() in {"GET", "HEAD"} else Operation.CREATE
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How many attempts, and how long, one call may take.
 
-    - `max_attempts`: requests sent for one call, the first included (1: no retries).
+    - `max_retries`: requests sent after the first for one call (0: no retries); a confirm's
+      reconciling retrieve is not one of them.
     - `max_elapsed_seconds`: no retry starts, and no wait ends, later than this many seconds after
       the first attempt started; the attempt in flight then is bounded by the client's timeouts, so
       a call takes at most about `max_elapsed_seconds` + one request's timeouts (a confirm's
@@ -67,39 +94,32 @@ class RetryPolicy:
       is honoured up to this many seconds, and replaces the backoff.
     """
 
-    max_attempts: int = 4
+    max_retries: int = 3
     max_elapsed_seconds: float = 20.0
     backoff_initial_seconds: float = 0.25
     backoff_max_seconds: float = 4.0
     retry_after_max_seconds: float = 10.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, not {self.max_attempts}")
+        if not isinstance(self.max_retries, int) or self.max_retries < 0:
+            raise ValueError(f"max_retries must be an int >= 0, not {self.max_retries!r}")
         seconds = ("max_elapsed_seconds", "backoff_initial_seconds", "backoff_max_seconds", "retry_after_max_seconds")
         for name in seconds:
             if not getattr(self, name) >= 0:  # NaN fails too
                 raise ValueError(f"{name} must be a number of seconds >= 0, not {getattr(self, name)!r}")
 
+    @property
+    def max_attempts(self) -> int:
+        """Requests sent for one call at most, the first included."""
+        return self.max_retries + 1
+
 
 DEFAULT_POLICY = RetryPolicy()
 
 
-def answer_of(outcome: Outcome) -> Outcome:
-    """`outcome`, or for an `UnexpectedStatus` (a client made with `raise_on_unexpected_status=True`)
-    the answer it was raised for: every rule judges that answer, so the client's setting never turns
-    a refusal into a final error or a 5xx into one that is not reconciled."""
-    if isinstance(outcome, UnexpectedStatus):
-        return Response(
-            status_code=status_of(outcome.status_code), content=outcome.content, headers=outcome.headers, parsed=None
-        )
-    return outcome
-
-
 def should_retry(operation: Operation, outcome: Outcome) -> bool:
     """Whether an attempt of `operation` that ended in `outcome` is worth another (budget permitting)."""
-    outcome = answer_of(outcome)
-    if isinstance(outcome, _NEVER_SENT) or refused(outcome):
+    if isinstance(outcome, _TRANSIENT_NEVER_SENT) or refused(outcome):
         return True
     return operation is not Operation.CREATE and may_have_acted(outcome)
 
@@ -116,7 +136,6 @@ def sleep_seconds(policy: RetryPolicy, retry_number: int, outcome: Outcome) -> f
 
 def refused(outcome: Outcome) -> bool:
     """`429`, or `503` with `Retry-After`: the server says it did not act on the request."""
-    outcome = answer_of(outcome)
     if not isinstance(outcome, Response):
         return False
     return outcome.status_code == 429 or (outcome.status_code == 503 and "retry-after" in outcome.headers)
@@ -128,15 +147,17 @@ def may_have_acted(outcome: Outcome) -> bool:
     True for an exception raised after sending and for a `5xx` other than a refusal; a documented
     answer (`2xx`, `4xx`) says what happened, and `never sent` / `refused` say nothing did.
     """
-    outcome = answer_of(outcome)
     if isinstance(outcome, Response):
         return outcome.status_code >= 500 and not refused(outcome)
     return isinstance(outcome, _AFTER_SENDING)
 
 
 def retry_after_seconds(outcome: Outcome) -> float | None:
-    """The `Retry-After` of a response in seconds (delay-seconds or HTTP-date), or None if absent or unreadable."""
-    outcome = answer_of(outcome)
+    """The `Retry-After` of a response in seconds (delay-seconds or HTTP-date), or None if absent or unreadable.
+
+    Never raises: CPython's `parsedate_to_datetime` raises OverflowError for a year past 9999
+    (`Fri, 01 Jan 99999999999 00:00:00 GMT`), which reads as unreadable like any other bad date.
+    """
     if not isinstance(outcome, Response):
         return None
     value = outcome.headers.get("retry-after")
@@ -149,16 +170,15 @@ def retry_after_seconds(outcome: Outcome) -> float | None:
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:  # RFC 9110 dates are GMT; an obsolete form may parse without a zone
+            return None
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
         return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT; an obsolete form may parse without a zone
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def describe(outcome: Outcome) -> str:
     """A short account of an outcome for logs: the status or the exception's type, never URLs or headers."""
-    outcome = answer_of(outcome)
     if isinstance(outcome, Response):
         return f"HTTP {int(outcome.status_code)}"
     return type(outcome).__name__
