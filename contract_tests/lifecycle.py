@@ -42,6 +42,32 @@ def same_uuid(left: object, right: object) -> bool:
         return False
 
 
+def created_as_sent(sent: Mapping[str, Any], answer: Mapping[str, Any]) -> list[Problem]:
+    """A create's 200 answers the amount, currency, metadata (`{}` when none), user and payment method sent."""
+    problems = [
+        Problem(f"{field} {value!r} (as sent)", repr(answer.get(field, "absent")))
+        for field, value in (
+            ("amount", sent.get("amount")),
+            ("currency", sent.get("currency")),
+            ("metadata", sent.get("metadata", {})),
+        )
+        if answer.get(field) != value
+    ]
+    for field in ("user_id", "payment_method_id"):
+        if field in sent and not same_uuid(answer.get(field), sent[field]):
+            problems.append(Problem(f"{field} {sent[field]!r} (as sent)", repr(answer.get(field, "absent"))))
+    return problems
+
+
+def created_status(sent: Mapping[str, Any], answer: Mapping[str, Any]) -> Problem | None:
+    """A create's 200 is `initialized`; with `confirm: true`, confirmed, or `requires_payment_method` without one."""
+    status = answer.get("status")
+    if sent.get("confirm") and "payment_method_id" in sent:
+        return leaves_the_unconfirmed_statuses(answer)
+    expected = "requires_payment_method" if sent.get("confirm") else "initialized"
+    return None if status == expected else Problem(repr(expected), repr(status))
+
+
 def answers_the_named_intent(path_id: str, answer: Mapping[str, Any]) -> Problem | None:
     """A retrieve's or confirm's answer is the intent its path names (same UUID, any case)."""
     if same_uuid(answer.get("id"), path_id):

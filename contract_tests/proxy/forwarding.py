@@ -117,12 +117,23 @@ class Forwarder:
 
     `gate` may refuse a request (answered by the proxy, never forwarded); `record` sees every
     exchange once it is over. `port` is the bound port after `start()` (0 picks a free one).
+    Request-targets are forwarded as they are to the upstream's origin; with `rebase`, they are
+    appended to the upstream URL's path instead (`/` is the upstream URL itself): the webhook
+    listener's way to one receiver URL.
     """
 
     def __init__(
-        self, upstream: str, *, gate: Gate | None = None, record: Recorder | None = None, host: str = "127.0.0.1"
+        self,
+        upstream: str,
+        *,
+        gate: Gate | None = None,
+        record: Recorder | None = None,
+        host: str = "127.0.0.1",
+        rebase: bool = False,
     ) -> None:
         parts = urllib.parse.urlsplit(upstream)
+        self.upstream = upstream
+        self.rebase = rebase
         self.upstream_origin = f"{parts.scheme}://{parts.netloc}"
         self.upstream_host = parts.netloc.encode("ascii")
         self.gate = gate
@@ -201,6 +212,13 @@ class Forwarder:
                 await pending
         return keep
 
+    def _url(self, target: str) -> str:
+        if not self.rebase:
+            return self.upstream_origin + target
+        path, mark, query = target.partition("?")
+        base = self.upstream if path in ("", "/") else self.upstream.rstrip("/") + path
+        return base + mark + query
+
     async def _forward(self, connection: _Connection, exchange: Exchange) -> bool:
         headers = [
             (key, self.upstream_host if key.lower() == b"host" else value)
@@ -211,7 +229,7 @@ class Forwarder:
         # A bare httpx.Request, not the client's build_request: that would add httpx's default headers
         # (User-Agent, Accept, ...). This one adds only a Content-Length when the caller's body came chunked.
         upstream_request = httpx.Request(
-            exchange.method, self.upstream_origin + exchange.target, headers=headers, content=exchange.request_body
+            exchange.method, self._url(exchange.target), headers=headers, content=exchange.request_body
         )
         try:
             response = await self._client.send(upstream_request, stream=True)

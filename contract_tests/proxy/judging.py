@@ -167,6 +167,14 @@ def _schema() -> schemathesis.BaseSchema:
     return load_schema()
 
 
+def warm_up() -> None:
+    """Load the spec, compile its validators and schemathesis' operations (once per process)."""
+    _validators()
+    schema = _schema()
+    for op in spec_operations().values():
+        schema[op.path][op.method.upper()]
+
+
 def _response(exchange: Exchange, body: bytes, url: str) -> schemathesis.Response:
     request = requests.Request(
         method=exchange.method,
