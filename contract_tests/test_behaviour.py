@@ -3,7 +3,7 @@
 Request bodies are drawn by schemathesis from the spec's request schemas and sent over plain
 HTTP. Each property holds for any server that implements the spec, Dots included: nothing here
 relies on the sandbox's magic payment methods (those are the sandbox's own tests). The rules an
-answer must hold are `contract_tests.lifecycle`'s, the ones the validating proxy applies to real
+answer must hold are `contract_tests.lifecycle_rules`'s, the ones the validating proxy applies to real
 traffic (`python -m contract_tests.proxy`). An intent that
 confirm left `processing` or `requires_action` may move on at any moment (openapi.yaml, Later
 outcomes), so answers over time are compared with `not_moved_on`, never for equality alone.
@@ -17,7 +17,7 @@ import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contract_tests import lifecycle
+from contract_tests import lifecycle_rules
 from contract_tests.api import Api, not_moved_on
 from contract_tests.spec_data import UNCONFIRMED_STATUSES, request_bodies
 from dots_spec.document import load_spec
@@ -46,10 +46,10 @@ def test_create_answers_what_was_sent(http: httpx.Client, body: dict[str, Any]) 
     """create answers the amount, currency, metadata, user and payment method sent, in the status the spec decides."""
     api = Api(http)
     intent = api.created(body)
-    problems = lifecycle.created_as_sent(body, intent)
+    problems = lifecycle_rules.created_as_sent(body, intent)
     assert not problems, api.explain("create changed what was sent: " + "; ".join(map(str, problems)))
     assert intent.get("status") in STATUSES, api.explain(f"create answered status {intent.get('status')!r}")
-    problem = lifecycle.created_status(body, intent)
+    problem = lifecycle_rules.created_status(body, intent)
     assert problem is None, api.explain(f"create answered the wrong status: {problem}")
 
 
@@ -74,7 +74,7 @@ def test_confirm_acts_on_the_intent_named_in_the_path(
     intents = [api.created(first), api.created(second)]
     named, other = intents if pick_first else intents[::-1]
     answer = _confirmed(api, named["id"], confirm)
-    problem = lifecycle.answers_the_named_intent(named["id"], answer)
+    problem = lifecycle_rules.answers_the_named_intent(named["id"], answer)
     assert problem is None, api.explain(f"confirm answered another intent: {problem}")
     response = api.retrieve(other["id"])
     assert response.status_code == 200, api.explain(f"retrieve answered {response.status_code}, not 200")
@@ -89,7 +89,7 @@ def test_confirm_keeps_amount_currency_and_metadata(
     api = Api(http)
     intent = api.created(body)
     answer = _confirmed(api, intent["id"], confirm)
-    problem = lifecycle.kept_fields(intent, answer)
+    problem = lifecycle_rules.kept_fields(intent, answer)
     assert problem is None, api.explain(f"confirm changed a field that never changes: {problem}")
 
 
@@ -101,7 +101,7 @@ def test_confirm_records_the_payment_method_sent(
     api = Api(http)
     intent = api.created(body)
     answer = _confirmed(api, intent["id"], confirm)
-    problem = lifecycle.records_the_payment_method(confirm, answer)
+    problem = lifecycle_rules.records_the_payment_method(confirm, answer)
     assert problem is None, api.explain(f"confirm did not record the payment_method_id sent: {problem}")
 
 
@@ -117,9 +117,9 @@ def test_confirm_moves_the_intent_out_of_the_unconfirmed_statuses(
     status = answer.get("status")
     assert status in STATUSES, api.explain(f"confirm left the intent in an undocumented status {status!r}")
     for rule in (
-        lifecycle.leaves_the_unconfirmed_statuses,
-        lifecycle.no_client_secret,
-        lifecycle.succeeded_with_a_transfer,
+        lifecycle_rules.leaves_the_unconfirmed_statuses,
+        lifecycle_rules.no_client_secret,
+        lifecycle_rules.succeeded_with_a_transfer,
     ):
         problem = rule(answer)
         assert problem is None, api.explain(f"confirm's answer: {problem}")
@@ -137,7 +137,7 @@ def test_second_confirm_is_rejected_as_already_confirmed(
     assert again.status_code == 409, api.explain(f"a second confirm answered {again.status_code}, not 409")
     error = again.json()
     assert isinstance(error.get("error"), str), api.explain("the 409 body has no error message")
-    refused = lifecycle.refused_as_already_confirmed(again.status_code, error)
+    refused = lifecycle_rules.refused_as_already_confirmed(again.status_code, error)
     assert refused is None, api.explain(f"wrong 409: {refused}")
     response = api.retrieve(intent["id"])
     problem = not_moved_on(answer, response.json())
@@ -164,5 +164,5 @@ def test_unknown_ids_are_not_found(http: httpx.Client, intent_id: Any, confirm: 
     api = Api(http)
     for response in (api.retrieve(str(intent_id)), api.confirm(str(intent_id), confirm)):
         assert response.status_code == 404, api.explain(f"an unknown id answered {response.status_code}, not 404")
-        problem = lifecycle.not_found_body(response.json())
+        problem = lifecycle_rules.not_found_body(response.json())
         assert problem is None, api.explain(f"the 404 body is not Dots' own: {problem}")

@@ -2,7 +2,7 @@
 
 `forwarding` passes each exchange on unchanged and records it; `judging` judges one request
 (the spec's schemas) and its answer (schemathesis' own checks); `history` applies the rules of
-`contract_tests.lifecycle` across exchanges; `verdict` puts them together per exchange;
+`contract_tests.lifecycle_rules` across exchanges; `verdict` puts them together per exchange;
 `webhooks` forwards and judges deliveries; `reports` logs, writes NDJSON and JUnit; `cli` is
 `python -m contract_tests.proxy`.
 """

@@ -1,6 +1,6 @@
 """What the proxy saw of each intent over a run, and the lifecycle rules applied across exchanges.
 
-Every rule is a function of `contract_tests.lifecycle` (the ones the suite's `test_behaviour.py`
+Every rule is a function of `contract_tests.lifecycle_rules` (the ones the suite's `test_behaviour.py`
 asserts); this module only remembers what they need: each intent's last answer, who created it,
 whether a confirm of it was answered 200, and the ids answered 404 that were never created.
 Exchanges are observed in the order their answers ended, which is the order the server decided
@@ -15,8 +15,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from contract_tests import lifecycle
-from contract_tests.lifecycle import Problem
+from contract_tests import lifecycle_rules
+from contract_tests.lifecycle_rules import Problem
 from contract_tests.spec_data import UNCONFIRMED_STATUSES
 
 # The names of the rules in reports: one JUnit case per rule per operation.
@@ -99,11 +99,11 @@ class History:
         if status == 404:
             if key not in self.intents:
                 self.not_found.add(key)
-            return {NOT_FOUND: _some(lifecycle.not_found_body(answer))}
+            return {NOT_FOUND: _some(lifecycle_rules.not_found_body(answer))}
         known = self.intents.get(key)
         results: dict[str, list[Problem]] = {}
         if operation == CONFIRM and known is not None and (known.confirmed or _confirmed_status(known.answer)):
-            results[SECOND_CONFIRM] = _some(lifecycle.refused_as_already_confirmed(status, answer))
+            results[SECOND_CONFIRM] = _some(lifecycle_rules.refused_as_already_confirmed(status, answer))
         if status == 200 and isinstance(answer, Mapping):
             sent = sent if isinstance(sent, Mapping) else {}
             results.update(self._shown(operation, key, sent=sent, answer=answer, caller=caller))
@@ -114,15 +114,20 @@ class History:
             return {}
         self._created(answer, caller)
         sent = sent if isinstance(sent, Mapping) else {}
-        return {CREATED: [*lifecycle.created_as_sent(sent, answer), *_some(lifecycle.created_status(sent, answer))]}
+        return {
+            CREATED: [
+                *lifecycle_rules.created_as_sent(sent, answer),
+                *_some(lifecycle_rules.created_status(sent, answer)),
+            ]
+        }
 
     def _shown(
         self, operation: str, key: str, *, sent: Mapping[str, Any], answer: Mapping[str, Any], caller: str | None
     ) -> dict[str, list[Problem]]:
         """The rules for a 200 of retrieve or confirm showing the intent `key` names."""
-        results = {NAMED_INTENT: _some(lifecycle.answers_the_named_intent(key, answer))}
+        results = {NAMED_INTENT: _some(lifecycle_rules.answers_the_named_intent(key, answer))}
         if operation == CONFIRM:
-            results[CONFIRMED] = lifecycle.confirmed_answer(sent, answer)
+            results[CONFIRMED] = lifecycle_rules.confirmed_answer(sent, answer)
         known = self.intents.get(key)
         if known is None:
             results[NEVER_CREATED] = (
@@ -137,8 +142,10 @@ class History:
             if known.owner is not None and caller is not None and caller != known.owner
             else []
         )
-        results[KEPT_FIELDS] = _some(lifecycle.kept_fields(known.answer, answer))
-        results[TRANSITIONS] = _some(lifecycle.allowed_transition(known.answer.get("status"), answer.get("status")))
+        results[KEPT_FIELDS] = _some(lifecycle_rules.kept_fields(known.answer, answer))
+        results[TRANSITIONS] = _some(
+            lifecycle_rules.allowed_transition(known.answer.get("status"), answer.get("status"))
+        )
         if answer.get("status") != known.answer.get("status"):
             known.changes += 1
         known.answer = dict(answer)

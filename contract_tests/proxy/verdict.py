@@ -11,7 +11,7 @@ import dataclasses
 import datetime
 from typing import Any
 
-from contract_tests.lifecycle import Problem
+from contract_tests.lifecycle_rules import Problem
 from contract_tests.proxy import history, judging
 from contract_tests.proxy.forwarding import Exchange, Refusal
 from contract_tests.proxy.judging import RequestJudgement, Violation

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from contract_tests import lifecycle
-from contract_tests.lifecycle import same_uuid
+from contract_tests import lifecycle_rules
+from contract_tests.lifecycle_rules import same_uuid
 from contract_tests.spec_data import ALREADY_CONFIRMED_CODE, LATER_STATUSES, NOT_FOUND_MESSAGE, UNCONFIRMED_STATUSES
 
 ID = "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5"
@@ -26,18 +26,18 @@ def test_same_uuid_ignores_case_but_not_value() -> None:
 
 def test_answers_the_named_intent_compares_uuids() -> None:
     """The path's id in another case is the same intent; another id, or none, is a problem naming both."""
-    assert lifecycle.answers_the_named_intent(ID.upper(), INTENT) is None
-    problem = lifecycle.answers_the_named_intent(METHOD, INTENT)
+    assert lifecycle_rules.answers_the_named_intent(ID.upper(), INTENT) is None
+    problem = lifecycle_rules.answers_the_named_intent(METHOD, INTENT)
     assert problem is not None
     assert METHOD in problem.expected
     assert ID in problem.found
-    assert lifecycle.answers_the_named_intent(ID, {}) is not None
+    assert lifecycle_rules.answers_the_named_intent(ID, {}) is not None
 
 
 def test_confirmed_answer_holds_for_a_good_confirm() -> None:
     """A succeeded intent with the method sent, a transfer and no client_secret breaks no rule."""
     answer = {**INTENT, "status": "succeeded", "payment_method_id": METHOD.upper(), "transfer_id": ID}
-    assert lifecycle.confirmed_answer({"payment_method_id": METHOD}, answer) == []
+    assert lifecycle_rules.confirmed_answer({"payment_method_id": METHOD}, answer) == []
 
 
 @pytest.mark.parametrize(
@@ -53,27 +53,27 @@ def test_confirmed_answer_names_each_broken_rule(change: dict[str, Any], expecte
     """Another payment method, an unconfirmed status, a client_secret, a succeeded without transfer: each named."""
     answer = {**INTENT, "status": "succeeded", "payment_method_id": METHOD, "transfer_id": ID, **change}
     answer = {key: value for key, value in answer.items() if value is not None}
-    problems = lifecycle.confirmed_answer({"payment_method_id": METHOD}, answer)
+    problems = lifecycle_rules.confirmed_answer({"payment_method_id": METHOD}, answer)
     assert len(problems) == 1
     assert expected in problems[0].expected
 
 
 def test_refused_as_already_confirmed_refuses_a_200_and_a_wrong_code() -> None:
     """A second confirm's 200 and a 409 with another code are problems; the spec's 409, or a 503, are not."""
-    assert lifecycle.refused_as_already_confirmed(409, {"error": "x", "code": ALREADY_CONFIRMED_CODE}) is None
-    assert lifecycle.refused_as_already_confirmed(409, {"error": "x"}) is None
-    assert lifecycle.refused_as_already_confirmed(503, {"error": "x"}) is None
-    assert str(lifecycle.refused_as_already_confirmed(200, INTENT)).endswith("found 200")
-    assert lifecycle.refused_as_already_confirmed(409, {"error": "x", "code": "conflict"}) is not None
+    assert lifecycle_rules.refused_as_already_confirmed(409, {"error": "x", "code": ALREADY_CONFIRMED_CODE}) is None
+    assert lifecycle_rules.refused_as_already_confirmed(409, {"error": "x"}) is None
+    assert lifecycle_rules.refused_as_already_confirmed(503, {"error": "x"}) is None
+    assert str(lifecycle_rules.refused_as_already_confirmed(200, INTENT)).endswith("found 200")
+    assert lifecycle_rules.refused_as_already_confirmed(409, {"error": "x", "code": "conflict"}) is not None
 
 
 def test_not_found_body_is_dots_own() -> None:
     """Only Dots' documented 404 body passes (the code, when present, is not-found)."""
-    assert lifecycle.not_found_body({"error": NOT_FOUND_MESSAGE}) is None
-    assert lifecycle.not_found_body({"error": NOT_FOUND_MESSAGE, "code": "not-found"}) is None
-    assert lifecycle.not_found_body({"error": "Not found"}) is not None
-    assert lifecycle.not_found_body({"error": NOT_FOUND_MESSAGE, "code": "missing"}) is not None
-    assert lifecycle.not_found_body("PaymentIntent not found") is not None
+    assert lifecycle_rules.not_found_body({"error": NOT_FOUND_MESSAGE}) is None
+    assert lifecycle_rules.not_found_body({"error": NOT_FOUND_MESSAGE, "code": "not-found"}) is None
+    assert lifecycle_rules.not_found_body({"error": "Not found"}) is not None
+    assert lifecycle_rules.not_found_body({"error": NOT_FOUND_MESSAGE, "code": "missing"}) is not None
+    assert lifecycle_rules.not_found_body("PaymentIntent not found") is not None
 
 
 @pytest.mark.parametrize(
@@ -88,25 +88,25 @@ def test_not_found_body_is_dots_own() -> None:
 )
 def test_kept_fields_names_a_changed_dropped_or_added_field(after: dict[str, Any]) -> None:
     """amount, currency, user_id and metadata never change, appear or vanish."""
-    assert lifecycle.kept_fields(INTENT, after) is not None
+    assert lifecycle_rules.kept_fields(INTENT, after) is not None
 
 
 def test_kept_fields_allows_what_may_change() -> None:
     """status, transfer_id and payment_method_id may change; user_id in another case is the same."""
     before = {**INTENT, "user_id": METHOD}
     after = {**before, "user_id": METHOD.upper(), "status": "succeeded", "transfer_id": ID, "payment_method_id": ID}
-    assert lifecycle.kept_fields(before, after) is None
+    assert lifecycle_rules.kept_fields(before, after) is None
 
 
 def test_allowed_transition_follows_the_spec() -> None:
     """Unconfirmed leave for good; processing and requires_action move on to LATER_STATUSES; the rest are final."""
     for was in UNCONFIRMED_STATUSES:
-        assert lifecycle.allowed_transition(was, "succeeded") is None
-        assert lifecycle.allowed_transition(was, was) is None
+        assert lifecycle_rules.allowed_transition(was, "succeeded") is None
+        assert lifecycle_rules.allowed_transition(was, was) is None
         others = UNCONFIRMED_STATUSES - {was}
-        assert all(lifecycle.allowed_transition(was, now) is not None for now in others)
+        assert all(lifecycle_rules.allowed_transition(was, now) is not None for now in others)
     for was, later in LATER_STATUSES.items():
-        assert all(lifecycle.allowed_transition(was, now) is None for now in later)
-        assert lifecycle.allowed_transition(was, "initialized") is not None
-    assert lifecycle.allowed_transition("succeeded", "failed") is not None
-    assert lifecycle.allowed_transition("failed", "processing") is not None
+        assert all(lifecycle_rules.allowed_transition(was, now) is None for now in later)
+        assert lifecycle_rules.allowed_transition(was, "initialized") is not None
+    assert lifecycle_rules.allowed_transition("succeeded", "failed") is not None
+    assert lifecycle_rules.allowed_transition("failed", "processing") is not None
