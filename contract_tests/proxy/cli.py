@@ -23,11 +23,14 @@ import sys
 import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from contract_tests.proxy import webhooks
 from contract_tests.proxy.forwarding import Exchange, Forwarder
 from contract_tests.proxy.reports import Reports
 from contract_tests.proxy.verdict import Judge
+
+if TYPE_CHECKING:
+    from contract_tests.proxy.webhooks import WebhookJudge
 
 BASE_URL_VAR = "DOTS_BASE_URL"
 WEBHOOK_URL_VAR = "CONTRACT_PROXY_WEBHOOK_URL"
@@ -73,8 +76,11 @@ class Proxy:
         self.reports = Reports(args.report, strict=args.strict)
         self.api = Forwarder(args.upstream, gate=self.judge.gate, record=self._exchange, host=args.host)
         self.hooks: Forwarder | None = None
-        self.webhook_judge: webhooks.WebhookJudge | None = None
+        self.webhook_judge: WebhookJudge | None = None
         if args.webhooks_to:
+            # Imported only when asked for: the svix package takes about a second to import.
+            from contract_tests.proxy import webhooks  # noqa: PLC0415
+
             self.webhook_judge = webhooks.WebhookJudge(args.webhook_secret, self.judge.history)
             self.hooks = Forwarder(args.webhooks_to, record=self._delivery, host=args.host, rebase=True)
 

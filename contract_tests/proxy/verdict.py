@@ -41,12 +41,12 @@ class Record:
 
     @property
     def kind(self) -> str:
-        """`not-judged`, `request-invalid`, `violation` or `conforms`."""
-        if self.not_judged is not None:
-            return "not-judged"
+        """`violation`, `request-invalid`, `not-judged` or `conforms` (the first that applies)."""
         if self.violations:
             return "violation"
-        return REQUEST_INVALID if self.request_problems else "conforms"
+        if self.request_problems:
+            return REQUEST_INVALID  # even when not judged further: refused by --strict, or no answer came
+        return "not-judged" if self.not_judged is not None else "conforms"
 
     def as_json(self) -> dict[str, Any]:
         """The record as the NDJSON report's line (before redaction)."""

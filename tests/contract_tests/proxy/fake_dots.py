@@ -33,6 +33,8 @@ class FakeDots:
         assert fault is None or fault in FAULTS
         self.fault = fault
         self.intents: dict[str, dict[str, Any]] = {}
+        self.requests: list[tuple[str, str]] = []
+        """(method, path) of every request that reached it."""
         self.lock = threading.Lock()
         fake = self
 
@@ -64,6 +66,7 @@ class FakeDots:
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         """Answer one request."""
+        self.requests.append((request.command, request.path))
         length = int(request.headers.get("content-length") or 0)
         raw = request.rfile.read(length)
         token = base64.b64encode(f"{CLIENT_ID}:{API_KEY}".encode()).decode()
