@@ -36,7 +36,7 @@ CONTRACT_PYTEST = CONTRACT_SEED='$(CONTRACT_SEED)' CONTRACT_SHARD='$(CONTRACT_SH
 # Unit tests run on every core; the long ones (the teeth runs) are spread by work stealing.
 UNIT_WORKERS ?= auto
 
-.PHONY: help setup lock generate check-generated lint test unit contract contract-durations test-client serve \
+.PHONY: help setup lock generate check-generated lint test unit contract contract-durations contract-proxy test-client serve \
 	serve-webhooks postgres-bin postgres serve-postgres dist bench check-breaking clean
 
 help: ## List every target with one line each
@@ -110,6 +110,10 @@ test: check-generated lint unit test-client ## Everything CI checks: drift gate,
 
 contract: setup ## Run the contract suite against DOTS_BASE_URL, else the embedded sandbox (JUnit: reports/; CONTRACT_WORKERS, CONTRACT_SHARD)
 	CONTRACT_PROFILE='$(CONTRACT_PROFILE)' $(CONTRACT_PYTEST) $(call xdist,$(CONTRACT_WORKERS)) $(CONTRACT_ARGS)
+
+# The upstream is DOTS_BASE_URL (else `make serve`'s sandbox); PROXY_ARGS adds options and `-- COMMAND ...`.
+contract-proxy: setup ## Judge real traffic: a validating proxy to DOTS_BASE_URL (PROXY_ARGS='--strict -- COMMAND'; reports/proxy/)
+	$(PY) -m contract_tests.proxy --upstream "$${DOTS_BASE_URL:-http://127.0.0.1:8080/api}" --report reports/proxy $(PROXY_ARGS)
 
 contract-durations: override CONTRACT_SHARD =
 contract-durations: setup ## Run the suite (ci profile, one process) and record each test's time: shards are balanced by it
