@@ -34,7 +34,7 @@ Headers = list[tuple[bytes, bytes]]
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te", b"transfer-encoding", b"upgrade"})
 # A caller's request body beyond this is refused with 413 by the proxy itself (bytes).
 MAX_REQUEST_BODY = 32 * 1024 * 1024
-# How long an idle keep-alive connection of a caller is kept open (seconds).
+# How long a caller's connection may stay silent (between requests, or inside one) before it is closed (seconds).
 IDLE_SECONDS = 75.0
 UPSTREAM_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
@@ -258,23 +258,23 @@ class _Connection:
         self.writer = writer
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
 
-    async def _next_event(self, idle: float | None = None) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
+    async def _next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
         while True:
             event = self.h11.next_event()
             if event is not h11.NEED_DATA:
                 return event
-            if idle is None:
+            # A caller silent for IDLE_SECONDS (between requests or inside one) loses its connection: a
+            # timer handle per read is far cheaper than asyncio.wait_for's task.
+            timer = asyncio.get_running_loop().call_later(IDLE_SECONDS, self.writer.close)
+            try:
                 data = await self.reader.read(1 << 16)
-            else:
-                data = await asyncio.wait_for(self.reader.read(1 << 16), idle)
+            finally:
+                timer.cancel()
             self.h11.receive_data(data)
 
     async def next_request(self) -> h11.Request | None:
-        """The next request's head, or None when the caller closed (or stayed idle too long)."""
-        try:
-            event = await self._next_event(IDLE_SECONDS)
-        except TimeoutError:
-            return None
+        """The next request's head, or None when the caller closed (or stayed silent too long)."""
+        event = await self._next_event()
         if isinstance(event, h11.Request):
             if self.h11.they_are_waiting_for_100_continue:
                 await self._send(h11.InformationalResponse(status_code=100, headers=[]))
@@ -297,8 +297,9 @@ class _Connection:
             else:
                 raise h11.RemoteProtocolError(f"unexpected {type(event).__name__} in a request body")
 
-    async def _send(self, event: h11.Event) -> None:
-        data = self.h11.send(event)
+    async def _send(self, *events: h11.Event, held: bytes = b"") -> None:
+        """Write `held` and the events' bytes in one write: each write is a syscall and a TCP segment."""
+        data = held + b"".join(self.h11.send(event) or b"" for event in events)
         if data:
             self.writer.write(data)
             await self.writer.drain()
@@ -307,31 +308,30 @@ class _Connection:
         """Send a whole answer; whether the connection can serve another request."""
         exchange.status, exchange.response_headers, exchange.response_body = status, headers, body
         try:
-            await self._send(h11.Response(status_code=status, headers=headers))
-            await self._send(h11.Data(data=body))
-            await self._send(h11.EndOfMessage())
+            await self._send(h11.Response(status_code=status, headers=headers), h11.Data(data=body), h11.EndOfMessage())
         except ConnectionError:
             exchange.outcome = "caller-gone"
             return False
         return self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE
 
     async def stream_answer(self, response: httpx.Response, exchange: Exchange) -> bool:
-        """Pass on the upstream's answer as it arrives; whether the connection can serve another request."""
+        """Pass on the upstream's answer as it arrives; whether the connection can serve another request.
+
+        The head goes out with the first chunk of the body (or the end of an empty one), so a small
+        answer costs the caller one segment, as it cost the upstream.
+        """
         exchange.status = response.status_code
         exchange.response_headers = end_to_end(list(response.headers.raw))
         parts: list[bytes] = []
         try:
-            await self._send(
-                h11.Response(
-                    status_code=response.status_code,
-                    headers=exchange.response_headers,
-                    reason=response.extensions.get("reason_phrase", b""),
-                )
-            )
+            reason = response.extensions.get("reason_phrase", b"")
+            head = h11.Response(status_code=response.status_code, headers=exchange.response_headers, reason=reason)
+            held = self.h11.send(head) or b""
             async for chunk in response.aiter_raw():
                 parts.append(chunk)
-                await self._send(h11.Data(data=chunk))
-            await self._send(h11.EndOfMessage())
+                await self._send(h11.Data(data=chunk), held=held)
+                held = b""
+            await self._send(h11.EndOfMessage(), held=held)
         except httpx.HTTPError:
             exchange.outcome = "upstream-closed"  # mid-body: the caller must not see a complete answer
             return False
