@@ -25,10 +25,11 @@ from contract_tests.spec_data import (
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Problem:
-    """A broken rule: what the spec expects and what the answer shows."""
+    """A broken rule: what the spec expects and what the answer shows (`about`: the field concerned, if one)."""
 
     expected: str
     found: str
+    about: str = ""
 
     def __str__(self) -> str:
         return f"expected {self.expected}, found {self.found}"
@@ -144,12 +145,13 @@ def kept_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> Problem 
     for field in IMMUTABLE_FIELDS:
         if (field in before) != (field in after):
             was = "absent" if field not in before else repr(before[field])
-            return Problem(f"{field} as before ({was})", "absent" if field not in after else repr(after[field]))
+            found = "absent" if field not in after else repr(after[field])
+            return Problem(f"{field} as before ({was})", found, about=field)
         if field not in before:
             continue
         same = same_uuid(before[field], after[field]) if field.endswith("_id") else before[field] == after[field]
         if not same:
-            return Problem(f"{field} {before[field]!r} (it never changes)", repr(after[field]))
+            return Problem(f"{field} {before[field]!r} (it never changes)", repr(after[field]), about=field)
     return None
 
 

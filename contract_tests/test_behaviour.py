@@ -89,8 +89,8 @@ def test_confirm_keeps_amount_currency_and_metadata(
     api = Api(http)
     intent = api.created(body)
     answer = _confirmed(api, intent["id"], confirm)
-    problem = lifecycle_rules.kept_fields(intent, answer)
-    assert problem is None, api.explain(f"confirm changed a field that never changes: {problem}")
+    changed = lifecycle_rules.kept_fields(intent, answer)
+    assert changed is None, api.explain(f"confirm changed {getattr(changed, 'about', '')}: {changed}")
 
 
 @given(body=UNCONFIRMED_CREATE, confirm=CONFIRM)
