@@ -18,10 +18,12 @@ import asyncio
 import contextlib
 import logging
 import os
+import queue
 import signal
 import sys
+import threading
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,6 +79,10 @@ class Proxy:
         self.api = Forwarder(args.upstream, gate=self.judge.gate, record=self._exchange, host=args.host)
         self.hooks: Forwarder | None = None
         self.webhook_judge: WebhookJudge | None = None
+        # Judging runs on a thread of its own, after the answer went out: the event loop goes back to
+        # forwarding at once (a caller's next request does not wait for the last one's verdict).
+        self._judged: queue.SimpleQueue[tuple[Callable[[Exchange], None], Exchange] | None] = queue.SimpleQueue()
+        self._judging = threading.Thread(target=self._judge_in_order, name="contract-proxy-judge", daemon=True)
         if args.webhooks_to:
             # Imported only when asked for: the svix package takes about a second to import.
             from contract_tests.proxy import webhooks  # noqa: PLC0415
@@ -95,16 +101,32 @@ class Proxy:
         return None if self.hooks is None else f"http://{self.args.host}:{self.hooks.port}/"
 
     def _exchange(self, exchange: Exchange) -> None:
-        self.reports.add(self.judge.verdict(exchange))
+        self._judged.put((self._verdict, exchange))
 
     def _delivery(self, exchange: Exchange) -> None:
+        self._judged.put((self._delivery_verdict, exchange))
+
+    def _verdict(self, exchange: Exchange) -> None:
+        self.reports.add(self.judge.verdict(exchange))
+
+    def _delivery_verdict(self, exchange: Exchange) -> None:
         assert self.webhook_judge is not None
         event, checks = self.webhook_judge.judge(exchange)
         self.reports.add_delivery(exchange, event, checks)
 
+    def _judge_in_order(self) -> None:
+        """The judging thread: every exchange and delivery, in the order their answers ended."""
+        while (item := self._judged.get()) is not None:
+            judge, exchange = item
+            try:
+                judge(exchange)
+            except Exception:
+                logger.exception("contract proxy: judging %s %s failed", exchange.method, exchange.target)
+
     async def start(self) -> None:
         """Warm the judge up, then listen."""
         self.judge.warm_up()
+        self._judging.start()
         await self.api.start(self.args.port)
         logger.info("contract proxy listening on %s (upstream %s)", self.url, self.args.upstream)
         if self.hooks is not None:
@@ -118,6 +140,8 @@ class Proxy:
         await self.api.close()
         if self.hooks is not None:
             await self.hooks.close()
+        self._judged.put(None)
+        await asyncio.to_thread(self._judging.join)
         self.reports.close()
         logger.info("%s", self.reports.summary())
 
@@ -168,6 +192,8 @@ async def run(args: argparse.Namespace, command: list[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, run, and return the exit status."""
     args, command = parse(sys.argv[1:] if argv is None else argv)
+    # The judging thread holds the GIL for up to this long before the event loop gets it back (default 5 ms).
+    sys.setswitchinterval(0.0005)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
