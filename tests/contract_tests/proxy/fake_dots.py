@@ -13,8 +13,9 @@ import re
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from harness import Served
 
 CLIENT_ID, API_KEY = "fake-client", "fake-key-0123456789"
 FAULTS = {
@@ -26,7 +27,7 @@ FAULTS = {
 _INTENT = re.compile(r"^/api/v2/payment-intents/(?P<id>[^/]+)(?P<confirm>/confirm)?$")
 
 
-class FakeDots:
+class FakeDots(Served):
     """`with FakeDots(fault) as dots:` serves on `dots.url` (the base URL, with `/api`)."""
 
     def __init__(self, fault: str | None = None) -> None:
@@ -50,19 +51,9 @@ class FakeDots:
             def do_POST(self) -> None:
                 fake.handle(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self) -> FakeDots:
-        self.thread.start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self.serve(server, server.server_address[1])
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         """Answer one request."""

@@ -14,7 +14,9 @@ import socketserver
 import threading
 from collections.abc import Callable, Coroutine, Iterable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
+
+from lossy_proxy import _content_length, _read_head  # one HTTP/1.1 message reader for the tests
 
 from contract_tests.proxy import cli
 
@@ -63,7 +65,27 @@ class InProcessProxy:
         self._loop.close()
 
 
-class RawUpstream:
+class Served:
+    """A socketserver served from a daemon thread while in a `with` block; `url` is its base URL (with `/api`)."""
+
+    def serve(self, server: socketserver.BaseServer, port: int) -> None:
+        """Serve `server` (bound to 127.0.0.1:`port`) once the `with` block starts."""
+        self.server = server
+        self.url = f"http://127.0.0.1:{port}/api"
+        # A short poll interval: shutdown() waits up to one.
+        self.thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+class RawUpstream(Served):
     """`with RawUpstream(answer) as upstream:` listens on `upstream.url`; `requests` holds (head, body) pairs."""
 
     def __init__(self, answer: Answer) -> None:
@@ -92,37 +114,8 @@ class RawUpstream:
             daemon_threads = True
             allow_reuse_address = True
 
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self) -> RawUpstream:
-        self.thread.start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-
-def _read_head(stream: Any) -> bytes | None:
-    lines = []
-    while True:
-        line = stream.readline(65536)
-        if not line:
-            return None
-        lines.append(line)
-        if line in (b"\r\n", b"\n"):
-            return b"".join(lines)
-
-
-def _content_length(head: bytes) -> int:
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return int(value.strip())
-    return 0
+        server = Server(("127.0.0.1", 0), Handler)
+        self.serve(server, server.server_address[1])
 
 
 def header_lines(head: bytes) -> list[tuple[bytes, bytes]]:
