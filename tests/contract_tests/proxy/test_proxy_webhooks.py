@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import socket
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +18,7 @@ from svix.webhooks import Webhook
 
 from contract_tests.proxy import cli
 from contract_tests.proxy.webhooks import CONFORMANCE, FOLLOWS_A_CHANGE, SIGNATURE
+from contract_tests.target import EmbeddedSandbox
 
 SECRET = "whsec_" + "dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
 
@@ -122,3 +125,26 @@ def test_webhooks_need_a_whsec_secret() -> None:
     with pytest.raises(SystemExit) as exited:
         cli.parse(["--upstream", "http://127.0.0.1:1/api", "--webhooks-to", "http://127.0.0.1:2/"])
     assert exited.value.code == 2
+
+
+def test_the_sandboxs_own_delivery_after_a_confirm_passes(tmp_path: Path) -> None:
+    """A sandbox process whose receiver is the proxy: its signed event for a confirm is forwarded and passes."""
+    with socket.socket() as probe:  # a free port for the webhook listener, named to the sandbox at its start
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    receiver = RawUpstream(lambda head, body: [b"HTTP/1.1 204 No Content\r\n\r\n"])
+    with pytest.MonkeyPatch.context() as patch, receiver:
+        patch.setenv("SANDBOX_WEBHOOKS", f"http://127.0.0.1:{port}/={SECRET}")
+        with EmbeddedSandbox() as sandbox:
+            hooks = receiver.url.removesuffix("/api") + "/hooks"
+            argv = ["--upstream", sandbox.base_url, "--webhooks-to", hooks, "--webhook-secret", SECRET]
+            with InProcessProxy([*argv, "--webhook-port", str(port), "--report", str(tmp_path)]) as proxy:
+                with httpx.Client(base_url=proxy.url, auth=sandbox.auth) as api:
+                    intent = api.post("/v2/payment-intents", json={"amount": 5, "currency": "usd"}).json()["id"]
+                    api.post(f"/v2/payment-intents/{intent}/confirm", json={"payment_method_id": str(uuid.uuid4())})
+                deadline = time.monotonic() + 15
+                while not receiver.requests and time.monotonic() < deadline:
+                    time.sleep(0.02)
+    assert json.loads(receiver.requests[0][1]) == {"event": "payment_intent.updated", "payment_intent_id": intent}
+    assert proxy.reports.counts["webhook"] == 1
+    assert not proxy.reports.failed
