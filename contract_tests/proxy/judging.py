@@ -21,6 +21,7 @@ import jsonschema_rs
 import requests
 import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.openapi.checks import JsonSchemaError
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -236,7 +237,13 @@ def judge_answer(exchange: Exchange, request: RequestJudgement, *, intent_id: st
 
 
 def _violation(check: str, operation: str, intent_id: str | None, failure: Failure) -> Violation:
+    """The failure's own words: its Documented/Received lines, or for a schema error where and what."""
     lines = [line for line in (failure.message or "").splitlines() if line.strip()]
+    if isinstance(failure, JsonSchemaError):
+        where = "/".join(map(str, failure.instance_path)) or "(the body)"
+        schema = "/".join(map(str, failure.schema_path))
+        found = f"{where}: {lines[0] if lines else failure.title}"
+        return Violation(check, operation, intent_id, f"{failure.title} (schema: {schema})", found)
     expected = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("Documented:")), failure.title)
     found = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("Received:")), " ".join(lines))
     return Violation(check, operation, intent_id, expected, found[:500])
