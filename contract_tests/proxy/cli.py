@@ -126,7 +126,6 @@ class Proxy:
     async def start(self) -> None:
         """Warm the judge up, then listen."""
         self.judge.warm_up()
-        self._judging.start()
         await self.api.start(self.args.port)
         logger.info("contract proxy listening on %s (upstream %s)", self.url, self.args.upstream)
         if self.hooks is not None:
@@ -134,6 +133,7 @@ class Proxy:
             logger.info(
                 "contract proxy webhooks listening on %s (receiver %s)", self.webhook_url, self.args.webhooks_to
             )
+        self._judging.start()
 
     async def stop(self) -> None:
         """Stop listening and write the reports."""
@@ -149,17 +149,23 @@ class Proxy:
 async def run(args: argparse.Namespace, command: list[str]) -> int:
     """Serve until the command ends (or a signal); the exit status (see the module's docstring)."""
     proxy = Proxy(args)
-    await proxy.start()
+    try:
+        await proxy.start()
+    except OSError as error:  # the port is taken, the host is not ours
+        logger.error("contract proxy: cannot listen on %s: %s", args.host, error)
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     child: asyncio.subprocess.Process | None = None
 
     def on_signal(signum: int) -> None:
-        if child is not None and child.returncode is None:
+        if child is None or child.returncode is not None:
+            stop.set()
+        elif signum == signal.SIGTERM:
             with contextlib.suppress(ProcessLookupError):
                 child.send_signal(signum)  # the command ends, then so does the proxy
-        else:
-            stop.set()
+        # SIGINT is not passed on: the command is in the proxy's process group, so a Ctrl-C reached it
+        # already, and a second one would cut its own clean-up short.
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal, signum)

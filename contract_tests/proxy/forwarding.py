@@ -168,8 +168,8 @@ class Forwarder:
         try:
             while await self._one_exchange(connection):
                 connection.h11.start_next_cycle()
-        except (h11.RemoteProtocolError, ConnectionError, asyncio.IncompleteReadError, TimeoutError):
-            pass  # a caller that broke HTTP/1.1 or went away: nothing left to answer
+        except (h11.ProtocolError, ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+            pass  # a caller that broke HTTP/1.1 or went away, or an answer h11 cannot pass on: close
         finally:
             self._connections.discard(task)
             writer.close()

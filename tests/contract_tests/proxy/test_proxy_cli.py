@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -167,3 +168,12 @@ def test_sandbox_controls_and_failures_on_demand_are_not_judged(sandbox: Target)
     assert faulty.status_code == 500
     assert proxy.reports.counts["not-judged"] == 2
     assert not proxy.reports.failed
+
+
+def test_a_port_that_is_taken_is_a_clean_exit_2() -> None:
+    """--port on a port something else listens on: a one-line error and status 2, no traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        args, command = cli.parse(["--upstream", "http://127.0.0.1:9/api", "--port", str(taken.getsockname()[1])])
+        assert asyncio.run(cli.run(args, command)) == 2
