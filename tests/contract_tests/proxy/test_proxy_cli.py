@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import httpx
 import pytest
 import scripted_client
 from fake_dots import API_KEY, CLIENT_ID, FakeDots
-from harness import InProcessProxy
+from harness import InProcessProxy, RawUpstream
 
 from contract_tests.proxy import cli
 from contract_tests.proxy.reports import JUNIT_NAME, NDJSON_NAME, REDACTED
@@ -177,3 +178,19 @@ def test_a_port_that_is_taken_is_a_clean_exit_2() -> None:
         taken.listen()
         args, command = cli.parse(["--upstream", "http://127.0.0.1:9/api", "--port", str(taken.getsockname()[1])])
         assert asyncio.run(cli.run(args, command)) == 2
+
+
+def test_an_upstream_that_accepts_a_request_breaking_the_spec_is_reported() -> None:
+    """A bad body is the caller's (request-invalid), but a 200 to it is the upstream's violation."""
+    intent = {"id": str(uuid.uuid4()), "amount": 5, "currency": "usd", "status": "initialized", "metadata": {}}
+    body = json.dumps(intent).encode()
+    accepting = RawUpstream(
+        lambda head, sent: [
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        ]
+    )
+    with accepting, InProcessProxy(["--upstream", accepting.url]) as proxy:
+        httpx.post(f"{proxy.url}/v2/payment-intents", json={"amount": "ten", "currency": "usd"}, auth=("a", "b"))
+    failed = {check for (_, check), (_, violations) in proxy.reports.cases.items() if violations}
+    assert failed == {"invalid-request-refused"}
+    assert proxy.reports.failed

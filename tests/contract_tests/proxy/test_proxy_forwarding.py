@@ -218,3 +218,20 @@ def test_large_bodies_pass_both_ways(echo: Running) -> None:
     response = httpx.post(echo.origin + "/api/big", content=body, timeout=30)
     assert response.content == body
     assert echo.recorded(1)[0].request_body == body
+
+
+def test_a_slow_request_body_is_forwarded_whole(echo: Running) -> None:
+    """A body that arrives in pieces, with pauses, reaches the upstream whole and comes back."""
+    parts = urllib.parse.urlsplit(echo.origin)
+    assert parts.port is not None
+    with socket.create_connection(("127.0.0.1", parts.port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /api/slow HTTP/1.1\r\nHost: p\r\nConnection: close\r\nContent-Length: 10\r\n\r\n01234"
+        )
+        time.sleep(0.2)
+        connection.sendall(b"56789")
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.endswith(b"\r\n\r\n0123456789")
+    assert echo.recorded(1)[0].request_body == b"0123456789"
