@@ -39,8 +39,8 @@ UNIT_WORKERS ?= auto
 UNIT_PYTEST = $(BIN)/pytest tests $(call xdist,$(UNIT_WORKERS)) $(if $(call xdist,$(UNIT_WORKERS)),--dist worksteal) \
 	-p tools.durations
 
-.PHONY: help setup lock generate check-generated lint test unit contract contract-durations test-client test-matrix \
-	test-nightly serve serve-webhooks postgres-bin postgres serve-postgres dist bench check-breaking clean
+.PHONY: help setup lock generate check-generated lint test unit contract contract-durations contract-proxy test-client \
+	test-matrix test-nightly serve serve-webhooks postgres-bin postgres serve-postgres dist bench check-breaking clean
 
 help: ## List every target with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -122,6 +122,10 @@ test: check-generated lint unit test-client ## Everything a change must pass: dr
 
 contract: setup ## Run the contract suite against DOTS_BASE_URL, else the embedded sandbox (JUnit: reports/; CONTRACT_WORKERS, CONTRACT_SHARD)
 	CONTRACT_PROFILE='$(CONTRACT_PROFILE)' $(CONTRACT_PYTEST) $(call xdist,$(CONTRACT_WORKERS)) $(CONTRACT_ARGS)
+
+# The upstream is DOTS_BASE_URL (else `make serve`'s sandbox); PROXY_ARGS adds options and `-- COMMAND ...`.
+contract-proxy: setup ## Judge real traffic: a validating proxy to DOTS_BASE_URL (PROXY_ARGS='--strict -- COMMAND'; reports/proxy/)
+	$(PY) -m contract_tests.proxy --upstream "$${DOTS_BASE_URL:-http://127.0.0.1:8080/api}" --report reports/proxy $(PROXY_ARGS)
 
 contract-durations: override CONTRACT_SHARD =
 contract-durations: setup ## Run the suite (ci profile, one process) and record each test's time: shards are balanced by it

@@ -1,6 +1,6 @@
 """`python -m bench [section ...]`: run the benches and write reports/bench.{json,md}.
 
-Sections: generation, client, servers, engines, suite (all by default). Numbers are only meaningful on a
+Sections: generation, client, servers, engines, suite, proxy (all by default). Numbers are only meaningful on a
 quiet machine: nothing else should run during `make bench`.
 """
 
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import client_overhead, engines, generation, servers, suite
+from bench import client_overhead, engines, generation, proxy, servers, suite
 from bench.report import Row, write
 
 SECTIONS: dict[str, Callable[[], list[Row]]] = {
@@ -20,6 +20,7 @@ SECTIONS: dict[str, Callable[[], list[Row]]] = {
     "servers": servers.measure,
     "engines": engines.measure,
     "suite": suite.measure,
+    "proxy": proxy.measure,
 }
 
 

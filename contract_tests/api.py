@@ -9,7 +9,6 @@ curl command (credentials from the environment, never printed).
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,14 +69,6 @@ class Api:
             lines += ["", "Reproduce with:", ""]
             lines += [f"    {curl_command(request)}" for request, _ in self.transcript]
         return "\n".join(lines)
-
-
-def same_uuid(left: object, right: object) -> bool:
-    """Whether two JSON values spell the same UUID (format: uuid is case-insensitive)."""
-    try:
-        return uuid.UUID(str(left)) == uuid.UUID(str(right))
-    except ValueError:
-        return False
 
 
 def not_moved_on(before: Mapping[str, Any], after: Mapping[str, Any]) -> str | None:

@@ -30,8 +30,12 @@ LATER_STATUSES = {
     "processing": frozenset({"succeeded", "failed"}),
     "requires_action": frozenset({"succeeded", "failed"}),
 }
-# Dots' documented 404 body is exactly {"error": "PaymentIntent not found"} (openapi.yaml, Errors).
+# Dots' documented 404 body is exactly {"error": "PaymentIntent not found"} (openapi.yaml, Errors); the code
+# the spec's Error schema lists for it.
 NOT_FOUND_MESSAGE = "PaymentIntent not found"
+NOT_FOUND_CODE = "not-found"
+# openapi.yaml, confirm's Decision (outcome): the fields of an intent that never change once created.
+IMMUTABLE_FIELDS = ("amount", "currency", "user_id", "metadata")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from contract_tests.api import Api, not_moved_on, same_uuid
+from contract_tests.api import Api, not_moved_on
 
 
 def test_api_sends_operations_and_explains_them_with_curl() -> None:
@@ -36,15 +36,6 @@ def test_api_sends_operations_and_explains_them_with_curl() -> None:
     assert explanation.count("    curl -X ") == 3
     assert "s3cret" not in explanation
     assert "Authorization" not in explanation
-
-
-def test_same_uuid_ignores_case_but_not_value() -> None:
-    """UUIDs compare as UUIDs: case does not matter, anything else does."""
-    upper = "6F1C2D3E-4B5A-4C6D-8E7F-90A1B2C3D4E5"
-    assert same_uuid(upper, upper.lower())
-    assert not same_uuid(upper, "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e6")
-    assert not same_uuid(None, upper)
-    assert not same_uuid("not-a-uuid", "not-a-uuid")
 
 
 _BEFORE = {"id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5", "amount": 5, "currency": "usd", "metadata": {}}

@@ -1,0 +1,211 @@
+"""`python -m contract_tests.proxy --upstream URL [options] [-- COMMAND ...]`: the validating proxy's command.
+
+It listens on `--host:--port` (default 127.0.0.1 and a free port), prints
+`contract proxy listening on URL` (the upstream URL's path on the proxy's origin: use it as
+`DOTS_BASE_URL`), forwards every request to `--upstream` and judges every exchange. With
+`-- COMMAND`, it runs the command in the current directory and environment with `DOTS_BASE_URL`
+set to the proxy (and `CONTRACT_PROXY_WEBHOOK_URL` to the webhook listener, if any), stops when
+it ends, and exits with the command's status if it failed, else 1 if any violation was seen,
+else 0. Without one, it runs until SIGINT or SIGTERM and exits 1 if any violation was seen,
+else 0. Either way the reports are written first. Under `--strict`, a request that breaks the
+spec is a violation too (and is answered by the proxy, never forwarded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import queue
+import signal
+import sys
+import threading
+import urllib.parse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from contract_tests.proxy.forwarding import Exchange, Forwarder
+from contract_tests.proxy.reports import Reports
+from contract_tests.proxy.verdict import Judge
+
+if TYPE_CHECKING:
+    from contract_tests.proxy.webhooks import WebhookJudge
+
+BASE_URL_VAR = "DOTS_BASE_URL"
+WEBHOOK_URL_VAR = "CONTRACT_PROXY_WEBHOOK_URL"
+SECRET_VAR = "CONTRACT_PROXY_WEBHOOK_SECRET"
+logger = logging.getLogger("contract_tests.proxy")
+
+
+def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    """The options, and the command after `--` (empty when none). Exits 2 on a usage error."""
+    argv = list(argv)
+    command = argv[argv.index("--") + 1 :] if "--" in argv else []
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(prog="python -m contract_tests.proxy", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--upstream", required=True, help="the server's base URL, like DOTS_BASE_URL (with /api)")
+    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="the port to listen on (default 0: a free one)")
+    parser.add_argument("--report", type=Path, metavar="DIR", help="write contract-proxy.ndjson and a JUnit file here")
+    parser.add_argument(
+        "--strict", action="store_true", help="answer a request that breaks the spec with 400, never forward it"
+    )
+    parser.add_argument("--webhooks-to", metavar="URL", help="the receiver that webhook deliveries are forwarded to")
+    parser.add_argument(
+        "--webhook-secret",
+        metavar="whsec_...",
+        help=f"the receiver endpoint's signing secret (better: {SECRET_VAR} in the environment)",
+    )
+    parser.add_argument("--webhook-port", type=int, default=0, help="the webhook listener's port (default: a free one)")
+    args = parser.parse_args(options)
+    if urllib.parse.urlsplit(args.upstream).scheme not in ("http", "https"):
+        parser.error("--upstream must be an http(s) URL such as http://127.0.0.1:8080/api")
+    args.webhook_secret = args.webhook_secret or os.environ.get(SECRET_VAR)
+    if args.webhooks_to and not (args.webhook_secret or "").startswith("whsec_"):
+        parser.error(f"--webhooks-to needs the receiver's whsec_ secret (--webhook-secret or {SECRET_VAR})")
+    return args, command
+
+
+class Proxy:
+    """The proxy of one run: the API forwarder, the optional webhook listener, the judge and the reports."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.judge = Judge(urllib.parse.urlsplit(args.upstream).path, strict=args.strict)
+        self.reports = Reports(args.report, strict=args.strict)
+        self.api = Forwarder(args.upstream, gate=self.judge.gate, record=self._exchange, host=args.host)
+        self.hooks: Forwarder | None = None
+        self.webhook_judge: WebhookJudge | None = None
+        # Judging runs on a thread of its own, after the answer went out: the event loop goes back to
+        # forwarding at once (a caller's next request does not wait for the last one's verdict).
+        self._judged: queue.SimpleQueue[tuple[Callable[[Exchange], None], Exchange] | None] = queue.SimpleQueue()
+        self._judging = threading.Thread(target=self._judge_in_order, name="contract-proxy-judge", daemon=True)
+        if args.webhooks_to:
+            # Imported only when asked for: the svix package takes about a second to import.
+            from contract_tests.proxy import webhooks  # noqa: PLC0415
+
+            self.webhook_judge = webhooks.WebhookJudge(args.webhook_secret, self.judge.history)
+            self.hooks = Forwarder(args.webhooks_to, record=self._delivery, host=args.host, rebase=True)
+
+    @property
+    def url(self) -> str:
+        """The proxy's base URL (the upstream's path on the proxy's origin)."""
+        return f"http://{self.args.host}:{self.api.port}{urllib.parse.urlsplit(self.args.upstream).path.rstrip('/')}"
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where webhook deliveries go (None without `--webhooks-to`)."""
+        return None if self.hooks is None else f"http://{self.args.host}:{self.hooks.port}/"
+
+    def _exchange(self, exchange: Exchange) -> None:
+        self._judged.put((self._verdict, exchange))
+
+    def _delivery(self, exchange: Exchange) -> None:
+        self._judged.put((self._delivery_verdict, exchange))
+
+    def _verdict(self, exchange: Exchange) -> None:
+        self.reports.add(self.judge.verdict(exchange))
+
+    def _delivery_verdict(self, exchange: Exchange) -> None:
+        assert self.webhook_judge is not None
+        event, checks = self.webhook_judge.judge(exchange)
+        self.reports.add_delivery(exchange, event, checks)
+
+    def _judge_in_order(self) -> None:
+        """The judging thread: every exchange and delivery, in the order their answers ended."""
+        while (item := self._judged.get()) is not None:
+            judge, exchange = item
+            try:
+                judge(exchange)
+            except Exception:
+                logger.exception("contract proxy: judging %s %s failed", exchange.method, exchange.target)
+
+    async def start(self) -> None:
+        """Warm the judge up, then listen."""
+        self.judge.warm_up()
+        await self.api.start(self.args.port)
+        logger.info("contract proxy listening on %s (upstream %s)", self.url, self.args.upstream)
+        if self.hooks is not None:
+            await self.hooks.start(self.args.webhook_port)
+            logger.info(
+                "contract proxy webhooks listening on %s (receiver %s)", self.webhook_url, self.args.webhooks_to
+            )
+        self._judging.start()
+
+    async def stop(self) -> None:
+        """Stop listening and write the reports."""
+        await self.api.close()
+        if self.hooks is not None:
+            await self.hooks.close()
+        self._judged.put(None)
+        await asyncio.to_thread(self._judging.join)
+        self.reports.close()
+        logger.info("%s", self.reports.summary())
+
+
+async def run(args: argparse.Namespace, command: list[str]) -> int:
+    """Serve until the command ends (or a signal); the exit status (see the module's docstring)."""
+    proxy = Proxy(args)
+    try:
+        await proxy.start()
+    except OSError as error:  # the port is taken, the host is not ours
+        logger.error("contract proxy: cannot listen on %s: %s", args.host, error)
+        return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    child: asyncio.subprocess.Process | None = None
+
+    def on_signal(signum: int) -> None:
+        if child is None or child.returncode is not None:
+            stop.set()
+        elif signum == signal.SIGTERM:
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signum)  # the command ends, then so does the proxy
+        # SIGINT is not passed on: the command is in the proxy's process group, so a Ctrl-C reached it
+        # already, and a second one would cut its own clean-up short.
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    status = 0
+    try:
+        if command:
+            env = {**os.environ, BASE_URL_VAR: proxy.url}
+            if proxy.webhook_url is not None:
+                env[WEBHOOK_URL_VAR] = proxy.webhook_url
+            try:
+                child = await asyncio.create_subprocess_exec(*command, env=env)
+            except OSError as error:
+                logger.error("contract proxy: cannot run %s: %s", command[0], error)
+                status = 127
+            else:
+                status = await child.wait()
+                if status != 0:
+                    logger.error("contract proxy: the command exited with status %s", status)
+        else:
+            await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await proxy.stop()
+    if status != 0:
+        return status if status > 0 else 128 - status
+    return 1 if proxy.reports.failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, run, and return the exit status."""
+    args, command = parse(sys.argv[1:] if argv is None else argv)
+    # The judging thread holds the GIL for up to this long before the event loop gets it back (default 5 ms).
+    sys.setswitchinterval(0.0005)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        import uvloop  # noqa: PLC0415 (optional: the event loop the sandbox uses; asyncio's own otherwise)
+    except ImportError:
+        return asyncio.run(run(args, command))
+    return uvloop.run(run(args, command))
