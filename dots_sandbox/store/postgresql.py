@@ -17,12 +17,16 @@ By design:
 - The schema is created (or its version checked) in one transaction holding the advisory lock
   SCHEMA_LOCK_KEY, so instances starting together neither race on CREATE TABLE nor see a half
   made schema. A database whose `dots_sandbox_schema` says another version is refused.
-- Failures: a database that cannot be reached at start-up raises StoreUnavailable naming host
-  and port (the URL's password masked). While running, a call that cannot reach the database
-  before its COMMIT was sent changed nothing: it is retried once on a fresh connection (a
-  connection left from before a database restart fails on first use) and then raises
-  StoreUnavailable; a connection lost during COMMIT raises OutcomeUnknown. The app answers both
-  with 503.
+- Failures, by cause (SQLSTATE class and the connection's state; `_attempt`): a database that
+  cannot be reached at start-up raises StoreUnavailable naming host and port (the URL's password
+  masked). While running, only a lost or refused connection is an outage: a call that cannot
+  reach the database before its COMMIT was sent changed nothing and raises StoreUnavailable (a
+  connection from before a database restart, broken on first use, is replaced and the call tried
+  once more), logged once per outage; a connection lost during COMMIT raises OutcomeUnknown. A
+  serialization failure or deadlock (a database whose default isolation is REPEATABLE READ or
+  SERIALIZABLE, say) runs the transaction again, up to TRANSACTION_ATTEMPTS times, then raises
+  StoreBusy; a statement or lock timeout raises StoreBusy at once; disk full raises StorageFault,
+  logged once per episode. The app answers each with 503; only outages are logged as such.
 - JSON is stored as TEXT, exactly as the SQLite store keeps it (not JSONB: that would reorder
   keys and refuses `\\u0000`); the client secret only as its SHA-256 digest (BYTEA).
 - Outbox and timers (schema version 2; a version-1 database gains the tables at start-up, under
@@ -47,6 +51,7 @@ from typing import Any, TypeVar
 import psycopg
 import psycopg.conninfo
 import psycopg_pool
+import tenacity
 
 from dots_sandbox.store.base import (
     COLUMNS,
@@ -54,12 +59,15 @@ from dots_sandbox.store.base import (
     Confirmation,
     Delivery,
     DeliveryState,
+    Episode,
     Event,
     EventRecord,
     Intent,
     OutcomeUnknown,
     Refusal,
     Settlement,
+    StorageFault,
+    StoreBusy,
     StoreUnavailable,
     Transition,
     attempt_from_row,
@@ -92,8 +100,23 @@ CONNECT_TIMEOUT_S = 5
 # within seconds.
 RECONNECT_TIMEOUT_S = 3.0
 
-# Errors that mean "the database could not be reached or went away", as opposed to a bug.
-_UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError)
+# Errors by cause (SQLSTATE: PostgreSQL docs, Appendix A "PostgreSQL Error Codes"). Run the
+# transaction again: serialization failure (a concurrent update under REPEATABLE READ or
+# SERIALIZABLE, which a database's default_transaction_isolation may impose), deadlock.
+_RETRY_STATES = frozenset({"40001", "40P01"})
+# A timeout of the database's own settings: query canceled (statement_timeout), lock not available (lock_timeout).
+_BUSY_STATES = frozenset({"57014", "55P03"})
+# The server is going or gone: admin shutdown (pg_terminate_backend), crash shutdown, cannot connect now.
+_GONE_STATES = frozenset({"57P01", "57P02", "57P03"})
+# Storage: class 53 insufficient resources (53100 disk full, 53200 out of memory), class 58 system error (I/O).
+_STORAGE_CLASSES = ("53", "58")
+_GONE, _RETRY, _BUSY, _STORAGE = "gone", "retry", "busy", "storage"
+# Runs of a transaction that meets a serialization failure or deadlock, the first included, and
+# the random exponential wait between them (seconds): contention among a handful of requests
+# clears within milliseconds.
+TRANSACTION_ATTEMPTS = 5
+RETRY_WAIT_S = 0.002
+RETRY_WAIT_MAX_S = 0.05
 
 _SCHEMA_TABLE = """CREATE TABLE IF NOT EXISTS dots_sandbox_schema (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -201,13 +224,14 @@ class PostgreSQLStore:
         self._pool_timeout = pool_timeout
         self._reachable = True
         self._reachable_lock = threading.Lock()
+        self._full = Episode(logger, f"PostgreSQL at {self._database.endpoint} accepts writes again")
         options: dict[str, Any] = {"autocommit": True}
         if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(url):
             options["connect_timeout"] = CONNECT_TIMEOUT_S
         try:
             with psycopg.connect(url, **options) as connection:
                 _migrate(connection)
-        except _UNREACHABLE as error:
+        except (psycopg.OperationalError, psycopg.InterfaceError) as error:
             raise StoreUnavailable(self._why(error)) from None
         self._pool = psycopg_pool.ConnectionPool(
             url,
@@ -410,8 +434,38 @@ class PostgreSQLStore:
         self._pool.close()
 
     def _run(self, work: Callable[[psycopg.Connection[Any]], T], write: bool = False) -> T:
-        """`work` on a pooled connection (in a transaction when `write`), mapping lost connections to errors."""
-        for attempt in (1, 2):
+        """`work` on a pooled connection (in a transaction when `write`), its errors mapped by cause.
+
+        A serialization failure or deadlock (the transaction was rolled back) runs `work` again, up
+        to TRANSACTION_ATTEMPTS times in all, then raises StoreBusy; see `_attempt` for the rest.
+        """
+        try:
+            return self._attempt(work, write)  # nearly every call: no retry machinery
+        except _Conflict:
+            pass
+        retrying: tenacity.Retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(TRANSACTION_ATTEMPTS - 1),
+            wait=tenacity.wait_random_exponential(multiplier=RETRY_WAIT_S, max=RETRY_WAIT_MAX_S),
+            retry=tenacity.retry_if_exception_type(_Conflict),
+            reraise=True,
+        )
+        try:
+            result: T = retrying(self._attempt, work, write)
+        except _Conflict as conflict:
+            raise StoreBusy(self._why(conflict.error)) from None
+        return result
+
+    def _attempt(self, work: Callable[[psycopg.Connection[Any]], T], write: bool) -> T:
+        """One run of `work`. Errors by cause (SQLSTATE class and the connection's state):
+
+        - connection lost or refused (class 08, 57P01-57P03, a broken connection): an outage,
+          StoreUnavailable (logged once); during COMMIT, OutcomeUnknown. A connection that broke on
+          first use (one from before a database restart) is replaced and the call tried once more.
+        - 40001, 40P01: _Conflict (the caller runs the transaction again).
+        - 57014, 55P03 (a statement or lock timeout): StoreBusy.
+        - class 53 and 58 (disk full, out of memory, I/O error): StorageFault, logged once per episode.
+        """
+        for fresh in (False, True):
             try:
                 connection = self._pool.getconn(self._pool_timeout if self._reachable else UNREACHABLE_POOL_TIMEOUT_S)
             except psycopg_pool.PoolTimeout:
@@ -424,20 +478,35 @@ class PostgreSQLStore:
                         committing = True  # the block's end sends COMMIT
                 else:
                     result = work(connection)
-            except _UNREACHABLE as error:
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                cause = _cause(error, connection)
+                if cause is not _GONE:
+                    raise self._refused(error, cause) from None
                 if committing:
                     raise self._unavailable(self._why(error), OutcomeUnknown) from None
-                if not (connection.broken and attempt == 1):
+                if fresh or not connection.broken:
                     raise self._unavailable(self._why(error)) from None
             else:
                 self._mark_reachable()
+                if write:
+                    self._full.end()
                 return result
             finally:
                 self._pool.putconn(connection)  # a broken one is discarded and replaced
             # Nothing was committed. A connection that broke on first use is most likely one from
-            # before a database restart: drop every such one, then retry once.
+            # before a database restart: drop every such one, then try once more.
             self._pool.check()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _refused(self, error: psycopg.Error, cause: str) -> Exception:
+        """The error for a call the server answered but did not do (a conflict, a timeout, no room)."""
+        self._mark_reachable()
+        if cause is _RETRY:
+            return _Conflict(error)
+        if cause is _BUSY:
+            return StoreBusy(self._why(error))
+        self._full.begin(f"{self._why(error)}; answering writes 503 until it has room")
+        return StorageFault(self._why(error))
 
     def _unavailable(self, why: str, kind: type[StoreUnavailable] = StoreUnavailable) -> StoreUnavailable:
         with self._reachable_lock:
@@ -456,6 +525,30 @@ class PostgreSQLStore:
     def _why(self, error: BaseException) -> str:
         reason = " ".join(self._database.scrub(str(error)).split()) or type(error).__name__
         return f"cannot use PostgreSQL at {self.endpoint} ({self._database.display}): {reason}"
+
+
+class _Conflict(Exception):
+    """A serialization failure or deadlock: the transaction was rolled back and may simply run again."""
+
+    def __init__(self, error: psycopg.Error) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _cause(error: psycopg.Error, connection: psycopg.Connection[Any]) -> str:
+    """What `error` means for the call: _GONE (an outage), _RETRY, _BUSY or _STORAGE."""
+    state = error.sqlstate or ""
+    if connection.broken or isinstance(error, psycopg.InterfaceError) or state.startswith("08"):
+        return _GONE
+    if state in _GONE_STATES:
+        return _GONE
+    if state in _RETRY_STATES:
+        return _RETRY
+    if state in _BUSY_STATES:
+        return _BUSY
+    if state.startswith(_STORAGE_CLASSES):
+        return _STORAGE
+    return _GONE  # an OperationalError of no known cause: as before, taken for the database going away
 
 
 def _migrate(connection: psycopg.Connection[Any]) -> None:
