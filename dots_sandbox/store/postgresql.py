@@ -10,10 +10,11 @@ By design:
 - Every state change is one transaction, committed before the answer is sent, with the server's
   default `synchronous_commit = on`: an answered change is in PostgreSQL's WAL, on disk, and
   survives the sandbox's `kill -9` and PostgreSQL's own crash.
-- Confirm is one conditional `UPDATE ... WHERE id = %s AND client_id = %s AND status =
-  ANY(<unconfirmed>) RETURNING ...` (READ COMMITTED): PostgreSQL locks the row, and a concurrent
-  UPDATE re-checks the WHERE against the row the first one committed, so of any number of
-  confirms, from any number of instances, exactly one returns a row.
+- Confirm is one conditional `UPDATE ... WHERE id = %s AND client_id = %s AND status IN
+  (<unconfirmed>) RETURNING ...` (sql.py, like every step of the lifecycle): at READ COMMITTED
+  PostgreSQL locks the row, and a concurrent UPDATE re-checks the WHERE against the row the first
+  one committed, so of any number of confirms, from any number of instances, exactly one returns
+  a row (at REPEATABLE READ the others fail with 40001 and run again; see Failures).
 - The schema is created (or its version checked) in one transaction holding the advisory lock
   SCHEMA_LOCK_KEY, so instances starting together neither race on CREATE TABLE nor see a half
   made schema. A database whose `dots_sandbox_schema` says another version is refused.
@@ -43,9 +44,10 @@ By design:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import psycopg
@@ -53,33 +55,13 @@ import psycopg.conninfo
 import psycopg_pool
 import tenacity
 
-from dots_sandbox.store.base import (
-    COLUMNS,
-    Attempt,
-    Confirmation,
-    Delivery,
-    DeliveryState,
-    Episode,
-    Event,
-    EventRecord,
-    Intent,
-    OutcomeUnknown,
-    Refusal,
-    Settlement,
-    StorageFault,
-    StoreBusy,
-    StoreUnavailable,
-    Transition,
-    attempt_from_row,
-    confirmation_values,
-    intent_from_row,
-    intent_row,
-)
+from dots_sandbox.store.base import Delivery, Episode, OutcomeUnknown, StorageFault, StoreBusy, StoreUnavailable
+from dots_sandbox.store.sql import INDEXES, INDEXES_BEFORE_3, Dialect, SQLStore, statements
 from dots_sandbox.store.url import POSTGRESQL, parse_database
 
-SCHEMA_VERSION = 2  # 2: the outbox and timer tables (a version-1 database gains them)
+SCHEMA_VERSION = 3  # 2: the outbox and timer tables; 3: the same indexes as SQLite's (sql.INDEXES)
 # Schema versions a start-up brings to SCHEMA_VERSION (1: before the outbox; it gains its tables).
-MIGRATES_FROM = (1, SCHEMA_VERSION)
+MIGRATES_FROM = (1, 2, SCHEMA_VERSION)
 # pg_advisory_xact_lock key for schema changes: any fixed bigint; this one spells "dotssbx1".
 SCHEMA_LOCK_KEY = 0x646F747373627831
 POOL_SIZE = 8
@@ -146,8 +128,6 @@ _OUTBOX_TABLES = (
         body text NOT NULL,                     -- the payload, exactly the bytes signed and sent
         created_at double precision NOT NULL    -- epoch seconds
     )""",
-    "CREATE INDEX IF NOT EXISTS webhook_events_client ON webhook_events (client_id, created_at)",
-    "CREATE INDEX IF NOT EXISTS webhook_events_intent ON webhook_events (payment_intent_id)",
     """CREATE TABLE IF NOT EXISTS webhook_deliveries (
         event_id text NOT NULL REFERENCES webhook_events (id),
         receiver text NOT NULL,                 -- the receiver's URL (its secret is never stored)
@@ -158,7 +138,6 @@ _OUTBOX_TABLES = (
         lease_until double precision,
         PRIMARY KEY (event_id, receiver)
     )""",
-    "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending'",
     """CREATE TABLE IF NOT EXISTS webhook_attempts (
         seq bigserial PRIMARY KEY,
         event_id text NOT NULL,
@@ -169,28 +148,15 @@ _OUTBOX_TABLES = (
         error text,                             -- why it failed, NULL when delivered
         delivered boolean NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS webhook_attempts_event ON webhook_attempts (event_id, receiver)",
     """CREATE TABLE IF NOT EXISTS settlements (
         payment_intent_id text PRIMARY KEY,
         client_id text NOT NULL,
         due_at double precision NOT NULL,       -- epoch seconds
         status text NOT NULL                    -- succeeded | failed: where the intent goes from processing
     )""",
-    "CREATE INDEX IF NOT EXISTS settlements_due ON settlements (due_at)",
 )
-_INSERT = f"INSERT INTO payment_intents ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
-_SELECT = f"SELECT {COLUMNS} FROM payment_intents WHERE id = %s AND client_id = %s"  # noqa: S608
-_EXISTS = "SELECT 1 FROM payment_intents WHERE id = %s AND client_id = %s"
-_CONFIRM = f"""UPDATE payment_intents
-    SET status = %s, payment_method_id = %s, transfer_id = %s, confirm_request = %s, confirmed_at = %s
-    WHERE id = %s AND client_id = %s AND status = ANY(%s)
-    RETURNING {COLUMNS}"""  # noqa: S608
-_TRANSITION = f"""UPDATE payment_intents SET status = %s, transfer_id = COALESCE(%s, transfer_id)
-    WHERE id = %s AND client_id = %s AND status = ANY(%s)
-    RETURNING {COLUMNS}"""  # noqa: S608
-# The claim: lock due, unleased rows no other transaction holds (SKIP LOCKED: instances claiming
-# at once take disjoint rows instead of queueing), then lease them. A row another instance leased
-# and committed meanwhile is re-checked against the WHERE and left out.
+# A list parameter is a PostgreSQL array, unnested into rows; `seq` orders rows as written.
+DIALECT = Dialect(placeholder="%s", each="unnest(%s::text[]) AS value", order="seq", as_list=list)
 _CLAIM = """UPDATE webhook_deliveries AS d SET lease_owner = %s, lease_until = %s
     FROM (
         SELECT event_id, receiver FROM webhook_deliveries
@@ -206,7 +172,7 @@ logger = logging.getLogger("dots_sandbox")
 T = TypeVar("T")
 
 
-class PostgreSQLStore:
+class PostgreSQLStore(SQLStore):
     """The PostgreSQL `Store` for a `postgresql://` (or `postgres://`) URL.
 
     Opening it connects, creates or checks the schema, and fills the pool; StoreUnavailable (one
@@ -215,6 +181,8 @@ class PostgreSQLStore:
     """
 
     concurrency = POOL_SIZE
+    dialect = DIALECT
+    sql = statements(DIALECT)
 
     def __init__(self, url: str, pool_size: int = POOL_SIZE, pool_timeout: float = POOL_TIMEOUT_S) -> None:
         self._database = parse_database(url)
@@ -257,102 +225,6 @@ class PostgreSQLStore:
         """`host:port` of the database."""
         return self._database.endpoint
 
-    def add(self, intent: Intent) -> None:
-        """Insert `intent` in one transaction."""
-        self.add_with(intent, None, None)
-
-    def add_with(self, intent: Intent, event: Event | None, settlement: Settlement | None) -> None:
-        """Insert `intent`, its event (with its deliveries) and its settlement, in one transaction."""
-        row = intent_row(intent)
-
-        def insert(connection: psycopg.Connection[Any]) -> None:
-            connection.execute(_INSERT, row)
-            _write_outbox(connection, event, settlement)
-
-        self._run(insert, write=True)
-
-    def get(self, client_id: str, intent_id: str) -> Intent | None:
-        """Read one intent (one SELECT, no explicit transaction)."""
-        row = self._run(lambda connection: connection.execute(_SELECT, (intent_id, client_id)).fetchone())
-        return None if row is None else intent_from_row(row)
-
-    def confirm(
-        self, client_id: str, intent_id: str, unconfirmed: frozenset[str], confirmation: Confirmation
-    ) -> Intent | Refusal:
-        """One conditional UPDATE; its RETURNING row says whether this call won."""
-        values = (*confirmation_values(confirmation), intent_id, client_id, sorted(unconfirmed))
-
-        def attempt(connection: psycopg.Connection[Any]) -> Intent | Refusal:
-            row = connection.execute(_CONFIRM, values).fetchone()
-            if row is not None:  # the event and timer of a change that happened, never of a refused one
-                _write_outbox(connection, confirmation.event, confirmation.settlement)
-                return intent_from_row(row)
-            exists = connection.execute(_EXISTS, (intent_id, client_id)).fetchone() is not None
-            return Refusal.ALREADY_CONFIRMED if exists else Refusal.NOT_FOUND
-
-        return self._run(attempt, write=True)
-
-    # ---- Outbox and timers ------------------------------------------------------------------
-
-    def transition(
-        self, client_id: str, intent_id: str, from_statuses: frozenset[str], transition: Transition
-    ) -> Intent | Refusal:
-        """One conditional UPDATE (status in `from_statuses`) and, iff it changed the row, the event."""
-        values = (transition.status, transition.transfer_id, intent_id, client_id, sorted(from_statuses))
-
-        def attempt(connection: psycopg.Connection[Any]) -> Intent | Refusal:
-            row = connection.execute(_TRANSITION, values).fetchone()
-            if row is not None:
-                _write_outbox(connection, transition.event, None)
-                connection.execute("DELETE FROM settlements WHERE payment_intent_id = %s", (intent_id,))
-                return intent_from_row(row)
-            exists = connection.execute(_EXISTS, (intent_id, client_id)).fetchone() is not None
-            return Refusal.WRONG_STATUS if exists else Refusal.NOT_FOUND
-
-        return self._run(attempt, write=True)
-
-    def due_settlements(self, now: float, limit: int) -> list[Settlement]:
-        """Settlements whose `due_at` is at or before `now`, oldest first (one SELECT)."""
-        rows = self._run(
-            lambda connection: connection.execute(
-                "SELECT payment_intent_id, client_id, due_at, status FROM settlements"
-                " WHERE due_at <= %s ORDER BY due_at LIMIT %s",
-                (now, limit),
-            ).fetchall()
-        )
-        return [Settlement(*row) for row in rows]
-
-    def settle(self, settlement: Settlement, transition: Transition) -> Intent | None:
-        """Delete the settlement row and, if this call deleted it, move the intent from processing, with its event.
-
-        The DELETE is the claim: of several instances settling the same row, one deletes it (the
-        others wait for its commit, then find nothing), so an intent settles once and announces it once.
-        """
-
-        def attempt(connection: psycopg.Connection[Any]) -> Intent | None:
-            claimed = connection.execute(
-                "DELETE FROM settlements WHERE payment_intent_id = %s AND due_at = %s RETURNING 1",
-                (settlement.payment_intent_id, settlement.due_at),
-            ).fetchone()
-            if claimed is None:
-                return None
-            row = connection.execute(
-                _TRANSITION,
-                (
-                    transition.status,
-                    transition.transfer_id,
-                    settlement.payment_intent_id,
-                    settlement.client_id,
-                    ["processing"],
-                ),
-            ).fetchone()
-            if row is None:
-                return None
-            _write_outbox(connection, transition.event, None)
-            return intent_from_row(row)
-
-        return self._run(attempt, write=True)
-
     def claim_deliveries(
         self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
     ) -> list[Delivery]:
@@ -363,71 +235,11 @@ class PostgreSQLStore:
         rows = self._run(lambda connection: connection.execute(_CLAIM, values).fetchall(), write=True)
         return [Delivery(event_id, receiver, body, attempts) for *_, event_id, receiver, body, attempts in sorted(rows)]
 
-    def record_attempt(self, attempt: Attempt, owner: str, next_attempt_at: float | None) -> None:
-        """Insert the attempt; the delivery becomes delivered, failed (no next attempt) or pending again.
-
-        Only the lease's owner moves the delivery on: an attempt whose lease ran out is recorded
-        in the history but changes nothing else (the new owner decides).
-        """
-        state = "delivered" if attempt.delivered else ("pending" if next_attempt_at is not None else "failed")
-
-        def write(connection: psycopg.Connection[Any]) -> None:
-            connection.execute(
-                "INSERT INTO webhook_attempts (event_id, receiver, number, at, http_status, error, delivered)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (
-                    attempt.event_id,
-                    attempt.receiver,
-                    attempt.number,
-                    attempt.at,
-                    attempt.http_status,
-                    attempt.error,
-                    attempt.delivered,
-                ),
-            )
-            connection.execute(
-                """UPDATE webhook_deliveries
-                SET state = %s, attempts = %s, next_attempt_at = COALESCE(%s, next_attempt_at),
-                    lease_owner = NULL, lease_until = NULL
-                WHERE event_id = %s AND receiver = %s AND lease_owner = %s AND state = 'pending'""",
-                (state, attempt.number, next_attempt_at, attempt.event_id, attempt.receiver, owner),
-            )
-
-        self._run(write, write=True)
-
-    def events(self, client_id: str, intent_id: str | None, limit: int) -> list[EventRecord]:
-        """The newest `limit` events of `client_id` (of `intent_id` if given), each with its deliveries.
-
-        Three SELECTs in one REPEATABLE READ transaction (one snapshot): events, then all their
-        deliveries and attempts at once.
-        """
-        query = (
-            "SELECT id, client_id, payment_intent_id, status, body, created_at FROM webhook_events WHERE client_id = %s"
-        )
-        params: list[Any] = [client_id]
-        if intent_id is not None:
-            query += " AND payment_intent_id = %s"
-            params.append(intent_id)
-        query += " ORDER BY created_at DESC, seq DESC LIMIT %s"
-
-        def read(connection: psycopg.Connection[Any]) -> list[EventRecord]:
-            with connection.transaction():  # read only: a COMMIT lost here changed nothing
-                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                events = [Event(*row) for row in connection.execute(query, (*params, limit)).fetchall()]
-                ids = [event.id for event in events]
-                deliveries = connection.execute(
-                    "SELECT event_id, receiver, state, next_attempt_at FROM webhook_deliveries"
-                    " WHERE event_id = ANY(%s) ORDER BY event_id, receiver",
-                    (ids,),
-                ).fetchall()
-                attempts = connection.execute(
-                    "SELECT event_id, receiver, number, at, http_status, error, delivered FROM webhook_attempts"
-                    " WHERE event_id = ANY(%s) ORDER BY at, seq",
-                    (ids,),
-                ).fetchall()
-            return _event_records(events, deliveries, attempts)
-
-        return self._run(read)
+    @contextlib.contextmanager
+    def _snapshot(self, connection: psycopg.Connection[Any]) -> Iterator[None]:
+        with connection.transaction():  # read only: a COMMIT lost here changed nothing
+            connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield
 
     def close(self) -> None:
         """Close the pool and its connections."""
@@ -561,49 +373,10 @@ def _migrate(connection: psycopg.Connection[Any]) -> None:
             raise RuntimeError(f"database schema version {row[0]}, this sandbox knows {SCHEMA_VERSION}")
         if row is None or row[0] != SCHEMA_VERSION:
             connection.execute(_INTENTS_TABLE)  # IF NOT EXISTS: a version-1 database keeps its intents
-            for statement in _OUTBOX_TABLES:
+            for statement in (*_OUTBOX_TABLES, *INDEXES_BEFORE_3, *INDEXES):
                 connection.execute(statement)
             connection.execute(
                 "INSERT INTO dots_sandbox_schema (version) VALUES (%s)"
                 " ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version",
                 (SCHEMA_VERSION,),
             )
-
-
-def _write_outbox(connection: psycopg.Connection[Any], event: Event | None, settlement: Settlement | None) -> None:
-    """The outbox rows of a change, inside the caller's transaction: the event, its deliveries, the timer."""
-    if event is not None:
-        connection.execute(
-            "INSERT INTO webhook_events (id, client_id, payment_intent_id, status, body, created_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (event.id, event.client_id, event.payment_intent_id, event.status, event.body, event.created_at),
-        )
-        if event.receivers:
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO webhook_deliveries (event_id, receiver, state, next_attempt_at)"
-                    " VALUES (%s, %s, 'pending', %s)",
-                    [(event.id, receiver, event.created_at) for receiver in event.receivers],
-                )
-    if settlement is not None:
-        connection.execute(
-            "INSERT INTO settlements (payment_intent_id, client_id, due_at, status) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (payment_intent_id) DO UPDATE"
-            " SET client_id = EXCLUDED.client_id, due_at = EXCLUDED.due_at, status = EXCLUDED.status",
-            (settlement.payment_intent_id, settlement.client_id, settlement.due_at, settlement.status),
-        )
-
-
-def _event_records(
-    events: list[Event], deliveries: Sequence[tuple[Any, ...]], attempts: Sequence[tuple[Any, ...]]
-) -> list[EventRecord]:
-    """Each event with its deliveries (by receiver) and each delivery with its attempts (in order)."""
-    history: dict[tuple[str, str], list[Attempt]] = {}
-    for row in attempts:
-        history.setdefault((row[0], row[1]), []).append(attempt_from_row(row))
-    states: dict[str, list[DeliveryState]] = {}
-    for event_id, receiver, state, next_at in deliveries:
-        states.setdefault(event_id, []).append(
-            DeliveryState(receiver, state, next_at, tuple(history.get((event_id, receiver), ())))
-        )
-    return [EventRecord(event, tuple(states.get(event.id, ()))) for event in events]

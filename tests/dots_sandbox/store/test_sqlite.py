@@ -116,6 +116,6 @@ def test_a_version_1_database_gains_the_outbox_tables(tmp_path: Path) -> None:
     try:
         assert store.get(CLIENT, intent.id) == intent
         assert store.events(CLIENT, None, 10) == []
-        assert store._connection().execute("PRAGMA user_version").fetchone() == (2,)
+        assert store._connection().execute("PRAGMA user_version").fetchone() == (3,)
     finally:
         store.close()
