@@ -37,6 +37,7 @@ from dots_sandbox.control import ControlHandlers, with_control_routes
 from dots_sandbox.deadlines import Deadlines
 from dots_sandbox.handlers import Handlers
 from dots_sandbox.outbox import Dispatcher, RetryPolicy
+from dots_sandbox.retention import Pruner
 from dots_sandbox.routing import Route, Router
 from dots_sandbox.settings import Settings
 from dots_sandbox.settlement import Settler
@@ -119,7 +120,8 @@ class SandboxApp:
 
     def start_background(self) -> None:
         """Start settling and delivering on a background thread (lifespan startup does it)."""
-        self.worker = Worker(self.settler, self.dispatcher())
+        pruner = Pruner(self.store, self.settings.webhook_retention_seconds, self.changes.clock)
+        self.worker = Worker(self.settler, self.dispatcher(), pruner=pruner)
         self.changes.wake = self.worker.wake
         self.worker.start()
 

@@ -250,6 +250,9 @@ class Store(Protocol):
     def events(self, client_id: str, intent_id: str | None, limit: int) -> list[EventRecord]:
         """The most recent events of `client_id` (of one intent if given), newest first, with their deliveries."""
 
+    def prune_events(self, before: float, limit: int) -> int:
+        """Delete up to `limit` events created before `before` with no delivery pending (and theirs); how many."""
+
 
 def dump_json(document: Any) -> str:
     """A stored request's column text: compact ASCII JSON (see dots_sandbox/ascii_json.py)."""

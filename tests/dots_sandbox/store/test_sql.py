@@ -6,13 +6,19 @@ the same by construction.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sqlite3
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pytest
 
-from dots_sandbox.store import open_store
+from dots_sandbox import lifecycle
+from dots_sandbox.changes import Changes
+from dots_sandbox.store import Attempt, Intent, Store, open_store
 from dots_sandbox.store.postgresql import PostgreSQLStore
 from dots_sandbox.store.sql import INDEXES
 from dots_sandbox.store.sqlite import SQLiteStore
@@ -75,3 +81,68 @@ def test_a_version_2_sqlite_file_gets_the_shared_indexes(tmp_path: Path) -> None
     connection.close()
     assert set(indexes) == _names(INDEXES)
     assert "WHERE state = 'pending'" in indexes["webhook_deliveries_due"]
+
+
+# ---- Pruning: one statement list, both engines ------------------------------------------------
+
+CLIENT = "sandbox-client-id"
+PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+RECEIVER = "http://r.test/"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A store on a fresh database of each engine."""
+    db = request.getfixturevalue("postgres_url") if request.param == "postgresql" else str(tmp_path / "prune.db")
+    opened = open_store(db)
+    yield opened
+    opened.close()
+
+
+def _confirmed(store: Store, created_at: float, receivers: tuple[str, ...] = (RECEIVER,)) -> str:
+    """A confirmed intent whose event (created at `created_at`) has one delivery per receiver; the event id."""
+    intent, _ = lifecycle.new_intent(CLIENT, {"amount": 1, "currency": "usd"})
+    store.add_with(intent, None, None)
+    event = Changes(receivers, 5.0).event(CLIENT, intent.id, "succeeded", now=created_at)
+    confirmation = dataclasses.replace(lifecycle.confirmation({"payment_method_id": PM}), event=event)
+    assert isinstance(store.confirm(CLIENT, intent.id, lifecycle.UNCONFIRMED, confirmation), Intent)
+    return event.id
+
+
+def _finish(store: Store, at: float, outcomes: dict[str, bool]) -> None:
+    """Claim what is due at `at`, then end each event's delivery in `outcomes`: delivered (True) or failed (False)."""
+    claimed = {delivery.event_id for delivery in store.claim_deliveries(at, 30, "owner", (RECEIVER,), 100)}
+    assert set(outcomes) <= claimed
+    for event_id, delivered in outcomes.items():
+        status, error = (204, None) if delivered else (500, "HTTP 500")
+        store.record_attempt(Attempt(event_id, RECEIVER, 1, at, status, error, delivered), "owner", None)
+
+
+def test_prune_deletes_only_old_events_with_nothing_pending(store: Store) -> None:
+    """Old delivered, failed and receiver-less events go with their attempts; pending and recent ones stay."""
+    now = time.time()
+    old = now - 3600
+    delivered, failed, pending = (_confirmed(store, old) for _ in range(3))
+    no_receivers = _confirmed(store, old, receivers=())
+    recent = _confirmed(store, now)
+    _finish(store, old + 1, {delivered: True, failed: False})
+    _finish(store, now, {recent: True})
+    assert store.prune_events(now - 60, 100) == 3
+    kept = {record.event.id: record for record in store.events(CLIENT, None, 100)}
+    assert set(kept) == {pending, recent}
+    assert [state.state for state in kept[pending].deliveries] == ["pending"]
+    assert [len(state.attempts) for state in kept[recent].deliveries] == [1]
+    assert store.prune_events(now - 60, 100) == 0
+    assert {delivered, failed, no_receivers}.isdisjoint(
+        d.event_id for d in store.claim_deliveries(now, 30, "x", (RECEIVER,), 100)
+    )
+
+
+def test_prune_goes_a_batch_at_a_time_oldest_first(store: Store) -> None:
+    """Five prunable events, batches of two: 2, 2, 1, 0 deleted, the oldest first."""
+    now = time.time()
+    ids = [_confirmed(store, now - 1000 + index, receivers=()) for index in range(5)]
+    assert store.prune_events(now, 2) == 2
+    assert [record.event.id for record in store.events(CLIENT, None, 10)] == ids[:1:-1]
+    assert [store.prune_events(now, 2) for _ in range(3)] == [2, 1, 0]
+    assert store.events(CLIENT, None, 10) == []
