@@ -317,7 +317,7 @@ class PostgreSQLStore(SQLStore):
             return _Conflict(error)
         if cause is _BUSY:
             return StoreBusy(self._why(error))
-        self._full.begin(f"{self._why(error)}; answering writes 503 until it has room")
+        self._full.begin(f"{self._why(error)}; answering writes 503 until they work again")
         return StorageFault(self._why(error))
 
     def _unavailable(self, why: str, kind: type[StoreUnavailable] = StoreUnavailable) -> StoreUnavailable:

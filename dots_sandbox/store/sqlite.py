@@ -273,7 +273,7 @@ class SQLiteStore(SQLStore):
         if code & 0xFF in _BUSY_CODES:
             return StoreBusy(why)
         if code & 0xFF in _STORAGE_CODES:
-            self._full.begin(f"{why}; answering writes 503 until it has room")
+            self._full.begin(f"{why}; answering writes 503 until they work again")
             return StorageFault(why)
         return None
 
@@ -281,7 +281,8 @@ class SQLiteStore(SQLStore):
         """A new connection; the first one makes or migrates the schema, later ones only open the file read-write."""
         first = self._identity is None
         target, uri = self._db, False
-        if not first:  # never create a file where the database was removed
+        if not first:  # never a file other than the store's, and never create one where it was removed
+            self._check_file()
             target, uri = f"file:{urllib.parse.quote(self._db)}?mode=rw", True
         # isolation_level=None: no implicit transactions; this module issues BEGIN/COMMIT itself.
         connection = sqlite3.connect(

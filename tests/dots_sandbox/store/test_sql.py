@@ -90,11 +90,10 @@ PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 RECEIVER = "http://r.test/"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+@pytest.fixture
+def store(shared_db: str) -> Iterator[Store]:
     """A store on a fresh database of each engine."""
-    db = request.getfixturevalue("postgres_url") if request.param == "postgresql" else str(tmp_path / "prune.db")
-    opened = open_store(db)
+    opened = open_store(shared_db)
     yield opened
     opened.close()
 

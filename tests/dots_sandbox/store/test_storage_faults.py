@@ -83,7 +83,7 @@ def test_sqlite_disk_full_is_a_503_logged_once_then_recovers(tmp_path: Path, cap
             assert created.status_code == 200
             assert sandbox.confirm(created.json()["id"], PM).status_code == 200
         assert connection.execute("SELECT count(*) FROM payment_intents").fetchone() == (count + 1,)
-        assert _lines(caplog, "database or disk is full; answering writes 503 until it has room") == 1
+        assert _lines(caplog, "database or disk is full; answering writes 503 until they work again") == 1
         assert _lines(caplog, "accepts writes again") == 1
         assert _errors(caplog) == []  # no traceback, no 500
     finally:
@@ -257,7 +257,7 @@ def test_postgresql_disk_full_is_a_storage_fault_logged_once_then_recovers(
                 assert store.get(CLIENT, kept.id) == kept  # reads go on
                 disk.free()
                 _new(store, padding=2000)
-            assert _lines(caplog, "answering writes 503 until it has room") == 1
+            assert _lines(caplog, "answering writes 503 until they work again") == 1
             assert _lines(caplog, "accepts writes again") == 1
             assert _lines(caplog, "reachable again") == 0  # not an outage
         finally:
