@@ -121,7 +121,8 @@ class SandboxApp:
 
     def start_background(self) -> None:
         """Start settling and delivering on a background thread (lifespan startup does it)."""
-        pruner = Pruner(self.store, self.settings.webhook_retention_seconds, self.changes.clock)
+        settings = self.settings
+        pruner = Pruner(self.store, settings.client_id, settings.webhook_retention_seconds, self.changes.clock)
         self.worker = Worker(self.settler, self.dispatcher(), pruner=pruner)
         self.changes.wake = self.worker.wake
         self.worker.start()

@@ -2,9 +2,11 @@
 
 A sandbox shared for months would otherwise keep every event and attempt it ever made. The
 background worker calls `Pruner.tick()` on every tick; at most every `interval_seconds` it deletes
-one batch of events created more than `retention_seconds` ago with no delivery pending (every
-delivery `delivered` or `failed`, or none at all), with their deliveries and attempts, in one short
-transaction (`Store.prune_events`). A full batch means more are due: the next tick deletes the next
+one batch of its client's events created more than `retention_seconds` ago with no delivery
+pending (every delivery `delivered` or `failed`, or none at all), with their deliveries and
+attempts, in one short transaction (`Store.prune_events`). Each instance prunes the events of the
+client it serves, the only ones it writes, so on a shared database every client's events are
+pruned while an instance for it runs. A full batch means more are due: the next tick deletes the next
 batch, so a backlog drains a batch per tick (POLL_SECONDS apart), between settlements and
 deliveries, never in one long transaction. Intents themselves are never deleted.
 """
@@ -23,7 +25,7 @@ INTERVAL_SECONDS = 60.0
 
 
 class Pruner:
-    """Deletes finished webhook events older than `retention_seconds` from `store`, a batch per `tick()`.
+    """Deletes `client_id`'s finished webhook events older than `retention_seconds` from `store`, a batch per `tick()`.
 
     `clock` gives epoch seconds (the events' `created_at` are epoch seconds from the same kind of clock).
     """
@@ -31,12 +33,15 @@ class Pruner:
     def __init__(
         self,
         store: Store,
+        client_id: str,
         retention_seconds: float,
         clock: Callable[[], float],
+        *,
         batch: int = BATCH,
         interval_seconds: float = INTERVAL_SECONDS,
     ) -> None:
         self.store = store
+        self.client_id = client_id
         self.retention_seconds = retention_seconds
         self.clock = clock
         self.batch = batch
@@ -48,6 +53,6 @@ class Pruner:
         now = self.clock()
         if now < self._next:
             return 0
-        pruned = self.store.prune_events(now - self.retention_seconds, self.batch)
+        pruned = self.store.prune_events(self.client_id, now - self.retention_seconds, self.batch)
         self._next = now if pruned >= self.batch else now + self.interval_seconds
         return pruned

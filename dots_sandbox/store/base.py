@@ -250,8 +250,8 @@ class Store(Protocol):
     def events(self, client_id: str, intent_id: str | None, limit: int) -> list[EventRecord]:
         """The most recent events of `client_id` (of one intent if given), newest first, with their deliveries."""
 
-    def prune_events(self, before: float, limit: int) -> int:
-        """Delete up to `limit` events created before `before` with no delivery pending (and theirs); how many."""
+    def prune_events(self, client_id: str, before: float, limit: int) -> int:
+        """Delete up to `limit` of `client_id`'s events created before `before` with no delivery pending; how many."""
 
 
 def dump_json(document: Any) -> str:

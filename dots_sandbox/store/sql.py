@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -37,14 +38,14 @@ from dots_sandbox.store.base import (
 )
 
 T = TypeVar("T")
+PROCESSING = frozenset({"processing"})
 
-# Every engine's indexes (IF NOT EXISTS: created at each migration). Events by client and by
-# intent (the events view), by age (pruning); due pending deliveries (the claim); attempts by
-# delivery; due settlements.
+# Every engine's indexes (IF NOT EXISTS: created at each migration). Events by client and age
+# (the events view, pruning) and by intent (one intent's events); due pending deliveries (the
+# claim); attempts by delivery; due settlements.
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS webhook_events_client ON webhook_events (client_id, created_at)",
     "CREATE INDEX IF NOT EXISTS webhook_events_intent ON webhook_events (payment_intent_id)",
-    "CREATE INDEX IF NOT EXISTS webhook_events_created ON webhook_events (created_at)",
     "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending'",
     "CREATE INDEX IF NOT EXISTS webhook_attempts_event ON webhook_attempts (event_id, receiver)",
     "CREATE INDEX IF NOT EXISTS settlements_due ON settlements (due_at)",
@@ -89,6 +90,7 @@ class Statements:
     claim_settlement: str
     due_settlements: str
     insert_event: str
+    insert_delivery: str
     insert_deliveries: str
     upsert_settlement: str
     insert_attempt: str
@@ -121,6 +123,8 @@ def statements(dialect: Dialect) -> Statements:
         " WHERE due_at <= ? ORDER BY due_at LIMIT ?",
         "insert_event": "INSERT INTO webhook_events (id, client_id, payment_intent_id, status, body, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
+        "insert_delivery": "INSERT INTO webhook_deliveries (event_id, receiver, state, next_attempt_at)"
+        " VALUES (?, ?, 'pending', ?)",
         "insert_deliveries": "INSERT INTO webhook_deliveries (event_id, receiver, state, next_attempt_at)"
         f" SELECT ?, value, 'pending', ? FROM {dialect.each}",
         "upsert_settlement": "INSERT INTO settlements (payment_intent_id, client_id, due_at, status)"
@@ -138,8 +142,8 @@ def statements(dialect: Dialect) -> Statements:
         f" WHERE event_id {is_in} ORDER BY event_id, receiver",
         "attempts_of": "SELECT event_id, receiver, number, at, http_status, error, delivered FROM webhook_attempts"
         f" WHERE event_id {is_in} ORDER BY at, {dialect.order}",
-        # Finished events (no delivery pending) created before a time, oldest first.
-        "prunable": "SELECT id FROM webhook_events AS e WHERE created_at < ? AND NOT EXISTS ("
+        # A client's finished events (no delivery pending) created before a time, oldest first.
+        "prunable": "SELECT id FROM webhook_events AS e WHERE client_id = ? AND created_at < ? AND NOT EXISTS ("
         "SELECT 1 FROM webhook_deliveries AS d WHERE d.event_id = e.id AND d.state = 'pending')"
         " ORDER BY created_at LIMIT ?",
     }
@@ -190,8 +194,7 @@ class SQLStore:
         self, client_id: str, intent_id: str, unconfirmed: frozenset[str], confirmation: Confirmation
     ) -> Intent | Refusal:
         """One conditional UPDATE; its RETURNING row says whether this call won (then the event and timer)."""
-        statuses = self.dialect.as_list(sorted(unconfirmed))
-        values = (*confirmation_values(confirmation), intent_id, client_id, statuses)
+        values = (*confirmation_values(confirmation), intent_id, client_id, self._statuses(unconfirmed))
 
         def attempt(connection: Connection) -> Intent | Refusal:
             rows = connection.execute(self.sql.confirm, values).fetchall()  # all: the statement ends here
@@ -207,8 +210,7 @@ class SQLStore:
         self, client_id: str, intent_id: str, from_statuses: frozenset[str], transition: Transition
     ) -> Intent | Refusal:
         """One conditional UPDATE (status in `from_statuses`) and, iff it changed the row, the event."""
-        statuses = self.dialect.as_list(sorted(from_statuses))
-        values = (transition.status, transition.transfer_id, intent_id, client_id, statuses)
+        values = (transition.status, transition.transfer_id, intent_id, client_id, self._statuses(from_statuses))
 
         def attempt(connection: Connection) -> Intent | Refusal:
             rows = connection.execute(self.sql.transition, values).fetchall()
@@ -232,7 +234,7 @@ class SQLStore:
         The DELETE is the claim: of several instances settling the same row, one deletes it (the
         others wait for its commit, then find nothing), so an intent settles once and announces it once.
         """
-        processing = self.dialect.as_list(["processing"])
+        processing = self._statuses(PROCESSING)
         values = (transition.status, transition.transfer_id, settlement.payment_intent_id, settlement.client_id)
 
         def attempt(connection: Connection) -> Intent | None:
@@ -297,21 +299,26 @@ class SQLStore:
 
         return self._run(read)
 
-    def prune_events(self, before: float, limit: int) -> int:
-        """Delete up to `limit` events created before `before` (epoch seconds) with no delivery pending.
+    def prune_events(self, client_id: str, before: float, limit: int) -> int:
+        """Delete up to `limit` of `client_id`'s events created before `before` (epoch seconds), none pending.
 
-        Their deliveries and attempts go with them, oldest events first, in one short transaction;
-        the number of events deleted (fewer than `limit`: nothing more to prune now).
+        Their deliveries and attempts go with them, oldest events first, in one short transaction
+        (on the client's index, which the events view uses too); the number of events deleted
+        (fewer than `limit`: nothing more to prune now).
         """
 
         def prune(connection: Connection) -> int:
-            ids = [row[0] for row in connection.execute(self.sql.prunable, (before, limit)).fetchall()]
+            ids = [row[0] for row in connection.execute(self.sql.prunable, (client_id, before, limit)).fetchall()]
             if ids:
                 for statement in self.sql.prune:
                     connection.execute(statement, (self.dialect.as_list(ids),))
             return len(ids)
 
         return self._run(prune, write=True)
+
+    def _statuses(self, statuses: frozenset[str]) -> Any:
+        """`statuses` as the dialect's list parameter (made once per set: the lifecycle uses a few)."""
+        return _status_list(self.dialect, statuses)
 
     def _write_outbox(self, connection: Connection, event: Event | None, settlement: Settlement | None) -> None:
         """The outbox rows of a change, inside the caller's transaction: the event, its deliveries, the timer."""
@@ -320,7 +327,9 @@ class SQLStore:
                 self.sql.insert_event,
                 (event.id, event.client_id, event.payment_intent_id, event.status, event.body, event.created_at),
             )
-            if event.receivers:
+            if len(event.receivers) == 1:  # the common case: one plain INSERT
+                connection.execute(self.sql.insert_delivery, (event.id, event.receivers[0], event.created_at))
+            elif event.receivers:
                 connection.execute(
                     self.sql.insert_deliveries, (event.id, event.created_at, self.dialect.as_list(event.receivers))
                 )
@@ -329,6 +338,11 @@ class SQLStore:
                 self.sql.upsert_settlement,
                 (settlement.payment_intent_id, settlement.client_id, settlement.due_at, settlement.status),
             )
+
+
+@functools.cache
+def _status_list(dialect: Dialect, statuses: frozenset[str]) -> Any:
+    return dialect.as_list(sorted(statuses))
 
 
 def _event_records(

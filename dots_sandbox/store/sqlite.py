@@ -165,17 +165,22 @@ class SQLiteStore(SQLStore):
             Path(db).parent.mkdir(parents=True, exist_ok=True)
             self._local.connection = self._connect()  # the schema now, so start-up fails loudly on a bad path
             self._identity = _identity(db)
-            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
+            # The checkpoints' own connection, opened here: a file removed later never fails the thread.
+            checkpoints = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, args=(checkpoints,), name="sqlite-checkpoint", daemon=True
+            )
             self._checkpointer.start()
 
-    def _checkpoint_loop(self) -> None:
-        # Its own connection: PASSIVE never waits for readers or the writer, and the GIL is
-        # released while SQLite copies and syncs, so requests go on meanwhile.
-        connection = sqlite3.connect(self._db, isolation_level=None, check_same_thread=False)
+    def _checkpoint_loop(self, connection: sqlite3.Connection) -> None:
+        # PASSIVE never waits for readers or the writer, and the GIL is released while SQLite
+        # copies and syncs, so requests go on meanwhile.
         try:
-            connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+            with contextlib.suppress(sqlite3.DatabaseError):
+                connection.execute(f"PRAGMA synchronous = {self._synchronous}")
             while not self._stop_checkpoints.wait(CHECKPOINT_INTERVAL_S):
-                with contextlib.suppress(sqlite3.OperationalError):  # busy, or no room: the next round does it
+                # Busy, no room, the file gone (writes refuse that themselves): the next round tries again.
+                with contextlib.suppress(sqlite3.DatabaseError):
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         finally:
             connection.close()

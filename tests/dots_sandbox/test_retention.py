@@ -26,10 +26,10 @@ class _CountingStore:
 
     def __init__(self, pending: int) -> None:
         self.pending = pending
-        self.calls: list[tuple[float, int]] = []
+        self.calls: list[tuple[str, float, int]] = []
 
-    def prune_events(self, before: float, limit: int) -> int:
-        self.calls.append((before, limit))
+    def prune_events(self, client_id: str, before: float, limit: int) -> int:
+        self.calls.append((client_id, before, limit))
         pruned = min(limit, self.pending)
         self.pending -= pruned
         return pruned
@@ -38,16 +38,16 @@ class _CountingStore:
 def test_a_backlog_drains_a_batch_per_tick_then_waits_the_interval(clock: Clock) -> None:
     """Full batches: one more each tick; a short batch: nothing until INTERVAL_SECONDS later."""
     store = _CountingStore(pending=5)
-    pruner = Pruner(store, retention_seconds=100.0, clock=clock, batch=2)  # type: ignore[arg-type]
+    pruner = Pruner(store, "me", retention_seconds=100.0, clock=clock, batch=2)  # type: ignore[arg-type]
     assert [pruner.tick() for _ in range(4)] == [2, 2, 1, 0]
-    assert store.calls == [(clock.now - 100.0, 2)] * 3  # the fourth tick waited
+    assert store.calls == [("me", clock.now - 100.0, 2)] * 3  # the fourth tick waited
     clock.advance(INTERVAL_SECONDS - 0.001)
     assert pruner.tick() == 0
     assert len(store.calls) == 3
     clock.advance(0.001)
     store.pending = 1
     assert pruner.tick() == 1
-    assert store.calls[-1] == (clock.now - 100.0, 2)
+    assert store.calls[-1] == ("me", clock.now - 100.0, 2)
 
 
 def test_the_running_sandbox_prunes_events_older_than_its_setting(tmp_path: Path, clock: Clock) -> None:

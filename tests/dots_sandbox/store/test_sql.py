@@ -62,12 +62,7 @@ def test_a_version_2_sqlite_file_gets_the_shared_indexes(tmp_path: Path) -> None
     db = tmp_path / "v2.db"
     SQLiteStore(str(db)).close()
     with sqlite3.connect(db) as connection:
-        for name in (
-            "webhook_deliveries_due",
-            "webhook_events_client",
-            "webhook_events_intent",
-            "webhook_events_created",
-        ):
+        for name in ("webhook_deliveries_due", "webhook_events_client", "webhook_events_intent"):
             connection.execute(f"DROP INDEX {name}")
         connection.execute("CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)")
         connection.execute("PRAGMA user_version = 2")
@@ -126,12 +121,12 @@ def test_prune_deletes_only_old_events_with_nothing_pending(store: Store) -> Non
     recent = _confirmed(store, now)
     _finish(store, old + 1, {delivered: True, failed: False})
     _finish(store, now, {recent: True})
-    assert store.prune_events(now - 60, 100) == 3
+    assert store.prune_events(CLIENT, now - 60, 100) == 3
     kept = {record.event.id: record for record in store.events(CLIENT, None, 100)}
     assert set(kept) == {pending, recent}
     assert [state.state for state in kept[pending].deliveries] == ["pending"]
     assert [len(state.attempts) for state in kept[recent].deliveries] == [1]
-    assert store.prune_events(now - 60, 100) == 0
+    assert store.prune_events(CLIENT, now - 60, 100) == 0
     assert {delivered, failed, no_receivers}.isdisjoint(
         d.event_id for d in store.claim_deliveries(now, 30, "x", (RECEIVER,), 100)
     )
@@ -141,7 +136,8 @@ def test_prune_goes_a_batch_at_a_time_oldest_first(store: Store) -> None:
     """Five prunable events, batches of two: 2, 2, 1, 0 deleted, the oldest first."""
     now = time.time()
     ids = [_confirmed(store, now - 1000 + index, receivers=()) for index in range(5)]
-    assert store.prune_events(now, 2) == 2
+    assert store.prune_events("someone-else", now, 2) == 0
+    assert store.prune_events(CLIENT, now, 2) == 2
     assert [record.event.id for record in store.events(CLIENT, None, 10)] == ids[:1:-1]
-    assert [store.prune_events(now, 2) for _ in range(3)] == [2, 1, 0]
+    assert [store.prune_events(CLIENT, now, 2) for _ in range(3)] == [2, 1, 0]
     assert store.events(CLIENT, None, 10) == []
