@@ -26,7 +26,7 @@ SQLite, by design:
   ever stop. Durability is unchanged: a transaction is durable once in the WAL.
 - The create request is stored whole, as JSON (every field, shown or not), and so is the
   confirm request. The client secret is stored only as its SHA-256 digest.
-- Later outcomes and webhooks (the section "Outbox and timers" below): a status change writes,
+- Later outcomes and webhooks (their statements in sql.py): a status change writes,
   in its own transaction, the `payment_intent.updated` event and one delivery row per receiver
   (the transactional outbox), and a `processing` intent's settlement row (its timer). Deliveries
   are claimed with a lease (`lease_owner`, `lease_until`), so with several processes on one
