@@ -176,7 +176,8 @@ PRISM := .tools/prism/node_modules/.bin/prism
 # The npm package `wiremock` bundles WireMock's standalone jar; it runs on the machine's java.
 WIREMOCK_VERSION := 3.13.2
 WIREMOCK := .tools/wiremock/node_modules/wiremock/package.json
-# A subset of: generation client servers suite (all when empty).
+# A subset of: generation client servers engines suite (all of these when empty), or soak (only when named:
+# minutes of create-and-confirm with webhooks, the database's size and the sandbox's memory).
 BENCH_SECTIONS ?=
 
 bench: setup postgres-bin ## Benchmarks side by side (client, sandbox vs WireMock/Prism/ceiling on SQLite and PostgreSQL, suite, generation): reports/bench.{md,json}

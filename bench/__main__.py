@@ -1,7 +1,8 @@
 """`python -m bench [section ...]`: run the benches and write reports/bench.{json,md}.
 
-Sections: generation, client, servers, engines, suite, proxy (all by default). Numbers are only meaningful on a
-quiet machine: nothing else should run during `make bench`.
+Sections: generation, client, servers, engines, suite, proxy (the default: all of them), and soak (minutes
+of load watching the database's size and the sandbox's memory; only when named). Numbers are only
+meaningful on a quiet machine: nothing else should run during `make bench`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import client_overhead, engines, generation, proxy, servers, suite
+from bench import client_overhead, engines, generation, proxy, servers, soak, suite
 from bench.report import Row, write
 
 SECTIONS: dict[str, Callable[[], list[Row]]] = {
@@ -21,7 +22,10 @@ SECTIONS: dict[str, Callable[[], list[Row]]] = {
     "engines": engines.measure,
     "suite": suite.measure,
     "proxy": proxy.measure,
+    "soak": soak.measure,
 }
+# What runs when no section is named: soak takes minutes per engine, so only when asked for.
+DEFAULT_SECTIONS = ("generation", "client", "servers", "engines", "suite", "proxy")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
-    args.sections = args.sections or list(SECTIONS)
+    args.sections = args.sections or list(DEFAULT_SECTIONS)
     rows: list[Row] = []
     for name in args.sections:
         print(f"bench: {name} ...", file=sys.stderr, flush=True)

@@ -7,6 +7,13 @@ local create_body = '{"amount":1000,"currency":"usd","metadata":{"order":"bench"
 local confirm_body = '{"payment_method_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a"}'
 local queue = {}
 
+-- BENCH_DELAY_MS (bench/soak.py): each connection waits this long before each request, for a
+-- steady load below saturation; unset, requests follow each other at once.
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pause then
+  delay = function() return pause end
+end
+
 request = function()
   local id = table.remove(queue)
   if id then

@@ -51,10 +51,10 @@ _SCRIPTS = {"retrieve-heavy": "retrieve.lua", "create-and-confirm": "create_conf
 NO_FSYNC = "PostgreSQL (fsync off) x1"
 
 
-def run_wrk(url: str, script: str, env: dict[str, str]) -> Load:
-    """One wrk run against `url` with one of the Lua scripts beside this file."""
+def run_wrk(url: str, script: str, env: dict[str, str], duration_s: int = DURATION_S) -> Load:
+    """One wrk run of `duration_s` seconds against `url` with one of the Lua scripts beside this file."""
     # --timeout: a slow answer is a latency (in p99), not a socket error that voids the run.
-    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", f"--timeout={TIMEOUT_S}s", "--latency",
+    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration_s}s", f"--timeout={TIMEOUT_S}s", "--latency",
            "-s", str(SCRIPTS / script), url]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env}, check=True)
     return parse_wrk(result.stdout)

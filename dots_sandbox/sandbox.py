@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from dots_sandbox.background.changes import Changes
 from dots_sandbox.background.outbox import Dispatcher, RetryPolicy
+from dots_sandbox.background.retention import Pruner
 from dots_sandbox.background.settlement import Settler
 from dots_sandbox.background.worker import Worker
 from dots_sandbox.request.control import ControlHandlers, with_control_routes
@@ -80,9 +81,11 @@ class Sandbox:
         return Dispatcher(self.store, self.settings.webhooks, **options)
 
     def start_background(self) -> None:
-        """Start settling and delivering on a background thread (lifespan startup does it)."""
+        """Start settling, delivering and pruning on a background thread (lifespan startup does it)."""
         with self._worker_lock:
-            self.worker = Worker(self.settler, self.dispatcher())
+            settings = self.settings
+            pruner = Pruner(self.store, settings.client_id, settings.webhook_retention_seconds, self.changes.clock)
+            self.worker = Worker(self.settler, self.dispatcher(), pruner=pruner)
             self.changes.wake = self.worker.wake
             self.worker.start()
 

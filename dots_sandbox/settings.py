@@ -56,6 +56,9 @@ SETTLEMENT_SECONDS = 3.0
 # Dots: 15 s).
 WEBHOOK_RETRY_SECONDS = (5.0, 30.0, 120.0, 600.0, 1800.0)
 WEBHOOK_TIMEOUT_SECONDS = 15.0
+# How long a webhook event is kept once none of its deliveries is pending (SANDBOX_WEBHOOK_RETENTION_SECONDS):
+# a week of history to debug with, and a database that stops growing (dots_sandbox/background/retention.py).
+WEBHOOK_RETENTION_SECONDS = 7 * 24 * 3600.0
 # SANDBOX_FAULTS: whether requests may ask for failures (dots_sandbox/request/faults.py). Off by default.
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -79,6 +82,7 @@ ENVIRONMENT = (
     "SANDBOX_WEBHOOKS",
     "SANDBOX_WEBHOOK_RETRY_SECONDS",
     "SANDBOX_WEBHOOK_TIMEOUT_SECONDS",
+    "SANDBOX_WEBHOOK_RETENTION_SECONDS",
     "DOTS_CLIENT_ID",
     "DOTS_API_KEY",
 )
@@ -108,6 +112,7 @@ class Settings:
     webhooks: tuple[Receiver, ...] = ()  # each Receiver's repr shows its URL, never its secret
     webhook_retry_seconds: tuple[float, ...] = WEBHOOK_RETRY_SECONDS
     webhook_timeout_seconds: float = WEBHOOK_TIMEOUT_SECONDS
+    webhook_retention_seconds: float = WEBHOOK_RETENTION_SECONDS
     faults: bool = False
 
     def __post_init__(self) -> None:
@@ -133,11 +138,18 @@ class Settings:
             )
         if not 0 <= self.settlement_seconds < float("inf"):
             raise ValueError(f"SANDBOX_SETTLEMENT_SECONDS must be 0 or more, not {self.settlement_seconds}")
+        self._check_webhook_times()
+        parse_database(self.db)  # refuses a URL it cannot honour, before anything starts
+
+    def _check_webhook_times(self) -> None:
         if not all(0 <= delay < float("inf") for delay in self.webhook_retry_seconds):
             raise ValueError("SANDBOX_WEBHOOK_RETRY_SECONDS must be delays of 0 seconds or more")
         if not 0 < self.webhook_timeout_seconds < float("inf"):
             raise ValueError(f"SANDBOX_WEBHOOK_TIMEOUT_SECONDS must be positive, not {self.webhook_timeout_seconds}")
-        parse_database(self.db)  # refuses a URL it cannot honour, before anything starts
+        if not 0 < self.webhook_retention_seconds < float("inf"):
+            raise ValueError(
+                f"SANDBOX_WEBHOOK_RETENTION_SECONDS must be positive, not {self.webhook_retention_seconds}"
+            )
 
     def __repr__(self) -> str:
         fields = (f"{field.name}={getattr(self, field.name)!r}" for field in dataclasses.fields(self) if field.repr)
@@ -156,6 +168,9 @@ class Settings:
             webhooks=parse_receivers(environ.get("SANDBOX_WEBHOOKS", "")),
             webhook_retry_seconds=WEBHOOK_RETRY_SECONDS if retry is None else _delays(retry),
             webhook_timeout_seconds=_number(environ, "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", WEBHOOK_TIMEOUT_SECONDS, float),
+            webhook_retention_seconds=_number(
+                environ, "SANDBOX_WEBHOOK_RETENTION_SECONDS", WEBHOOK_RETENTION_SECONDS, float
+            ),
             host=environ.get("SANDBOX_HOST", DEFAULT_HOST),
             port=_number(environ, "SANDBOX_PORT", DEFAULT_PORT, int),
             db=environ.get("SANDBOX_DB", DEFAULT_DB),

@@ -13,6 +13,7 @@ import logging
 import threading
 
 from dots_sandbox.background.outbox import Dispatcher
+from dots_sandbox.background.retention import Pruner
 from dots_sandbox.background.settlement import Settler
 from dots_sandbox.store import Delivery, StoreUnavailable
 
@@ -25,10 +26,17 @@ logger = logging.getLogger("dots_sandbox.background.worker")
 
 
 class Worker:
-    """Runs `settler` and `dispatcher` (None: no receivers) on a thread between `start()` and `stop()`."""
+    """Runs `settler`, `pruner` and `dispatcher` (None: none) on a thread between `start()` and `stop()`."""
 
-    def __init__(self, settler: Settler, dispatcher: Dispatcher | None, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        settler: Settler,
+        dispatcher: Dispatcher | None,
+        poll_seconds: float = POLL_SECONDS,
+        pruner: Pruner | None = None,
+    ) -> None:
         self.settler = settler
+        self.pruner = pruner
         self.dispatcher = dispatcher
         self.poll_seconds = poll_seconds
         self._nudge = threading.Event()
@@ -62,8 +70,10 @@ class Worker:
             self.dispatcher.close()
 
     def tick(self) -> None:
-        """One pass: settle what is due, then hand due deliveries to free senders."""
+        """One pass: settle what is due, prune old events if due, then hand due deliveries to free senders."""
         self.settler.tick()
+        if self.pruner is not None:
+            self.pruner.tick()
         if self.dispatcher is None:
             return
         with self._lock:

@@ -10,8 +10,9 @@ route (404 JSON; on the raw path, split before decoding) → method (405 JSON wi
 → credentials (401) → path parameters (400) → Content-Length over the limit (413)
 → Content-Type (415; two headers are none) → body read, counting bytes (413), within
 `body_timeout_seconds` (else 400, and the connection is closed) → body JSON and schema (400)
-→ the operation (404, 409 or 200; 503 when the database cannot be reached or went away
-while committing).
+→ the operation (404, 409 or 200; 503 when the database cannot be reached, went away while
+committing, or refused the write: a conflict that kept recurring, a timeout, a full disk, a
+SQLite file removed under it).
 An answer sent before the body was read closes the connection when the client waits for a
 `100 Continue` or the body is chunked or larger than the limit (see `_body_left_unread`).
 Every answer is JSON; an unexpected exception is logged (never with the request's headers)

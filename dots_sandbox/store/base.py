@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import logging
+import threading
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -141,6 +143,59 @@ class OutcomeUnknown(StoreUnavailable):
     """The connection was lost while committing: the change may or may not have been made (503)."""
 
 
+class StoreBusy(StoreUnavailable):
+    """The database is up but did not do this call: nothing changed (503), and it is not an outage.
+
+    A conflict with concurrent transactions that kept recurring after the engine's bounded retries
+    (PostgreSQL 40001, 40P01), a statement or lock timeout (57014, 55P03), SQLite's busy timeout.
+    No outage is logged for it: the next call may well succeed.
+    """
+
+
+class StorageFault(StoreUnavailable):
+    """The database's storage refuses writes: nothing changed (503), and it is not an outage.
+
+    Disk full (SQLite's SQLITE_FULL, PostgreSQL's class 53) or, on SQLite, the database file removed
+    or replaced under the running sandbox. The engine logs one line when it starts and one when
+    writes work again (per episode, not per call).
+    """
+
+
+class Episode:
+    """A condition that begins and ends (an outage, a full disk): one log line when it begins, one when it ends.
+
+    `begin(why)` logs `why` only if the condition was not already on; `end()` logs `ended` only if
+    it was. Safe from any thread. Never give it text holding a secret.
+    """
+
+    def __init__(self, logger: logging.Logger, ended: str) -> None:
+        self._logger = logger
+        self._ended = ended
+        self._on = False
+        self._lock = threading.Lock()
+
+    @property
+    def on(self) -> bool:
+        """Whether the condition holds now."""
+        return self._on
+
+    def begin(self, why: str) -> None:
+        """The condition holds: log `why` if it did not already."""
+        with self._lock:
+            began, self._on = not self._on, True
+        if began:
+            self._logger.warning("%s", why)
+
+    def end(self) -> None:
+        """The condition is over: log it if it held."""
+        if not self._on:  # the common case costs no lock
+            return
+        with self._lock:
+            ended, self._on = self._on, False
+        if ended:
+            self._logger.warning("%s", self._ended)
+
+
 class Store(Protocol):
     """The storage the handlers use. Implementations must make `confirm` atomic.
 
@@ -192,6 +247,9 @@ class Store(Protocol):
 
     def events(self, client_id: str, intent_id: str | None, limit: int) -> list[EventRecord]:
         """The most recent events of `client_id` (of one intent if given), newest first, with their deliveries."""
+
+    def prune_events(self, client_id: str, before: float, limit: int) -> int:
+        """Delete up to `limit` of `client_id`'s events created before `before` with no delivery pending; how many."""
 
 
 def dump_json(document: Any) -> str:

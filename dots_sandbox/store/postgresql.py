@@ -12,19 +12,24 @@ By design:
 - Every state change is one transaction, committed before the answer is sent, with the server's
   default `synchronous_commit = on`: an answered change is in PostgreSQL's WAL, on disk, and
   survives the sandbox's `kill -9` and PostgreSQL's own crash.
-- Confirm is one conditional `UPDATE ... WHERE id = %s AND client_id = %s AND status =
-  ANY(<unconfirmed>) RETURNING ...` (READ COMMITTED): PostgreSQL locks the row, and a concurrent
-  UPDATE re-checks the WHERE against the row the first one committed, so of any number of
-  confirms, from any number of instances, exactly one returns a row.
+- Confirm is one conditional `UPDATE ... WHERE id = %s AND client_id = %s AND status IN
+  (<unconfirmed>) RETURNING ...` (sql.py, like every step of the lifecycle): at READ COMMITTED
+  PostgreSQL locks the row, and a concurrent UPDATE re-checks the WHERE against the row the first
+  one committed, so of any number of confirms, from any number of instances, exactly one returns
+  a row (at REPEATABLE READ the others fail with 40001 and run again; see Failures).
 - The schema is created (or its version checked) in one transaction holding the advisory lock
   SCHEMA_LOCK_KEY, so instances starting together neither race on CREATE TABLE nor see a half
   made schema. A database whose `dots_sandbox_schema` says another version is refused.
-- Failures: a database that cannot be reached at start-up raises StoreUnavailable naming host
-  and port (the URL's password masked). While running, a call that cannot reach the database
-  before its COMMIT was sent changed nothing: it is retried once on a fresh connection (a
-  connection left from before a database restart fails on first use) and then raises
-  StoreUnavailable; a connection lost during COMMIT raises OutcomeUnknown. The app answers both
-  with 503.
+- Failures, by cause (SQLSTATE class and the connection's state; `_attempt`): a database that
+  cannot be reached at start-up raises StoreUnavailable naming host and port (the URL's password
+  masked). While running, only a lost or refused connection is an outage: a call that cannot
+  reach the database before its COMMIT was sent changed nothing and raises StoreUnavailable (a
+  connection from before a database restart, broken on first use, is replaced and the call tried
+  once more), logged once per outage; a connection lost during COMMIT raises OutcomeUnknown. A
+  serialization failure or deadlock (a database whose default isolation is REPEATABLE READ or
+  SERIALIZABLE, say) runs the transaction again, up to TRANSACTION_ATTEMPTS times, then raises
+  StoreBusy; a statement or lock timeout raises StoreBusy at once; disk full raises StorageFault,
+  logged once per episode. The app answers each with 503; only outages are logged as such.
 - JSON is stored as TEXT, exactly as the SQLite store keeps it (not JSONB: that would reorder
   keys and refuses `\\u0000`); the client secret only as its SHA-256 digest (BYTEA).
 - Outbox and timers (schema version 2; a version-1 database gains the tables at start-up, under
@@ -41,39 +46,24 @@ By design:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import psycopg
 import psycopg.conninfo
 import psycopg_pool
+import tenacity
 
-from dots_sandbox.store.base import (
-    COLUMNS,
-    Attempt,
-    Confirmation,
-    Delivery,
-    DeliveryState,
-    Event,
-    EventRecord,
-    Intent,
-    OutcomeUnknown,
-    Refusal,
-    Settlement,
-    StoreUnavailable,
-    Transition,
-    attempt_from_row,
-    confirmation_values,
-    intent_from_row,
-    intent_row,
-)
+from dots_sandbox.store.base import Delivery, Episode, OutcomeUnknown, StorageFault, StoreBusy, StoreUnavailable
+from dots_sandbox.store.sql import INDEXES, INDEXES_BEFORE_3, Dialect, SQLStore, statements
 from dots_sandbox.store.url import POSTGRESQL, parse_database
 
-SCHEMA_VERSION = 2  # 2: the outbox and timer tables (a version-1 database gains them)
+SCHEMA_VERSION = 3  # 2: the outbox and timer tables; 3: the same indexes as SQLite's (sql.INDEXES)
 # Schema versions a start-up brings to SCHEMA_VERSION (1: before the outbox; it gains its tables).
-MIGRATES_FROM = (1, SCHEMA_VERSION)
+MIGRATES_FROM = (1, 2, SCHEMA_VERSION)
 # pg_advisory_xact_lock key for schema changes: any fixed bigint; this one spells "dotssbx1".
 SCHEMA_LOCK_KEY = 0x646F747373627831
 POOL_SIZE = 8
@@ -94,8 +84,23 @@ CONNECT_TIMEOUT_S = 5
 # within seconds.
 RECONNECT_TIMEOUT_S = 3.0
 
-# Errors that mean "the database could not be reached or went away", as opposed to a bug.
-_UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError)
+# Errors by cause (SQLSTATE: PostgreSQL docs, Appendix A "PostgreSQL Error Codes"). Run the
+# transaction again: serialization failure (a concurrent update under REPEATABLE READ or
+# SERIALIZABLE, which a database's default_transaction_isolation may impose), deadlock.
+_RETRY_STATES = frozenset({"40001", "40P01"})
+# A timeout of the database's own settings: query canceled (statement_timeout), lock not available (lock_timeout).
+_BUSY_STATES = frozenset({"57014", "55P03"})
+# The server is going or gone: admin shutdown (pg_terminate_backend), crash shutdown, cannot connect now.
+_GONE_STATES = frozenset({"57P01", "57P02", "57P03"})
+# Storage: class 53 insufficient resources (53100 disk full, 53200 out of memory), class 58 system error (I/O).
+_STORAGE_CLASSES = ("53", "58")
+_GONE, _RETRY, _BUSY, _STORAGE = "gone", "retry", "busy", "storage"
+# Runs of a transaction that meets a serialization failure or deadlock, the first included, and
+# the random exponential wait between them (seconds): contention among a handful of requests
+# clears within milliseconds.
+TRANSACTION_ATTEMPTS = 5
+RETRY_WAIT_S = 0.002
+RETRY_WAIT_MAX_S = 0.05
 
 _SCHEMA_TABLE = """CREATE TABLE IF NOT EXISTS dots_sandbox_schema (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -125,8 +130,6 @@ _OUTBOX_TABLES = (
         body text NOT NULL,                     -- the payload, exactly the bytes signed and sent
         created_at double precision NOT NULL    -- epoch seconds
     )""",
-    "CREATE INDEX IF NOT EXISTS webhook_events_client ON webhook_events (client_id, created_at)",
-    "CREATE INDEX IF NOT EXISTS webhook_events_intent ON webhook_events (payment_intent_id)",
     """CREATE TABLE IF NOT EXISTS webhook_deliveries (
         event_id text NOT NULL REFERENCES webhook_events (id),
         receiver text NOT NULL,                 -- the receiver's URL (its secret is never stored)
@@ -137,7 +140,6 @@ _OUTBOX_TABLES = (
         lease_until double precision,
         PRIMARY KEY (event_id, receiver)
     )""",
-    "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending'",
     """CREATE TABLE IF NOT EXISTS webhook_attempts (
         seq bigserial PRIMARY KEY,
         event_id text NOT NULL,
@@ -148,28 +150,15 @@ _OUTBOX_TABLES = (
         error text,                             -- why it failed, NULL when delivered
         delivered boolean NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS webhook_attempts_event ON webhook_attempts (event_id, receiver)",
     """CREATE TABLE IF NOT EXISTS settlements (
         payment_intent_id text PRIMARY KEY,
         client_id text NOT NULL,
         due_at double precision NOT NULL,       -- epoch seconds
         status text NOT NULL                    -- succeeded | failed: where the intent goes from processing
     )""",
-    "CREATE INDEX IF NOT EXISTS settlements_due ON settlements (due_at)",
 )
-_INSERT = f"INSERT INTO payment_intents ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
-_SELECT = f"SELECT {COLUMNS} FROM payment_intents WHERE id = %s AND client_id = %s"  # noqa: S608
-_EXISTS = "SELECT 1 FROM payment_intents WHERE id = %s AND client_id = %s"
-_CONFIRM = f"""UPDATE payment_intents
-    SET status = %s, payment_method_id = %s, transfer_id = %s, confirm_request = %s, confirmed_at = %s
-    WHERE id = %s AND client_id = %s AND status = ANY(%s)
-    RETURNING {COLUMNS}"""  # noqa: S608
-_TRANSITION = f"""UPDATE payment_intents SET status = %s, transfer_id = COALESCE(%s, transfer_id)
-    WHERE id = %s AND client_id = %s AND status = ANY(%s)
-    RETURNING {COLUMNS}"""  # noqa: S608
-# The claim: lock due, unleased rows no other transaction holds (SKIP LOCKED: instances claiming
-# at once take disjoint rows instead of queueing), then lease them. A row another instance leased
-# and committed meanwhile is re-checked against the WHERE and left out.
+# A list parameter is a PostgreSQL array, unnested into rows; `seq` orders rows as written.
+DIALECT = Dialect(placeholder="%s", each="unnest(%s::text[]) AS value", order="seq", as_list=list)
 _CLAIM = """UPDATE webhook_deliveries AS d SET lease_owner = %s, lease_until = %s
     FROM (
         SELECT event_id, receiver FROM webhook_deliveries
@@ -185,7 +174,7 @@ logger = logging.getLogger("dots_sandbox")
 T = TypeVar("T")
 
 
-class PostgreSQLStore:
+class PostgreSQLStore(SQLStore):
     """The PostgreSQL `Store` for a `postgresql://` (or `postgres://`) URL.
 
     Opening it connects, creates or checks the schema, and fills the pool; StoreUnavailable (one
@@ -194,6 +183,8 @@ class PostgreSQLStore:
     """
 
     concurrency = POOL_SIZE
+    dialect = DIALECT
+    sql = statements(DIALECT)
 
     def __init__(self, url: str, pool_size: int = POOL_SIZE, pool_timeout: float = POOL_TIMEOUT_S) -> None:
         self._database = parse_database(url)
@@ -203,13 +194,14 @@ class PostgreSQLStore:
         self._pool_timeout = pool_timeout
         self._reachable = True
         self._reachable_lock = threading.Lock()
+        self._full = Episode(logger, f"PostgreSQL at {self._database.endpoint} accepts writes again")
         options: dict[str, Any] = {"autocommit": True}
         if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(url):
             options["connect_timeout"] = CONNECT_TIMEOUT_S
         try:
             with psycopg.connect(url, **options) as connection:
                 _migrate(connection)
-        except _UNREACHABLE as error:
+        except (psycopg.OperationalError, psycopg.InterfaceError) as error:
             raise StoreUnavailable(self._why(error)) from None
         self._pool = psycopg_pool.ConnectionPool(
             url,
@@ -235,98 +227,6 @@ class PostgreSQLStore:
         """`host:port` of the database."""
         return self._database.endpoint
 
-    def add_with(self, intent: Intent, event: Event | None, settlement: Settlement | None) -> None:
-        """Insert `intent`, its event (with its deliveries) and its settlement, in one transaction."""
-        row = intent_row(intent)
-
-        def insert(connection: psycopg.Connection[Any]) -> None:
-            connection.execute(_INSERT, row)
-            _write_outbox(connection, event, settlement)
-
-        self._run(insert, write=True)
-
-    def get(self, client_id: str, intent_id: str) -> Intent | None:
-        """Read one intent (one SELECT, no explicit transaction)."""
-        row = self._run(lambda connection: connection.execute(_SELECT, (intent_id, client_id)).fetchone())
-        return None if row is None else intent_from_row(row)
-
-    def confirm(
-        self, client_id: str, intent_id: str, unconfirmed: frozenset[str], confirmation: Confirmation
-    ) -> Intent | Refusal:
-        """One conditional UPDATE; its RETURNING row says whether this call won."""
-        values = (*confirmation_values(confirmation), intent_id, client_id, sorted(unconfirmed))
-
-        def attempt(connection: psycopg.Connection[Any]) -> Intent | Refusal:
-            row = connection.execute(_CONFIRM, values).fetchone()
-            if row is not None:  # the event and timer of a change that happened, never of a refused one
-                _write_outbox(connection, confirmation.event, confirmation.settlement)
-                return intent_from_row(row)
-            exists = connection.execute(_EXISTS, (intent_id, client_id)).fetchone() is not None
-            return Refusal.ALREADY_CONFIRMED if exists else Refusal.NOT_FOUND
-
-        return self._run(attempt, write=True)
-
-    # ---- Outbox and timers ------------------------------------------------------------------
-
-    def transition(
-        self, client_id: str, intent_id: str, from_statuses: frozenset[str], transition: Transition
-    ) -> Intent | Refusal:
-        """One conditional UPDATE (status in `from_statuses`) and, iff it changed the row, the event."""
-        values = (transition.status, transition.transfer_id, intent_id, client_id, sorted(from_statuses))
-
-        def attempt(connection: psycopg.Connection[Any]) -> Intent | Refusal:
-            row = connection.execute(_TRANSITION, values).fetchone()
-            if row is not None:
-                _write_outbox(connection, transition.event, None)
-                connection.execute("DELETE FROM settlements WHERE payment_intent_id = %s", (intent_id,))
-                return intent_from_row(row)
-            exists = connection.execute(_EXISTS, (intent_id, client_id)).fetchone() is not None
-            return Refusal.WRONG_STATUS if exists else Refusal.NOT_FOUND
-
-        return self._run(attempt, write=True)
-
-    def due_settlements(self, now: float, limit: int) -> list[Settlement]:
-        """Settlements whose `due_at` is at or before `now`, oldest first (one SELECT)."""
-        rows = self._run(
-            lambda connection: connection.execute(
-                "SELECT payment_intent_id, client_id, due_at, status FROM settlements"
-                " WHERE due_at <= %s ORDER BY due_at LIMIT %s",
-                (now, limit),
-            ).fetchall()
-        )
-        return [Settlement(*row) for row in rows]
-
-    def settle(self, settlement: Settlement, transition: Transition) -> Intent | None:
-        """Delete the settlement row and, if this call deleted it, move the intent from processing, with its event.
-
-        The DELETE is the claim: of several instances settling the same row, one deletes it (the
-        others wait for its commit, then find nothing), so an intent settles once and announces it once.
-        """
-
-        def attempt(connection: psycopg.Connection[Any]) -> Intent | None:
-            claimed = connection.execute(
-                "DELETE FROM settlements WHERE payment_intent_id = %s AND due_at = %s RETURNING 1",
-                (settlement.payment_intent_id, settlement.due_at),
-            ).fetchone()
-            if claimed is None:
-                return None
-            row = connection.execute(
-                _TRANSITION,
-                (
-                    transition.status,
-                    transition.transfer_id,
-                    settlement.payment_intent_id,
-                    settlement.client_id,
-                    ["processing"],
-                ),
-            ).fetchone()
-            if row is None:
-                return None
-            _write_outbox(connection, transition.event, None)
-            return intent_from_row(row)
-
-        return self._run(attempt, write=True)
-
     def claim_deliveries(
         self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
     ) -> list[Delivery]:
@@ -337,79 +237,49 @@ class PostgreSQLStore:
         rows = self._run(lambda connection: connection.execute(_CLAIM, values).fetchall(), write=True)
         return [Delivery(event_id, receiver, body, attempts) for *_, event_id, receiver, body, attempts in sorted(rows)]
 
-    def record_attempt(self, attempt: Attempt, owner: str, next_attempt_at: float | None) -> None:
-        """Insert the attempt; the delivery becomes delivered, failed (no next attempt) or pending again.
-
-        Only the lease's owner moves the delivery on: an attempt whose lease ran out is recorded
-        in the history but changes nothing else (the new owner decides).
-        """
-        state = "delivered" if attempt.delivered else ("pending" if next_attempt_at is not None else "failed")
-
-        def write(connection: psycopg.Connection[Any]) -> None:
-            connection.execute(
-                "INSERT INTO webhook_attempts (event_id, receiver, number, at, http_status, error, delivered)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (
-                    attempt.event_id,
-                    attempt.receiver,
-                    attempt.number,
-                    attempt.at,
-                    attempt.http_status,
-                    attempt.error,
-                    attempt.delivered,
-                ),
-            )
-            connection.execute(
-                """UPDATE webhook_deliveries
-                SET state = %s, attempts = %s, next_attempt_at = COALESCE(%s, next_attempt_at),
-                    lease_owner = NULL, lease_until = NULL
-                WHERE event_id = %s AND receiver = %s AND lease_owner = %s AND state = 'pending'""",
-                (state, attempt.number, next_attempt_at, attempt.event_id, attempt.receiver, owner),
-            )
-
-        self._run(write, write=True)
-
-    def events(self, client_id: str, intent_id: str | None, limit: int) -> list[EventRecord]:
-        """The newest `limit` events of `client_id` (of `intent_id` if given), each with its deliveries.
-
-        Three SELECTs in one REPEATABLE READ transaction (one snapshot): events, then all their
-        deliveries and attempts at once.
-        """
-        query = (
-            "SELECT id, client_id, payment_intent_id, status, body, created_at FROM webhook_events WHERE client_id = %s"
-        )
-        params: list[Any] = [client_id]
-        if intent_id is not None:
-            query += " AND payment_intent_id = %s"
-            params.append(intent_id)
-        query += " ORDER BY created_at DESC, seq DESC LIMIT %s"
-
-        def read(connection: psycopg.Connection[Any]) -> list[EventRecord]:
-            with connection.transaction():  # read only: a COMMIT lost here changed nothing
-                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                events = [Event(*row) for row in connection.execute(query, (*params, limit)).fetchall()]
-                ids = [event.id for event in events]
-                deliveries = connection.execute(
-                    "SELECT event_id, receiver, state, next_attempt_at FROM webhook_deliveries"
-                    " WHERE event_id = ANY(%s) ORDER BY event_id, receiver",
-                    (ids,),
-                ).fetchall()
-                attempts = connection.execute(
-                    "SELECT event_id, receiver, number, at, http_status, error, delivered FROM webhook_attempts"
-                    " WHERE event_id = ANY(%s) ORDER BY at, seq",
-                    (ids,),
-                ).fetchall()
-            return _event_records(events, deliveries, attempts)
-
-        return self._run(read)
+    @contextlib.contextmanager
+    def _snapshot(self, connection: psycopg.Connection[Any]) -> Iterator[None]:
+        with connection.transaction():  # read only: a COMMIT lost here changed nothing
+            connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield
 
     def close(self) -> None:
         """Close the pool and its connections."""
         self._pool.close()
 
     def _run(self, work: Callable[[psycopg.Connection[Any]], T], write: bool = False) -> T:
-        """`work` on a pooled connection (in a transaction when `write`), mapping lost connections to errors."""
-        for attempt in (1, 2):
+        """`work` on a pooled connection (in a transaction when `write`), its errors mapped by cause.
+
+        A serialization failure or deadlock (the transaction was rolled back) runs `work` again, up
+        to TRANSACTION_ATTEMPTS times in all, then raises StoreBusy; see `_attempt` for the rest.
+        """
+        try:
+            return self._attempt(work, write)  # nearly every call: no retry machinery
+        except _Conflict:
+            pass
+        retrying: tenacity.Retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(TRANSACTION_ATTEMPTS - 1),
+            wait=tenacity.wait_random_exponential(multiplier=RETRY_WAIT_S, max=RETRY_WAIT_MAX_S),
+            retry=tenacity.retry_if_exception_type(_Conflict),
+            reraise=True,
+        )
+        try:
+            result: T = retrying(self._attempt, work, write)
+        except _Conflict as conflict:
+            raise StoreBusy(self._why(conflict.error)) from None
+        return result
+
+    def _attempt(self, work: Callable[[psycopg.Connection[Any]], T], write: bool) -> T:
+        """One run of `work`. Errors by cause (SQLSTATE class and the connection's state):
+
+        - connection lost or refused (class 08, 57P01-57P03, a broken connection): an outage,
+          StoreUnavailable (logged once); during COMMIT, OutcomeUnknown. A connection that broke on
+          first use (one from before a database restart) is replaced and the call tried once more.
+        - 40001, 40P01: _Conflict (the caller runs the transaction again).
+        - 57014, 55P03 (a statement or lock timeout): StoreBusy.
+        - class 53 and 58 (disk full, out of memory, I/O error): StorageFault, logged once per episode.
+        """
+        for fresh in (False, True):
             try:
                 connection = self._pool.getconn(self._pool_timeout if self._reachable else UNREACHABLE_POOL_TIMEOUT_S)
             except psycopg_pool.PoolTimeout:
@@ -422,20 +292,35 @@ class PostgreSQLStore:
                         committing = True  # the block's end sends COMMIT
                 else:
                     result = work(connection)
-            except _UNREACHABLE as error:
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                cause = _cause(error, connection)
+                if cause is not _GONE:
+                    raise self._refused(error, cause) from None
                 if committing:
                     raise self._unavailable(self._why(error), OutcomeUnknown) from None
-                if not (connection.broken and attempt == 1):
+                if fresh or not connection.broken:
                     raise self._unavailable(self._why(error)) from None
             else:
                 self._mark_reachable()
+                if write:
+                    self._full.end()
                 return result
             finally:
                 self._pool.putconn(connection)  # a broken one is discarded and replaced
             # Nothing was committed. A connection that broke on first use is most likely one from
-            # before a database restart: drop every such one, then retry once.
+            # before a database restart: drop every such one, then try once more.
             self._pool.check()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _refused(self, error: psycopg.Error, cause: str) -> Exception:
+        """The error for a call the server answered but did not do (a conflict, a timeout, no room)."""
+        self._mark_reachable()
+        if cause is _RETRY:
+            return _Conflict(error)
+        if cause is _BUSY:
+            return StoreBusy(self._why(error))
+        self._full.begin(f"{self._why(error)}; answering writes 503 until they work again")
+        return StorageFault(self._why(error))
 
     def _unavailable(self, why: str, kind: type[StoreUnavailable] = StoreUnavailable) -> StoreUnavailable:
         with self._reachable_lock:
@@ -456,6 +341,30 @@ class PostgreSQLStore:
         return f"cannot use PostgreSQL at {self.endpoint} ({self._database.display}): {reason}"
 
 
+class _Conflict(Exception):
+    """A serialization failure or deadlock: the transaction was rolled back and may simply run again."""
+
+    def __init__(self, error: psycopg.Error) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _cause(error: psycopg.Error, connection: psycopg.Connection[Any]) -> str:
+    """What `error` means for the call: _GONE (an outage), _RETRY, _BUSY or _STORAGE."""
+    state = error.sqlstate or ""
+    if connection.broken or isinstance(error, psycopg.InterfaceError) or state.startswith("08"):
+        return _GONE
+    if state in _GONE_STATES:
+        return _GONE
+    if state in _RETRY_STATES:
+        return _RETRY
+    if state in _BUSY_STATES:
+        return _BUSY
+    if state.startswith(_STORAGE_CLASSES):
+        return _STORAGE
+    return _GONE  # an OperationalError of no known cause: as before, taken for the database going away
+
+
 def _migrate(connection: psycopg.Connection[Any]) -> None:
     """Create the schema, or check its version, under an advisory lock (one instance at a time)."""
     with connection.transaction():
@@ -466,49 +375,10 @@ def _migrate(connection: psycopg.Connection[Any]) -> None:
             raise RuntimeError(f"database schema version {row[0]}, this sandbox knows {SCHEMA_VERSION}")
         if row is None or row[0] != SCHEMA_VERSION:
             connection.execute(_INTENTS_TABLE)  # IF NOT EXISTS: a version-1 database keeps its intents
-            for statement in _OUTBOX_TABLES:
+            for statement in (*_OUTBOX_TABLES, *INDEXES_BEFORE_3, *INDEXES):
                 connection.execute(statement)
             connection.execute(
                 "INSERT INTO dots_sandbox_schema (version) VALUES (%s)"
                 " ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version",
                 (SCHEMA_VERSION,),
             )
-
-
-def _write_outbox(connection: psycopg.Connection[Any], event: Event | None, settlement: Settlement | None) -> None:
-    """The outbox rows of a change, inside the caller's transaction: the event, its deliveries, the timer."""
-    if event is not None:
-        connection.execute(
-            "INSERT INTO webhook_events (id, client_id, payment_intent_id, status, body, created_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (event.id, event.client_id, event.payment_intent_id, event.status, event.body, event.created_at),
-        )
-        if event.receivers:
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO webhook_deliveries (event_id, receiver, state, next_attempt_at)"
-                    " VALUES (%s, %s, 'pending', %s)",
-                    [(event.id, receiver, event.created_at) for receiver in event.receivers],
-                )
-    if settlement is not None:
-        connection.execute(
-            "INSERT INTO settlements (payment_intent_id, client_id, due_at, status) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (payment_intent_id) DO UPDATE"
-            " SET client_id = EXCLUDED.client_id, due_at = EXCLUDED.due_at, status = EXCLUDED.status",
-            (settlement.payment_intent_id, settlement.client_id, settlement.due_at, settlement.status),
-        )
-
-
-def _event_records(
-    events: list[Event], deliveries: Sequence[tuple[Any, ...]], attempts: Sequence[tuple[Any, ...]]
-) -> list[EventRecord]:
-    """Each event with its deliveries (by receiver) and each delivery with its attempts (in order)."""
-    history: dict[tuple[str, str], list[Attempt]] = {}
-    for row in attempts:
-        history.setdefault((row[0], row[1]), []).append(attempt_from_row(row))
-    states: dict[str, list[DeliveryState]] = {}
-    for event_id, receiver, state, next_at in deliveries:
-        states.setdefault(event_id, []).append(
-            DeliveryState(receiver, state, next_at, tuple(history.get((event_id, receiver), ())))
-        )
-    return [EventRecord(event, tuple(states.get(event.id, ()))) for event in events]

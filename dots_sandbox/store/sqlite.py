@@ -4,11 +4,20 @@ SQLite, by design:
 - WAL journal, `synchronous` NORMAL by default (FULL on request): `COMMIT` returns only once the
   transaction is in the WAL file, and the sandbox answers only after `COMMIT`, so an answered
   change survives `kill -9` of the server (NORMAL) and also an OS crash or power loss (FULL).
-- Every state change is one transaction. Confirm is one conditional `UPDATE ... WHERE id = ?
-  AND status IN (<unconfirmed>)` inside `BEGIN IMMEDIATE`: of any number of concurrent confirms,
-  from threads or processes sharing the file, exactly one changes the row.
+- Every state change is one transaction (`_run(work, write=True)`: `BEGIN IMMEDIATE`, so the
+  write lock is taken up front and never upgraded from a read lock). Confirm is one conditional
+  `UPDATE ... WHERE id = ? AND status IN (<unconfirmed>)`: of any number of concurrent confirms,
+  from threads or processes sharing the file, exactly one changes the row. The statements
+  themselves are the lifecycle's, written once for every engine (`sql.py`).
 - One connection per thread (so threads really race in SQLite); `:memory:` has one connection
-  shared under a lock (each connection to `:memory:` would be a different database).
+  shared under a lock (each connection to `:memory:` would be a different database). The schema
+  is made or migrated once, by the store's first connection.
+- Storage faults: a full disk (SQLITE_FULL) or an I/O error is StorageFault (503), logged once
+  until writes work again; SQLITE_BUSY past BUSY_TIMEOUT_MS is StoreBusy (503). Every write
+  first checks that the path still names the file the store opened (device and inode): one
+  removed or replaced under the running sandbox (`rm -rf .sandbox`) refuses every write with
+  StorageFault and one log line, rather than acknowledge changes to a file no longer on disk,
+  which a restart would lose. Later connections open the file read-write only, never create it.
 - WAL checkpoints (copying committed pages into the database file, with its fsync) run on a
   background thread every CHECKPOINT_INTERVAL_S, not inside the COMMIT of whichever request
   happened to cross SQLite's 1,000-page threshold: that stall was the sandbox's p99 under a write
@@ -17,7 +26,7 @@ SQLite, by design:
   ever stop. Durability is unchanged: a transaction is durable once in the WAL.
 - The create request is stored whole, as JSON (every field, shown or not), and so is the
   confirm request. The client secret is stored only as its SHA-256 digest.
-- Later outcomes and webhooks (the section "Outbox and timers" below): a status change writes,
+- Later outcomes and webhooks (their statements in sql.py): a status change writes,
   in its own transaction, the `payment_intent.updated` event and one delivery row per receiver
   (the transactional outbox), and a `processing` intent's settlement row (its timer). Deliveries
   are claimed with a lease (`lease_owner`, `lease_until`), so with several processes on one
@@ -27,53 +36,39 @@ SQLite, by design:
 from __future__ import annotations
 
 import contextlib
-import functools
+import json
+import logging
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from dots_sandbox.store.base import (
-    COLUMNS,
-    Attempt,
-    Confirmation,
-    Delivery,
-    DeliveryState,
-    Event,
-    EventRecord,
-    Intent,
-    Refusal,
-    Settlement,
-    Transition,
-    attempt_from_row,
-    confirmation_values,
-    intent_from_row,
-    intent_row,
-)
+from dots_sandbox.store.base import Delivery, Episode, StorageFault, StoreBusy
+from dots_sandbox.store.sql import INDEXES, INDEXES_BEFORE_3, Dialect, SQLStore, statements
 from dots_sandbox.store.url import MEMORY_DB
 
-SCHEMA_VERSION = 2  # 2: the outbox and timer tables (a version-1 file gains them)
+SCHEMA_VERSION = 3  # 2: the outbox and timer tables; 3: the same indexes as PostgreSQL's
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_INTERVAL_S = 0.1
 CHECKPOINT_BACKSTOP_PAGES = 20_000
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS payment_intents (
-    id TEXT PRIMARY KEY,                    -- lower-case hyphenated UUID
-    client_id TEXT NOT NULL,                -- the Basic-auth user that created it
-    status TEXT NOT NULL,
-    payment_method_id TEXT,                 -- as sent, at create or (replacing it) at confirm
-    transfer_id TEXT,                       -- set when confirm succeeded
-    create_request TEXT NOT NULL,           -- the create body, JSON, every field as validated
-    confirm_request TEXT,                   -- the confirm body, JSON
-    client_secret_sha256 BLOB NOT NULL,
-    created_at TEXT NOT NULL,               -- ISO 8601, UTC
-    confirmed_at TEXT
-) WITHOUT ROWID
-"""
-# Outbox and timers (schema version 2). Times are epoch seconds (REAL), so timers outlive restarts.
-_OUTBOX_SCHEMA = (
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS payment_intents (
+        id TEXT PRIMARY KEY,                -- lower-case hyphenated UUID
+        client_id TEXT NOT NULL,            -- the Basic-auth user that created it
+        status TEXT NOT NULL,
+        payment_method_id TEXT,             -- as sent, at create or (replacing it) at confirm
+        transfer_id TEXT,                   -- set when confirm succeeded
+        create_request TEXT NOT NULL,       -- the create body, JSON, every field as validated
+        confirm_request TEXT,               -- the confirm body, JSON
+        client_secret_sha256 BLOB NOT NULL,
+        created_at TEXT NOT NULL,           -- ISO 8601, UTC
+        confirmed_at TEXT
+    ) WITHOUT ROWID""",
+    # Outbox and timers (schema version 2). Times are epoch seconds (REAL), so timers outlive restarts.
     """CREATE TABLE IF NOT EXISTS webhook_events (
         id TEXT PRIMARY KEY,                -- the svix-id (msg_...), the same on every attempt
         client_id TEXT NOT NULL,
@@ -92,7 +87,6 @@ _OUTBOX_SCHEMA = (
         lease_until REAL,
         PRIMARY KEY (event_id, receiver)
     )""",
-    "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)",
     """CREATE TABLE IF NOT EXISTS webhook_attempts (
         event_id TEXT NOT NULL,
         receiver TEXT NOT NULL,
@@ -102,24 +96,53 @@ _OUTBOX_SCHEMA = (
         error TEXT,                         -- why it failed, None when delivered
         delivered INTEGER NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS webhook_attempts_event ON webhook_attempts (event_id, receiver)",
     """CREATE TABLE IF NOT EXISTS settlements (
         payment_intent_id TEXT PRIMARY KEY,
         client_id TEXT NOT NULL,
         due_at REAL NOT NULL,
         status TEXT NOT NULL                -- succeeded | failed: where the intent goes from processing
     )""",
-    "CREATE INDEX IF NOT EXISTS settlements_due ON settlements (due_at)",
 )
-_INSERT = f"INSERT INTO payment_intents ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
-_SELECT = f"SELECT {COLUMNS} FROM payment_intents WHERE id = ? AND client_id = ?"  # noqa: S608
-_EXISTS = "SELECT 1 FROM payment_intents WHERE id = ? AND client_id = ?"
 
 
-class SQLiteStore:
+def _json_list(values: Sequence[str]) -> str:
+    return json.dumps(list(values))
+
+
+# A list parameter is one JSON array, read back as rows by json_each; rowid orders rows as written.
+DIALECT = Dialect(placeholder="?", each="json_each(?)", order="rowid", as_list=_json_list)
+# The claim: lease due, unleased pending deliveries to one owner, in one UPDATE (the write lock
+# orders claims, so two never lease one row).
+_CLAIM = """UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ?
+    WHERE rowid IN (
+        SELECT rowid FROM webhook_deliveries
+        WHERE state = 'pending' AND next_attempt_at <= ? AND receiver IN (SELECT value FROM json_each(?))
+          AND (lease_until IS NULL OR lease_until <= ?)
+        ORDER BY next_attempt_at LIMIT ?)
+    RETURNING event_id, receiver, attempts"""
+_BODIES = "SELECT id, body FROM webhook_events WHERE id IN (SELECT value FROM json_each(?))"
+# SQLite result codes (https://www.sqlite.org/rescode.html; the primary code is the low byte).
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_STORAGE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+T = TypeVar("T")
+logger = logging.getLogger("dots_sandbox")
+
+
+class SQLiteStore(SQLStore):
     """The SQLite `Store` (a file, or `:memory:`)."""
 
     concurrency = 0  # local and fast: called on the event loop
+    dialect = DIALECT
+    sql = statements(DIALECT)
 
     def __init__(self, db: str, synchronous: str = "NORMAL") -> None:
         self._db = db
@@ -132,71 +155,35 @@ class SQLiteStore:
         self._guard: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         self._stop_checkpoints = threading.Event()
         self._checkpointer: threading.Thread | None = None
+        self._identity: tuple[int, int] | None = None  # the file's (device, inode), once opened
+        self._full = Episode(logger, f"the SQLite database {db} accepts writes again")
+        self._replaced = Episode(logger, "")  # never ends: only a restart opens the new file
         if db == MEMORY_DB:
             self._guard = threading.Lock()
             self._shared = self._connect()
         else:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
-            self._connection()  # create the schema now, so start-up fails loudly on a bad path
-            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
+            self._local.connection = self._connect()  # the schema now, so start-up fails loudly on a bad path
+            self._identity = _identity(db)
+            # The checkpoints' own connection, opened here: a file removed later never fails the thread.
+            checkpoints = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, args=(checkpoints,), name="sqlite-checkpoint", daemon=True
+            )
             self._checkpointer.start()
 
-    def _checkpoint_loop(self) -> None:
-        # Its own connection: PASSIVE never waits for readers or the writer, and the GIL is
-        # released while SQLite copies and syncs, so requests go on meanwhile.
-        connection = sqlite3.connect(self._db, isolation_level=None, check_same_thread=False)
+    def _checkpoint_loop(self, connection: sqlite3.Connection) -> None:
+        # PASSIVE never waits for readers or the writer, and the GIL is released while SQLite
+        # copies and syncs, so requests go on meanwhile.
         try:
-            connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+            with contextlib.suppress(sqlite3.DatabaseError):
+                connection.execute(f"PRAGMA synchronous = {self._synchronous}")
             while not self._stop_checkpoints.wait(CHECKPOINT_INTERVAL_S):
-                with contextlib.suppress(sqlite3.OperationalError):  # busy: the next round does it
+                # Busy, no room, the file gone (writes refuse that themselves): the next round tries again.
+                with contextlib.suppress(sqlite3.DatabaseError):
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         finally:
             connection.close()
-
-    def add_with(self, intent: Intent, event: Event | None, settlement: Settlement | None) -> None:
-        """Insert `intent`, its event (with its deliveries) and its settlement, in one transaction."""
-        row = intent_row(intent)
-        with self._guard:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                connection.execute(_INSERT, row)
-                _write_outbox(connection, event, settlement)
-                connection.execute("COMMIT")
-            except BaseException:
-                _rollback(connection)
-                raise
-
-    def get(self, client_id: str, intent_id: str) -> Intent | None:
-        """Read one intent (a single SELECT needs no explicit transaction)."""
-        with self._guard:
-            row = self._connection().execute(_SELECT, (intent_id, client_id)).fetchone()
-        return None if row is None else intent_from_row(row)
-
-    def confirm(
-        self, client_id: str, intent_id: str, unconfirmed: frozenset[str], confirmation: Confirmation
-    ) -> Intent | Refusal:
-        """One conditional UPDATE in BEGIN IMMEDIATE; its RETURNING row says whether this call won."""
-        statuses = sorted(unconfirmed)
-        update = _confirm_statement(len(statuses))
-        values = (*confirmation_values(confirmation), intent_id, client_id, *statuses)
-        with self._guard:
-            connection = self._connection()
-            # BEGIN IMMEDIATE takes the write lock up front, so the transaction never has to upgrade
-            # a read lock (which could fail with SQLITE_BUSY instead of waiting).
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                rows = connection.execute(update, values).fetchall()  # all: finish the statement before COMMIT
-                exists = bool(rows) or connection.execute(_EXISTS, (intent_id, client_id)).fetchone() is not None
-                if rows:  # the event and timer of a change that happened, never of a refused one
-                    _write_outbox(connection, confirmation.event, confirmation.settlement)
-                connection.execute("COMMIT")
-            except BaseException:
-                _rollback(connection)
-                raise
-        if rows:
-            return intent_from_row(rows[0])
-        return Refusal.ALREADY_CONFIRMED if exists else Refusal.NOT_FOUND
 
     def close(self) -> None:
         """Stop the checkpoints and close every connection this store opened (in any thread)."""
@@ -211,27 +198,109 @@ class SQLiteStore:
         self._local = threading.local()
         self._shared = None
 
+    def _run(self, work: Callable[[sqlite3.Connection], T], write: bool = False) -> T:
+        """`work` on this thread's connection; when `write`, in BEGIN IMMEDIATE ... COMMIT on the file the store opened.
+
+        Raises StorageFault (disk full, I/O error, the file removed or replaced) or StoreBusy
+        (the write lock not had within BUSY_TIMEOUT_MS); nothing was changed then. Other errors
+        (a duplicate id, a bug) propagate as sqlite3's.
+        """
+        with self._guard:
+            try:
+                connection = self._connection()
+                if not write:
+                    return work(connection)
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    self._check_file()
+                    result = work(connection)
+                    connection.execute("COMMIT")
+                except BaseException:
+                    _rollback(connection)
+                    raise
+            except sqlite3.DatabaseError as error:
+                refused = self._refused(error)
+                if refused is None:
+                    raise
+                raise refused from None
+        self._full.end()
+        return result
+
+    @contextlib.contextmanager
+    def _snapshot(self, connection: sqlite3.Connection) -> Iterator[None]:
+        connection.execute("BEGIN")  # deferred: a read transaction, one snapshot for every SELECT in it
+        try:
+            yield
+        except BaseException:
+            _rollback(connection)
+            raise
+        connection.execute("COMMIT")
+
+    def claim_deliveries(
+        self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
+    ) -> list[Delivery]:
+        """Lease due pending deliveries (none leased by another owner until `now`) to `owner`, oldest first."""
+        if not receivers or limit <= 0:
+            return []
+        values = (owner, now + lease_seconds, now, _json_list(receivers), now, limit)
+
+        def claim(connection: sqlite3.Connection) -> list[Delivery]:
+            rows = connection.execute(_CLAIM, values).fetchall()
+            if not rows:
+                return []
+            bodies = dict(connection.execute(_BODIES, (_json_list([row[0] for row in rows]),)).fetchall())
+            return [Delivery(event_id, receiver, bodies[event_id], attempts) for event_id, receiver, attempts in rows]
+
+        return self._run(claim, write=True)
+
+    def _check_file(self) -> None:
+        """StorageFault unless the path still names the file this store opened."""
+        if self._identity is None:
+            return
+        try:
+            same = _identity(self._db) == self._identity
+        except OSError:
+            same = False
+        if not same:
+            why = f"the SQLite database {self._db} was removed or replaced while the sandbox ran"
+            self._replaced.begin(
+                f"{why}: refusing every write (503) rather than acknowledge what a restart would lose; "
+                "restart the sandbox to use the file now at that path"
+            )
+            raise StorageFault(why)
+
+    def _refused(self, error: sqlite3.DatabaseError) -> StorageFault | StoreBusy | None:
+        """The store's error for SQLite's `error` (by its result code), or None for one of another kind."""
+        code = getattr(error, "sqlite_errorcode", None)
+        if code is None:
+            return None
+        why = f"the SQLite database {self._db} cannot be written: {error}"
+        if code & 0xFF in _BUSY_CODES:
+            return StoreBusy(why)
+        if code & 0xFF in _STORAGE_CODES:
+            self._full.begin(f"{why}; answering writes 503 until they work again")
+            return StorageFault(why)
+        return None
+
     def _connect(self) -> sqlite3.Connection:
+        """A new connection; the first one makes or migrates the schema, later ones only open the file read-write."""
+        first = self._identity is None
+        target, uri = self._db, False
+        if not first:  # never a file other than the store's, and never create one where it was removed
+            self._check_file()
+            target, uri = f"file:{urllib.parse.quote(self._db)}?mode=rw", True
         # isolation_level=None: no implicit transactions; this module issues BEGIN/COMMIT itself.
         connection = sqlite3.connect(
-            self._db, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            target, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000, uri=uri
         )
-        if self._db != MEMORY_DB:
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_BACKSTOP_PAGES}")
-        connection.execute(f"PRAGMA synchronous = {self._synchronous}")
-        connection.execute("BEGIN IMMEDIATE")
         try:
-            (version,) = connection.execute("PRAGMA user_version").fetchone()
-            if version not in (0, 1, SCHEMA_VERSION):
-                raise RuntimeError(f"{self._db}: schema version {version}, this sandbox knows {SCHEMA_VERSION}")
-            connection.execute(_SCHEMA)
-            for statement in _OUTBOX_SCHEMA:
-                connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            connection.execute("COMMIT")
+            if self._db != MEMORY_DB:
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_BACKSTOP_PAGES}")
+            connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+            if first:
+                _migrate(connection, self._db)
         except BaseException:
-            connection.execute("ROLLBACK")
             connection.close()
             raise
         with self._connections_lock:
@@ -248,199 +317,30 @@ class SQLiteStore:
             connection = self._local.connection = self._connect()
         return connection
 
-    # ---- Outbox and timers ------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE: the write lock up front), committed or rolled back."""
-        with self._guard:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-                connection.execute("COMMIT")
-            except BaseException:
-                _rollback(connection)
-                raise
-
-    def transition(
-        self, client_id: str, intent_id: str, from_statuses: frozenset[str], transition: Transition
-    ) -> Intent | Refusal:
-        """One conditional UPDATE (status in `from_statuses`) and, iff it changed the row, the event."""
-        statuses = sorted(from_statuses)
-        update = f"""UPDATE payment_intents SET status = ?, transfer_id = COALESCE(?, transfer_id)
-            WHERE id = ? AND client_id = ? AND status IN ({", ".join("?" * len(statuses))})
-            RETURNING {COLUMNS}"""  # noqa: S608
-        with self._write() as connection:
-            rows = connection.execute(
-                update, (transition.status, transition.transfer_id, intent_id, client_id, *statuses)
-            ).fetchall()
-            if rows:
-                _write_outbox(connection, transition.event, None)
-                connection.execute("DELETE FROM settlements WHERE payment_intent_id = ?", (intent_id,))
-                return intent_from_row(rows[0])
-            exists = connection.execute(_EXISTS, (intent_id, client_id)).fetchone() is not None
-        return Refusal.WRONG_STATUS if exists else Refusal.NOT_FOUND
-
-    def due_settlements(self, now: float, limit: int) -> list[Settlement]:
-        """Settlements whose `due_at` is at or before `now`, oldest first."""
-        with self._guard:
-            rows = (
-                self._connection()
-                .execute(
-                    "SELECT payment_intent_id, client_id, due_at, status FROM settlements"
-                    " WHERE due_at <= ? ORDER BY due_at LIMIT ?",
-                    (now, limit),
-                )
-                .fetchall()
-            )
-        return [Settlement(*row) for row in rows]
-
-    def settle(self, settlement: Settlement, transition: Transition) -> Intent | None:
-        """Delete the settlement row and, if this call deleted it, move the intent from processing, with its event.
-
-        The DELETE is the claim: of several processes settling the same row, one deletes it and the
-        others find nothing to do, so an intent settles once and announces it once.
-        """
-        with self._write() as connection:
-            claimed = connection.execute(
-                "DELETE FROM settlements WHERE payment_intent_id = ? AND due_at = ? RETURNING 1",
-                (settlement.payment_intent_id, settlement.due_at),
-            ).fetchall()
-            if not claimed:
-                return None
-            rows = connection.execute(
-                f"""UPDATE payment_intents SET status = ?, transfer_id = COALESCE(?, transfer_id)
-                WHERE id = ? AND client_id = ? AND status = 'processing' RETURNING {COLUMNS}""",  # noqa: S608
-                (transition.status, transition.transfer_id, settlement.payment_intent_id, settlement.client_id),
-            ).fetchall()
-            if not rows:
-                return None
-            _write_outbox(connection, transition.event, None)
-        return intent_from_row(rows[0])
-
-    def claim_deliveries(
-        self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
-    ) -> list[Delivery]:
-        """Lease due pending deliveries (none leased by another owner until `now`) to `owner`, oldest first."""
-        if not receivers or limit <= 0:
-            return []
-        marks = ", ".join("?" * len(receivers))
-        with self._write() as connection:
-            rows = connection.execute(
-                f"""UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ?
-                WHERE rowid IN (
-                    SELECT rowid FROM webhook_deliveries
-                    WHERE state = 'pending' AND next_attempt_at <= ? AND receiver IN ({marks})
-                      AND (lease_until IS NULL OR lease_until <= ?)
-                    ORDER BY next_attempt_at LIMIT ?)
-                RETURNING event_id, receiver, attempts""",  # noqa: S608
-                (owner, now + lease_seconds, now, *receivers, now, limit),
-            ).fetchall()
-            if not rows:
-                return []
-            bodies = dict(
-                connection.execute(
-                    f"SELECT id, body FROM webhook_events WHERE id IN ({', '.join('?' * len(rows))})",  # noqa: S608
-                    [row[0] for row in rows],
-                ).fetchall()
-            )
-        return [Delivery(event_id, receiver, bodies[event_id], attempts) for event_id, receiver, attempts in rows]
-
-    def record_attempt(self, attempt: Attempt, owner: str, next_attempt_at: float | None) -> None:
-        """Insert the attempt; the delivery becomes delivered, failed (no next attempt) or pending again.
-
-        Only the lease's owner moves the delivery on: an attempt whose lease ran out is recorded
-        in the history but changes nothing else (the new owner decides).
-        """
-        state = "delivered" if attempt.delivered else ("pending" if next_attempt_at is not None else "failed")
-        with self._write() as connection:
-            connection.execute(
-                "INSERT INTO webhook_attempts (event_id, receiver, number, at, http_status, error, delivered)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    attempt.event_id,
-                    attempt.receiver,
-                    attempt.number,
-                    attempt.at,
-                    attempt.http_status,
-                    attempt.error,
-                    attempt.delivered,
-                ),
-            )
-            connection.execute(
-                """UPDATE webhook_deliveries
-                SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at),
-                    lease_owner = NULL, lease_until = NULL
-                WHERE event_id = ? AND receiver = ? AND lease_owner = ? AND state = 'pending'""",
-                (state, attempt.number, next_attempt_at, attempt.event_id, attempt.receiver, owner),
-            )
-
-    def events(self, client_id: str, intent_id: str | None, limit: int) -> list[EventRecord]:
-        """The newest `limit` events of `client_id` (of `intent_id` if given), each with its deliveries."""
-        query = (
-            "SELECT id, client_id, payment_intent_id, status, body, created_at FROM webhook_events WHERE client_id = ?"
-        )
-        params: list[Any] = [client_id]
-        if intent_id is not None:
-            query += " AND payment_intent_id = ?"
-            params.append(intent_id)
-        query += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
-        with self._guard:
-            connection = self._connection()
-            events = [Event(*row) for row in connection.execute(query, (*params, limit)).fetchall()]
-            records = []
-            for event in events:
-                deliveries = connection.execute(
-                    "SELECT receiver, state, next_attempt_at FROM webhook_deliveries WHERE event_id = ?"
-                    " ORDER BY receiver",
-                    (event.id,),
-                ).fetchall()
-                attempts = connection.execute(
-                    "SELECT event_id, receiver, number, at, http_status, error, delivered FROM webhook_attempts"
-                    " WHERE event_id = ? ORDER BY at, rowid",
-                    (event.id,),
-                ).fetchall()
-                states = tuple(
-                    DeliveryState(
-                        receiver,
-                        state,
-                        next_at,
-                        tuple(attempt_from_row(row) for row in attempts if row[1] == receiver),
-                    )
-                    for receiver, state, next_at in deliveries
-                )
-                records.append(EventRecord(event, states))
-        return records
+def _migrate(connection: sqlite3.Connection, db: str) -> None:
+    """Make the schema, or bring an older one to SCHEMA_VERSION, in one write transaction."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        if version not in (0, 1, 2, SCHEMA_VERSION):
+            raise RuntimeError(f"{db}: schema version {version}, this sandbox knows {SCHEMA_VERSION}")
+        if version != SCHEMA_VERSION:
+            for statement in (*_TABLES, *INDEXES_BEFORE_3, *INDEXES):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        _rollback(connection)
+        raise
 
 
-def _write_outbox(connection: sqlite3.Connection, event: Event | None, settlement: Settlement | None) -> None:
-    """The outbox rows of a change, inside the caller's transaction: the event, its deliveries, the timer."""
-    if event is not None:
-        connection.execute(
-            "INSERT INTO webhook_events (id, client_id, payment_intent_id, status, body, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (event.id, event.client_id, event.payment_intent_id, event.status, event.body, event.created_at),
-        )
-        connection.executemany(
-            "INSERT INTO webhook_deliveries (event_id, receiver, state, next_attempt_at) VALUES (?, ?, 'pending', ?)",
-            [(event.id, receiver, event.created_at) for receiver in event.receivers],
-        )
-    if settlement is not None:
-        connection.execute(
-            "INSERT OR REPLACE INTO settlements (payment_intent_id, client_id, due_at, status) VALUES (?, ?, ?, ?)",
-            (settlement.payment_intent_id, settlement.client_id, settlement.due_at, settlement.status),
-        )
+def _identity(path: str) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_dev, status.st_ino
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
     if connection.in_transaction:
-        connection.execute("ROLLBACK")
-
-
-@functools.cache
-def _confirm_statement(count: int) -> str:
-    return f"""UPDATE payment_intents
-        SET status = ?, payment_method_id = ?, transfer_id = ?, confirm_request = ?, confirmed_at = ?
-        WHERE id = ? AND client_id = ? AND status IN ({", ".join("?" * count)})
-        RETURNING {COLUMNS}"""  # noqa: S608
+        with contextlib.suppress(sqlite3.Error):  # the error being raised says more than this one would
+            connection.execute("ROLLBACK")

@@ -92,7 +92,7 @@ def test_a_version_1_database_gains_the_outbox_tables(postgres_url: str) -> None
             store.close()
     with psycopg.connect(postgres_url) as connection:
         assert connection.execute("SELECT version FROM dots_sandbox_schema").fetchall() == [(SCHEMA_VERSION,)]
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3
 
 
 def test_client_secret_is_not_stored_in_clear(postgres_url: str) -> None:

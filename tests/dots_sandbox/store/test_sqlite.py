@@ -5,6 +5,7 @@ The `Store` interface itself is tested on every engine in test_base.py.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 import uuid
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 
 from dots_sandbox import lifecycle
-from dots_sandbox.store import Intent, SQLiteStore, open_store
+from dots_sandbox.store import Intent, SQLiteStore, StoreBusy, open_store
+from dots_sandbox.store import sqlite as sqlite_store
 from dots_sandbox.store.sqlite import CHECKPOINT_BACKSTOP_PAGES
 
 CLIENT = "sandbox-client-id"
@@ -116,6 +118,26 @@ def test_a_version_1_database_gains_the_outbox_tables(tmp_path: Path) -> None:
     try:
         assert store.get(CLIENT, intent.id) == intent
         assert store.events(CLIENT, None, 10) == []
-        assert store._connection().execute("PRAGMA user_version").fetchone() == (2,)
+        assert store._connection().execute("PRAGMA user_version").fetchone() == (3,)
     finally:
+        store.close()
+
+
+def test_a_write_lock_held_past_the_busy_timeout_is_busy_not_a_fault(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another connection holding the write lock past BUSY_TIMEOUT_MS: StoreBusy (503), nothing logged."""
+    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 100)
+    db = tmp_path / "busy.db"
+    store = SQLiteStore(str(db))
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with caplog.at_level(logging.WARNING), pytest.raises(StoreBusy, match="database is locked"):
+            _new(store)
+        holder.execute("ROLLBACK")
+        _new(store)
+        assert [record for record in caplog.records if record.name.startswith("dots_sandbox")] == []
+    finally:
+        holder.close()
         store.close()
