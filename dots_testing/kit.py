@@ -1,22 +1,37 @@
 """`TestSandbox`: a sandbox served from a thread of the test's process, whose state a test can make fresh.
 
-One server (dots_sandbox's own front, through `Sandbox.serve_in_thread`) serves a `_Current` app
-that hands each request to the sandbox of the moment; `reset()` builds a new sandbox over a new,
-empty in-memory SQLite store and swaps it in, then closes the old one. A server start and stop
-costs a quarter of a second (uvicorn's shutdown polls every 0.1 s); a swap costs milliseconds, so
-the per-test fixture swaps and only the session starts a server.
+One server (dots_sandbox's own front, through `dots_sandbox.in_thread.serve_in_thread`) serves a
+`_Current` app that hands each request to the sandbox of the moment; `reset()` builds a new sandbox
+over a new, empty in-memory SQLite store and swaps it in, then closes the old one. A server start
+and stop costs a quarter of a second (uvicorn's shutdown polls every 0.1 s); a swap costs
+milliseconds, so the per-test fixture swaps and only the session starts a server.
+
+`_Current` also keeps the journal (`requests()`) and applies `fail_next`'s faults, before the
+sandbox's own pipeline sees the request.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-from dots_sandbox.front.app import Receive, Scope, Send
+from dots_sandbox import errors
+from dots_sandbox.background.settlement import BATCH
+from dots_sandbox.front.app import Message, Receive, Scope, Send
+from dots_sandbox.request.control import present_event, with_control_routes
+from dots_sandbox.request.routing import Router
 from dots_sandbox.sandbox import Sandbox, build_sandbox
 from dots_sandbox.settings import MEMORY_DB, Settings
+from dots_spec.document import load_spec
+from dots_testing import faults
+from dots_testing.journal import Journal, Received, RecordingStore
+
+# `processing` intents settle when the test says (`settle`), not on a timer: a day is beyond any test.
+SETTLEMENT_SECONDS = 86_400.0
+RECENT_EVENTS = 1_000
 
 
 class _Current:
@@ -28,9 +43,15 @@ class _Current:
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
+        self.journal = Journal()
+        self.pending = faults.Pending()
+        self.router = Router(with_control_routes(load_spec()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: HTTP goes to the current sandbox; lifespan startup and shutdown complete at once."""
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+            return
         if scope["type"] != "lifespan":
             await self.sandbox.app(scope, receive, send)
             return
@@ -42,16 +63,40 @@ class _Current:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.router.match_raw(scope.get("raw_path") or scope["path"].encode())
+        operation_id = None if found is None else found[0].operations.get(scope["method"])
+        entry = Received(operation_id, scope["method"], scope["path"])
+        self.journal.begin(entry)
+
+        async def recording(message: Message) -> None:
+            if message["type"] == "http.response.start" and entry.fault != faults.LOSE_ANSWER:
+                entry.status = message["status"]
+            await send(message)
+
+        planned = self.pending.take(operation_id)
+        if planned is None:
+            await self.sandbox.app(scope, receive, recording)
+            return
+        kind, fault = planned
+        entry.fault = kind
+        if kind == faults.LOSE_ANSWER:
+            await self.sandbox.app(scope, receive, faults.losing(scope, recording))
+        elif fault is not None and kind == "delay":
+            await self.sandbox.app(scope, receive, faults.delayed(recording, fault.seconds))
+        elif fault is not None:
+            await faults.answer_refused(fault, recording)
+
     def stop_waiting(self) -> None:
         """The server is stopping: the current sandbox ends its waits for request bodies."""
         self.sandbox.app.stop_waiting()
 
 
 class TestSandbox:
-    """A sandbox a test talks to over HTTP: `base_url` (ends in `/api`), `client_id`, `api_key`.
+    """A sandbox a test talks to over HTTP: `base_url` (ends in `/api`), `client_id`, `api_key`, and controls.
 
     Made by `dots_testing.running(...)` and the pytest fixtures; never construct one directly.
-    Its repr never shows the API key.
+    Its repr never shows the API key. The controls are safe to call from the test's thread.
     """
 
     __test__ = False  # not a test class, whatever pytest's collection rules say
@@ -81,18 +126,80 @@ class TestSandbox:
         return self._current.sandbox
 
     def reset(self) -> None:
-        """Swap in a new sandbox over a fresh, empty in-memory store; close the old one (its background path too).
+        """A fresh, empty state: a new sandbox over a new in-memory store, no journal, no pending fault.
 
-        Requests already being answered finish on the old sandbox's store, which is closed after the swap.
+        Requests already being answered finish on the old sandbox, which is closed after the swap.
         """
         fresh = _build(self.settings)
         with self._lock:
             old, self._current.sandbox = self._current.sandbox, fresh
+            self._current.journal.clear()
+            self._current.pending.clear()
         old.close()
+
+    def settle(self, payment_intent_id: str) -> dict[str, Any]:
+        """Settle a `processing` intent now, as its timer would (succeeded or failed, as its payment method says).
+
+        Returns the PaymentIntent (a dict, as the API answers it). Raises LookupError when the intent has
+        no settlement waiting (unknown, not `processing`, or settled already).
+        """
+        sandbox = self.sandbox
+        intent_id = payment_intent_id.lower()
+        waiting = [s for s in sandbox.store.due_settlements(math.inf, BATCH) if s.payment_intent_id == intent_id]
+        if not waiting:
+            raise LookupError(f"payment intent {payment_intent_id!r} has no settlement waiting")
+        settlement = waiting[0]
+        transition = sandbox.changes.transition(settlement.client_id, intent_id, settlement.status)
+        intent = sandbox.store.settle(settlement, transition)
+        if intent is None:
+            raise LookupError(f"payment intent {payment_intent_id!r} was settled by someone else meanwhile")
+        sandbox.changes.committed()
+        return self._present(intent_id)
+
+    def complete_action(self, payment_intent_id: str, outcome: str) -> dict[str, Any]:
+        """Complete (`outcome="succeeded"`) or fail (`"failed"`) a `requires_action` intent's authentication.
+
+        Returns the PaymentIntent (a dict). Raises LookupError for an unknown intent, ValueError for
+        another outcome or an intent in another status.
+        """
+        if outcome not in ("succeeded", "failed"):
+            raise ValueError(f"outcome must be 'succeeded' or 'failed', not {outcome!r}")
+        handler = self.sandbox.operations["complete_payment_intent_action"].handler
+        try:
+            return handler(self.client_id, {"payment_intent_id": payment_intent_id}, {"outcome": outcome})
+        except errors.ApiError as error:
+            raise (LookupError if error.status == 404 else ValueError)(error.body().decode()) from None
+
+    def fail_next(self, operation_id: str, fault: str, **options: Any) -> None:
+        """Make the next request of `operation_id` (the spec's operationId) fail as `fault` says.
+
+        Faults (dots_testing/faults.py): "refuse" (status=503, 429 or another 5xx; retry_after= whole
+        seconds), "delay" (seconds=), "non-json" (status=, body="text"|"html"|"empty") and
+        "lose-answer" (committed, then the connection closed without an answer). Calls queue: each
+        applies to one request, in order. Raises ValueError for an unknown operation, fault or option.
+        """
+        known = {op for route in self._current.router.routes for op in route.operations.values()}
+        if operation_id not in known:
+            raise ValueError(f"operation_id must be one of {', '.join(sorted(known))}, not {operation_id!r}")
+        self._current.pending.add(operation_id, fault, faults.fault(fault, **options))
+
+    def requests(self, operation_id: str | None = None) -> list[Received]:
+        """What the sandbox received since the reset (all, or `operation_id`'s), oldest first, and what it did."""
+        return self._current.journal.entries(operation_id)
+
+    def webhook_events(self, payment_intent_id: str | None = None) -> list[dict[str, Any]]:
+        """The webhook events (all, or one intent's), newest first, as GET /api/sandbox/webhook-events shows them."""
+        intent_id = None if payment_intent_id is None else payment_intent_id.lower()
+        return [present_event(r) for r in self.sandbox.store.events(self.client_id, intent_id, RECENT_EVENTS)]
+
+    def _present(self, intent_id: str) -> dict[str, Any]:
+        return self.sandbox.operations["retrieve_payment_intent"].handler(
+            self.client_id, {"payment_intent_id": intent_id}, None
+        )
 
 
 def _build(settings: Settings) -> Sandbox:
-    sandbox = build_sandbox(settings)
+    sandbox = build_sandbox(settings, RecordingStore(MEMORY_DB, settings.synchronous))
     sandbox.start_background()
     return sandbox
 
@@ -106,7 +213,8 @@ def serve(**settings: Any) -> Iterator[TestSandbox]:
     """
     if "db" in settings:
         raise ValueError("a test sandbox's store is always a fresh in-memory one: `db` cannot be set")
-    chosen = Settings(**{"host": "127.0.0.1", "port": 0, "db": MEMORY_DB, "faults": True, **settings})
+    defaults = {"host": "127.0.0.1", "port": 0, "db": MEMORY_DB, "faults": True}
+    chosen = Settings(**{**defaults, "settlement_seconds": SETTLEMENT_SECONDS, **settings})
     current = _Current(_build(chosen))
     try:
         with _serve(current, chosen) as base_url:
