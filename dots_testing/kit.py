@@ -13,13 +13,11 @@ sandbox's own pipeline sees the request.
 from __future__ import annotations
 
 import contextlib
-import math
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 from dots_sandbox import errors
-from dots_sandbox.background.settlement import BATCH
 from dots_sandbox.front.app import Message, Receive, Scope, Send
 from dots_sandbox.request.control import present_event, with_control_routes
 from dots_sandbox.request.routing import Router
@@ -140,21 +138,11 @@ class TestSandbox:
     def settle(self, payment_intent_id: str) -> dict[str, Any]:
         """Settle a `processing` intent now, as its timer would (succeeded or failed, as its payment method says).
 
-        Returns the PaymentIntent (a dict, as the API answers it). Raises LookupError when the intent has
-        no settlement waiting (unknown, not `processing`, or settled already).
+        The same as POST /api/sandbox/payment-intents/{id}/settle. Returns the PaymentIntent (a dict, as
+        the API answers it). Raises LookupError for an unknown intent, ValueError when it has no
+        settlement waiting (not `processing`, or settled already).
         """
-        sandbox = self.sandbox
-        intent_id = payment_intent_id.lower()
-        waiting = [s for s in sandbox.store.due_settlements(math.inf, BATCH) if s.payment_intent_id == intent_id]
-        if not waiting:
-            raise LookupError(f"payment intent {payment_intent_id!r} has no settlement waiting")
-        settlement = waiting[0]
-        transition = sandbox.changes.transition(settlement.client_id, intent_id, settlement.status)
-        intent = sandbox.store.settle(settlement, transition)
-        if intent is None:
-            raise LookupError(f"payment intent {payment_intent_id!r} was settled by someone else meanwhile")
-        sandbox.changes.committed()
-        return self._present(intent_id)
+        return self._control("settle_payment_intent", payment_intent_id, None)
 
     def complete_action(self, payment_intent_id: str, outcome: str) -> dict[str, Any]:
         """Complete (`outcome="succeeded"`) or fail (`"failed"`) a `requires_action` intent's authentication.
@@ -164,11 +152,7 @@ class TestSandbox:
         """
         if outcome not in ("succeeded", "failed"):
             raise ValueError(f"outcome must be 'succeeded' or 'failed', not {outcome!r}")
-        handler = self.sandbox.operations["complete_payment_intent_action"].handler
-        try:
-            return handler(self.client_id, {"payment_intent_id": payment_intent_id}, {"outcome": outcome})
-        except errors.ApiError as error:
-            raise (LookupError if error.status == 404 else ValueError)(error.body().decode()) from None
+        return self._control("complete_payment_intent_action", payment_intent_id, {"outcome": outcome})
 
     def fail_next(self, operation_id: str, fault: str, **options: Any) -> None:
         """Make the next request of `operation_id` (the spec's operationId) fail as `fault` says.
@@ -192,10 +176,13 @@ class TestSandbox:
         intent_id = None if payment_intent_id is None else payment_intent_id.lower()
         return [present_event(r) for r in self.sandbox.store.events(self.client_id, intent_id, RECENT_EVENTS)]
 
-    def _present(self, intent_id: str) -> dict[str, Any]:
-        return self.sandbox.operations["retrieve_payment_intent"].handler(
-            self.client_id, {"payment_intent_id": intent_id}, None
-        )
+    def _control(self, operation_id: str, payment_intent_id: str, body: Any) -> dict[str, Any]:
+        """Run a control route's handler, as its HTTP route would: 404 is LookupError, another refusal ValueError."""
+        handler = self.sandbox.operations[operation_id].handler
+        try:
+            return handler(self.client_id, {"payment_intent_id": payment_intent_id}, body)
+        except errors.ApiError as error:
+            raise (LookupError if error.status == 404 else ValueError)(error.body().decode()) from None
 
 
 def _build(settings: Settings) -> Sandbox:

@@ -44,8 +44,10 @@ def test_settle_moves_a_processing_intent_on_now(dots: Dots, dots_sandbox: TestS
     assert dots_sandbox.settle(str(intent.id))["status"] == "succeeded"
     assert dots.payment_intents.retrieve(intent.id).status == "succeeded"
     assert [event["status"] for event in dots_sandbox.webhook_events(str(intent.id))] == ["succeeded", "processing"]
-    with pytest.raises(LookupError):
+    with pytest.raises(ValueError, match="not-processing"):
         dots_sandbox.settle(str(intent.id))
+    with pytest.raises(LookupError):
+        dots_sandbox.settle("00000000-0000-4000-8000-00000000abcd")
 
 
 def test_complete_action_finishes_the_challenge(dots: Dots, dots_sandbox: TestSandbox) -> None:
