@@ -24,7 +24,7 @@ from dots_sandbox.request.routing import Router
 from dots_sandbox.sandbox import Sandbox, build_sandbox
 from dots_sandbox.settings import MEMORY_DB, Settings
 from dots_spec.document import load_spec
-from dots_testing import faults
+from dots_testing import faults, routes
 from dots_testing.journal import Journal, Received, RecordingStore
 
 # `processing` intents settle when the test says (`settle`), not on a timer: a day is beyond any test.
@@ -44,6 +44,7 @@ class _Current:
         self.journal = Journal()
         self.pending = faults.Pending()
         self.router = Router(with_control_routes(load_spec()))
+        self.kit: TestSandbox | None = None  # set once the server is up; its routes need it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: HTTP goes to the current sandbox; lifespan startup and shutdown complete at once."""
@@ -62,6 +63,9 @@ class _Current:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.kit is not None and routes.is_kit_route(scope):
+            await routes.serve(self.kit, scope, receive, send)
+            return
         found = self.router.match_raw(scope.get("raw_path") or scope["path"].encode())
         operation_id = None if found is None else found[0].operations.get(scope["method"])
         entry = Received(operation_id, scope["method"], scope["path"])
@@ -205,7 +209,8 @@ def serve(**settings: Any) -> Iterator[TestSandbox]:
     current = _Current(_build(chosen))
     try:
         with _serve(current, chosen) as base_url:
-            yield TestSandbox(chosen, base_url, current)
+            current.kit = TestSandbox(chosen, base_url, current)
+            yield current.kit
     finally:
         current.sandbox.close()
 
