@@ -62,6 +62,13 @@ def _committed() -> None:
         entry.committed = True
 
 
+def _unless_refused(result: Intent | Refusal) -> Intent | Refusal:
+    """`result`, marking the request committed when it is an Intent (a Refusal: the transaction changed nothing)."""
+    if not isinstance(result, Refusal):
+        _committed()
+    return result
+
+
 class RecordingStore(SQLiteStore):
     """An in-memory SQLite store that marks the request being served when a writing transaction commits.
 
@@ -78,16 +85,10 @@ class RecordingStore(SQLiteStore):
         self, client_id: str, intent_id: str, unconfirmed: frozenset[str], confirmation: Confirmation
     ) -> Intent | Refusal:
         """SQLiteStore.confirm; an Intent back means the transaction committed, a Refusal that it changed nothing."""
-        result = super().confirm(client_id, intent_id, unconfirmed, confirmation)
-        if not isinstance(result, Refusal):
-            _committed()
-        return result
+        return _unless_refused(super().confirm(client_id, intent_id, unconfirmed, confirmation))
 
     def transition(
         self, client_id: str, intent_id: str, from_statuses: frozenset[str], transition: Transition
     ) -> Intent | Refusal:
         """SQLiteStore.transition; an Intent back means the transaction committed."""
-        result = super().transition(client_id, intent_id, from_statuses, transition)
-        if not isinstance(result, Refusal):
-            _committed()
-        return result
+        return _unless_refused(super().transition(client_id, intent_id, from_statuses, transition))
