@@ -1,7 +1,7 @@
 """`make dist`'s server side: the `dots-spec` and `dots-sandbox` wheels, built from staged copies.
 
 `openapi.yaml`, `dots_spec/` and `dots_sandbox/` stay where they are in the checkout; each wheel is
-built from a folder under `build/wheels/` holding a copy of its packages and a `pyproject.toml`
+built from a temporary folder holding a copy of its packages and a `pyproject.toml`
 written here, so the spec is copied into `dots_spec/` only inside the wheel (found there through
 `importlib.resources`, dots_spec/document.py). Both carry the spec's `info.version` (the sandbox
 implements that version of the spec), and `dots-sandbox` pins `dots-spec` to it. `dots-sandbox`
@@ -16,13 +16,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from dots_spec.document import SPEC_PATH, load_spec
 from dots_spec.version import package_version
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGE = ROOT / "build" / "wheels"
 BACKEND = '[build-system]\nrequires = ["pdm-backend"]\nbuild-backend = "pdm.backend"\n'
 # The sandbox's own needs (dots_spec's come with dots-spec); the uvicorn series its front subclasses.
 SANDBOX_DEPENDENCIES = (
@@ -69,13 +69,12 @@ dots_testing = "dots_testing.plugin"
     return {"dots-spec": spec, "dots-sandbox": sandbox}
 
 
-def stage(version: str) -> dict[str, Path]:
-    """Fresh folders under build/wheels/ holding each wheel's packages and pyproject.toml."""
-    shutil.rmtree(STAGE, ignore_errors=True)
+def stage(version: str, into: Path) -> dict[str, Path]:
+    """Folders under `into` (an empty folder), one per wheel, holding its packages and pyproject.toml."""
     packages = {"dots-spec": ("dots_spec",), "dots-sandbox": ("dots_sandbox", "dots_testing")}
     folders = {}
     for name, text in pyprojects(version).items():
-        folder = STAGE / name
+        folder = into / name
         folder.mkdir(parents=True)
         (folder / "pyproject.toml").write_text(text, encoding="utf-8")
         for package in packages[name]:
@@ -88,9 +87,10 @@ def stage(version: str) -> dict[str, Path]:
 def main(argv: list[str]) -> int:
     """Build both wheels into argv[0] (python -m build, no isolation: the backend comes from the lock)."""
     outdir = Path(argv[0]).resolve()
-    for folder in stage(str(package_version(load_spec()))).values():
-        command = [sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", str(outdir), str(folder)]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    with tempfile.TemporaryDirectory(prefix="dots-wheels-") as staging:
+        for folder in stage(str(package_version(load_spec())), Path(staging)).values():
+            command = [sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", str(outdir), str(folder)]
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return 0
 
 

@@ -1,0 +1,1 @@
+"""A local, stateful, durable implementation of openapi.yaml (the Dots confirm lifecycle)."""

@@ -1,0 +1,1 @@
+"""The background path: the rows a change leaves (`changes`), settlements, webhook deliveries, their thread."""

@@ -1,0 +1,119 @@
+"""The composition root: `build_sandbox(settings, store, clock)` makes a whole sandbox.
+
+One function builds every sandbox, whoever serves it: `python -m dots_sandbox` (dots_sandbox/
+runner.py), the tests, a thread of another process (`Sandbox.serve_in_thread`). It joins the
+two flows over one store: the request path (dots_sandbox/request/: the ASGI app, its routes,
+validators and handlers, each operation run on the loop or a store thread as its declared store
+access says) and the background path (dots_sandbox/background/: settlement timers and webhook
+deliveries on a thread of their own).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from dots_sandbox.background.changes import Changes
+from dots_sandbox.background.outbox import Dispatcher, RetryPolicy
+from dots_sandbox.background.retention import Pruner
+from dots_sandbox.background.settlement import Settler
+from dots_sandbox.background.worker import Worker
+from dots_sandbox.request.control import ControlHandlers, with_control_routes
+from dots_sandbox.request.handlers import Handlers
+from dots_sandbox.request.operations import Operation, operation
+from dots_sandbox.request.pipeline import SandboxApp
+from dots_sandbox.request.routing import Router
+from dots_sandbox.request.validation import compile_rules
+from dots_sandbox.settings import Settings
+from dots_sandbox.store import Store, open_store
+from dots_spec.document import load_spec
+
+if TYPE_CHECKING:
+    from dots_sandbox.in_thread import Served
+
+Clock = Callable[[], float]
+
+
+class Sandbox:
+    """A built sandbox: `app` (the ASGI app, a FrontApp) over `store`, with its background path.
+
+    `operations` maps each operationId to its handler and where it runs; `settler` applies due
+    settlement timers and `dispatcher()` makes a webhook dispatcher, for tests that drive the
+    background path themselves; the lifespan of a served `app` starts it
+    on a thread (`start_background`) and stops it and closes the store (`close`).
+    """
+
+    def __init__(self, settings: Settings, store: Store, clock: Clock, spec: dict[str, Any] | None = None) -> None:
+        spec = with_control_routes(load_spec() if spec is None else spec)
+        self.settings = settings
+        self.store = store
+        receivers = tuple(receiver.url for receiver in settings.webhooks)
+        self.changes = Changes(receivers, settings.settlement_seconds, clock)
+        self.settler = Settler(store, self.changes)
+        self.worker: Worker | None = None
+        self._worker_lock = threading.Lock()
+        handlers = Handlers(store, spec, self.changes)
+        control = ControlHandlers(store, handlers, self.changes)
+        rules = compile_rules(spec)
+        operations: dict[str, Operation] = {}
+        for operation_id in rules:
+            owner = next((each for each in (handlers, control) if operation_id in each.ACCESS), None)
+            if owner is None:  # fail at start-up, like stripe-mock's "Missing fixture"
+                raise NotImplementedError(f"openapi.yaml has operation {operation_id!r}; the sandbox does not")
+            handler = getattr(owner, operation_id)
+            operations[operation_id] = operation(handler, owner.ACCESS[operation_id], store.concurrency)
+        self.operations: Mapping[str, Operation] = operations
+        self.app = SandboxApp(settings, Router(spec), rules, operations, store_threads=store.concurrency, lifespan=self)
+
+    def __repr__(self) -> str:
+        return f"Sandbox({self.settings!r})"
+
+    def dispatcher(self, **options: Any) -> Dispatcher | None:
+        """A webhook dispatcher for the configured receivers (None when there are none); `options` for tests."""
+        if not self.settings.webhooks:
+            return None
+        options.setdefault("policy", RetryPolicy(self.settings.webhook_retry_seconds))
+        options.setdefault("timeout", self.settings.webhook_timeout_seconds)
+        options.setdefault("clock", self.changes.clock)
+        return Dispatcher(self.store, self.settings.webhooks, **options)
+
+    def start_background(self) -> None:
+        """Start settling, delivering and pruning on a background thread (lifespan startup does it)."""
+        with self._worker_lock:
+            settings = self.settings
+            pruner = Pruner(self.store, settings.client_id, settings.webhook_retention_seconds, self.changes.clock)
+            self.worker = Worker(self.settler, self.dispatcher(), pruner=pruner)
+            self.changes.wake = self.worker.wake
+            self.worker.start()
+
+    def stop_background(self) -> None:
+        """Stop the background thread, if it runs, and wait for it."""
+        with self._worker_lock:
+            worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.stop()
+
+    def close(self) -> None:
+        """Stop the background thread and close the store (lifespan shutdown does it)."""
+        self.stop_background()
+        self.store.close()
+
+    @contextlib.contextmanager
+    def serve_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[Served]:
+        """Serve this sandbox on its own front from a thread of this process (see dots_sandbox/in_thread.py)."""
+        from dots_sandbox.in_thread import serve_in_thread  # noqa: PLC0415 (the front only when served)
+
+        with serve_in_thread(self.app, self.settings, host, port) as served:
+            yield served
+
+
+def build_sandbox(settings: Settings, store: Store | None = None, clock: Clock = time.time) -> Sandbox:
+    """The sandbox for `settings` over `store` (None: open `settings.db`), its times from `clock` (epoch seconds).
+
+    Raises ValueError or StoreUnavailable when the store cannot be opened (dots_sandbox.store.open_store),
+    and NotImplementedError naming an operation of openapi.yaml that has no handler.
+    """
+    return Sandbox(settings, open_store(settings.db, settings.synchronous) if store is None else store, clock)

@@ -1,0 +1,61 @@
+"""Where payment intents live: the `Store` interface (`base`) and one class per engine.
+
+`open_store` picks the engine from the `--db` setting (`url`): SQLite for a path or `:memory:`,
+PostgreSQL for a `postgresql://` URL. Only the engine modules know SQL.
+"""
+
+from __future__ import annotations
+
+from dots_sandbox.store.base import (
+    Attempt,
+    Confirmation,
+    Delivery,
+    DeliveryState,
+    Event,
+    EventRecord,
+    Intent,
+    OutcomeUnknown,
+    Refusal,
+    Settlement,
+    StorageFault,
+    Store,
+    StoreBusy,
+    StoreUnavailable,
+    Transition,
+)
+from dots_sandbox.store.sqlite import SQLiteStore
+from dots_sandbox.store.url import POSTGRESQL, parse_database
+
+__all__ = [
+    "Attempt",
+    "Confirmation",
+    "Delivery",
+    "DeliveryState",
+    "Event",
+    "EventRecord",
+    "Intent",
+    "OutcomeUnknown",
+    "Refusal",
+    "SQLiteStore",
+    "Settlement",
+    "StorageFault",
+    "Store",
+    "StoreBusy",
+    "StoreUnavailable",
+    "Transition",
+    "open_store",
+]
+
+
+def open_store(db: str, synchronous: str = "NORMAL") -> Store:
+    """The store for a SANDBOX_DB value: a SQLite file path or `:memory:` (with `synchronous`), or a PostgreSQL URL.
+
+    Raises ValueError for a URL it cannot honour, StoreUnavailable when the database cannot be
+    reached at start-up (messages never show a password).
+    """
+    database = parse_database(db)
+    if database.engine == POSTGRESQL:
+        from dots_sandbox.store.postgresql import PostgreSQLStore  # noqa: PLC0415 (psycopg only when used)
+
+        return PostgreSQLStore(database.value)
+    return SQLiteStore(db, synchronous)
