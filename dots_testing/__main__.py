@@ -1,6 +1,6 @@
 """`python -m dots_testing [--host H] [--port P]`: a test sandbox for tests in any language, until Ctrl-C.
 
-The same sandbox as the pytest fixtures (in-memory store, failures on demand, settlement only when
+The same sandbox as the pytest fixtures (in-memory store, fail-next faults, settlement only when
 asked), with the kit's routes beside the sandbox's own (dots_testing/routes.py): a test in another
 language resets it (`POST /api/sandbox/reset`), queues faults (`POST /api/sandbox/fail-next`),
 settles (`POST /api/sandbox/payment-intents/{id}/settle`) and reads `GET /api/sandbox/requests`.

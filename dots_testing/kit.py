@@ -204,7 +204,8 @@ def serve(**settings: Any) -> Iterator[TestSandbox]:
     """
     if "db" in settings:
         raise ValueError("a test sandbox's store is always a fresh in-memory one: `db` cannot be set")
-    defaults = {"host": "127.0.0.1", "port": 0, "db": MEMORY_DB, "faults": True}
+    # Failures come from fail_next; the `Prefer: dots-fault` header stays off unless asked for (faults=True).
+    defaults = {"host": "127.0.0.1", "port": 0, "db": MEMORY_DB}
     chosen = Settings(**{**defaults, "settlement_seconds": SETTLEMENT_SECONDS, **settings})
     current = _Current(_build(chosen))
     try:
