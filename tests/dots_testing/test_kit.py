@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from dots_client import Dots
+from dots_client import AsyncDots, Dots
 from dots_client.errors import APIStatusError, ConflictError, InternalServerError, RateLimitError, UnreadableResponse
 
 import dots_testing
@@ -139,3 +140,17 @@ def test_running_gives_the_same_object_without_pytest() -> None:
         assert httpx.get(f"{sandbox.base_url}/sandbox/webhook-events", auth=auth).json() == {"data": []}
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{sandbox.base_url}/sandbox/webhook-events", auth=auth)
+
+
+def test_an_async_client_works_as_well(dots_sandbox: TestSandbox) -> None:
+    """The sandbox is a real server on a port, so AsyncDots on the test's own event loop pays through it too."""
+
+    async def pay() -> str:
+        async with AsyncDots(
+            client_id=dots_sandbox.client_id, api_key=dots_sandbox.api_key, base_url=dots_sandbox.base_url
+        ) as dots:
+            intent = await dots.payment_intents.create(amount=1000, currency="usd")
+            return str((await dots.payment_intents.confirm(intent.id, payment_method_id=CARD)).status)
+
+    assert asyncio.run(pay()) == "succeeded"
+    assert [r.committed for r in dots_sandbox.requests(CONFIRM)] == [True]
