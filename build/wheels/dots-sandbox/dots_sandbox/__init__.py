@@ -1,1 +1,0 @@
-"""A local, stateful, durable implementation of openapi.yaml (the Dots confirm lifecycle)."""

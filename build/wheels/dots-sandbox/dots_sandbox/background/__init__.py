@@ -1,1 +1,0 @@
-"""The background path: the rows a change leaves (`changes`), settlements, webhook deliveries, their thread."""

@@ -1,1 +1,0 @@
-"""The request path: the ASGI app (`pipeline`) and what it checks and runs for each request."""
