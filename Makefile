@@ -192,9 +192,10 @@ bench: setup postgres-bin ## Benchmarks side by side (client, sandbox vs WireMoc
 		|| echo "bench: WireMock could not be installed; the sandbox-vs-WireMock rows will say so"
 	$(PY) -m bench $(BENCH_SECTIONS)
 
-dist: setup ## Build the wheel and sdist of the client (dots-client: Dots, AsyncDots and the low-level layer) into dist/
+dist: setup ## Build into dist/ the client (dots-client wheel and sdist) and the dots-spec and dots-sandbox wheels (with dots_testing)
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist generated
+	$(PY) -m tools.wheels dist
 	@ls -1 dist
 
 clean: ## Remove the venv, caches, reports and build output

@@ -1,6 +1,6 @@
 """`python -m bench [section ...]`: run the benches and write reports/bench.{json,md}.
 
-Sections: generation, client, servers, engines, suite, proxy (the default: all of them), and soak (minutes
+Sections: generation, client, servers, engines, suite, proxy, testkit (the default: all of them), and soak (minutes
 of load watching the database's size and the sandbox's memory; only when named). Numbers are only
 meaningful on a quiet machine: nothing else should run during `make bench`.
 """
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import client_overhead, engines, generation, proxy, servers, soak, suite
+from bench import client_overhead, engines, generation, proxy, servers, soak, suite, testkit
 from bench.report import Row, write
 
 SECTIONS: dict[str, Callable[[], list[Row]]] = {
@@ -22,10 +22,11 @@ SECTIONS: dict[str, Callable[[], list[Row]]] = {
     "engines": engines.measure,
     "suite": suite.measure,
     "proxy": proxy.measure,
+    "testkit": testkit.measure,
     "soak": soak.measure,
 }
 # What runs when no section is named: soak takes minutes per engine, so only when asked for.
-DEFAULT_SECTIONS = ("generation", "client", "servers", "engines", "suite", "proxy")
+DEFAULT_SECTIONS = ("generation", "client", "servers", "engines", "suite", "proxy", "testkit")
 
 
 def main(argv: list[str] | None = None) -> int:

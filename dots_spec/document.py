@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import functools
+import importlib.resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+
+def _spec_path() -> Path:
+    """openapi.yaml inside the installed package (the dots-spec wheel copies it there), else the checkout's."""
+    packaged = Path(str(importlib.resources.files("dots_spec") / "openapi.yaml"))
+    return packaged if packaged.is_file() else Path(__file__).resolve().parent.parent / "openapi.yaml"
+
+
+SPEC_PATH = _spec_path()
 
 
 def parse_spec(text: str, origin: str) -> dict[str, Any]:

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from dots_sandbox.sandbox import Sandbox
     from tools.postgres import Cluster, ExistingServer
 
+# The test kit's fixtures (dots_sandbox, dots_sandbox_session), as its pytest11 entry point gives them to an
+# installed project's tests; loading the plugin imports nothing of ours (tests/dots_testing/test_plugin.py).
+pytest_plugins = ["dots_testing.plugin"]
+
 AUTH = ("sandbox-client-id", "sandbox-api-key")
 POSTGRES_URL_VAR = "TEST_POSTGRES_URL"
 # Characters a URL must escape, so the tests see both spellings of the password masked.

@@ -22,14 +22,20 @@ PACKAGES = {
     "tools": ROOT / "tools",
     "contract_tests": ROOT / "contract_tests",
     "bench": ROOT / "bench",
+    "dots_testing": ROOT / "dots_testing",
 }
 OURS = frozenset({*PACKAGES, "tests"})
 # The packages whose import must never load the sandbox, and what their modules need to import at all:
 # the contract suite's test modules read the run in progress, bench/floor_suite.py its own settings.
 NO_SANDBOX = ("dots_spec", "dots_client", "tools", "contract_tests", "bench")
+# The one package that may import dots_sandbox (the test kit serves it to other projects' tests).
+SANDBOX_IMPORTERS = frozenset({"dots_testing"})
+# The probe loads the test kit's pytest plugin first, as a pytest run with the kit installed does before it
+# collects contract_tests: loading it must load no sandbox module either (its fixtures import lazily).
 PROBE = textwrap.dedent(
     """
     import importlib, pkgutil, sys
+    import dots_testing.plugin
     from contract_tests import session
     session.start()
     imported = []
@@ -83,6 +89,12 @@ def test_table_names_every_package_once() -> None:
     rules = declared_rules(ARCHITECTURE.read_text(encoding="utf-8"))
     assert set(rules) == set(PACKAGES)
     assert all(allowed <= set(PACKAGES) for allowed in rules.values())
+
+
+def test_only_the_test_kit_may_import_the_sandbox() -> None:
+    """No row but dots_testing's names dots_sandbox: the server is reached over HTTP by everything else."""
+    rules = declared_rules(ARCHITECTURE.read_text(encoding="utf-8"))
+    assert {package for package, allowed in rules.items() if "dots_sandbox" in allowed} == SANDBOX_IMPORTERS
 
 
 def test_every_package_of_ours_is_ruled() -> None:
@@ -187,8 +199,8 @@ def _probe(*packages: str) -> tuple[int, str]:
 
 
 def test_importing_suite_tools_bench_and_spec_loads_no_sandbox_module() -> None:
-    """A fresh interpreter that imports every module of dots_spec, tools, contract_tests and bench has no
-    dots_sandbox module in sys.modules."""
+    """A fresh interpreter that loads the test kit's pytest plugin, then imports every module of dots_spec,
+    tools, contract_tests and bench, has no dots_sandbox module in sys.modules."""
     count, loaded = _probe(*NO_SANDBOX)
     modules = sum(1 for name in NO_SANDBOX for _ in PACKAGES[name].rglob("*.py"))
     main_modules = sum(1 for name in NO_SANDBOX for _ in PACKAGES[name].rglob("__main__.py"))

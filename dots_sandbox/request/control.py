@@ -1,4 +1,4 @@
-"""The sandbox-only control routes (dots_sandbox/request/control.yaml): complete an action, see webhook events.
+"""The sandbox-only control routes (dots_sandbox/request/control.yaml): complete an action, settle, see events.
 
 They sit under `/api/sandbox/...`, outside the Dots paths of openapi.yaml, behind the same
 HTTP Basic credentials. Receiver secrets are never shown: a delivery names its receiver's URL.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from dots_spec.document import load_spec
 
 CONTROL_SPEC_PATH = Path(__file__).resolve().parent / "control.yaml"
 RECENT_EVENTS = 50
+# How many waiting settlements `settle_payment_intent` looks through for the intent's (oldest first).
+SETTLEMENT_SCAN = 10_000
 
 
 def load_control_spec() -> dict[str, Any]:
@@ -39,6 +42,7 @@ class ControlHandlers:
 
     ACCESS: Mapping[str, Access] = {
         "complete_payment_intent_action": Access.WRITE,
+        "settle_payment_intent": Access.WRITE,
         "list_payment_intent_webhook_events": Access.READ_MANY,  # events, deliveries, attempts
         "list_webhook_events": Access.READ_MANY,
     }
@@ -59,6 +63,26 @@ class ControlHandlers:
             raise errors.ApiError(409, "payment-intent-not-requires-action", "PaymentIntent is not awaiting an action")
         self.changes.committed()
         return self.handlers.present(result)
+
+    def settle_payment_intent(self, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
+        """processing → its settlement's status, now; 404 unknown, 409 when no settlement waits (or not processing).
+
+        The timer is claimed as the background settler claims it (the store's `settle` deletes its row), so
+        the intent settles once whichever gets there first.
+        """
+        intent_id = params["payment_intent_id"].lower()
+        waiting = self.store.due_settlements(math.inf, SETTLEMENT_SCAN)
+        settlement = next((s for s in waiting if s.client_id == client_id and s.payment_intent_id == intent_id), None)
+        intent = None
+        if settlement is not None:
+            transition = self.changes.transition(client_id, intent_id, settlement.status)
+            intent = self.store.settle(settlement, transition)
+        if intent is None:
+            if self.store.get(client_id, intent_id) is None:
+                raise errors.not_found()
+            raise errors.ApiError(409, "payment-intent-not-processing", "PaymentIntent has no settlement waiting")
+        self.changes.committed()
+        return self.handlers.present(intent)
 
     def list_payment_intent_webhook_events(
         self, client_id: str, params: Mapping[str, str], body: Any

@@ -36,6 +36,7 @@ def test_where_an_operation_runs_follows_its_store_access_not_its_method() -> No
             "retrieve_payment_intent": True,
             "confirm_payment_intent": False,
             "complete_payment_intent_action": False,
+            "settle_payment_intent": False,
             "list_payment_intent_webhook_events": False,  # a GET, three queries on PostgreSQL
             "list_webhook_events": False,
         }
@@ -48,7 +49,7 @@ def test_a_store_without_threads_runs_every_operation_on_the_loop() -> None:
     built = build_sandbox(Settings(db=":memory:"))
     try:
         assert all(operation.on_loop for operation in built.operations.values())
-        assert len(built.operations) == 6
+        assert len(built.operations) == 7
     finally:
         built.store.close()
 

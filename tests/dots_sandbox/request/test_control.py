@@ -102,3 +102,19 @@ def test_webhook_events_show_each_change_and_its_deliveries(app: InProcess) -> N
     assert SECRET.removeprefix("whsec_") not in response.text + everything.text
     none = app.request("GET", f"/sandbox/payment-intents/{uuid.uuid4()}/webhook-events")
     assert none.json() == {"data": []}
+
+
+FAILS_LATER = "00000000-0000-4000-8000-000000000005"
+
+
+def test_settle_moves_a_processing_intent_on_once(app: InProcess) -> None:
+    """settle answers the intent in its settled status, once; then 409, and 404 for an unknown intent."""
+    intent = app.create(amount=900, currency="usd").json()
+    assert app.confirm(intent["id"], FAILS_LATER).json()["status"] == "processing"
+    settled = app.request("POST", f"/sandbox/payment-intents/{intent['id']}/settle")
+    assert settled.status_code == 200
+    assert settled.json()["status"] == "failed"
+    assert app.retrieve(intent["id"]).json() == settled.json()
+    again = app.request("POST", f"/sandbox/payment-intents/{intent['id']}/settle")
+    assert (again.status_code, again.json()["code"]) == (409, "payment-intent-not-processing")
+    assert app.request("POST", f"/sandbox/payment-intents/{uuid.uuid4()}/settle").status_code == 404

@@ -1,0 +1,40 @@
+"""`python -m dots_testing [--host H] [--port P]`: a test sandbox for tests in any language, until Ctrl-C.
+
+The same sandbox as the pytest fixtures (in-memory store, fail-next faults, settlement only when
+asked), with the kit's routes beside the sandbox's own (dots_testing/routes.py): a test in another
+language resets it (`POST /api/sandbox/reset`), queues faults (`POST /api/sandbox/fail-next`),
+settles (`POST /api/sandbox/payment-intents/{id}/settle`) and reads `GET /api/sandbox/requests`.
+Prints `dots_testing: serving <base_url>` once it accepts connections. Credentials: DOTS_CLIENT_ID
+and DOTS_API_KEY, else the sandbox's documented local defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import threading
+
+from dots_testing import running
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until interrupted (SIGINT); 0 on a clean stop."""
+    parser = argparse.ArgumentParser(prog="python -m dots_testing", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port, 0 for any free one (8080)")
+    args = parser.parse_args(argv)
+    credentials = {
+        name: os.environ[variable]
+        for name, variable in (("client_id", "DOTS_CLIENT_ID"), ("api_key", "DOTS_API_KEY"))
+        if os.environ.get(variable)
+    }
+    with running(host=args.host, port=args.port, **credentials) as sandbox:
+        print(f"dots_testing: serving {sandbox.base_url}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,224 @@
+"""`TestSandbox`: a sandbox served from a thread of the test's process, whose state a test can make fresh.
+
+One server (dots_sandbox's own front, through `dots_sandbox.in_thread.serve_in_thread`) serves a
+`_Current` app that hands each request to the sandbox of the moment; `reset()` builds a new sandbox
+over a new, empty in-memory SQLite store and swaps it in, then closes the old one. A server start
+and stop costs a quarter of a second (uvicorn's shutdown polls every 0.1 s); a swap costs
+milliseconds, so the per-test fixture swaps and only the session starts a server.
+
+`_Current` also keeps the journal (`requests()`) and applies `fail_next`'s faults, before the
+sandbox's own pipeline sees the request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from dots_sandbox import errors
+from dots_sandbox.front.app import Message, Receive, Scope, Send
+from dots_sandbox.request.control import present_event, with_control_routes
+from dots_sandbox.request.routing import Router
+from dots_sandbox.sandbox import Sandbox, build_sandbox
+from dots_sandbox.settings import MEMORY_DB, Settings
+from dots_spec.document import load_spec
+from dots_testing import faults, routes
+from dots_testing.journal import Journal, Received, RecordingStore
+
+# `processing` intents settle when the test says (`settle`), not on a timer: a day is beyond any test.
+SETTLEMENT_SECONDS = 86_400.0
+RECENT_EVENTS = 1_000
+
+
+class _Current:
+    """A FrontApp serving every HTTP request with the current sandbox's app (swapped by `TestSandbox.reset`).
+
+    The lifespan is answered here, not passed on: each sandbox's background path is started and
+    stopped by `TestSandbox` as it is swapped in and out.
+    """
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.journal = Journal()
+        self.pending = faults.Pending()
+        self.router = Router(with_control_routes(load_spec()))
+        self.kit: TestSandbox | None = None  # set once the server is up; its routes need it
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point: HTTP goes to the current sandbox; lifespan startup and shutdown complete at once."""
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+            return
+        if scope["type"] != "lifespan":
+            await self.sandbox.app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.kit is not None and routes.is_kit_route(scope):
+            await routes.serve(self.kit, scope, receive, send)
+            return
+        found = self.router.match_raw(scope.get("raw_path") or scope["path"].encode())
+        operation_id = None if found is None else found[0].operations.get(scope["method"])
+        entry = Received(operation_id, scope["method"], scope["path"])
+        self.journal.begin(entry)
+
+        async def recording(message: Message) -> None:
+            if message["type"] == "http.response.start" and entry.fault != faults.LOSE_ANSWER:
+                entry.status = message["status"]
+            await send(message)
+
+        planned = self.pending.take(operation_id)
+        if planned is None:
+            await self.sandbox.app(scope, receive, recording)
+            return
+        kind, fault = planned
+        entry.fault = kind
+        if kind == faults.LOSE_ANSWER:
+            await self.sandbox.app(scope, receive, faults.losing(scope, recording))
+        elif fault is not None and kind == "delay":
+            await self.sandbox.app(scope, receive, faults.delayed(recording, fault.seconds))
+        elif fault is not None:
+            await faults.answer_refused(fault, recording)
+
+    def stop_waiting(self) -> None:
+        """The server is stopping: the current sandbox ends its waits for request bodies."""
+        self.sandbox.app.stop_waiting()
+
+
+class TestSandbox:
+    """A sandbox a test talks to over HTTP: `base_url` (ends in `/api`), `client_id`, `api_key`, and controls.
+
+    Made by `dots_testing.running(...)` and the pytest fixtures; never construct one directly.
+    Its repr never shows the API key. The controls are safe to call from the test's thread.
+    """
+
+    __test__ = False  # not a test class, whatever pytest's collection rules say
+
+    def __init__(self, settings: Settings, base_url: str, current: _Current) -> None:
+        self.settings = settings
+        self.base_url = base_url
+        self._current = current
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"TestSandbox(base_url={self.base_url!r}, client_id={self.client_id!r})"
+
+    @property
+    def client_id(self) -> str:
+        """The HTTP Basic user name the sandbox accepts (DOTS_CLIENT_ID)."""
+        return self.settings.client_id
+
+    @property
+    def api_key(self) -> str:
+        """The HTTP Basic password the sandbox accepts (DOTS_API_KEY)."""
+        return self.settings.api_key
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The sandbox serving requests now (its `store`, its background path)."""
+        return self._current.sandbox
+
+    def reset(self) -> None:
+        """A fresh, empty state: a new sandbox over a new in-memory store, no journal, no pending fault.
+
+        Requests already being answered finish on the old sandbox, which is closed after the swap.
+        """
+        fresh = _build(self.settings)
+        with self._lock:
+            old, self._current.sandbox = self._current.sandbox, fresh
+            self._current.journal.clear()
+            self._current.pending.clear()
+        old.close()
+
+    def settle(self, payment_intent_id: str) -> dict[str, Any]:
+        """Settle a `processing` intent now, as its timer would (succeeded or failed, as its payment method says).
+
+        The same as POST /api/sandbox/payment-intents/{id}/settle. Returns the PaymentIntent (a dict, as
+        the API answers it). Raises LookupError for an unknown intent, ValueError when it has no
+        settlement waiting (not `processing`, or settled already).
+        """
+        return self._control("settle_payment_intent", payment_intent_id, None)
+
+    def complete_action(self, payment_intent_id: str, outcome: str) -> dict[str, Any]:
+        """Complete (`outcome="succeeded"`) or fail (`"failed"`) a `requires_action` intent's authentication.
+
+        Returns the PaymentIntent (a dict). Raises LookupError for an unknown intent, ValueError for
+        another outcome or an intent in another status.
+        """
+        if outcome not in ("succeeded", "failed"):
+            raise ValueError(f"outcome must be 'succeeded' or 'failed', not {outcome!r}")
+        return self._control("complete_payment_intent_action", payment_intent_id, {"outcome": outcome})
+
+    def fail_next(self, operation_id: str, fault: str, **options: Any) -> None:
+        """Make the next request of `operation_id` (the spec's operationId) fail as `fault` says.
+
+        Faults (dots_testing/faults.py): "refuse" (status=503, 429 or another 5xx; retry_after= whole
+        seconds), "delay" (seconds=), "non-json" (status=, body="text"|"html"|"empty") and
+        "lose-answer" (committed, then the connection closed without an answer). Calls queue: each
+        applies to one request, in order. Raises ValueError for an unknown operation, fault or option.
+        """
+        known = {op for route in self._current.router.routes for op in route.operations.values()}
+        if operation_id not in known:
+            raise ValueError(f"operation_id must be one of {', '.join(sorted(known))}, not {operation_id!r}")
+        self._current.pending.add(operation_id, fault, faults.fault(fault, **options))
+
+    def requests(self, operation_id: str | None = None) -> list[Received]:
+        """What the sandbox received since the reset (all, or `operation_id`'s), oldest first, and what it did."""
+        return self._current.journal.entries(operation_id)
+
+    def webhook_events(self, payment_intent_id: str | None = None) -> list[dict[str, Any]]:
+        """The webhook events (all, or one intent's), newest first, as GET /api/sandbox/webhook-events shows them."""
+        intent_id = None if payment_intent_id is None else payment_intent_id.lower()
+        return [present_event(r) for r in self.sandbox.store.events(self.client_id, intent_id, RECENT_EVENTS)]
+
+    def _control(self, operation_id: str, payment_intent_id: str, body: Any) -> dict[str, Any]:
+        """Run a control route's handler, as its HTTP route would: 404 is LookupError, another refusal ValueError."""
+        handler = self.sandbox.operations[operation_id].handler
+        try:
+            return handler(self.client_id, {"payment_intent_id": payment_intent_id}, body)
+        except errors.ApiError as error:
+            raise (LookupError if error.status == 404 else ValueError)(error.body().decode()) from None
+
+
+def _build(settings: Settings) -> Sandbox:
+    sandbox = build_sandbox(settings, RecordingStore(MEMORY_DB, settings.synchronous))
+    sandbox.start_background()
+    return sandbox
+
+
+@contextlib.contextmanager
+def serve(**settings: Any) -> Iterator[TestSandbox]:
+    """Serve a sandbox for `settings` (Settings fields; the store is always in-memory) until the block ends.
+
+    See `dots_testing.running`, which calls this. Raises TypeError for an unknown setting,
+    ValueError for a bad value, RuntimeError when the server does not start or stop.
+    """
+    if "db" in settings:
+        raise ValueError("a test sandbox's store is always a fresh in-memory one: `db` cannot be set")
+    # Failures come from fail_next; the `Prefer: dots-fault` header stays off unless asked for (faults=True).
+    defaults = {"host": "127.0.0.1", "port": 0, "db": MEMORY_DB}
+    chosen = Settings(**{**defaults, "settlement_seconds": SETTLEMENT_SECONDS, **settings})
+    current = _Current(_build(chosen))
+    try:
+        with _serve(current, chosen) as base_url:
+            current.kit = TestSandbox(chosen, base_url, current)
+            yield current.kit
+    finally:
+        current.sandbox.close()
+
+
+@contextlib.contextmanager
+def _serve(current: _Current, settings: Settings) -> Iterator[str]:
+    from dots_sandbox.in_thread import serve_in_thread  # noqa: PLC0415 (the front's module, as Sandbox does)
+
+    with serve_in_thread(current, settings, settings.host, settings.port) as served:
+        yield served.base_url

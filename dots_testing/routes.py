@@ -1,0 +1,100 @@
+"""The kit's own routes, for tests in any language: the controls `fail_next`, `requests` and `reset` over HTTP.
+
+Served by a test sandbox (`dots_testing.running()`, the fixtures, `python -m dots_testing`) beside the
+sandbox's control routes (`/api/sandbox/...`: complete-action, settle, webhook-events), behind the same
+HTTP Basic credentials; every answer is JSON:
+
+- `POST /api/sandbox/fail-next` `{"operation_id": ..., "fault": ..., "options": {...}}` → `204`;
+  `400 invalid-input` for an operation, fault or option `fail_next` refuses.
+- `GET /api/sandbox/requests[?operation_id=...]` → `{"data": [request, ...]}`, oldest first, each with
+  `operation_id`, `method`, `path`, `status`, `committed` and `fault` as `requests()` gives them.
+- `POST /api/sandbox/reset` → `204`: a fresh, empty state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import urllib.parse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from dots_sandbox import errors
+from dots_sandbox.front.app import Receive, Scope, Send
+from dots_sandbox.request.auth import BasicAuth
+
+if TYPE_CHECKING:
+    from dots_testing.kit import TestSandbox
+
+PREFIX = "/api/sandbox/"
+MAX_BODY_BYTES = 64 * 1024
+_ROUTES = {("POST", "fail-next"), ("GET", "requests"), ("POST", "reset")}
+
+
+def is_kit_route(scope: Scope) -> bool:
+    """Whether this HTTP request is for one of the kit's routes (any other goes to the sandbox)."""
+    path: str = scope["path"]
+    return path.startswith(PREFIX) and (scope["method"], path[len(PREFIX) :]) in _ROUTES
+
+
+async def serve(kit: TestSandbox, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer one request for a kit route (is_kit_route is true)."""
+    try:
+        BasicAuth(kit.client_id, kit.api_key).check(
+            next((value for name, value in scope["headers"] if name == b"authorization"), None)
+        )
+        status, answer = _dispatch(kit, scope, await _body(receive))
+        await _send(send, status, answer, ())
+    except errors.ApiError as error:
+        await _send(send, error.status, error.body(), error.headers)
+
+
+def _dispatch(kit: TestSandbox, scope: Scope, body: bytes) -> tuple[int, bytes]:
+    route = scope["path"][len(PREFIX) :]
+    if route == "requests":
+        query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        operation_id = query.get("operation_id", [None])[0]
+        data = [dataclasses.asdict(entry) for entry in kit.requests(operation_id)]
+        return 200, json.dumps({"data": data}).encode()
+    if route == "reset":
+        kit.reset()
+        return 204, b""
+    return _fail_next(kit.fail_next, body)
+
+
+def _fail_next(fail_next: Callable[..., None], body: bytes) -> tuple[int, bytes]:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise errors.invalid_input([("body", "must be JSON")]) from None
+    if not isinstance(document, dict) or set(document) - {"operation_id", "fault", "options"}:
+        raise errors.invalid_input([("body", "must be an object of operation_id, fault and options")])
+    options: Any = document.get("options", {})
+    if not isinstance(options, dict):
+        raise errors.invalid_input([("body.options", "must be an object")])
+    try:
+        fail_next(str(document.get("operation_id")), str(document.get("fault")), **options)
+    except ValueError as error:
+        raise errors.invalid_input([("body", str(error))]) from None
+    return 204, b""
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise errors.payload_too_large(MAX_BODY_BYTES)
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _send(send: Send, status: int, body: bytes, headers: tuple[tuple[bytes, bytes], ...]) -> None:
+    head = [*headers, (b"content-length", str(len(body)).encode())]
+    if body:
+        head.append((b"content-type", b"application/json"))
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,33 @@
+"""`python -m dots_testing`: the kit's sandbox as a process, for tests in other languages."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_process_serves_the_kit_routes_and_stops_on_sigint() -> None:
+    """It prints its URL, answers the kit's routes with the credentials from the environment, and exits 0 on SIGINT."""
+    env = {**os.environ, "DOTS_CLIENT_ID": "shop", "DOTS_API_KEY": "key", "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dots_testing", "--port", "0"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("dots_testing: serving http://127.0.0.1:")
+        base_url = line.split()[-1]
+        assert httpx.get(f"{base_url}/sandbox/requests", auth=("shop", "key")).json() == {"data": []}
+        assert httpx.get(f"{base_url}/sandbox/requests", auth=("sandbox-client-id", "key")).status_code == 401
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        if process.stdout is not None:
+            process.stdout.close()

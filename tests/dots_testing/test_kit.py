@@ -1,0 +1,156 @@
+"""The test sandbox's controls, through the Dots client as a user's service would use them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from dots_client import AsyncDots, Dots
+from dots_client.errors import APIStatusError, ConflictError, InternalServerError, RateLimitError, UnreadableResponse
+
+import dots_testing
+from dots_testing.kit import TestSandbox
+
+DECLINE = "00000000-0000-4000-8000-000000000002"
+CHALLENGE = "00000000-0000-4000-8000-000000000003"
+SETTLES_LATER = "00000000-0000-4000-8000-000000000004"
+CARD = "00000000-0000-4000-8000-000000000001"
+CONFIRM = "confirm_payment_intent"
+
+
+@pytest.fixture
+def dots(dots_sandbox: TestSandbox) -> Iterator[Dots]:
+    """A client of the test's sandbox that never waits between retries."""
+    with Dots(
+        client_id=dots_sandbox.client_id,
+        api_key=dots_sandbox.api_key,
+        base_url=dots_sandbox.base_url,
+        sleep=lambda _: None,
+    ) as client:
+        yield client
+
+
+def test_a_decline_fails(dots: Dots) -> None:
+    """The decline payment method leaves the intent failed."""
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    assert dots.payment_intents.confirm(intent.id, payment_method_id=DECLINE).status == "failed"
+
+
+def test_settle_moves_a_processing_intent_on_now(dots: Dots, dots_sandbox: TestSandbox) -> None:
+    """A processing intent stays so until settle(), then succeeds, with its event."""
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    assert dots.payment_intents.confirm(intent.id, payment_method_id=SETTLES_LATER).status == "processing"
+    assert dots_sandbox.settle(str(intent.id))["status"] == "succeeded"
+    assert dots.payment_intents.retrieve(intent.id).status == "succeeded"
+    assert [event["status"] for event in dots_sandbox.webhook_events(str(intent.id))] == ["succeeded", "processing"]
+    with pytest.raises(ValueError, match="not-processing"):
+        dots_sandbox.settle(str(intent.id))
+    with pytest.raises(LookupError):
+        dots_sandbox.settle("00000000-0000-4000-8000-00000000abcd")
+
+
+def test_complete_action_finishes_the_challenge(dots: Dots, dots_sandbox: TestSandbox) -> None:
+    """A requires_action intent completes as the test says; an intent in another status is refused."""
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    assert dots.payment_intents.confirm(intent.id, payment_method_id=CHALLENGE).status == "requires_action"
+    assert dots_sandbox.complete_action(str(intent.id), "failed")["status"] == "failed"
+    with pytest.raises(ValueError, match="not-requires-action"):
+        dots_sandbox.complete_action(str(intent.id), "succeeded")
+
+
+def test_a_double_confirm_commits_once(dots: Dots, dots_sandbox: TestSandbox) -> None:
+    """The second confirm is a conflict; the journal shows the first committed and the second not."""
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    dots.payment_intents.confirm(intent.id, payment_method_id=CARD)
+    with pytest.raises(ConflictError):
+        dots.payment_intents.confirm(intent.id, payment_method_id=CARD)
+    assert [(r.status, r.committed) for r in dots_sandbox.requests(CONFIRM)] == [(200, True), (409, False)]
+
+
+@pytest.mark.parametrize(
+    ("options", "error"), [({"status": 503}, InternalServerError), ({"status": 429, "retry_after": 0}, RateLimitError)]
+)
+def test_refuse_answers_without_carrying_out(
+    dots: Dots, dots_sandbox: TestSandbox, options: dict[str, int], error: type[Exception]
+) -> None:
+    """A refused create is answered as asked, marked, and commits nothing."""
+    dots_sandbox.fail_next("create_payment_intent", "refuse", **options)
+    with pytest.raises(error) as raised:
+        dots.with_options(max_retries=0).payment_intents.create(amount=1000, currency="usd")
+    assert isinstance(raised.value, APIStatusError)
+    assert raised.value.response.headers["preference-applied"] == "dots-fault=refuse"
+    assert [(r.status, r.fault, r.committed) for r in dots_sandbox.requests()] == [(options["status"], "refuse", False)]
+
+
+def test_the_client_retries_past_a_refused_confirm(dots: Dots, dots_sandbox: TestSandbox) -> None:
+    """A refused confirm is retried by the client; the journal shows one refused and one committed."""
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    dots_sandbox.fail_next(CONFIRM, "refuse", status=503)
+    assert dots.payment_intents.confirm(intent.id, payment_method_id=CARD).status == "succeeded"
+    assert [(r.fault, r.committed) for r in dots_sandbox.requests(CONFIRM)] == [("refuse", False), (None, True)]
+
+
+def test_non_json_is_a_gateways_answer(dots: Dots, dots_sandbox: TestSandbox) -> None:
+    """A non-JSON success is unreadable to the client, and nothing was carried out."""
+    dots_sandbox.fail_next("create_payment_intent", "non-json", status=200, body="html")
+    with pytest.raises(UnreadableResponse):
+        dots.payment_intents.create(amount=1000, currency="usd")
+    assert [(r.status, r.fault, r.committed) for r in dots_sandbox.requests()] == [(200, "non-json", False)]
+
+
+def test_delay_holds_the_answer_back(dots_sandbox: TestSandbox) -> None:
+    """A delayed create is carried out and answered, marked as delayed."""
+    dots_sandbox.fail_next("create_payment_intent", "delay", seconds=0.05)
+    auth = (dots_sandbox.client_id, dots_sandbox.api_key)
+    answer = httpx.post(f"{dots_sandbox.base_url}/v2/payment-intents", json={"amount": 1, "currency": "usd"}, auth=auth)
+    assert answer.status_code == 200
+    assert answer.headers["preference-applied"] == "dots-fault=delay"
+    assert answer.elapsed.total_seconds() >= 0.05
+    assert dots_sandbox.requests()[0].committed
+
+
+def test_a_lost_confirm_answer_is_reconciled(dots: Dots, dots_sandbox: TestSandbox) -> None:
+    """The confirm's answer is lost after the commit: the client returns the intent, and one confirm committed."""
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    dots_sandbox.fail_next(CONFIRM, "lose-answer")
+    assert dots.payment_intents.confirm(intent.id, payment_method_id=CARD).status == "succeeded"
+    confirms = dots_sandbox.requests(CONFIRM)
+    assert [(r.status, r.fault, r.committed) for r in confirms if r.committed] == [(None, "lose-answer", True)]
+
+
+def test_fail_next_refuses_what_it_cannot_do(dots_sandbox: TestSandbox) -> None:
+    """An unknown operation, fault or option is a ValueError at once, not a surprise later."""
+    for operation_id, fault, options in [
+        ("nope", "refuse", {}),
+        (CONFIRM, "explode", {}),
+        (CONFIRM, "refuse", {"seconds": 1}),
+        (CONFIRM, "refuse", {"status": 404}),
+    ]:
+        with pytest.raises(ValueError):  # noqa: PT011 (each message names its own cause)
+            dots_sandbox.fail_next(operation_id, fault, **options)
+
+
+def test_running_gives_the_same_object_without_pytest() -> None:
+    """running() serves a sandbox with the settings asked for, and stops it at the block's end."""
+    with dots_testing.running(client_id="shop") as sandbox:
+        assert sandbox.client_id == "shop"
+        auth = (sandbox.client_id, sandbox.api_key)
+        assert httpx.get(f"{sandbox.base_url}/sandbox/webhook-events", auth=auth).json() == {"data": []}
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{sandbox.base_url}/sandbox/webhook-events", auth=auth)
+
+
+def test_an_async_client_works_as_well(dots_sandbox: TestSandbox) -> None:
+    """The sandbox is a real server on a port, so AsyncDots on the test's own event loop pays through it too."""
+
+    async def pay() -> str:
+        async with AsyncDots(
+            client_id=dots_sandbox.client_id, api_key=dots_sandbox.api_key, base_url=dots_sandbox.base_url
+        ) as dots:
+            intent = await dots.payment_intents.create(amount=1000, currency="usd")
+            return str((await dots.payment_intents.confirm(intent.id, payment_method_id=CARD)).status)
+
+    assert asyncio.run(pay()) == "succeeded"
+    assert [r.committed for r in dots_sandbox.requests(CONFIRM)] == [True]

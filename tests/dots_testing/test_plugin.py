@@ -1,0 +1,52 @@
+"""The pytest fixtures: a fresh state per test on one session server, and a plugin that loads nothing of ours."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from dots_testing.kit import TestSandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _create(sandbox: TestSandbox) -> httpx.Response:
+    return httpx.post(
+        f"{sandbox.base_url}/v2/payment-intents",
+        json={"amount": 1000, "currency": "usd"},
+        auth=(sandbox.client_id, sandbox.api_key),
+    )
+
+
+def test_the_fixture_serves_the_api_on_a_real_port(dots_sandbox: TestSandbox) -> None:
+    """base_url ends in /api on 127.0.0.1, and the credentials it names are accepted."""
+    assert dots_sandbox.base_url.startswith("http://127.0.0.1:")
+    assert dots_sandbox.base_url.endswith("/api")
+    assert _create(dots_sandbox).status_code == 200
+
+
+def test_each_test_sees_an_empty_state(dots_sandbox: TestSandbox) -> None:
+    """After a reset (what the fixture does before each test) an intent made before it is gone."""
+    intent_id = _create(dots_sandbox).json()["id"]
+    dots_sandbox.reset()
+    auth = (dots_sandbox.client_id, dots_sandbox.api_key)
+    assert httpx.get(f"{dots_sandbox.base_url}/v2/payment-intents/{intent_id}", auth=auth).status_code == 404
+
+
+def test_the_session_fixture_is_the_same_server(dots_sandbox: TestSandbox, dots_sandbox_session: TestSandbox) -> None:
+    """dots_sandbox is the session's server, its state made fresh: one port for the whole session."""
+    assert dots_sandbox is dots_sandbox_session
+
+
+def test_loading_the_plugin_imports_nothing_of_ours() -> None:
+    """A fresh interpreter that loads dots_testing.plugin has no dots_sandbox, dots_spec or dots_client module."""
+    probe = (
+        "import sys, dots_testing.plugin\n"
+        "ours = {'dots_sandbox', 'dots_spec', 'dots_client'}\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ours)))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

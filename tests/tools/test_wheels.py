@@ -1,0 +1,29 @@
+"""The dots-spec and dots-sandbox wheels' metadata, as tools/wheels.py writes it."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from tools import wheels
+
+
+def test_the_sandbox_wheel_pins_its_spec_carries_the_uvicorn_bound_and_the_plugin() -> None:
+    """dots-sandbox needs dots-spec of its own version and uvicorn 0.54.x; psycopg only as an extra; pytest11 set."""
+    projects = {name: tomllib.loads(text)["project"] for name, text in wheels.pyprojects("9.8.7").items()}
+    sandbox, spec = projects["dots-sandbox"], projects["dots-spec"]
+    assert (sandbox["version"], spec["version"]) == ("9.8.7", "9.8.7")
+    assert "dots-spec==9.8.7" in sandbox["dependencies"]
+    assert "uvicorn>=0.54,<0.55" in sandbox["dependencies"]
+    assert not any(dep.startswith("psycopg") for dep in sandbox["dependencies"] + spec["dependencies"])
+    assert sandbox["optional-dependencies"]["postgresql"] == ["psycopg[binary]", "psycopg-pool"]
+    assert sandbox["entry-points"]["pytest11"] == {"dots_testing": "dots_testing.plugin"}
+
+
+def test_staging_copies_the_spec_into_dots_spec_only(tmp_path: Path) -> None:
+    """The staged dots_spec holds openapi.yaml; the checkout's dots_spec/ does not gain one."""
+    folders = wheels.stage("1.0.0", tmp_path)
+    staged = folders["dots-spec"] / "dots_spec" / "openapi.yaml"
+    assert staged.read_bytes() == (wheels.ROOT / "openapi.yaml").read_bytes()
+    assert (folders["dots-sandbox"] / "dots_testing" / "plugin.py").is_file()
+    assert not (wheels.ROOT / "dots_spec" / "openapi.yaml").exists()
