@@ -88,7 +88,7 @@ lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict ever
 	$(BIN)/openapi-spec-validator openapi.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --cache-dir '$(MYPY_CACHE_DIR)' --strict dots_spec tools dots_sandbox contract_tests bench tests noxfile.py generated/dots_client codegen/sdk
+	$(BIN)/mypy --cache-dir '$(MYPY_CACHE_DIR)' --strict dots_spec tools dots_sandbox contract_tests bench tests noxfile.py generated/dots_client codegen/sdk dots_testing
 
 # PostgreSQL's server binaries (initdb, pg_ctl) for the tests, `make postgres` and the bench: found in PG_BIN,
 # /usr/lib/postgresql/*/bin or PATH; as root, Debian's `postgresql` package is installed when none is there.
@@ -176,7 +176,7 @@ PRISM := .tools/prism/node_modules/.bin/prism
 # The npm package `wiremock` bundles WireMock's standalone jar; it runs on the machine's java.
 WIREMOCK_VERSION := 3.13.2
 WIREMOCK := .tools/wiremock/node_modules/wiremock/package.json
-# A subset of: generation client servers engines suite (all of these when empty), or soak (only when named:
+# A subset of: generation client servers engines suite proxy testkit (all of these when empty), or soak (only when named:
 # minutes of create-and-confirm with webhooks, the database's size and the sandbox's memory).
 BENCH_SECTIONS ?=
 
