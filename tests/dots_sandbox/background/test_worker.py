@@ -97,6 +97,7 @@ def test_events_committed_before_kill_9_are_delivered_after_restart(
         "SANDBOX_WEBHOOKS": f"http://127.0.0.1:{port}/hook={SECRET}",
         "SANDBOX_SETTLEMENT_SECONDS": "1",
         "SANDBOX_WEBHOOK_RETRY_SECONDS": " ".join(["0.2"] * 200),
+        "SANDBOX_WEBHOOK_TIMEOUT_SECONDS": "1",  # a lease the killed process held ends 2 s on
     }
     db = shared_db
     sandbox = start_sandbox(db, env=env)
@@ -141,7 +142,11 @@ def test_two_servers_on_one_database_send_each_event_once(start_sandbox: StartSa
     """Two processes share a database and a receiver: every change (settlements too) arrives exactly once."""
     receiver = LocalReceiver(SECRET, on_line=lambda line: None).start()
     try:
-        env = {"SANDBOX_WEBHOOKS": f"{receiver.url}={SECRET}", "SANDBOX_SETTLEMENT_SECONDS": "0.5"}
+        env = {
+            "SANDBOX_WEBHOOKS": f"{receiver.url}={SECRET}",
+            "SANDBOX_SETTLEMENT_SECONDS": "0.5",
+            "SANDBOX_WEBHOOK_TIMEOUT_SECONDS": "1",
+        }
         servers = [start_sandbox(shared_db, env=env), start_sandbox(shared_db, env=env)]
         intents = []
         for index in range(20):
