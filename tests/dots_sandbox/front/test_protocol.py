@@ -2,7 +2,9 @@
 
 Most tests serve the front from a thread of this process (`Sandbox.serve_in_thread`: the same
 protocol class as `python -m dots_sandbox`) with deadlines of a fraction of a second, so none
-waits long; a few smoke tests run the real process. Every read has a 15 s liveness timeout, so a
+waits long; a few smoke tests run the real process, and the head deadline is also driven in process
+on a loop whose clock moves only when told (`_ClockLoop`, as uvicorn's protocol tests do with a mock
+loop and transport), at its default 10 s. Every socket read has a 15 s liveness timeout, so a
 server that held a connection would fail the test instead of hanging it.
 """
 
@@ -507,3 +509,85 @@ class _FakeTransport:
 
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
         """Flow control: no buffer."""
+
+
+class _ClockLoop:
+    """The loop calls the front makes, on a clock that moves only by `advance` (uvicorn's tests' MockLoop, timed)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.timers: list[asyncio.TimerHandle] = []
+        self.soon: list[asyncio.Handle] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: Callable[..., object], *args: object) -> asyncio.TimerHandle:
+        timer = asyncio.TimerHandle(when, callback, args, self)  # type: ignore[arg-type]
+        self.timers.append(timer)
+        return timer
+
+    def call_soon(self, callback: Callable[..., object], *args: object) -> asyncio.Handle:
+        handle = asyncio.Handle(callback, args, self)  # type: ignore[arg-type]
+        self.soon.append(handle)
+        return handle
+
+    def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
+        """asyncio.TimerHandle.cancel tells its loop; the list is filtered on the next `advance`."""
+
+    def get_debug(self) -> bool:
+        return False
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock on, running the timers that fall due (in due order) and what they call soon."""
+        self.now += seconds
+        while due := sorted((t for t in self.timers if t.when() <= self.now and not t.cancelled()), key=_when):
+            self.timers.remove(due[0])
+            due[0]._run()
+            self._run_soon()
+        self.timers = [timer for timer in self.timers if not timer.cancelled()]
+        self._run_soon()
+
+    def _run_soon(self) -> None:
+        while self.soon:
+            handle = self.soon.pop(0)
+            if not handle.cancelled():
+                handle._run()
+
+
+def _when(timer: asyncio.TimerHandle) -> float:
+    return timer.when()
+
+
+def _protocol_on_a_clock(**settings: Any) -> tuple[SandboxHttpProtocol, _FakeTransport, _ClockLoop]:
+    """A front protocol on a fake transport and a `_ClockLoop`, its connection just made."""
+    config = SandboxConfig(Settings(db=":memory:", **settings), ceiling)
+    config.load()
+    loop = _ClockLoop()
+    protocol = SandboxHttpProtocol(config, ServerState(), {}, loop)  # type: ignore[arg-type]
+    transport = _FakeTransport()
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    return protocol, transport, loop
+
+
+def test_on_a_clock_a_silent_connection_is_closed_unanswered_at_the_head_deadline() -> None:
+    """In process, the default 10 s head deadline: open until just before it, closed with nothing sent at it."""
+    _, transport, loop = _protocol_on_a_clock()
+    loop.advance(9.99)
+    assert not transport.is_closing()
+    loop.advance(0.02)
+    assert transport.is_closing()
+    assert transport.written == b""
+
+
+def test_on_a_clock_an_unfinished_head_is_answered_408_at_the_head_deadline() -> None:
+    """In process: a head begun and left unfinished gets the 408 JSON refusal at the deadline, not before."""
+    protocol, transport, loop = _protocol_on_a_clock(header_timeout_seconds=10)
+    protocol.data_received(b"GET /api HTTP/1.1\r\nHost: sand")
+    loop.advance(9.99)
+    assert (transport.written, transport.is_closing()) == (b"", False)
+    loop.advance(0.02)
+    assert transport.is_closing()
+    assert transport.written == refusal(
+        408, "request-timeout", "The request head did not arrive in full within 10 seconds"
+    )
