@@ -27,7 +27,10 @@ from dots_sandbox.store import Attempt, Delivery, Store
 DEFAULT_RETRY_SECONDS = (5.0, 30.0, 120.0, 600.0, 1800.0)
 # Dots: "receivers answer 2xx within 15 s".
 DEFAULT_TIMEOUT_SECONDS = 15.0
-# A lease outlasts the request it covers by this much, so a slow attempt is never sent twice at once.
+# A lease outlasts the request it covers by this much (or by the request timeout itself, when that
+# is shorter), so a slow attempt is never sent twice at once. Scaling with a short timeout keeps a
+# test's or a fast receiver's lease short: a process killed mid-attempt delays that delivery by
+# about twice the timeout, not by 10 s more.
 LEASE_MARGIN_SECONDS = 10.0
 USER_AGENT = "dots-sandbox-webhooks"
 
@@ -84,7 +87,7 @@ class Dispatcher:
         self.clock = clock
         self.wall_clock = wall_clock
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
-        self.lease_seconds = timeout + LEASE_MARGIN_SECONDS
+        self.lease_seconds = timeout + min(LEASE_MARGIN_SECONDS, timeout)
         self.receivers = tuple(receiver.url for receiver in receivers)
         self._signers = {receiver.url: Signer(receiver.secret) for receiver in receivers}
         self._client = httpx.Client(

@@ -344,9 +344,8 @@ def _secret(url: str) -> str:
     return str(psycopg.conninfo.conninfo_to_dict(url)["password"])
 
 
-def test_postgresql_startup_line_masks_the_password(start_sandbox: StartSandbox, postgres_cluster: Cluster) -> None:
+def test_postgresql_startup_line_masks_the_password(start_sandbox: StartSandbox, postgres_url: str) -> None:
     """On PostgreSQL the one startup line names the database with the password masked, and serves."""
-    postgres_url = postgres_cluster.create_database("sandbox")
     sandbox = start_sandbox(postgres_url)
     with httpx.Client(base_url=sandbox.url, auth=AUTH) as client:
         intent = _create(client)

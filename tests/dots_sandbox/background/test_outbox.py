@@ -155,6 +155,13 @@ def test_each_receiver_gets_each_event_with_its_own_secret(store: Store, clock: 
     assert seen == {"a": [event_id], "b": [event_id]}
 
 
+def test_a_lease_is_the_timeout_plus_ten_seconds_or_twice_a_short_timeout(store: Store) -> None:
+    """The lease outlasts an attempt by 10 s, or by the timeout itself when that is shorter (a short timeout)."""
+    assert Dispatcher(store, [RECEIVER], timeout=15).lease_seconds == 25
+    assert Dispatcher(store, [RECEIVER], timeout=10).lease_seconds == 20
+    assert Dispatcher(store, [RECEIVER], timeout=0.5).lease_seconds == 1
+
+
 def test_a_lease_keeps_other_dispatchers_off_until_it_ends(store: Store, clock: Clock) -> None:
     """A claimed delivery is invisible to another owner until its lease ends; then it is sent again (same id)."""
     recorder = Recorder()

@@ -97,6 +97,7 @@ def test_events_committed_before_kill_9_are_delivered_after_restart(
         "SANDBOX_WEBHOOKS": f"http://127.0.0.1:{port}/hook={SECRET}",
         "SANDBOX_SETTLEMENT_SECONDS": "1",
         "SANDBOX_WEBHOOK_RETRY_SECONDS": " ".join(["0.2"] * 200),
+        "SANDBOX_WEBHOOK_TIMEOUT_SECONDS": "1",  # a lease the killed process held ends 2 s on
     }
     db = shared_db
     sandbox = start_sandbox(db, env=env)
@@ -107,6 +108,7 @@ def test_events_committed_before_kill_9_are_delivered_after_restart(
             confirmed = client.post(f"/v2/payment-intents/{intent['id']}/confirm", json={"payment_method_id": method})
             assert confirmed.status_code == 200
             changed.append(intent["id"])
+            confirmed_at = time.monotonic()
         processing = changed[2]
         events = client.get("/sandbox/webhook-events").json()["data"]
     sandbox.kill()  # SIGKILL: no shutdown code runs
@@ -115,7 +117,7 @@ def test_events_committed_before_kill_9_are_delivered_after_restart(
 
     receiver = LocalReceiver(SECRET, port=port, on_line=lambda line: None).start()
     try:
-        time.sleep(1.0)  # the settlement falls due while the server is dead
+        _wait_for(lambda: time.monotonic() > confirmed_at + 1.0)  # the settlement falls due while the server is dead
         restarted = start_sandbox(db, env=env)
         with httpx.Client(base_url=restarted.url, auth=AUTH) as client:
             _wait_for(lambda: client.get(f"/v2/payment-intents/{processing}").json()["status"] == "succeeded")
@@ -141,7 +143,11 @@ def test_two_servers_on_one_database_send_each_event_once(start_sandbox: StartSa
     """Two processes share a database and a receiver: every change (settlements too) arrives exactly once."""
     receiver = LocalReceiver(SECRET, on_line=lambda line: None).start()
     try:
-        env = {"SANDBOX_WEBHOOKS": f"{receiver.url}={SECRET}", "SANDBOX_SETTLEMENT_SECONDS": "0.5"}
+        env = {
+            "SANDBOX_WEBHOOKS": f"{receiver.url}={SECRET}",
+            "SANDBOX_SETTLEMENT_SECONDS": "0.5",
+            "SANDBOX_WEBHOOK_TIMEOUT_SECONDS": "3",  # a 6 s lease; room for a slow answer on a busy machine
+        }
         servers = [start_sandbox(shared_db, env=env), start_sandbox(shared_db, env=env)]
         intents = []
         for index in range(20):
@@ -156,7 +162,10 @@ def test_two_servers_on_one_database_send_each_event_once(start_sandbox: StartSa
                 )
                 intents.append(intent["id"])
         _wait_for(lambda: len(_verified(receiver)) >= 30)  # 20 confirms + 10 settlements
-        time.sleep(1.0)  # room for a duplicate to show up, were there one
+        quiet_until = time.monotonic() + 1.0  # room for a duplicate to show up, were there one
+        while time.monotonic() < quiet_until:
+            assert len(_verified(receiver)) == 30, "a duplicate arrived"
+            time.sleep(0.05)
         ids = [entry["svix-id"] for entry in _verified(receiver)]
         assert len(ids) == 30
         assert len(set(ids)) == 30

@@ -45,11 +45,11 @@ def test_a_wait_that_ends_in_time_is_left_alone(run: Run) -> None:
     async def scenario() -> tuple[str, int, bool]:
         deadlines = Deadlines(asyncio.get_running_loop())
         done = asyncio.Event()
-        task = asyncio.create_task(_wait(deadlines, 0.2, done))
+        task = asyncio.create_task(_wait(deadlines, 0.1, done))
         await asyncio.sleep(0.01)
         done.set()
         outcome = await task
-        await asyncio.sleep(0.3)  # past the deadline: nothing happens to a finished wait
+        await asyncio.sleep(0.15)  # past the deadline: nothing happens to a finished wait
         return outcome, len(deadlines), task.cancelled()
 
     assert run(scenario()) == ("done", 0, False)

@@ -194,23 +194,30 @@ def _open_in_process(db: str) -> None:
     _process_store(db)
 
 
-def test_concurrent_confirms_from_processes_one_wins(shared_db: str) -> None:
+@pytest.fixture(scope="module")
+def process_pool() -> Iterator[concurrent.futures.ProcessPoolExecutor]:
+    """4 spawned processes, shared by the engines' runs (each keeps a store per database it is given)."""
+    with concurrent.futures.ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+def test_concurrent_confirms_from_processes_one_wins(
+    shared_db: str, process_pool: concurrent.futures.ProcessPoolExecutor
+) -> None:
     """Of 4 processes confirming one intent at the same instant (20 rounds), exactly one wins."""
     store = open_store(shared_db)
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(4, mp_context=context) as pool:
-        list(pool.map(_open_in_process, [shared_db] * 8))  # start the workers and open their connections
-        for _ in range(ROUNDS):
-            intent = _new(store)
-            start_at = time.time() + 0.05
-            methods = [str(uuid.uuid4()) for _ in range(4)]
-            results = list(pool.map(_confirm_at, [shared_db] * 4, [intent.id] * 4, methods, [start_at] * 4))
-            winners = [result for result in results if result.startswith("won:")]
-            assert len(winners) == 1, results
-            assert results.count("already-confirmed") == 3
-            stored = store.get(CLIENT, intent.id)
-            assert stored is not None
-            assert f"won:{stored.payment_method_id}" == winners[0]
+    list(process_pool.map(_open_in_process, [shared_db] * 8))  # start the workers and open their connections
+    for _ in range(ROUNDS):
+        intent = _new(store)
+        start_at = time.time() + 0.05
+        methods = [str(uuid.uuid4()) for _ in range(4)]
+        results = list(process_pool.map(_confirm_at, [shared_db] * 4, [intent.id] * 4, methods, [start_at] * 4))
+        winners = [result for result in results if result.startswith("won:")]
+        assert len(winners) == 1, results
+        assert results.count("already-confirmed") == 3
+        stored = store.get(CLIENT, intent.id)
+        assert stored is not None
+        assert f"won:{stored.payment_method_id}" == winners[0]
     store.close()
 
 

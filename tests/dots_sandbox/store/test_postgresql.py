@@ -107,18 +107,16 @@ def test_client_secret_is_not_stored_in_clear(postgres_url: str) -> None:
     assert secret.removeprefix("pi_secret_") not in row[0]
 
 
-def test_repr_never_shows_the_password(postgres_cluster: Cluster) -> None:
+def test_repr_never_shows_the_password(postgres_url: str) -> None:
     """The store's repr names the database with the password masked."""
-    postgres_url = postgres_cluster.create_database("masked")
     store = open_store(postgres_url)
     assert _password(postgres_url) not in repr(store)
     assert ":***@" in repr(store)
     store.close()
 
 
-def test_wrong_password_at_start_is_one_line_naming_host_and_port(postgres_cluster: Cluster) -> None:
+def test_wrong_password_at_start_is_one_line_naming_host_and_port(postgres_url: str) -> None:
     """Credentials refused: StoreUnavailable, one line, host and port named, neither password shown."""
-    postgres_url = postgres_cluster.create_database("refused")
     right = _password(postgres_url)
     wrong_password = "wrong-" + uuid.uuid4().hex
     url = re.sub(r"(://[^:/@]+:)[^@]*@", rf"\g<1>{wrong_password}@", postgres_url, count=1)
