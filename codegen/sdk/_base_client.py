@@ -24,7 +24,7 @@ from typing import Any, Self, TypeVar
 from uuid import UUID
 
 import httpx
-from dots_client import _retrying
+from dots_client import _logs, _retrying
 from dots_client._policy import DEFAULT_POLICY, NEVER_SENT, Operation, RetryPolicy, operation_of
 from dots_client._response import Call, RawResponse
 from dots_client.api.payment_intents import retrieve_payment_intent
@@ -33,6 +33,7 @@ from dots_client.errors import DotsError, UnreadableResponse, connection_error, 
 from dots_client.types import Response
 
 T = TypeVar("T")
+_logs.configure_from_env()
 
 DEFAULT_BASE_URL = "https://api.dots.dev/api"
 """Dots' production API (openapi.yaml's first server), used when neither `base_url` nor DOTS_BASE_URL is set."""
@@ -80,6 +81,7 @@ class _Options:
             raise DotsError("base_url must be an http(s) URL without credentials; pass client_id= and api_key=")
         self._base_url = base_url
         self._authorization = "Basic " + base64.b64encode(f"{client_id}:{api_key}".encode()).decode("ascii")
+        _logs.REDACTING.remember(str(api_key), self._authorization.removeprefix("Basic "))
         self._timeout: httpx.Timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
         self._policy = RetryPolicy(max_retries=max_retries)
         self._http_client = http_client
@@ -203,9 +205,12 @@ class SyncAPIClient(_Options):
 
     def _send(self, call: Call[Any], timeout: Timeout) -> Response[Any]:
         http = self._http_client if isinstance(self._http_client, httpx.Client) else self._low.get_httpx_client()
-        response = http.send(self._request_for(http, call, timeout), stream=True, follow_redirects=False)
+        request = self._request_for(http, call, timeout)
+        _logs.log_request(call.operation_id, request)
+        response = http.send(request, stream=True, follow_redirects=False)
         try:
             response.read()
+            _logs.log_response(call.operation_id, response)
         except httpx.DecodingError as error:
             return call.undecodable(client=self._low, response=response, error=error)
         finally:
@@ -278,9 +283,12 @@ class AsyncAPIClient(_Options):
     async def _send(self, call: Call[Any], timeout: Timeout) -> Response[Any]:
         given = self._http_client
         http = given if isinstance(given, httpx.AsyncClient) else self._low.get_async_httpx_client()
-        response = await http.send(self._request_for(http, call, timeout), stream=True, follow_redirects=False)
+        request = self._request_for(http, call, timeout)
+        _logs.log_request(call.operation_id, request)
+        response = await http.send(request, stream=True, follow_redirects=False)
         try:
             await response.aread()
+            _logs.log_response(call.operation_id, response)
         except httpx.DecodingError as error:
             return call.undecodable(client=self._low, response=response, error=error)
         finally:
