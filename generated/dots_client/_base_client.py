@@ -55,6 +55,15 @@ class _Options:
     """The options of a client and the parts of a call that do not send."""
 
     _COPIED = ("_base_url", "_authorization", "_timeout", "_policy", "_http_client", "_low", "_sleep")
+    _HTTP_CLIENT: type[httpx.Client] | type[httpx.AsyncClient]
+
+    def _check_http_client(self, http_client: object) -> None:
+        """Refuse, when the client is made, an `http_client` of the other kind (else it would be used by no call)."""
+        if http_client is not None and not isinstance(http_client, self._HTTP_CLIENT):
+            raise DotsError(
+                f"{type(self).__name__} sends with an httpx.{self._HTTP_CLIENT.__name__}, "
+                f"not an {type(http_client).__module__}.{type(http_client).__name__}: pass one to http_client="
+            )
 
     def _configure(
         self,
@@ -66,6 +75,7 @@ class _Options:
         max_retries: int,
         http_client: httpx.Client | httpx.AsyncClient | None,
     ) -> None:
+        self._check_http_client(http_client)
         client_id = client_id or os.environ.get("DOTS_CLIENT_ID")
         api_key = api_key or os.environ.get("DOTS_API_KEY")
         for value, name, variable in ((client_id, "client_id", "DOTS_CLIENT_ID"), (api_key, "api_key", "DOTS_API_KEY")):
@@ -97,6 +107,7 @@ class _Options:
         )
 
     def _copy(self, timeout: Timeout, max_retries: int | None, http_client: Any) -> Self:
+        self._check_http_client(http_client)
         new = object.__new__(type(self))
         for name in self._COPIED:
             setattr(new, name, getattr(self, name))
@@ -164,6 +175,8 @@ def finish(result: _retrying.Result, model: type[T]) -> RawResponse[T]:
 
 class SyncAPIClient(_Options):
     """The base of `Dots`: sends with an `httpx.Client`."""
+
+    _HTTP_CLIENT = httpx.Client
 
     def __init__(
         self,
@@ -240,6 +253,8 @@ class SyncAPIClient(_Options):
 
 class AsyncAPIClient(_Options):
     """The base of `AsyncDots`: sends with an `httpx.AsyncClient`, one per event loop unless one is given."""
+
+    _HTTP_CLIENT = httpx.AsyncClient
 
     def __init__(
         self,
