@@ -1,4 +1,7 @@
-"""dots.webhooks: deliveries signed by the svix library unwrap to the typed event; bad ones raise."""
+"""dots_client._webhooks (dots.webhooks): deliveries signed by svix unwrap to the typed event; bad ones raise.
+
+(Named apart from tests/dots_sandbox/background/test_webhooks.py: pytest needs unique test file basenames.)
+"""
 
 from __future__ import annotations
 
