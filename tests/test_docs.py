@@ -301,8 +301,8 @@ def test_makefile_serve_webhooks_uses_the_documented_receiver() -> None:
 
 
 def test_webhook_receiver_example_verifies_real_deliveries(capsys: pytest.CaptureFixture[str]) -> None:
-    """The page's receiver example answers 204 to a delivery the sandbox signs, once per svix-id, and 400 to a
-    tampered body or a stale timestamp."""
+    """The page's receiver example answers 204 to a delivery the sandbox signs, once per svix-id, 400 to a
+    tampered body or a stale timestamp, and 500 when its work fails, recording the delivery only once done."""
     namespace: dict[str, Any] = {}
     exec(_block_after("<!-- webhook-receiver-example", SANDBOX_DOC), namespace)  # noqa: S102 (our own docs)
     handle = namespace["handle"]
@@ -315,6 +315,13 @@ def test_webhook_receiver_example_verifies_real_deliveries(capsys: pytest.Captur
     assert capsys.readouterr().out == f"payment intent changed: {intent_id}\n"
     tampered = webhooks.payload(str(uuid.uuid4())).encode()
     assert handle(tampered, headers, DEFAULT_SECRET) == 400
+    act_on = namespace["act_on"]
+    namespace["act_on"] = lambda event: 1 / 0  # the work fails: 500, and the svix-id stays unseen
+    failing = signer.headers("msg_3", body, time.time())
+    assert handle(body.encode(), failing, DEFAULT_SECRET) == 500
+    namespace["act_on"] = act_on
+    assert handle(body.encode(), failing, DEFAULT_SECRET) == 204  # Svix's retry does the work
+    assert capsys.readouterr().out == f"payment intent changed: {intent_id}\n"
     stale = signer.headers("msg_2", body, time.time() - 600)
     assert handle(body.encode(), stale, DEFAULT_SECRET) == 400
     assert capsys.readouterr().out == ""

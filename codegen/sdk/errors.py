@@ -37,7 +37,10 @@ __all__ = [
     "ServiceUnavailableError",
     "UnexpectedStatus",
     "UnreadableResponse",
+    "UnreadableWebhook",
     "UnsupportedMediaTypeError",
+    "WebhookVerificationError",
+    "WebhooksNotInstalled",
 ]
 
 
@@ -211,3 +214,20 @@ class UnreadableResponse(DotsError):
             f"HTTP {int(response.status_code)} answer whose body could not be read as the documented model "
             f"({content_type}, {len(response.content)} bytes): see .response"
         )
+
+
+class WebhookVerificationError(DotsError):
+    """`dots.webhooks.unwrap` could not verify a delivery: no secret (argument or
+    DOTS_WEBHOOK_SECRET), a secret that is not a Svix one, missing signature headers, no matching
+    signature (body tampered with, wrong secret) or a timestamp outside svix's 5-minute tolerance.
+    Answer the delivery with a `400`. The message names the failed check, never the body or secret.
+    """
+
+
+class UnreadableWebhook(DotsError):
+    """A verified webhook body that is not a `PaymentIntentUpdatedEvent` (not JSON, or no
+    `payment_intent_id`). The message names the error's type only, never the body."""
+
+
+class WebhooksNotInstalled(DotsError):
+    """`dots.webhooks` needs svix, the optional dependency `dots-client[webhooks]`; it is not installed."""

@@ -5,6 +5,7 @@ from functools import cached_property
 from . import errors
 from ._base_client import DEFAULT_BASE_URL, AsyncAPIClient, SyncAPIClient
 from ._response import RawResponse
+from ._webhooks import AsyncWebhooks, SignedDelivery, Webhooks
 from .api.payment_intents import AsyncPaymentIntents, PaymentIntents
 from .client import AuthenticatedClient, Client
 
@@ -28,6 +29,11 @@ class Dots(SyncAPIClient):
         """The `payment_intents` operations."""
         return PaymentIntents(self)
 
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        """`unwrap(body, headers, secret=None)` a verified delivery into its typed event; `sign(...)` one for tests."""
+        return Webhooks()
+
 
 class AsyncDots(AsyncAPIClient):
     """The Dots API under asyncio (httpx.AsyncClient): `AsyncDots(client_id=..., api_key=..., base_url=...)`.
@@ -48,6 +54,11 @@ class AsyncDots(AsyncAPIClient):
         """The `payment_intents` operations."""
         return AsyncPaymentIntents(self)
 
+    @cached_property
+    def webhooks(self) -> AsyncWebhooks:
+        """`unwrap(body, headers, secret=None)` a verified delivery into its typed event; `sign(...)` one for tests."""
+        return AsyncWebhooks()
+
 
 __all__ = (
     "DEFAULT_BASE_URL",
@@ -56,5 +67,6 @@ __all__ = (
     "Client",
     "Dots",
     "RawResponse",
+    "SignedDelivery",
     "errors",
 )

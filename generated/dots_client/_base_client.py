@@ -24,7 +24,7 @@ from typing import Any, Self, TypeVar
 from uuid import UUID
 
 import httpx
-from dots_client import _retrying
+from dots_client import _logs, _retrying
 from dots_client._policy import DEFAULT_POLICY, NEVER_SENT, Operation, RetryPolicy, operation_of
 from dots_client._response import Call, RawResponse
 from dots_client.api.payment_intents import retrieve_payment_intent
@@ -33,6 +33,7 @@ from dots_client.errors import DotsError, UnreadableResponse, connection_error, 
 from dots_client.types import Response
 
 T = TypeVar("T")
+_logs.configure_from_env()
 
 DEFAULT_BASE_URL = "https://api.dots.dev/api"
 """Dots' production API (openapi.yaml's first server), used when neither `base_url` nor DOTS_BASE_URL is set."""
@@ -54,6 +55,15 @@ class _Options:
     """The options of a client and the parts of a call that do not send."""
 
     _COPIED = ("_base_url", "_authorization", "_timeout", "_policy", "_http_client", "_low", "_sleep")
+    _HTTP_CLIENT: type[httpx.Client] | type[httpx.AsyncClient]
+
+    def _check_http_client(self, http_client: object) -> None:
+        """Refuse, when the client is made, an `http_client` of the other kind (else it would be used by no call)."""
+        if http_client is not None and not isinstance(http_client, self._HTTP_CLIENT):
+            raise DotsError(
+                f"{type(self).__name__} sends with an httpx.{self._HTTP_CLIENT.__name__}, "
+                f"not an {type(http_client).__module__}.{type(http_client).__name__}: pass one to http_client="
+            )
 
     def _configure(
         self,
@@ -65,6 +75,7 @@ class _Options:
         max_retries: int,
         http_client: httpx.Client | httpx.AsyncClient | None,
     ) -> None:
+        self._check_http_client(http_client)
         client_id = client_id or os.environ.get("DOTS_CLIENT_ID")
         api_key = api_key or os.environ.get("DOTS_API_KEY")
         for value, name, variable in ((client_id, "client_id", "DOTS_CLIENT_ID"), (api_key, "api_key", "DOTS_API_KEY")):
@@ -80,6 +91,7 @@ class _Options:
             raise DotsError("base_url must be an http(s) URL without credentials; pass client_id= and api_key=")
         self._base_url = base_url
         self._authorization = "Basic " + base64.b64encode(f"{client_id}:{api_key}".encode()).decode("ascii")
+        _logs.REDACTING.remember(str(api_key), self._authorization.removeprefix("Basic "))
         self._timeout: httpx.Timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
         self._policy = RetryPolicy(max_retries=max_retries)
         self._http_client = http_client
@@ -95,6 +107,7 @@ class _Options:
         )
 
     def _copy(self, timeout: Timeout, max_retries: int | None, http_client: Any) -> Self:
+        self._check_http_client(http_client)
         new = object.__new__(type(self))
         for name in self._COPIED:
             setattr(new, name, getattr(self, name))
@@ -163,6 +176,8 @@ def finish(result: _retrying.Result, model: type[T]) -> RawResponse[T]:
 class SyncAPIClient(_Options):
     """The base of `Dots`: sends with an `httpx.Client`."""
 
+    _HTTP_CLIENT = httpx.Client
+
     def __init__(
         self,
         *,
@@ -203,9 +218,12 @@ class SyncAPIClient(_Options):
 
     def _send(self, call: Call[Any], timeout: Timeout) -> Response[Any]:
         http = self._http_client if isinstance(self._http_client, httpx.Client) else self._low.get_httpx_client()
-        response = http.send(self._request_for(http, call, timeout), stream=True, follow_redirects=False)
+        request = self._request_for(http, call, timeout)
+        _logs.log_request(call.operation_id, request)
+        response = http.send(request, stream=True, follow_redirects=False)
         try:
             response.read()
+            _logs.log_response(call.operation_id, response)
         except httpx.DecodingError as error:
             return call.undecodable(client=self._low, response=response, error=error)
         finally:
@@ -235,6 +253,8 @@ class SyncAPIClient(_Options):
 
 class AsyncAPIClient(_Options):
     """The base of `AsyncDots`: sends with an `httpx.AsyncClient`, one per event loop unless one is given."""
+
+    _HTTP_CLIENT = httpx.AsyncClient
 
     def __init__(
         self,
@@ -278,9 +298,12 @@ class AsyncAPIClient(_Options):
     async def _send(self, call: Call[Any], timeout: Timeout) -> Response[Any]:
         given = self._http_client
         http = given if isinstance(given, httpx.AsyncClient) else self._low.get_async_httpx_client()
-        response = await http.send(self._request_for(http, call, timeout), stream=True, follow_redirects=False)
+        request = self._request_for(http, call, timeout)
+        _logs.log_request(call.operation_id, request)
+        response = await http.send(request, stream=True, follow_redirects=False)
         try:
             await response.aread()
+            _logs.log_response(call.operation_id, response)
         except httpx.DecodingError as error:
             return call.undecodable(client=self._low, response=response, error=error)
         finally:

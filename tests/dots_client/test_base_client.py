@@ -175,3 +175,15 @@ def test_redirect_of_the_clients_own_httpx_client_is_not_followed() -> None:
     """The httpx client Dots builds does not follow redirects either."""
     dots = Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE)
     assert dots._low.get_httpx_client().follow_redirects is False
+
+
+def test_an_http_client_of_the_other_kind_is_refused_when_the_client_is_made() -> None:
+    """Dots refuses an httpx.AsyncClient and AsyncDots an httpx.Client, at construction and in with_options."""
+    sync_http, async_http = httpx.Client(), httpx.AsyncClient()
+    with pytest.raises(DotsError, match=r"Dots sends with an httpx\.Client, not an httpx\.AsyncClient"):
+        Dots(client_id="id", api_key="key", http_client=async_http)  # type: ignore[arg-type]
+    with pytest.raises(DotsError, match=r"AsyncDots sends with an httpx\.AsyncClient, not an httpx\.Client"):
+        AsyncDots(client_id="id", api_key="key", http_client=sync_http)  # type: ignore[arg-type]
+    with pytest.raises(DotsError, match="pass one to http_client="):
+        Dots(client_id="id", api_key="key").with_options(http_client=async_http)  # type: ignore[arg-type]
+    sync_http.close()

@@ -152,13 +152,14 @@ def test_a_bad_id_is_a_value_error_and_nothing_is_sent() -> None:
 
 
 def test_retries_are_logged_at_debug_without_credentials_or_urls(caplog: pytest.LogCaptureFixture) -> None:
-    """Each retry is a DEBUG record on `dots_client` with the operation and status; no credential or URL."""
+    """Each attempt and retry is a record on `dots_client` with the operation and status; no credential or URL."""
     script = Script(httpx.Response(500), httpx.Response(200, json=intent_json()))
     with caplog.at_level(logging.DEBUG, logger="dots_client"):
         scripted_dots(script).payment_intents.retrieve(uuid.uuid4())
     records = [record.getMessage() for record in caplog.records if record.name == "dots_client"]
-    assert records
-    assert records[0].startswith("retrieve: attempt 1 of 4 ended in HTTP 500; retrying in")
+    retries = [line for line in records if line.startswith("retrieve: attempt 1 of 4 ended in HTTP 500; retrying in")]
+    assert len(retries) == 1
+    assert sum(line.startswith("retrieve_payment_intent: sending GET /api/v2/") for line in records) == 2
     assert all(API_KEY not in line and "https://" not in line for line in records)
 
 

@@ -4,7 +4,8 @@ The direction is the reverse of an operation's: the webhook's request is written
 by the receiver (so, like a response, its headers and body may only narrow), and the receiver's answer
 is what the API accepts (so, like a request, the statuses it counts as received may only widen). A
 receiver is judged as deployed integrator code: it reads the payload with the generated model (for
-`payment_intent.updated`, `PaymentIntentUpdatedEvent.from_dict`) and verifies the signature headers.
+`payment_intent.updated`, `PaymentIntentUpdatedEvent.from_dict`; strict before dots-client 1.3.0.3, so an
+added `event` value stays breaking) and verifies the signature headers.
 """
 
 from __future__ import annotations

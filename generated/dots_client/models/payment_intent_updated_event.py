@@ -10,6 +10,10 @@ from attrs import field as _attrs_field
 from ..models.payment_intent_updated_event_event import PaymentIntentUpdatedEventEvent
 
 T = TypeVar("T", bound="PaymentIntentUpdatedEvent")
+# dots: value -> member, for the tolerant reader: one dict lookup, a tenth of the cost of an enum call
+_PaymentIntentUpdatedEventEvent_MEMBERS: dict[Any, PaymentIntentUpdatedEventEvent] = {
+    member.value: member for member in PaymentIntentUpdatedEventEvent
+}
 
 
 @_attrs_define
@@ -18,16 +22,16 @@ class PaymentIntentUpdatedEvent:
     changed. Retrieve it for its status. Unknown fields may be added later: ignore them.
 
         Attributes:
-            event (PaymentIntentUpdatedEventEvent): The event type.
+            event (PaymentIntentUpdatedEventEvent | str): The event type.
             payment_intent_id (UUID): ID of the payment intent whose status changed.
     """
 
-    event: PaymentIntentUpdatedEventEvent
+    event: PaymentIntentUpdatedEventEvent | str
     payment_intent_id: UUID
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        event = self.event.value
+        event = str(self.event)
 
         payment_intent_id = str(self.payment_intent_id)
 
@@ -45,7 +49,15 @@ class PaymentIntentUpdatedEvent:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = {**src_dict}  # dots: not dict(src_dict), which reads a JSON array of pairs as an object
-        event = PaymentIntentUpdatedEventEvent(d.pop("event"))
+        _event = d.pop("event")
+        event: PaymentIntentUpdatedEventEvent | str
+        _event_member = _PaymentIntentUpdatedEventEvent_MEMBERS.get(_event)
+        if _event_member is not None:
+            event = _event_member
+        elif isinstance(_event, str):
+            event = _event
+        else:
+            raise TypeError(f"event: {type(_event).__name__} is no PaymentIntentUpdatedEventEvent")
 
         payment_intent_id = UUID(d.pop("payment_intent_id"))
 

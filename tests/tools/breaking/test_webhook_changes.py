@@ -9,9 +9,11 @@ import json
 import uuid
 
 import pytest
-from catalogue import CATALOGUE, Case, assert_verdict, ids
+from catalogue import CATALOGUE, EVENT, Case, append, assert_verdict, edited_spec, ids
 from dots_client.models import PaymentIntentUpdatedEvent
+from dots_client.models.payment_intent_updated_event_event import PaymentIntentUpdatedEventEvent
 
+from dots_spec.document import load_spec
 from tools.breaking.compare import compare
 from tools.breaking.model import Severity
 from tools.breaking.webhooks import keyed_webhooks
@@ -45,11 +47,19 @@ def test_webhook_docs_changes_are_documentation_only() -> None:
     }
 
 
-def test_a_new_payload_enum_value_breaks_the_generated_model() -> None:
-    """Why an added `event` value is breaking: the generated payload model raises on a value it does not know."""
+def test_a_new_payload_enum_value_stays_breaking_for_older_receivers() -> None:
+    """From 1.3.0.3 the payload model keeps an unknown `event` as a str; before, it raised: the gate says so."""
     body = {"event": "payment_intent.updated", "payment_intent_id": str(uuid.uuid4())}
     assert PaymentIntentUpdatedEvent.from_dict(body).to_dict() == body
+    newer = PaymentIntentUpdatedEvent.from_dict({**body, "event": "payment_intent.created"})
+    assert newer.event == "payment_intent.created"
+    assert not isinstance(newer.event, PaymentIntentUpdatedEventEvent)
+    # dots-client up to 1.3.0.2 read the field as `PaymentIntentUpdatedEventEvent(d.pop("event"))`: this call.
     with pytest.raises(ValueError, match=r"payment_intent\.created"):
-        PaymentIntentUpdatedEvent.from_dict({**body, "event": "payment_intent.created"})
+        PaymentIntentUpdatedEventEvent("payment_intent.created")
     extra = PaymentIntentUpdatedEvent.from_dict({**body, "status": "succeeded"})  # an added field is kept, not fatal
     assert json.loads(json.dumps(extra.to_dict()))["status"] == "succeeded"
+    edit = [append((*EVENT, "properties", "event", "enum"), "payment_intent.created")]
+    changes = compare(load_spec(), edited_spec(edit))
+    assert {(change.rule, change.severity) for change in changes} == {("response-enum-value-added", Severity.BREAKING)}
+    assert all("dots-client before 1.3.0.3 raises ValueError" in change.message for change in changes)

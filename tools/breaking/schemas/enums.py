@@ -43,7 +43,15 @@ def compare(run: Comparison, old: Schema, new: Schema, here: Here) -> None:
         if added:
             run.add(NON, "request-enum-value-added", at, f"{show_values(added)} now accepted")
         return
-    if added:
+    if added and here.where.startswith("webhook "):
+        # A webhook payload model was read strictly until dots-client 1.3.0.3 (model_roles.jinja).
+        run.add(
+            BREAKING, "response-enum-value-added", at,
+            f"{show_values(added)} may now be sent in a webhook: dots-client before 1.3.0.3 raises ValueError on "
+            "an event value it does not know, so receivers built on its model fail every such delivery (from "
+            "1.3.0.3 the model and dots.webhooks.unwrap read the value as a plain str)",
+        )  # fmt: skip
+    elif added:
         run.add(
             BREAKING, "response-enum-value-added", at,
             f"{show_values(added)} may now be sent: dots-client before 1.1.0 raises ValueError on an enum value it "

@@ -1,0 +1,70 @@
+"""DOTS_LOG=debug: each attempt, retry and reconciliation is logged, and no secret is."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from dots_client import _logs
+
+# Run in a child so that DOTS_LOG is read at import, as a user's process reads it.
+SCRIPT = textwrap.dedent(
+    """
+    import base64, httpx, uuid
+    from dots_client import Dots
+    from tests.dots_client.scripted import API_KEY, BASE, CLIENT_ID, METHOD, Script, intent_json
+
+    intent = intent_json("requires_payment_method", client_secret="pi_1a2b_secret_c3d4e5")
+    done = {**intent, "status": "succeeded", "payment_method_id": str(METHOD)}
+    conflict = {"error": "already confirmed", "code": "payment-intent-already-confirmed"}
+    script = Script(
+        httpx.Response(200, json=intent),
+        httpx.ReadError("the answer was lost"),
+        httpx.Response(409, json=conflict),
+        httpx.Response(200, json=done),
+    )
+    http = httpx.Client(transport=httpx.MockTransport(script))
+    dots = Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE, http_client=http, sleep=script.sleep)
+    created = dots.payment_intents.create(amount=1000, currency="usd")
+    raw = dots.payment_intents.with_raw_response.confirm(uuid.UUID(intent["id"]), payment_method_id=METHOD)
+    assert raw.reconciled, raw
+    secret = "whsec_" + base64.b64encode(b"a webhook secret, 32 bytes long!").decode()
+    signed = dots.webhooks.sign({"event": "payment_intent.updated", "payment_intent_id": intent["id"]}, secret)
+    dots.webhooks.unwrap(signed.body, signed.headers, secret=secret)
+    import logging
+    careless = logging.getLogger("dots_client").debug
+    careless("a careless line: Authorization: %s key=%s", "Basic abcDEF123=", API_KEY)
+    logging.getLogger("dots_client").debug("and a secret %s", secret)
+    """
+)
+
+
+def test_debug_log_of_a_reconciled_confirm_holds_no_secret() -> None:
+    """The log shows each attempt, the retry and the reconciliation; no API key, Basic, whsec_ or client_secret."""
+    env = {"DOTS_LOG": "debug", "PATH": "", "PYTHONPATH": "."}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    log = done.stderr
+    assert "create_payment_intent: sending POST /api/v2/payment-intents" in log
+    assert log.count("confirm_payment_intent: sending POST") == 2
+    assert "retrieve_payment_intent: sending GET" in log
+    assert "confirm_payment_intent: HTTP 409" in log
+    assert "reconciling with a retrieve" in log
+    assert "confirm: reconciled" in log
+    assert "authorization: [redacted]" in log
+    assert "attempt 1 of 4 ended in ReadError; retrying" in log
+    assert "Authorization: Basic [redacted] key=[redacted]" in log
+    for secret in ("sk_test_very_secret_key", "abcDEF123=", "whsec_", "pi_1a2b_secret_c3d4e5", "secret_c3d4e5"):
+        assert secret not in log, secret
+
+
+def test_standard_logging_config_is_redacted_too(caplog: pytest.LogCaptureFixture) -> None:
+    """Without DOTS_LOG, a record reaching the user's own handler has its secrets already replaced."""
+    with caplog.at_level(logging.DEBUG, logger="dots_client"):
+        _logs.logger.debug("Authorization: Basic %s client_secret=%s", "Zm9vOmJhcg==", "pi_9_secret_8")
+    assert caplog.messages == ["Authorization: Basic [redacted] client_secret=[redacted]"]
