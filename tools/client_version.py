@@ -13,8 +13,8 @@ differs from the same files at BASE while the package version is unchanged.
 
 from __future__ import annotations
 
-import subprocess
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from packaging.version import Version
 
 from dots_spec.document import parse_spec
 from dots_spec.version import InvalidSpecVersion, package_version
+from tools.breaking.git import is_commit, run_git
 
 ROOT = Path(__file__).resolve().parent.parent
 REVISION = ROOT / "codegen" / "revision.yaml"
@@ -94,25 +95,28 @@ def with_revision(spec_version: Version, revision: int) -> Version:
     return Version(text)
 
 
-def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
-
-
 def _project_version(pyproject: str) -> str:
     return str(tomllib.loads(pyproject)["project"]["version"])
 
 
-def changed_since(repo: Path, base: str, folder: str) -> list[str]:
-    """Files under `folder` (repo-relative) whose working-tree content differs from `base`, new ones included."""
-    changed = _git(repo, "diff", "--name-only", base, "--", folder)
+def changed_since(repo: Path, base: str, folder: str, ignored: Callable[[Path], bool] = lambda _: False) -> list[str]:
+    """Files under `folder` (repo-relative) whose working-tree content differs from `base`, new ones included,
+    less those `ignored` says are not part of it (caches: `tools.codegen` passes the drift gate's rule)."""
+    changed = run_git(repo, "diff", "--name-only", base, "--", folder)
     if changed.returncode != 0:
         raise VersionError(f"git cannot compare {folder} with {base!r}: {changed.stderr.strip()}")
-    untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "--", folder)
+    untracked = run_git(repo, "ls-files", "--others", "--exclude-standard", "--", folder)
     names = set(changed.stdout.split()) | set(untracked.stdout.split())
-    return sorted(name for name in names if "__pycache__" not in name)
+    return sorted(name for name in names if not ignored(Path(name)))
 
 
-def unbumped_change(repo: Path, base: str, generated: str = "generated", spec: str = "openapi.yaml") -> str | None:
+def unbumped_change(
+    repo: Path,
+    base: str,
+    generated: str = "generated",
+    spec: str = "openapi.yaml",
+    ignored: Callable[[Path], bool] = lambda _: False,
+) -> str | None:
     """Why `generated/` may not land as it is, or None when it may.
 
     It may not when its files differ from `base` (a git ref) while the package version in
@@ -121,12 +125,12 @@ def unbumped_change(repo: Path, base: str, generated: str = "generated", spec: s
     `codegen/revision.yaml`. No `generated/pyproject.toml` at `base` (a new package) is no objection.
     Raises VersionError when git cannot read `base`.
     """
-    if _git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").returncode != 0:
+    if not is_commit(repo, base):
         raise VersionError(f"{base!r} is not a commit in {repo}: pass BASE=<a ref that exists>")
-    old = _git(repo, "show", f"{base}:{generated}/pyproject.toml")
+    old = run_git(repo, "show", f"{base}:{generated}/pyproject.toml")
     if old.returncode != 0:
         return None
-    files = changed_since(repo, base, generated)
+    files = changed_since(repo, base, generated, ignored)
     if not files:
         return None
     current = (repo / generated / "pyproject.toml").read_text(encoding="utf-8")

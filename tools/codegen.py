@@ -148,14 +148,16 @@ def check(spec: Path, generated: Path, revision: Path = REVISION) -> list[str]:
         return diff_trees(fresh, generated)
 
 
-def check_version(repo: Path, base: str | None) -> str | None:
-    """Why generated/ may not land under its version (:func:`tools.client_version.unbumped_change`), or None.
+def check_version(repo: Path, base: str | None) -> tuple[str, str | None]:
+    """The ref generated/ was compared with, and why it may not land under its version (None: it may).
 
-    `base` None means origin/main when it exists, else HEAD. Raises SystemExit when git cannot read it.
+    `base` None means origin/main when it exists, else HEAD; the reason is
+    :func:`tools.client_version.unbumped_change`'s, with caches ignored as the drift gate ignores them.
+    Raises SystemExit when git cannot read the ref.
     """
     try:
         ref = base or default_base(repo)
-        return unbumped_change(repo, ref)
+        return ref, unbumped_change(repo, ref, ignored=_is_ignored)
     except (GateError, VersionError) as error:
         raise SystemExit(f"check-generated: {error}") from None
 
@@ -178,11 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"{args.output} matches {args.spec}")
     if args.output.resolve() == GENERATED:
-        reason = check_version(ROOT, args.base)
+        ref, reason = check_version(ROOT, args.base)
         if reason:
             print(reason)
             return 1
-        print(f"{args.output}'s version names one package (compared with {args.base or default_base(ROOT)})")
+        print(f"{args.output}'s version names one package (compared with {ref})")
     return 0
 
 

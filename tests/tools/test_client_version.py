@@ -88,6 +88,14 @@ def test_a_new_generated_file_counts_as_a_change(repo: Path) -> None:
     assert "generated/dots_client/new.py" in reason
 
 
+def test_caches_the_drift_gate_ignores_are_no_change(repo: Path) -> None:
+    """A build cache inside generated/ is no change of the package when the drift gate's rule is passed."""
+    (repo / "generated" / "build").mkdir()
+    (repo / "generated" / "build" / "lib.py").write_text("X = 1\n", encoding="utf-8")
+    assert unbumped_change(repo, "HEAD") is not None
+    assert unbumped_change(repo, "HEAD", ignored=codegen._is_ignored) is None
+
+
 def test_template_change_with_the_revision_bumped_passes(repo: Path) -> None:
     """The same edit with the package's version raised (1.3.0.2) passes."""
     _edit_generated(repo)
