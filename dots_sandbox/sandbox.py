@@ -20,6 +20,7 @@ from dots_sandbox.background.changes import Changes
 from dots_sandbox.background.outbox import Dispatcher, RetryPolicy
 from dots_sandbox.background.retention import Pruner
 from dots_sandbox.background.settlement import Settler
+from dots_sandbox.background.webhooks import Receiver
 from dots_sandbox.background.worker import Worker
 from dots_sandbox.request.control import ControlHandlers, with_control_routes
 from dots_sandbox.request.handlers import Handlers
@@ -50,8 +51,8 @@ class Sandbox:
         spec = with_control_routes(load_spec() if spec is None else spec)
         self.settings = settings
         self.store = store
-        receivers = tuple(receiver.url for receiver in settings.webhooks)
-        self.changes = Changes(receivers, settings.settlement_seconds, clock)
+        self._receivers: dict[str, Receiver] = {receiver.url: receiver for receiver in settings.webhooks}
+        self.changes = Changes(tuple(self._receivers), settings.settlement_seconds, clock)
         self.settler = Settler(store, self.changes)
         self.worker: Worker | None = None
         self._worker_lock = threading.Lock()
@@ -72,13 +73,45 @@ class Sandbox:
         return f"Sandbox({self.settings!r})"
 
     def dispatcher(self, **options: Any) -> Dispatcher | None:
-        """A webhook dispatcher for the configured receivers (None when there are none); `options` for tests."""
-        if not self.settings.webhooks:
+        """A webhook dispatcher for the receivers (None when there are none); `options` for tests."""
+        if not self._receivers:
             return None
         options.setdefault("policy", RetryPolicy(self.settings.webhook_retry_seconds))
         options.setdefault("timeout", self.settings.webhook_timeout_seconds)
         options.setdefault("clock", self.changes.clock)
-        return Dispatcher(self.store, self.settings.webhooks, **options)
+        return Dispatcher(self.store, tuple(self._receivers.values()), **options)
+
+    def add_receiver(self, receiver: Receiver) -> None:
+        """Register a webhook receiver while the sandbox runs (SANDBOX_WEBHOOKS' are registered at start).
+
+        Each event committed from now on gets a delivery to it, under the sandbox's retry policy and
+        timeout; events committed before do not. Registration is this process's alone: it is not
+        stored, so other instances sharing the database neither create nor send deliveries for it.
+        Raises ValueError when a receiver with this URL is registered already.
+        """
+        with self._worker_lock:
+            if receiver.url in self._receivers:
+                raise ValueError(f"webhook receiver {receiver.url} is registered already")
+            self._receivers[receiver.url] = receiver
+            worker = self.worker
+            if worker is not None and worker.dispatcher is None:
+                worker.dispatcher = self.dispatcher()
+            elif worker is not None and worker.dispatcher is not None:
+                worker.dispatcher.add_receiver(receiver)
+            # Last, so no event names the receiver before a dispatcher can send to it.
+            self.changes.receivers = tuple(self._receivers)
+
+    def remove_receiver(self, url: str) -> None:
+        """Unregister the receiver at `url`: no new deliveries to it, and its pending ones stay unsent.
+
+        Raises LookupError when no receiver has this URL.
+        """
+        with self._worker_lock:
+            if self._receivers.pop(url, None) is None:
+                raise LookupError(f"no webhook receiver {url} is registered")
+            self.changes.receivers = tuple(self._receivers)
+            if self.worker is not None and self.worker.dispatcher is not None:
+                self.worker.dispatcher.remove_receiver(url)
 
     def start_background(self) -> None:
         """Start settling, delivering and pruning on a background thread (lifespan startup does it)."""

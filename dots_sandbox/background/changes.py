@@ -21,6 +21,7 @@ class Changes:
     """Builds the event and timer rows of a change; `clock` gives epoch seconds (tests pass their own)."""
 
     def __init__(self, receivers: tuple[str, ...], settlement_seconds: float, clock: Clock = time.time) -> None:
+        # Replaced whole, never mutated: `event` reads one consistent tuple while a receiver is added.
         self.receivers = receivers
         self.settlement_seconds = settlement_seconds
         self.clock = clock

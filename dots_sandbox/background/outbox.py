@@ -13,6 +13,7 @@ functions, in the manner of stripe-python's `_should_retry` / `_sleep_time_secon
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -88,8 +89,10 @@ class Dispatcher:
         self.wall_clock = wall_clock
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.lease_seconds = timeout + min(LEASE_MARGIN_SECONDS, timeout)
+        # Both replaced whole under `_lock` (never mutated), so a sender reads a consistent pair.
         self.receivers = tuple(receiver.url for receiver in receivers)
         self._signers = {receiver.url: Signer(receiver.secret) for receiver in receivers}
+        self._lock = threading.Lock()
         self._client = httpx.Client(
             timeout=timeout, transport=transport, follow_redirects=False, headers={"user-agent": USER_AGENT}
         )
@@ -97,16 +100,38 @@ class Dispatcher:
     def __repr__(self) -> str:
         return f"Dispatcher(owner={self.owner!r}, receivers={self.receivers!r})"
 
+    def add_receiver(self, receiver: Receiver) -> None:
+        """Deliver to `receiver` too from now on (its pending deliveries included). ValueError if its URL is known."""
+        signer = Signer(receiver.secret)
+        with self._lock:
+            if receiver.url in self._signers:
+                raise ValueError(f"webhook receiver {receiver.url} is registered already")
+            self._signers = {**self._signers, receiver.url: signer}
+            self.receivers = (*self.receivers, receiver.url)
+
+    def remove_receiver(self, url: str) -> None:
+        """Stop delivering to `url`: its deliveries stay pending, unclaimed, until it is added again."""
+        with self._lock:
+            self._signers = {known: signer for known, signer in self._signers.items() if known != url}
+            self.receivers = tuple(known for known in self.receivers if known != url)
+
     def claim(self, limit: int) -> list[Delivery]:
         """Lease up to `limit` due deliveries to this dispatcher."""
         return self.store.claim_deliveries(self.clock(), self.lease_seconds, self.owner, self.receivers, limit)
 
-    def send(self, delivery: Delivery) -> Attempt:
-        """One attempt: POST the body, signed; what came of it (nothing is recorded yet)."""
+    def send(self, delivery: Delivery) -> Attempt | None:
+        """One attempt: POST the body, signed; what came of it (nothing is recorded yet).
+
+        None when the receiver was removed after the claim: nothing is sent, and the delivery is
+        due again once its lease ends (claimed only if the receiver is added again).
+        """
         at = self.clock()
+        signer = self._signers.get(delivery.receiver)
+        if signer is None:
+            return None
         headers = {
             "content-type": "application/json",
-            **self._signers[delivery.receiver].headers(delivery.event_id, delivery.body, self.wall_clock()),
+            **signer.headers(delivery.event_id, delivery.body, self.wall_clock()),
         }
         number = delivery.attempts + 1
         try:
@@ -123,15 +148,16 @@ class Dispatcher:
         next_at = None if attempt.delivered else self.policy.next_attempt_at(attempt.number, self.clock())
         self.store.record_attempt(attempt, self.owner, next_at)
 
-    def deliver(self, delivery: Delivery) -> Attempt:
-        """Send and record one claimed delivery."""
+    def deliver(self, delivery: Delivery) -> Attempt | None:
+        """Send and record one claimed delivery (None: its receiver was removed; nothing sent or recorded)."""
         attempt = self.send(delivery)
-        self.record(attempt)
+        if attempt is not None:
+            self.record(attempt)
         return attempt
 
     def dispatch(self, limit: int = 100) -> list[Attempt]:
         """Claim and deliver, one after another, up to `limit` due deliveries (the tests' synchronous pass)."""
-        return [self.deliver(delivery) for delivery in self.claim(limit)]
+        return [attempt for delivery in self.claim(limit) if (attempt := self.deliver(delivery)) is not None]
 
     def close(self) -> None:
         """Close the HTTP client."""

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
+from dots_sandbox.background.webhooks import Receiver
+from dots_sandbox.receiver import LocalReceiver
 from dots_sandbox.sandbox import Sandbox, build_sandbox
 from dots_sandbox.settings import Settings
 from dots_sandbox.store import SQLiteStore
 from dots_spec.document import load_spec
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SUCCEEDS = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not hold in time"
+        time.sleep(0.02)
 
 
 def test_an_operation_without_a_handler_fails_at_start_up() -> None:
@@ -61,3 +74,51 @@ def test_the_clock_given_is_the_one_the_sandbox_keeps_time_with() -> None:
         assert sandbox.changes.clock() == 1234.5
     finally:
         sandbox.store.close()
+
+
+def _delivered_intents(receiver: LocalReceiver) -> list[str]:
+    return [entry["body"]["payment_intent_id"] for entry in list(receiver.received) if entry["verified"]]
+
+
+def test_a_receiver_added_at_run_time_gets_the_events_committed_after_it() -> None:
+    """`add_receiver` on a running sandbox with none: later events reach it, signed; earlier ones do not."""
+    from conftest import InProcess
+
+    receiver = LocalReceiver(SECRET, on_line=lambda line: None).start()
+    sandbox = build_sandbox(Settings(db=":memory:", webhook_timeout_seconds=1.0))
+    client = InProcess(sandbox)
+    sandbox.start_background()
+    try:
+        before = client.create(amount=10, currency="usd").json()["id"]
+        client.confirm(before, SUCCEEDS)
+        sandbox.add_receiver(Receiver(receiver.url, SECRET))
+        after = client.create(amount=10, currency="usd").json()["id"]
+        client.confirm(after, SUCCEEDS)
+        _wait_for(lambda: len(_delivered_intents(receiver)) >= 1)
+        with pytest.raises(ValueError, match="registered already"):
+            sandbox.add_receiver(Receiver(receiver.url, SECRET))
+        assert _delivered_intents(receiver) == [after]
+    finally:
+        sandbox.stop_background()
+        client.close()
+        receiver.stop()
+
+
+def test_a_removed_receiver_gets_nothing_more_and_its_deliveries_stay_pending() -> None:
+    """`remove_receiver`: events after it name no delivery to it; removing an unknown URL is a LookupError."""
+    from conftest import InProcess
+
+    receiver = LocalReceiver(SECRET, on_line=lambda line: None).start()
+    sandbox = build_sandbox(Settings(db=":memory:", webhooks=(Receiver(receiver.url, SECRET),)))
+    client = InProcess(sandbox)
+    try:
+        sandbox.remove_receiver(receiver.url)
+        intent = client.create(amount=10, currency="usd").json()["id"]
+        client.confirm(intent, SUCCEEDS)
+        events = client.request("GET", "/sandbox/webhook-events").json()["data"]
+        assert [event["deliveries"] for event in events] == [[]]
+        with pytest.raises(LookupError, match="no webhook receiver"):
+            sandbox.remove_receiver(receiver.url)
+    finally:
+        client.close()
+        receiver.stop()

@@ -211,7 +211,7 @@ class WebhookMachine(RuleBasedStateMachine):
                 self.dispatcher.deliver(delivery)  # one death per event: the property allows one extra send
                 continue
             attempt = self.dispatcher.send(delivery)
-            if attempt.delivered:
+            if attempt is not None and attempt.delivered:
                 self.crashed_after_2xx.add(delivery.event_id)
         self.dispatcher.close()
         self.dispatcher = self._new_dispatcher()
