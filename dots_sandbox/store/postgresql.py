@@ -22,10 +22,12 @@ By design:
   made schema. A database whose `dots_sandbox_schema` says another version is refused.
 - Failures, by cause (SQLSTATE class and the connection's state; `_attempt`): a database that
   cannot be reached at start-up raises StoreUnavailable naming host and port (the URL's password
-  masked). While running, only a lost or refused connection is an outage: a call that cannot
-  reach the database before its COMMIT was sent changed nothing and raises StoreUnavailable (a
-  connection from before a database restart, broken on first use, is replaced and the call tried
-  once more), logged once per outage; a connection lost during COMMIT raises OutcomeUnknown. A
+  masked); opened with `tolerate_outage` (a worker process, after its supervisor's own check), the
+  store starts in an outage instead, and makes or checks the schema on first use. While running,
+  only a lost or refused connection is an outage: a call that cannot reach the database before
+  its COMMIT was sent changed nothing and raises StoreUnavailable (a connection from before a
+  database restart, broken on first use, is replaced and the call tried once more), logged once
+  per outage; a connection lost during COMMIT raises OutcomeUnknown. A
   serialization failure or deadlock (a database whose default isolation is REPEATABLE READ or
   SERIALIZABLE, say) runs the transaction again, up to TRANSACTION_ATTEMPTS times, then raises
   StoreBusy; a statement or lock timeout raises StoreBusy at once; disk full raises StorageFault,
@@ -179,14 +181,24 @@ class PostgreSQLStore(SQLStore):
 
     Opening it connects, creates or checks the schema, and fills the pool; StoreUnavailable (one
     line: host, port, why) when the database cannot be reached or refuses the credentials, and
-    RuntimeError for a schema of another version.
+    RuntimeError for a schema of another version. With `tolerate_outage` (a worker process the
+    supervisor started after its own check: dots_sandbox/runner.py), a database that cannot be
+    reached at opening is an outage instead, begun at once: its one line is logged, every call
+    raises StoreUnavailable (503) until the pool connects, then the schema is created or checked
+    on first use (RuntimeError there for another version) and the recovery line is logged.
     """
 
     concurrency = POOL_SIZE
     dialect = DIALECT
     sql = statements(DIALECT)
 
-    def __init__(self, url: str, pool_size: int = POOL_SIZE, pool_timeout: float = POOL_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        url: str,
+        pool_size: int = POOL_SIZE,
+        pool_timeout: float = POOL_TIMEOUT_S,
+        tolerate_outage: bool = False,
+    ) -> None:
         self._database = parse_database(url)
         if self._database.engine != POSTGRESQL:
             raise ValueError(f"not a PostgreSQL URL: {self._database.display}")
@@ -194,6 +206,8 @@ class PostgreSQLStore(SQLStore):
         self._pool_timeout = pool_timeout
         self._reachable = True
         self._reachable_lock = threading.Lock()
+        self._migrated = False  # the schema made or checked (at opening, or on first use after an outage)
+        self._migrate_lock = threading.Lock()
         self._full = Episode(logger, f"PostgreSQL at {self._database.endpoint} accepts writes again")
         options: dict[str, Any] = {"autocommit": True}
         if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(url):
@@ -201,8 +215,11 @@ class PostgreSQLStore(SQLStore):
         try:
             with psycopg.connect(url, **options) as connection:
                 _migrate(connection)
+            self._migrated = True
         except (psycopg.OperationalError, psycopg.InterfaceError) as error:
-            raise StoreUnavailable(self._why(error)) from None
+            if not tolerate_outage:
+                raise StoreUnavailable(self._why(error)) from None
+            self._unavailable(self._why(error))  # the outage's one line; the pool goes on trying
         self._pool = psycopg_pool.ConnectionPool(
             url,
             min_size=pool_size + 1,  # one for the reads on the event loop
@@ -214,10 +231,13 @@ class PostgreSQLStore(SQLStore):
             name="dots-sandbox",
         )
         try:
-            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
+            self._pool.open(wait=self._migrated, timeout=CONNECT_TIMEOUT_S * 2)
         except psycopg_pool.PoolTimeout:
-            self._pool.close()
-            raise StoreUnavailable(f"cannot fill the connection pool for PostgreSQL at {self.endpoint}") from None
+            why = f"cannot fill the connection pool for PostgreSQL at {self.endpoint}"
+            if not tolerate_outage:
+                self._pool.close()
+                raise StoreUnavailable(why) from None
+            self._unavailable(why)
 
     def __repr__(self) -> str:
         return f"PostgreSQLStore({self._database.display!r})"
@@ -286,6 +306,8 @@ class PostgreSQLStore(SQLStore):
                 raise self._unavailable(f"no connection to PostgreSQL at {self.endpoint}") from None
             committing = False
             try:
+                if not self._migrated:
+                    self._migrate_once(connection)
                 if write:
                     with connection.transaction():
                         result = work(connection)
@@ -311,6 +333,13 @@ class PostgreSQLStore(SQLStore):
             # before a database restart: drop every such one, then try once more.
             self._pool.check()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _migrate_once(self, connection: psycopg.Connection[Any]) -> None:
+        """Make or check the schema on the first connection of a store opened during an outage."""
+        with self._migrate_lock:
+            if not self._migrated:
+                _migrate(connection)
+                self._migrated = True
 
     def _refused(self, error: psycopg.Error, cause: str) -> Exception:
         """The error for a call the server answered but did not do (a conflict, a timeout, no room)."""
