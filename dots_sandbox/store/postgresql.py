@@ -181,11 +181,9 @@ class PostgreSQLStore(SQLStore):
 
     Opening it connects, creates or checks the schema, and fills the pool; StoreUnavailable (one
     line: host, port, why) when the database cannot be reached or refuses the credentials, and
-    RuntimeError for a schema of another version. With `tolerate_outage` (a worker process the
-    supervisor started after its own check: dots_sandbox/runner.py), a database that cannot be
-    reached at opening is an outage instead, begun at once: its one line is logged, every call
-    raises StoreUnavailable (503) until the pool connects, then the schema is created or checked
-    on first use (RuntimeError there for another version) and the recovery line is logged.
+    RuntimeError for a schema of another version. With `tolerate_outage` (dots_sandbox/runner.py's
+    workers), a database that cannot be reached is an outage begun at once (its one line logged,
+    StoreUnavailable from each call until the pool connects), and the schema is made on first use.
     """
 
     concurrency = POOL_SIZE
@@ -193,11 +191,7 @@ class PostgreSQLStore(SQLStore):
     sql = statements(DIALECT)
 
     def __init__(
-        self,
-        url: str,
-        pool_size: int = POOL_SIZE,
-        pool_timeout: float = POOL_TIMEOUT_S,
-        tolerate_outage: bool = False,
+        self, url: str, pool_size: int = POOL_SIZE, pool_timeout: float = POOL_TIMEOUT_S, tolerate_outage: bool = False
     ) -> None:
         self._database = parse_database(url)
         if self._database.engine != POSTGRESQL:
@@ -207,7 +201,6 @@ class PostgreSQLStore(SQLStore):
         self._reachable = True
         self._reachable_lock = threading.Lock()
         self._migrated = False  # the schema made or checked (at opening, or on first use after an outage)
-        self._migrate_lock = threading.Lock()
         self._full = Episode(logger, f"PostgreSQL at {self._database.endpoint} accepts writes again")
         options: dict[str, Any] = {"autocommit": True}
         if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(url):
@@ -230,14 +223,11 @@ class PostgreSQLStore(SQLStore):
             reconnect_timeout=RECONNECT_TIMEOUT_S,
             name="dots-sandbox",
         )
-        try:
-            self._pool.open(wait=self._migrated, timeout=CONNECT_TIMEOUT_S * 2)
+        try:  # tolerating an outage, never wait: a database gone meanwhile is an outage, not a failed start
+            self._pool.open(wait=not tolerate_outage, timeout=CONNECT_TIMEOUT_S * 2)
         except psycopg_pool.PoolTimeout:
-            why = f"cannot fill the connection pool for PostgreSQL at {self.endpoint}"
-            if not tolerate_outage:
-                self._pool.close()
-                raise StoreUnavailable(why) from None
-            self._unavailable(why)
+            self._pool.close()
+            raise StoreUnavailable(f"cannot fill the connection pool for PostgreSQL at {self.endpoint}") from None
 
     def __repr__(self) -> str:
         return f"PostgreSQLStore({self._database.display!r})"
@@ -306,8 +296,9 @@ class PostgreSQLStore(SQLStore):
                 raise self._unavailable(f"no connection to PostgreSQL at {self.endpoint}") from None
             committing = False
             try:
-                if not self._migrated:
-                    self._migrate_once(connection)
+                if not self._migrated:  # opened during an outage; the advisory lock makes a race harmless
+                    _migrate(connection)
+                    self._migrated = True
                 if write:
                     with connection.transaction():
                         result = work(connection)
@@ -333,13 +324,6 @@ class PostgreSQLStore(SQLStore):
             # before a database restart: drop every such one, then try once more.
             self._pool.check()
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _migrate_once(self, connection: psycopg.Connection[Any]) -> None:
-        """Make or check the schema on the first connection of a store opened during an outage."""
-        with self._migrate_lock:
-            if not self._migrated:
-                _migrate(connection)
-                self._migrated = True
 
     def _refused(self, error: psycopg.Error, cause: str) -> Exception:
         """The error for a call the server answered but did not do (a conflict, a timeout, no room)."""
