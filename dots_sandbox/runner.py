@@ -6,14 +6,15 @@ worker that dies; a worker whose supervisor is gone stops itself). Serving from 
 another process, with no signal handlers, is dots_sandbox/in_thread.py.
 
 The database at start-up, with workers: the supervisor opens it once before it starts any worker
-(and closes it again), so a database that is down then, refuses the credentials or cannot be
-created is one line and exit 1, as with one process. Every worker, the first ones and any
-replacement, opens its own store tolerating an outage (`open_store(..., tolerate_outage=True)`):
-a worker that starts while the database is unreachable (one replacing a worker killed during an
-outage) serves, answers 503 like the running ones, logs the outage once and its end once, and
-recovers when the database is back, rather than failing its start and being restarted in a loop
-(the loop of uvicorn#1115). The supervisor's check is what a first start needs; the workers'
-tolerance is what a later start needs, and no worker has to know which it is.
+(and closes it again), so a database that is down then or refuses the credentials is one line
+and exit 1, as with one process, and a SQLite file that cannot be made fails before any worker.
+Every worker, the first ones and any replacement, opens its own store tolerating an outage
+(`open_store(..., tolerate_outage=True)`): a worker that starts while the database is
+unreachable (one replacing a worker killed during an outage) serves, answers 503 like the
+running ones, logs the outage once and its end once, and recovers when the database is back,
+rather than failing its start and being restarted in a loop (the loop of uvicorn#1115). The
+supervisor's check is what a first start needs; the workers' tolerance is what a later start
+needs, and no worker has to know which it is.
 """
 
 from __future__ import annotations
