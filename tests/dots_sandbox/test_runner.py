@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from dots_sandbox.store.url import parse_database
+from tools.postgres import Cluster, free_port
+
 if TYPE_CHECKING:
     from conftest import LiveSandbox
-
-    from tools.postgres import Cluster
 
     StartSandbox = Callable[..., LiveSandbox]
 
@@ -48,11 +49,16 @@ def _workers(pid: int) -> list[int]:
     """The worker processes of a supervisor (its children, less multiprocessing's resource tracker)."""
     deadline = time.monotonic() + LIVENESS_S
     while True:
-        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        workers = [child for child in children if b"resource_tracker" not in _cmdline(child)]
+        workers = sorted(_worker_pids(pid))
         if len(workers) >= 2 or time.monotonic() > deadline:
             return workers
         time.sleep(0.1)
+
+
+def _worker_pids(pid: int) -> set[int]:
+    """The supervisor's worker processes now (its children, less multiprocessing's resource tracker)."""
+    children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return {child for child in children if b"resource_tracker" not in _cmdline(child)}
 
 
 def _cmdline(pid: int) -> bytes:
@@ -109,12 +115,6 @@ def test_workers_stop_when_their_supervisor_is_killed(start_sandbox: StartSandbo
     assert all(_gone(worker) for worker in workers)
 
 
-def _worker_pids(pid: int) -> set[int]:
-    """The supervisor's worker processes now (its children, less multiprocessing's resource tracker)."""
-    children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return {child for child in children if b"resource_tracker" not in _cmdline(child)}
-
-
 def _server_of(server_port: int, client_port: int, pids: set[int]) -> int | None:
     """Which of `pids` holds the accepted end of the connection 127.0.0.1:client_port -> :server_port."""
     ends = (f"0100007F:{server_port:04X}", f"0100007F:{client_port:04X}")  # /proc/net/tcp: hex, little-endian IP
@@ -153,7 +153,9 @@ def _answers_by_worker(url: str, path: str, pids: set[int]) -> dict[int, tuple[i
 def test_a_worker_killed_in_an_outage_is_replaced_once(start_sandbox: StartSandbox, postgres_cluster: Cluster) -> None:
     """`--workers 2`, PostgreSQL down, one worker SIGKILLed: one replacement, 503 meanwhile, 200 from both once back."""
     url = postgres_cluster.create_database("sandbox")
-    sandbox = start_sandbox(url, args=("--workers", "2"))
+    # A receiver nothing listens on: each worker's background path claims deliveries through the outage too.
+    receiver = {"SANDBOX_WEBHOOKS": f"http://127.0.0.1:{free_port()}/hook=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+    sandbox = start_sandbox(url, env=receiver, args=("--workers", "2"))
     created = httpx.post(f"{sandbox.url}/v2/payment-intents", json={"amount": 1, "currency": "usd"}, auth=AUTH)
     path = f"/v2/payment-intents/{created.json()['id']}"
     killed, survivor = _workers(sandbox.process.pid)
@@ -179,7 +181,7 @@ def test_a_worker_killed_in_an_outage_is_replaced_once(start_sandbox: StartSandb
     assert seen == {killed, survivor, replacement}  # one replacement, no restart loop
     assert sandbox.stop() == 0
     assert "Traceback" not in sandbox.output
-    endpoint = url.split("@")[1].split("/")[0]
+    endpoint = parse_database(url).endpoint
     outages = [line for line in sandbox.lines if line.endswith("; answering 503 until it is back")]
     recoveries = [f"WARNING dots_sandbox: PostgreSQL at {endpoint} is reachable again"] * 2  # survivor, replacement
     assert 2 <= len(outages) <= 3  # one per process; the killed one may have seen the outage before it died
