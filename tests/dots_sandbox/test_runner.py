@@ -28,6 +28,7 @@ AUTH = ("sandbox-client-id", "sandbox-api-key")
 PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LIVENESS_S = 15
+ANSWER_S = 30  # a new worker imports the whole sandbox before it answers
 UNAVAILABLE = {"error": "The database is unavailable; nothing was changed. Retry later", "code": "service-unavailable"}
 
 
@@ -134,15 +135,17 @@ def _answers_by_worker(url: str, path: str, pids: set[int]) -> dict[int, tuple[i
     host, port = url.split("/")[2].rsplit(":", 1)
     authorization = "Basic " + base64.b64encode(":".join(AUTH).encode()).decode()
     answers: dict[int, tuple[int, bytes]] = {}
-    deadline = time.monotonic() + LIVENESS_S  # the kernel gives each connection to whichever worker accepts first
+    deadline = time.monotonic() + ANSWER_S  # the kernel gives each connection to whichever worker accepts first
     while set(answers) != pids:
         assert time.monotonic() < deadline, f"workers {pids - set(answers)} answered nothing"
-        connection = http.client.HTTPConnection(host, int(port), timeout=LIVENESS_S)
+        connection = http.client.HTTPConnection(host, int(port), timeout=ANSWER_S)
         try:
+            connection.connect()
+            client_port = connection.sock.getsockname()[1]
             connection.request("GET", f"/api{path}", headers={"Authorization": authorization})
             response = connection.getresponse()
             body = response.read()
-            worker = _server_of(int(port), connection.sock.getsockname()[1], pids)  # before the close
+            worker = _server_of(int(port), client_port, pids)  # while the connection is open
         finally:
             connection.close()
         if worker is not None:
@@ -172,7 +175,7 @@ def test_a_worker_killed_in_an_outage_is_replaced_once(start_sandbox: StartSandb
     assert {status for status, _ in down.values()} == {503}
     assert all(httpx.Response(503, content=body).json() == UNAVAILABLE for _, body in down.values())
     postgres_cluster.start()
-    deadline = time.monotonic() + 30  # liveness bound: each worker's pool reconnects within seconds
+    deadline = time.monotonic() + ANSWER_S  # liveness bound: each worker's pool reconnects within seconds
     while {status for status, _ in _answers_by_worker(sandbox.url, path, workers).values()} != {200}:
         assert time.monotonic() < deadline, "the workers did not recover"
         seen |= _worker_pids(sandbox.process.pid)
