@@ -4,6 +4,17 @@
 `settings.workers` processes sharing one listening socket (uvicorn's supervisor restarts a
 worker that dies; a worker whose supervisor is gone stops itself). Serving from a thread of
 another process, with no signal handlers, is dots_sandbox/in_thread.py.
+
+The database at start-up, with workers: the supervisor opens it once before it starts any worker
+(and closes it again), so a database that is down then or refuses the credentials is one line
+and exit 1, as with one process, and a SQLite file that cannot be made fails before any worker.
+Every worker, the first ones and any replacement, opens its own store tolerating an outage
+(`open_store(..., tolerate_outage=True)`): a worker that starts while the database is
+unreachable (one replacing a worker killed during an outage) serves, answers 503 like the
+running ones, logs the outage once and its end once, and recovers when the database is back,
+rather than failing its start and being restarted in a loop (the loop of uvicorn#1115). The
+supervisor's check is what a first start needs; the workers' tolerance is what a later start
+needs, and no worker has to know which it is.
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ from dots_sandbox.front.app import FrontApp
 from dots_sandbox.front.protocol import SandboxConfig
 from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
-from dots_sandbox.store import StoreUnavailable
+from dots_sandbox.store import StoreUnavailable, open_store
 
 # How often a worker process checks that its supervisor is still there.
 ORPHAN_CHECK_SECONDS = 0.5
@@ -73,13 +84,15 @@ class _Server(uvicorn.Server):
 def load_app(settings: Settings, supervisor: int) -> FrontApp:
     """The app for one worker process: its logging set up, its own store opened (uvicorn's app factory).
 
-    The worker also stops (SIGTERM to itself: a graceful stop) once its parent is no longer
-    `supervisor` (the supervisor's pid, given by it: a supervisor killed with `kill -9` before
-    this worker got here is noticed too), so no orphan goes on serving the port.
+    The store is opened tolerating an outage (see the module's docstring): an unreachable
+    PostgreSQL database is an outage begun at once, never a failed start. The worker also stops
+    (SIGTERM to itself: a graceful stop) once its parent is no longer `supervisor` (the
+    supervisor's pid, given by it: a supervisor killed with `kill -9` before this worker got here
+    is noticed too), so no orphan goes on serving the port.
     """
     configure_logging()
     threading.Thread(target=_stop_when_orphaned, args=(supervisor,), name="orphan-watch", daemon=True).start()
-    return build_sandbox(settings).app
+    return build_sandbox(settings, open_store(settings.db, settings.synchronous, tolerate_outage=True)).app
 
 
 def _stop_when_orphaned(supervisor: int) -> None:
@@ -103,7 +116,8 @@ def serve(settings: Settings) -> int:
     """Serve until SIGINT or SIGTERM; 0 then, 1 if the address cannot be bound. Prints the one startup line.
 
     With `settings.workers` > 1 the processes share one listening socket; the database is opened
-    (and its schema made) once here first, so a bad path fails before any worker starts.
+    (and its schema made) once here first, so a bad path or a database down fails before any
+    worker starts; the workers then tolerate an outage (see the module's docstring).
     """
     configure_logging()
     try:

@@ -47,15 +47,17 @@ __all__ = [
 ]
 
 
-def open_store(db: str, synchronous: str = "NORMAL") -> Store:
+def open_store(db: str, synchronous: str = "NORMAL", tolerate_outage: bool = False) -> Store:
     """The store for a SANDBOX_DB value: a SQLite file path or `:memory:` (with `synchronous`), or a PostgreSQL URL.
 
     Raises ValueError for a URL it cannot honour, StoreUnavailable when the database cannot be
-    reached at start-up (messages never show a password).
+    reached at start-up (messages never show a password). With `tolerate_outage`, a PostgreSQL
+    database that cannot be reached is an outage begun at once (logged in one line, calls raise
+    StoreUnavailable until it is back), not an error; a SQLite file is opened as without it.
     """
     database = parse_database(db)
     if database.engine == POSTGRESQL:
         from dots_sandbox.store.postgresql import PostgreSQLStore  # noqa: PLC0415 (psycopg only when used)
 
-        return PostgreSQLStore(database.value)
+        return PostgreSQLStore(database.value, tolerate_outage=tolerate_outage)
     return SQLiteStore(db, synchronous)

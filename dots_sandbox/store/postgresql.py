@@ -22,10 +22,12 @@ By design:
   made schema. A database whose `dots_sandbox_schema` says another version is refused.
 - Failures, by cause (SQLSTATE class and the connection's state; `_attempt`): a database that
   cannot be reached at start-up raises StoreUnavailable naming host and port (the URL's password
-  masked). While running, only a lost or refused connection is an outage: a call that cannot
-  reach the database before its COMMIT was sent changed nothing and raises StoreUnavailable (a
-  connection from before a database restart, broken on first use, is replaced and the call tried
-  once more), logged once per outage; a connection lost during COMMIT raises OutcomeUnknown. A
+  masked); opened with `tolerate_outage` (a worker process, after its supervisor's own check), the
+  store starts in an outage instead, and makes or checks the schema on first use. While running,
+  only a lost or refused connection is an outage: a call that cannot reach the database before
+  its COMMIT was sent changed nothing and raises StoreUnavailable (a connection from before a
+  database restart, broken on first use, is replaced and the call tried once more), logged once
+  per outage; a connection lost during COMMIT raises OutcomeUnknown. A
   serialization failure or deadlock (a database whose default isolation is REPEATABLE READ or
   SERIALIZABLE, say) runs the transaction again, up to TRANSACTION_ATTEMPTS times, then raises
   StoreBusy; a statement or lock timeout raises StoreBusy at once; disk full raises StorageFault,
@@ -179,14 +181,18 @@ class PostgreSQLStore(SQLStore):
 
     Opening it connects, creates or checks the schema, and fills the pool; StoreUnavailable (one
     line: host, port, why) when the database cannot be reached or refuses the credentials, and
-    RuntimeError for a schema of another version.
+    RuntimeError for a schema of another version. With `tolerate_outage` (dots_sandbox/runner.py's
+    workers), a database that cannot be reached is an outage begun at once (its one line logged,
+    StoreUnavailable from each call until the pool connects), and the schema is made on first use.
     """
 
     concurrency = POOL_SIZE
     dialect = DIALECT
     sql = statements(DIALECT)
 
-    def __init__(self, url: str, pool_size: int = POOL_SIZE, pool_timeout: float = POOL_TIMEOUT_S) -> None:
+    def __init__(
+        self, url: str, pool_size: int = POOL_SIZE, pool_timeout: float = POOL_TIMEOUT_S, tolerate_outage: bool = False
+    ) -> None:
         self._database = parse_database(url)
         if self._database.engine != POSTGRESQL:
             raise ValueError(f"not a PostgreSQL URL: {self._database.display}")
@@ -194,6 +200,7 @@ class PostgreSQLStore(SQLStore):
         self._pool_timeout = pool_timeout
         self._reachable = True
         self._reachable_lock = threading.Lock()
+        self._migrated = False  # the schema made or checked (at opening, or on first use after an outage)
         self._full = Episode(logger, f"PostgreSQL at {self._database.endpoint} accepts writes again")
         options: dict[str, Any] = {"autocommit": True}
         if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(url):
@@ -201,8 +208,11 @@ class PostgreSQLStore(SQLStore):
         try:
             with psycopg.connect(url, **options) as connection:
                 _migrate(connection)
+            self._migrated = True
         except (psycopg.OperationalError, psycopg.InterfaceError) as error:
-            raise StoreUnavailable(self._why(error)) from None
+            if not tolerate_outage:
+                raise StoreUnavailable(self._why(error)) from None
+            self._unavailable(self._why(error))  # the outage's one line; the pool goes on trying
         self._pool = psycopg_pool.ConnectionPool(
             url,
             min_size=pool_size + 1,  # one for the reads on the event loop
@@ -213,8 +223,8 @@ class PostgreSQLStore(SQLStore):
             reconnect_timeout=RECONNECT_TIMEOUT_S,
             name="dots-sandbox",
         )
-        try:
-            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
+        try:  # tolerating an outage, never wait: a database gone meanwhile is an outage, not a failed start
+            self._pool.open(wait=not tolerate_outage, timeout=CONNECT_TIMEOUT_S * 2)
         except psycopg_pool.PoolTimeout:
             self._pool.close()
             raise StoreUnavailable(f"cannot fill the connection pool for PostgreSQL at {self.endpoint}") from None
@@ -286,6 +296,9 @@ class PostgreSQLStore(SQLStore):
                 raise self._unavailable(f"no connection to PostgreSQL at {self.endpoint}") from None
             committing = False
             try:
+                if not self._migrated:  # opened during an outage; the advisory lock makes a race harmless
+                    _migrate(connection)
+                    self._migrated = True
                 if write:
                     with connection.transaction():
                         result = work(connection)

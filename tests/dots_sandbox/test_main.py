@@ -377,13 +377,14 @@ def test_a_database_url_it_cannot_honour_is_refused(how: str, tmp_path: Path) ->
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_database_down_at_start_is_one_line_naming_host_and_port() -> None:
-    """Nothing listens at the URL: exit 1, one line on stderr naming host and port, no traceback, no password."""
+@pytest.mark.parametrize("args", [(), ("--workers", "2")], ids=["one-process", "workers"])
+def test_a_database_down_at_start_is_one_line_naming_host_and_port(args: tuple[str, ...]) -> None:
+    """Nothing listens at the URL: exit 1, one line naming host and port (with workers: the supervisor's check)."""
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     result = subprocess.run(
-        [sys.executable, "-m", "dots_sandbox", "--port", "0"],
+        [sys.executable, "-m", "dots_sandbox", "--port", "0", *args],
         cwd=REPO_ROOT,
         env={"PATH": "/usr/bin:/bin", "SANDBOX_DB": f"postgresql://sandbox:hunter2@127.0.0.1:{port}/sandbox"},
         capture_output=True,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import http.client
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +16,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from dots_sandbox.store.url import parse_database
+from tools.postgres import Cluster, free_port
+
 if TYPE_CHECKING:
     from conftest import LiveSandbox
 
@@ -22,6 +28,8 @@ AUTH = ("sandbox-client-id", "sandbox-api-key")
 PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LIVENESS_S = 15
+ANSWER_S = 30  # a new worker imports the whole sandbox before it answers
+UNAVAILABLE = {"error": "The database is unavailable; nothing was changed. Retry later", "code": "service-unavailable"}
 
 
 def test_several_workers_on_a_memory_database_are_refused() -> None:
@@ -42,11 +50,16 @@ def _workers(pid: int) -> list[int]:
     """The worker processes of a supervisor (its children, less multiprocessing's resource tracker)."""
     deadline = time.monotonic() + LIVENESS_S
     while True:
-        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        workers = [child for child in children if b"resource_tracker" not in _cmdline(child)]
+        workers = sorted(_worker_pids(pid))
         if len(workers) >= 2 or time.monotonic() > deadline:
             return workers
         time.sleep(0.1)
+
+
+def _worker_pids(pid: int) -> set[int]:
+    """The supervisor's worker processes now (its children, less multiprocessing's resource tracker)."""
+    children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return {child for child in children if b"resource_tracker" not in _cmdline(child)}
 
 
 def _cmdline(pid: int) -> bytes:
@@ -101,3 +114,78 @@ def test_workers_stop_when_their_supervisor_is_killed(start_sandbox: StartSandbo
     assert len(workers) == 2
     sandbox.kill()
     assert all(_gone(worker) for worker in workers)
+
+
+def _server_of(server_port: int, client_port: int, pids: set[int]) -> int | None:
+    """Which of `pids` holds the accepted end of the connection 127.0.0.1:client_port -> :server_port."""
+    ends = (f"0100007F:{server_port:04X}", f"0100007F:{client_port:04X}")  # /proc/net/tcp: hex, little-endian IP
+    rows = (row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:])
+    inode = next((row[9] for row in rows if (row[1], row[2]) == ends), None)
+    for pid in pids:
+        try:
+            if any(os.readlink(fd) == f"socket:[{inode}]" for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                return pid
+        except FileNotFoundError:  # the process or one of its descriptors went away meanwhile
+            continue
+    return None
+
+
+def _answers_by_worker(url: str, path: str, pids: set[int]) -> dict[int, tuple[int, bytes]]:
+    """GET `path` on fresh connections until each of `pids` answered one: {pid: (status, body)}."""
+    host, port = url.split("/")[2].rsplit(":", 1)
+    authorization = "Basic " + base64.b64encode(":".join(AUTH).encode()).decode()
+    answers: dict[int, tuple[int, bytes]] = {}
+    deadline = time.monotonic() + ANSWER_S  # the kernel gives each connection to whichever worker accepts first
+    while set(answers) != pids:
+        assert time.monotonic() < deadline, f"workers {pids - set(answers)} answered nothing"
+        connection = http.client.HTTPConnection(host, int(port), timeout=ANSWER_S)
+        try:
+            connection.connect()
+            client_port = connection.sock.getsockname()[1]
+            connection.request("GET", f"/api{path}", headers={"Authorization": authorization})
+            response = connection.getresponse()
+            body = response.read()
+            worker = _server_of(int(port), client_port, pids)  # while the connection is open
+        finally:
+            connection.close()
+        if worker is not None:
+            answers.setdefault(worker, (response.status, body))
+    return answers
+
+
+def test_a_worker_killed_in_an_outage_is_replaced_once(start_sandbox: StartSandbox, postgres_cluster: Cluster) -> None:
+    """`--workers 2`, PostgreSQL down, one worker SIGKILLed: one replacement, 503 meanwhile, 200 from both once back."""
+    url = postgres_cluster.create_database("sandbox")
+    # A receiver nothing listens on: each worker's background path claims deliveries through the outage too.
+    receiver = {"SANDBOX_WEBHOOKS": f"http://127.0.0.1:{free_port()}/hook=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+    sandbox = start_sandbox(url, env=receiver, args=("--workers", "2"))
+    created = httpx.post(f"{sandbox.url}/v2/payment-intents", json={"amount": 1, "currency": "usd"}, auth=AUTH)
+    path = f"/v2/payment-intents/{created.json()['id']}"
+    killed, survivor = _workers(sandbox.process.pid)
+    postgres_cluster.stop("immediate")
+    os.kill(killed, signal.SIGKILL)  # as the OOM killer does
+    seen = {killed, survivor}
+    deadline = time.monotonic() + LIVENESS_S
+    while len(workers := _worker_pids(sandbox.process.pid)) < 2 or killed in workers:
+        assert time.monotonic() < deadline, "the killed worker was not replaced"
+        seen |= workers
+        time.sleep(0.1)
+    (replacement,) = workers - {survivor}
+    down = _answers_by_worker(sandbox.url, path, workers)  # the replacement too: it started with the database down
+    assert {status for status, _ in down.values()} == {503}
+    assert all(httpx.Response(503, content=body).json() == UNAVAILABLE for _, body in down.values())
+    postgres_cluster.start()
+    deadline = time.monotonic() + ANSWER_S  # liveness bound: each worker's pool reconnects within seconds
+    while {status for status, _ in _answers_by_worker(sandbox.url, path, workers).values()} != {200}:
+        assert time.monotonic() < deadline, "the workers did not recover"
+        seen |= _worker_pids(sandbox.process.pid)
+        time.sleep(0.2)
+    seen |= _worker_pids(sandbox.process.pid)
+    assert seen == {killed, survivor, replacement}  # one replacement, no restart loop
+    assert sandbox.stop() == 0
+    assert "Traceback" not in sandbox.output
+    endpoint = parse_database(url).endpoint
+    outages = [line for line in sandbox.lines if line.endswith("; answering 503 until it is back")]
+    recoveries = [f"WARNING dots_sandbox: PostgreSQL at {endpoint} is reachable again"] * 2  # survivor, replacement
+    assert 2 <= len(outages) <= 3  # one per process; the killed one may have seen the outage before it died
+    assert sorted(sandbox.lines[1:]) == sorted(outages + recoveries)

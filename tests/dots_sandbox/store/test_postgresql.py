@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import logging
 import re
 import threading
 import time
@@ -21,7 +22,8 @@ from dots_sandbox import lifecycle
 from dots_sandbox.background.changes import Changes
 from dots_sandbox.store import Intent, OutcomeUnknown, Refusal, StoreUnavailable, open_store
 from dots_sandbox.store.postgresql import SCHEMA_VERSION, PostgreSQLStore
-from tools.postgres import Cluster, free_port
+from dots_sandbox.store.url import parse_database
+from tools.postgres import Cluster, ExistingServer, free_port
 
 CLIENT = "sandbox-client-id"
 PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
@@ -141,6 +143,40 @@ def test_database_down_at_start_is_one_line_naming_host_and_port() -> None:
     assert message.startswith(f"cannot use PostgreSQL at 127.0.0.1:{port} (postgresql://sandbox:***@127.0.0.1:")
     assert "hunter2" not in message
     assert "\n" not in message
+
+
+def test_a_store_tolerating_an_outage_opens_without_its_database_and_recovers(
+    postgres_server: Cluster | ExistingServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """tolerate_outage (a worker's open): no database is an outage, one line; once there, the schema is made."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    url = postgres_server.url(name)  # not created yet: every connection is refused
+    endpoint = parse_database(url).endpoint
+    with caplog.at_level(logging.WARNING, logger="dots_sandbox"):
+        store = PostgreSQLStore(url, pool_size=1, tolerate_outage=True)
+        try:
+            for _ in range(3):
+                with pytest.raises(StoreUnavailable):
+                    store.get(CLIENT, str(uuid.uuid4()))
+            postgres_server.create_database(name)
+            deadline = time.monotonic() + 30  # liveness bound: the pool retries within seconds
+            while True:
+                try:
+                    intent = _new(store)
+                    break
+                except StoreUnavailable:
+                    assert time.monotonic() < deadline, "the store did not connect once the database existed"
+                    time.sleep(0.1)
+            assert store.get(CLIENT, intent.id) == intent
+        finally:
+            store.close()
+    outage, *rest = [record.getMessage() for record in caplog.records if record.name.startswith("dots_sandbox")]
+    assert outage.startswith(f"cannot use PostgreSQL at {endpoint} (postgresql://postgres:***@{endpoint}/{name}): ")
+    assert outage.endswith("; answering 503 until it is back")
+    assert rest == [f"PostgreSQL at {endpoint} is reachable again"]
+    assert _password(url) not in caplog.text
+    with psycopg.connect(url) as connection:
+        assert connection.execute("SELECT version FROM dots_sandbox_schema").fetchall() == [(SCHEMA_VERSION,)]
 
 
 def test_an_outage_changes_nothing_and_the_pool_recovers(postgres_cluster: Cluster) -> None:
