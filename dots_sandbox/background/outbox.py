@@ -47,8 +47,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, Callable, Coroutine, Sequence
+from typing import Any, cast
 
 import httpx
 
@@ -323,7 +323,8 @@ async def _read_at_most(response: httpx.Response, limit: int) -> None:
     if response.is_stream_consumed:
         return  # read already (a MockTransport's answer): nothing comes from the network
     read = 0
-    async with contextlib.aclosing(response.aiter_raw()) as chunks:
+    # aiter_raw is an async generator (typed as an iterator): close it at once when cut short.
+    async with contextlib.aclosing(cast(AsyncGenerator[bytes, None], response.aiter_raw())) as chunks:
         async for chunk in chunks:
             read += len(chunk)
             if read >= limit:
