@@ -149,8 +149,14 @@ class Dispatcher:
         self._loop = LoopThread("webhook-senders")
         self._recorders = concurrent.futures.ThreadPoolExecutor(RECORDERS, thread_name_prefix="webhook-recorder")
         # The per-read timeout is the whole deadline too (never the binding one: asyncio.timeout is).
+        # No cap on connections: the slots cap them per receiver, and a shared cap (httpx's default
+        # 100) would let slow receivers' connections hold up the others'.
         self._client = httpx.AsyncClient(
-            timeout=timeout, transport=transport, follow_redirects=False, headers={"user-agent": USER_AGENT}
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"user-agent": USER_AGENT},
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
         )
 
     def __repr__(self) -> str:

@@ -253,8 +253,12 @@ def test_a_silent_receiver_holds_only_its_own_slots(tmp_path: Path) -> None:
 
 
 def test_a_redirect_is_not_followed(tmp_path: Path) -> None:
-    """A 307 to another (healthy) receiver is a failed attempt, "HTTP 307"; nothing reaches the redirect's target."""
-    target = LocalReceiver(SECRET, on_line=lambda line: None).start()
+    """A 307 to another receiver is a failed attempt, "HTTP 307"; nothing reaches the redirect's target."""
+
+    def no_content(connection: Connection) -> None:
+        connection.sock.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+
+    target = RawReceiver(no_content)
     redirect = f"HTTP/1.1 307 Temporary Redirect\r\nlocation: {target.url}\r\ncontent-length: 0\r\n\r\n".encode()
 
     def redirect_to_target(connection: Connection) -> None:
@@ -267,7 +271,8 @@ def test_a_redirect_is_not_followed(tmp_path: Path) -> None:
             _wait_for(lambda: _states(client.sandbox, redirecting.url) == ["failed"])
             ((attempt,),) = [state.attempts for state in _deliveries(client.sandbox, redirecting.url)]
             assert (attempt.http_status, attempt.error, attempt.delivered) == (307, "HTTP 307", False)
-        assert target.received == []
+        assert len(redirecting.requests) == 1
+        assert target.requests == []
     finally:
         redirecting.stop()
         target.stop()
