@@ -104,6 +104,9 @@ class Sandbox:
     def remove_receiver(self, url: str) -> None:
         """Unregister the receiver at `url`: no new deliveries to it, and its pending ones stay unsent.
 
+        Its attempts in flight are abandoned (connections closed, nothing recorded), which frees its
+        slots (dots_sandbox/background/outbox.py); they are sent again only if it is added back.
+
         Raises LookupError when no receiver has this URL.
         """
         with self._worker_lock:

@@ -225,7 +225,11 @@ class Dispatcher:
         return Attempt(delivery.event_id, delivery.receiver, number, at, status, reason, delivered=ok)
 
     def send(self, delivery: Delivery, deadline: float | None = None) -> Attempt | None:
-        """`attempt` from this thread, by default with a deadline `timeout` seconds from now."""
+        """`attempt` from this thread; the deadline (time.monotonic()) by default `timeout` seconds from now.
+
+        The lease invariant holds when the default deadline is taken right after the claim (well
+        within the lease's margin), as the tests do; `start_due` takes it before the claim.
+        """
         deadline = time.monotonic() + self.timeout if deadline is None else deadline
         return self._loop.run(self.attempt(delivery, deadline))
 
