@@ -70,6 +70,16 @@ class Connection:
             if self.wait_for_close(DRIP_STEP_SECONDS):
                 return
 
+    def peer_closed(self) -> bool:
+        """Whether the kernel holds the peer's FIN (or reset) for this connection now, whatever this thread saw."""
+        readable, _, _ = select.select([self.sock], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.sock.recv(1, socket.MSG_PEEK) == b""
+        except ConnectionResetError:
+            return True
+
     def wait_for_close(self, seconds: float) -> bool:
         """Whether the peer closed the connection within `seconds` (it sends nothing more meanwhile)."""
         readable, _, _ = select.select([self.sock], [], [], seconds)
@@ -85,7 +95,9 @@ class RawReceiver:
     """A webhook receiver on a raw socket: each request is counted by `svix-id`, then `answer` writes the answer.
 
     `open` counts the attempts now in flight per svix-id (from the request read to the answer's end or
-    the peer closing), `most_at_once` the most there ever were; `requests` has each request's headers.
+    the peer closing, as the serving threads see it); `most_at_once` the most there ever were, counted
+    when each request arrives from the sockets' own state (so a thread slow to notice a close does not
+    count); `requests` has each request's headers.
     """
 
     def __init__(self, answer: Answer) -> None:
@@ -96,6 +108,7 @@ class RawReceiver:
         self.requests: list[dict[str, str]] = []
         self.open: collections.Counter[str] = collections.Counter()
         self.most_at_once: collections.Counter[str] = collections.Counter()
+        self._live: dict[str, list[Connection]] = collections.defaultdict(list)
         self.closed_by_peer = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -136,12 +149,15 @@ class RawReceiver:
                 with self._lock:
                     self.requests.append(headers)
                     self.open[event_id] += 1
-                    self.most_at_once[event_id] = max(self.most_at_once[event_id], self.open[event_id])
+                    live = [other for other in self._live[event_id] if not other.peer_closed()]
+                    self._live[event_id] = [*live, connection]
+                    self.most_at_once[event_id] = max(self.most_at_once[event_id], len(live) + 1)
                 try:
                     self._answer(connection)
                 finally:
                     with self._lock:
                         self.open[event_id] -= 1
+                        self._live[event_id] = [other for other in self._live[event_id] if other is not connection]
                         self.closed_by_peer += connection.closed_by_peer
                 if connection.closed_by_peer:
                     return
