@@ -78,6 +78,7 @@ class Sandbox:
             return None
         options.setdefault("policy", RetryPolicy(self.settings.webhook_retry_seconds))
         options.setdefault("timeout", self.settings.webhook_timeout_seconds)
+        options.setdefault("attempts_per_receiver", self.settings.webhook_attempts_per_receiver)
         options.setdefault("clock", self.changes.clock)
         return Dispatcher(self.store, tuple(self._receivers.values()), **options)
 

@@ -29,7 +29,8 @@ failed attempt, "HTTP 307"); at most MAX_ANSWER_BYTES of the body are read, then
 is closed, so a huge answer costs no memory. An answer whose body has not ended by the deadline
 is a timeout, even after a 2xx status line ("receivers answer 2xx within 15 s").
 
-**Isolation.** Each receiver has at most ATTEMPTS_PER_RECEIVER attempts in flight, and a claim
+**Isolation.** Each receiver has at most `attempts_per_receiver` attempts in flight
+(SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER, default ATTEMPTS_PER_RECEIVER), and a claim
 asks only for receivers with a free slot, never more than the freest of them has; so a slow,
 silent or dripping receiver holds its own slots and no other receiver's (`start_due`).
 
@@ -53,7 +54,7 @@ from typing import Any, cast
 import httpx
 
 from dots_sandbox.background.loop_thread import LoopThread
-from dots_sandbox.background.webhooks import Receiver, Signer
+from dots_sandbox.background.webhooks import ATTEMPTS_PER_RECEIVER, Receiver, Signer
 from dots_sandbox.store import Attempt, Delivery, Store, StoreUnavailable
 
 # Svix's production schedule after the first attempt (its docs): 5 s, 5 min, 30 min, 2 h, 5 h,
@@ -66,8 +67,6 @@ DEFAULT_TIMEOUT_SECONDS = 15.0
 # timeout keeps a test's or a fast receiver's lease short: a process killed mid-attempt delays that
 # delivery by about twice the timeout, not by 10 s more.
 LEASE_MARGIN_SECONDS = 10.0
-# Attempts one receiver may have in flight at once (the sandbox's four senders of old, per receiver).
-ATTEMPTS_PER_RECEIVER = 4
 # How much of an answer's body is read: enough for any acknowledgement, and the connection is kept
 # alive when the body ends within it; a longer one is cut (the status has decided already).
 MAX_ANSWER_BYTES = 65_536
@@ -118,7 +117,7 @@ class Dispatcher:
     receivers check it against theirs. `transport` is an httpx async transport (tests pass a
     MockTransport). The synchronous methods (`claim`, `send`, `record`, `deliver`, `dispatch`) may
     be called from any thread but the dispatcher's loop; `start_due` runs attempts concurrently,
-    at most ATTEMPTS_PER_RECEIVER per receiver. `close()` when done.
+    at most `attempts_per_receiver` (>= 1) per receiver. `close()` when done.
     """
 
     def __init__(
@@ -132,8 +131,10 @@ class Dispatcher:
         transport: httpx.AsyncBaseTransport | None = None,
         owner: str | None = None,
         wall_clock: Callable[[], float] = time.time,
+        attempts_per_receiver: int = ATTEMPTS_PER_RECEIVER,
     ) -> None:
         self.store = store
+        self.attempts_per_receiver = attempts_per_receiver
         self.policy = RetryPolicy() if policy is None else policy
         self.clock = clock
         self.wall_clock = wall_clock
@@ -259,14 +260,15 @@ class Dispatcher:
         """Claim due deliveries for the receivers with a free slot and start them; how many were started.
 
         Each claim asks for the receivers with a free slot, and for no more deliveries than the
-        freest has, so none goes over ATTEMPTS_PER_RECEIVER; claims repeat while they fill up.
+        freest has, so none goes over `attempts_per_receiver`; claims repeat while they fill up.
         Each attempt is sent, then recorded, on the dispatcher's loop; `on_done()` is called (on
         another thread) when one ends. Raises StoreUnavailable if the database is down.
         """
         started = 0
         while True:
             with self._lock:
-                free = {url: ATTEMPTS_PER_RECEIVER - len(self._in_flight.get(url, ())) for url in self.receivers}
+                slots = self.attempts_per_receiver
+                free = {url: slots - len(self._in_flight.get(url, ())) for url in self.receivers}
             open_ = tuple(url for url, slots in free.items() if slots > 0)
             if not open_:
                 return started

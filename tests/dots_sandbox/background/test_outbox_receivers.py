@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dots_sandbox.background.outbox import ATTEMPTS_PER_RECEIVER
 from dots_sandbox.background.webhooks import Receiver
 from dots_sandbox.receiver import LocalReceiver
 from dots_sandbox.sandbox import Sandbox, build_sandbox
@@ -34,6 +33,7 @@ SUCCEEDS = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 LIVENESS_SECONDS = 30  # a bound for waits that end as soon as the condition holds; never a timing assert
 DRIP_STEP_SECONDS = 0.1  # each byte well within the timeout: httpx's per-read timeout never fires
 HUGE_BODY = 10 * 1024 * 1024
+SLOTS = 3  # SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER in the silent receiver's test (not the default: the setting holds)
 
 Answer = Callable[["Connection"], None]
 
@@ -234,33 +234,34 @@ def test_a_dripping_answer_is_cut_at_the_deadline_and_never_sent_twice_at_once(t
 
 
 def test_a_silent_receiver_holds_only_its_own_slots(tmp_path: Path) -> None:
-    """A receiver that accepts and never answers holds ATTEMPTS_PER_RECEIVER attempts; a healthy one added at run
-    time gets every event meanwhile; removing the silent one closes its connections and frees its slots."""
+    """A receiver that accepts and never answers holds its SLOTS attempts; a healthy one added at run time gets
+    every event meanwhile; removing the silent one closes its connections and frees its slots."""
 
     def never_answer(connection: Connection) -> None:
         connection.wait_for_close(LIVENESS_SECONDS)
 
     silent = RawReceiver(never_answer)
     healthy = LocalReceiver(SECRET, on_line=lambda line: None).start()
-    events = ATTEMPTS_PER_RECEIVER + 2
+    events = SLOTS + 2
     try:
         # The timeout outlasts the test: no silent attempt ends but by removal.
-        with _running(tmp_path, (silent.url,), webhook_timeout_seconds=LIVENESS_SECONDS * 2) as client:
+        options = {"webhook_timeout_seconds": LIVENESS_SECONDS * 2, "webhook_attempts_per_receiver": SLOTS}
+        with _running(tmp_path, (silent.url,), **options) as client:
             sandbox = client.sandbox
             sandbox.add_receiver(Receiver(healthy.url, SECRET))
             intents = [_confirm(client) for _ in range(events)]
             _wait_for(lambda: len([entry for entry in list(healthy.received) if entry["verified"]]) == events)
-            _wait_for(lambda: silent.in_flight() == ATTEMPTS_PER_RECEIVER)
+            _wait_for(lambda: silent.in_flight() == SLOTS)
             assert {entry["body"]["payment_intent_id"] for entry in healthy.received} == set(intents)
             # Every healthy delivery went out while the silent receiver held all its slots, none ended.
-            assert len(silent.requests) == ATTEMPTS_PER_RECEIVER
+            assert len(silent.requests) == SLOTS
             assert all(state.attempts == () for state in _deliveries(sandbox, silent.url))
             worker = sandbox.worker
             assert worker is not None
             assert worker.dispatcher is not None
-            assert worker.dispatcher.in_flight(silent.url) == ATTEMPTS_PER_RECEIVER
+            assert worker.dispatcher.in_flight(silent.url) == SLOTS
             sandbox.remove_receiver(silent.url)
-            _wait_for(lambda: silent.closed_by_peer == ATTEMPTS_PER_RECEIVER)
+            _wait_for(lambda: silent.closed_by_peer == SLOTS)
             _wait_for(lambda: worker.dispatcher is not None and worker.dispatcher.in_flight(silent.url) == 0)
             assert all(state.state == "pending" for state in _deliveries(sandbox, silent.url))
     finally:
