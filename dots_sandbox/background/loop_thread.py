@@ -47,9 +47,10 @@ class LoopThread:
             loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
         if loop is None or thread is None:
             return
+        # On the loop itself, so closing works from any thread, one running a loop of its own included.
+        asyncio.run_coroutine_threadsafe(loop.shutdown_asyncgens(), loop).result()
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
-        loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
 
     def _running(self) -> asyncio.AbstractEventLoop:

@@ -70,3 +70,15 @@ def test_a_closed_loop_starts_afresh_when_used_again() -> None:
         assert loop.run(_thread_name()) == "test-loop"
     finally:
         loop.close()
+
+
+def test_close_works_from_a_thread_that_runs_a_loop_of_its_own() -> None:
+    """`close()` called from a coroutine (a lifespan hook, say) stops the loop thread without needing its own loop."""
+    loop = LoopThread("test-loop")
+    loop.run(_thread_name())
+
+    async def closes() -> None:
+        loop.close()
+
+    asyncio.run(closes())
+    assert not loop.started
