@@ -2,6 +2,7 @@
 
 Each receiver is a raw socket server on 127.0.0.1 (a free port) that the test starts and stops; the
 sandbox runs its background worker as served, with the webhook timeout shrunk through its settings.
+The dripping receiver is tried by two sandboxes sharing a database, on each engine.
 Waits poll until a condition holds (LIVENESS_SECONDS at most); nothing asserts a duration.
 """
 
@@ -171,12 +172,12 @@ def _wait_for(condition: Callable[[], bool]) -> None:
 
 
 @contextlib.contextmanager
-def _running(tmp_path: Path, receivers: tuple[str, ...], **settings: Any) -> Iterator[InProcess]:
-    """A sandbox on a SQLite file with its background worker running, sending to `receivers` (`settings` changed)."""
+def _running(db: str, receivers: tuple[str, ...], **settings: Any) -> Iterator[InProcess]:
+    """A sandbox on `db` with its background worker running, sending to `receivers` (`settings` changed)."""
     from conftest import InProcess
 
     webhooks = tuple(Receiver(url, SECRET) for url in receivers)
-    base = Settings(db=str(tmp_path / "sandbox.db"), webhooks=webhooks)
+    base = Settings(db=db, webhooks=webhooks)
     sandbox = build_sandbox(dataclasses.replace(base, **settings))
     client = InProcess(sandbox)
     sandbox.start_background()
@@ -185,6 +186,10 @@ def _running(tmp_path: Path, receivers: tuple[str, ...], **settings: Any) -> Ite
     finally:
         sandbox.stop_background()
         client.close()
+
+
+def _file(tmp_path: Path) -> str:
+    return str(tmp_path / "sandbox.db")
 
 
 def _confirm(client: InProcess) -> str:
@@ -202,9 +207,10 @@ def _states(sandbox: Sandbox, url: str) -> list[str]:
     return [state.state for state in _deliveries(sandbox, url)]
 
 
-def test_a_dripping_answer_is_cut_at_the_deadline_and_never_sent_twice_at_once(tmp_path: Path) -> None:
-    """Heads or bodies dripped a byte per 0.1 s: each attempt is closed at its deadline, recorded as a timeout,
-    and one svix-id is never in flight twice, over attempts spanning several leases."""
+def test_a_dripping_answer_is_cut_at_the_deadline_and_never_sent_twice_at_once(shared_db: str) -> None:
+    """Heads or bodies dripped a byte per 0.1 s to two sandboxes sharing a database: each attempt is closed at
+    its deadline and recorded as a timeout, and one svix-id is never in flight twice over attempts spanning
+    several leases."""
     head = b"HTTP/1.1 200 OK\r\ncontent-length: 60\r\n\r\n"
 
     def drip_all(connection: Connection) -> None:
@@ -215,16 +221,17 @@ def test_a_dripping_answer_is_cut_at_the_deadline_and_never_sent_twice_at_once(t
         connection.drip(b"x" * 60)
 
     receivers = (RawReceiver(drip_all), RawReceiver(drip_body))
+    urls = tuple(receiver.url for receiver in receivers)
+    # A 0.4 s deadline and a 0.8 s lease; three attempts each, 0.2 s apart.
+    settings = {"webhook_timeout_seconds": 0.4, "webhook_retry_seconds": (0.2, 0.2)}
     try:
-        # A 0.4 s deadline and a 0.8 s lease; three attempts each, 0.2 s apart.
-        urls = tuple(receiver.url for receiver in receivers)
-        with _running(tmp_path, urls, webhook_timeout_seconds=0.4, webhook_retry_seconds=(0.2, 0.2)) as client:
+        with _running(shared_db, urls, **settings) as client, _running(shared_db, urls, **settings):
             _confirm(client)
             for receiver in receivers:
                 _wait_for(functools.partial(lambda url: _states(client.sandbox, url) == ["failed"], receiver.url))
                 (state,) = _deliveries(client.sandbox, receiver.url)
                 assert [attempt.error for attempt in state.attempts] == ["timeout"] * 3
-                _wait_for(functools.partial(lambda r: r.closed_by_peer == 3, receiver))  # the sandbox closed each
+                _wait_for(functools.partial(lambda r: r.closed_by_peer == 3, receiver))  # the sandboxes closed each
                 assert len({request["svix-id"] for request in receiver.requests}) == 1
                 assert len(receiver.requests) == 3
                 assert max(receiver.most_at_once.values()) == 1
@@ -246,7 +253,7 @@ def test_a_silent_receiver_holds_only_its_own_slots(tmp_path: Path) -> None:
     try:
         # The timeout outlasts the test: no silent attempt ends but by removal.
         options = {"webhook_timeout_seconds": LIVENESS_SECONDS * 2, "webhook_attempts_per_receiver": SLOTS}
-        with _running(tmp_path, (silent.url,), **options) as client:
+        with _running(_file(tmp_path), (silent.url,), **options) as client:
             sandbox = client.sandbox
             sandbox.add_receiver(Receiver(healthy.url, SECRET))
             intents = [_confirm(client) for _ in range(events)]
@@ -283,7 +290,7 @@ def test_a_redirect_is_not_followed(tmp_path: Path) -> None:
 
     redirecting = RawReceiver(redirect_to_target)
     try:
-        with _running(tmp_path, (redirecting.url,), webhook_retry_seconds=()) as client:
+        with _running(_file(tmp_path), (redirecting.url,), webhook_retry_seconds=()) as client:
             _confirm(client)
             _wait_for(lambda: _states(client.sandbox, redirecting.url) == ["failed"])
             ((attempt,),) = [state.attempts for state in _deliveries(client.sandbox, redirecting.url)]
@@ -314,7 +321,7 @@ def test_a_huge_answer_body_is_not_read_past_the_limit(tmp_path: Path) -> None:
 
     receiver = RawReceiver(huge)
     try:
-        with _running(tmp_path, (receiver.url,), webhook_timeout_seconds=LIVENESS_SECONDS) as client:
+        with _running(_file(tmp_path), (receiver.url,), webhook_timeout_seconds=LIVENESS_SECONDS) as client:
             _confirm(client)
             _wait_for(lambda: _states(client.sandbox, receiver.url) == ["delivered"])
             _wait_for(finished.is_set)
