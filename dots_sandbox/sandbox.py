@@ -78,6 +78,7 @@ class Sandbox:
             return None
         options.setdefault("policy", RetryPolicy(self.settings.webhook_retry_seconds))
         options.setdefault("timeout", self.settings.webhook_timeout_seconds)
+        options.setdefault("attempts_per_receiver", self.settings.webhook_attempts_per_receiver)
         options.setdefault("clock", self.changes.clock)
         return Dispatcher(self.store, tuple(self._receivers.values()), **options)
 
@@ -103,6 +104,9 @@ class Sandbox:
 
     def remove_receiver(self, url: str) -> None:
         """Unregister the receiver at `url`: no new deliveries to it, and its pending ones stay unsent.
+
+        Its attempts in flight are abandoned (connections closed, nothing recorded), which frees its
+        slots (dots_sandbox/background/outbox.py); they are sent again only if it is added back.
 
         Raises LookupError when no receiver has this URL.
         """

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
-from dots_sandbox.background.webhooks import Receiver, parse_receivers
+from dots_sandbox.background.webhooks import ATTEMPTS_PER_RECEIVER, Receiver, parse_receivers
 from dots_sandbox.store.url import MEMORY_DB, SQLITE, Database, parse_database
 
 __all__ = ["MEMORY_DB", "Settings"]
@@ -56,6 +56,9 @@ SETTLEMENT_SECONDS = 3.0
 # Dots: 15 s).
 WEBHOOK_RETRY_SECONDS = (5.0, 30.0, 120.0, 600.0, 1800.0)
 WEBHOOK_TIMEOUT_SECONDS = 15.0
+# How many attempts one receiver may have in flight at once (SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER):
+# each receiver has its own, so a slow one never holds another's (dots_sandbox/background/outbox.py).
+WEBHOOK_ATTEMPTS_PER_RECEIVER = ATTEMPTS_PER_RECEIVER
 # How long a webhook event is kept once none of its deliveries is pending (SANDBOX_WEBHOOK_RETENTION_SECONDS):
 # a week of history to debug with, and a database that stops growing (dots_sandbox/background/retention.py).
 WEBHOOK_RETENTION_SECONDS = 7 * 24 * 3600.0
@@ -82,6 +85,7 @@ ENVIRONMENT = (
     "SANDBOX_WEBHOOKS",
     "SANDBOX_WEBHOOK_RETRY_SECONDS",
     "SANDBOX_WEBHOOK_TIMEOUT_SECONDS",
+    "SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER",
     "SANDBOX_WEBHOOK_RETENTION_SECONDS",
     "DOTS_CLIENT_ID",
     "DOTS_API_KEY",
@@ -112,6 +116,7 @@ class Settings:
     webhooks: tuple[Receiver, ...] = ()  # each Receiver's repr shows its URL, never its secret
     webhook_retry_seconds: tuple[float, ...] = WEBHOOK_RETRY_SECONDS
     webhook_timeout_seconds: float = WEBHOOK_TIMEOUT_SECONDS
+    webhook_attempts_per_receiver: int = WEBHOOK_ATTEMPTS_PER_RECEIVER
     webhook_retention_seconds: float = WEBHOOK_RETENTION_SECONDS
     faults: bool = False
 
@@ -146,6 +151,10 @@ class Settings:
             raise ValueError("SANDBOX_WEBHOOK_RETRY_SECONDS must be delays of 0 seconds or more")
         if not 0 < self.webhook_timeout_seconds < float("inf"):
             raise ValueError(f"SANDBOX_WEBHOOK_TIMEOUT_SECONDS must be positive, not {self.webhook_timeout_seconds}")
+        if self.webhook_attempts_per_receiver < 1:
+            raise ValueError(
+                f"SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER must be 1 or more, not {self.webhook_attempts_per_receiver}"
+            )
         if not 0 < self.webhook_retention_seconds < float("inf"):
             raise ValueError(
                 f"SANDBOX_WEBHOOK_RETENTION_SECONDS must be positive, not {self.webhook_retention_seconds}"
@@ -168,6 +177,9 @@ class Settings:
             webhooks=parse_receivers(environ.get("SANDBOX_WEBHOOKS", "")),
             webhook_retry_seconds=WEBHOOK_RETRY_SECONDS if retry is None else _delays(retry),
             webhook_timeout_seconds=_number(environ, "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", WEBHOOK_TIMEOUT_SECONDS, float),
+            webhook_attempts_per_receiver=_number(
+                environ, "SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER", WEBHOOK_ATTEMPTS_PER_RECEIVER, int
+            ),
             webhook_retention_seconds=_number(
                 environ, "SANDBOX_WEBHOOK_RETENTION_SECONDS", WEBHOOK_RETENTION_SECONDS, float
             ),

@@ -1,10 +1,38 @@
 """The outbox dispatcher: sends due deliveries, Svix-signed, and records every attempt.
 
 At least once: a delivery stays `pending` until an attempt is answered 2xx (or the retry
-schedule runs out: `failed`). A delivery is leased before it is sent (`lease_seconds`, longer
-than the request timeout), so with several processes each attempt is made by one of them; a
-process that dies between the receiver's 2xx and recording it leaves the lease to expire, and
-the event is sent once more (its `svix-id` unchanged, which is what receivers de-duplicate on).
+schedule runs out: `failed`). A delivery is leased before it is sent (`lease_seconds`), so with
+several processes each attempt is made by one of them; a process that dies between the
+receiver's 2xx and recording it leaves the lease to expire, and the event is sent once more (its
+`svix-id` unchanged, which is what receivers de-duplicate on).
+
+**Every attempt is bounded in total.** httpx's timeout bounds each read, not the whole answer
+(encode/httpx#1450): a receiver that drips its answer a byte at a time could hold an attempt
+forever. So attempts are sent with `httpx.AsyncClient` on the dispatcher's own event loop
+(dots_sandbox/background/loop_thread.py) and each one (connect, request, answer head, answer
+body) runs inside `asyncio.timeout`, its deadline `timeout` seconds after the claim began.
+When the deadline passes the task is cancelled, httpcore closes the connection (the receiver
+sees it closed), and the attempt is recorded as failed with the reason "timeout". Store calls
+(claims, records) block, so they never run on the loop: claims on the caller's thread, records
+on RECORDERS threads of their own.
+
+**The lease invariant.** `lease_seconds = timeout + min(LEASE_MARGIN_SECONDS, timeout)`, taken
+from a clock read after the claim began, so the lease ends at least `min(10 s, timeout)` after
+the attempt's deadline: by then the attempt's socket is closed, and the margin is the time left
+to record it (a store write, milliseconds when the database is up). Hence one `svix-id` is never
+in flight twice, on one process or several sharing a database, whatever the receiver does; an
+attempt whose record comes too late (the database stalled past the margin) was still closed at its
+deadline, and the record changes nothing once another owner holds the lease.
+
+**Answers.** The status decides (any 2xx delivers); redirects are never followed (a 3xx is a
+failed attempt, "HTTP 307"); at most MAX_ANSWER_BYTES of the body are read, then the connection
+is closed, so a huge answer costs no memory. An answer whose body has not ended by the deadline
+is a timeout, even after a 2xx status line ("receivers answer 2xx within 15 s").
+
+**Isolation.** Each receiver has at most `attempts_per_receiver` attempts in flight
+(SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER, default ATTEMPTS_PER_RECEIVER), and a claim
+asks only for receivers with a free slot, never more than the freest of them has; so a slow,
+silent or dripping receiver holds its own slots and no other receiver's (`start_due`).
 
 The retry policy is data (`RetryPolicy`: the delays after each failed attempt) and two small
 functions, in the manner of stripe-python's `_should_retry` / `_sleep_time_seconds`.
@@ -12,28 +40,46 @@ functions, in the manner of stripe-python's `_should_retry` / `_sleep_time_secon
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import dataclasses
+import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Coroutine, Sequence
+from typing import Any, cast
 
 import httpx
 
-from dots_sandbox.background.webhooks import Receiver, Signer
-from dots_sandbox.store import Attempt, Delivery, Store
+from dots_sandbox.background.loop_thread import LoopThread
+from dots_sandbox.background.webhooks import ATTEMPTS_PER_RECEIVER, Receiver, Signer
+from dots_sandbox.store import Attempt, Delivery, Store, StoreUnavailable
 
 # Svix's production schedule after the first attempt (its docs): 5 s, 5 min, 30 min, 2 h, 5 h,
 # 10 h, 10 h. The sandbox compresses it by default; SANDBOX_WEBHOOK_RETRY_SECONDS sets it.
 DEFAULT_RETRY_SECONDS = (5.0, 30.0, 120.0, 600.0, 1800.0)
-# Dots: "receivers answer 2xx within 15 s".
+# Dots: "receivers answer 2xx within 15 s". The whole attempt's deadline.
 DEFAULT_TIMEOUT_SECONDS = 15.0
-# A lease outlasts the request it covers by this much (or by the request timeout itself, when that
-# is shorter), so a slow attempt is never sent twice at once. Scaling with a short timeout keeps a
-# test's or a fast receiver's lease short: a process killed mid-attempt delays that delivery by
-# about twice the timeout, not by 10 s more.
+# A lease outlasts the attempt's deadline by this much (or by the timeout itself, when that is
+# shorter): the time to record the attempt (see "The lease invariant" above). Scaling with a short
+# timeout keeps a test's or a fast receiver's lease short: a process killed mid-attempt delays that
+# delivery by about twice the timeout, not by 10 s more.
 LEASE_MARGIN_SECONDS = 10.0
+# How much of an answer's body is read: enough for any acknowledgement, and the connection is kept
+# alive when the body ends within it; a longer one is cut (the status has decided already).
+MAX_ANSWER_BYTES = 65_536
+# Threads that record attempts in the store (PostgreSQL: see BACKGROUND_CONNECTIONS there).
+RECORDERS = 4
 USER_AGENT = "dots-sandbox-webhooks"
+
+logger = logging.getLogger("dots_sandbox.background.outbox")
+
+
+def lease_seconds(timeout: float) -> float:
+    """The lease for attempts of `timeout` seconds: it ends min(10 s, timeout) after their deadline."""
+    return timeout + min(LEASE_MARGIN_SECONDS, timeout)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -55,8 +101,8 @@ def delivered(response: httpx.Response) -> bool:
 
 
 def failure(error: Exception) -> str:
-    """A short, secret-free reason for an attempt that got no answer."""
-    if isinstance(error, httpx.TimeoutException):
+    """A short, secret-free reason for an attempt that got no (whole) answer."""
+    if isinstance(error, (httpx.TimeoutException, TimeoutError)):
         return "timeout"
     if isinstance(error, httpx.ConnectError):
         return "connection failed"
@@ -66,9 +112,12 @@ def failure(error: Exception) -> str:
 class Dispatcher:
     """Claims due deliveries from the store, sends them and records the attempts.
 
-    `clock` gives epoch seconds for schedules and leases (tests pass their own); `svix-timestamp`
-    is always the real time (`wall_clock`), since receivers check it against theirs. `transport`
-    is an httpx transport (tests pass a MockTransport). Thread-safe: `deliver` may run on a pool.
+    `timeout` (seconds) bounds each whole attempt; `clock` gives epoch seconds for schedules and
+    leases (tests pass their own); `svix-timestamp` is always the real time (`wall_clock`), since
+    receivers check it against theirs. `transport` is an httpx async transport (tests pass a
+    MockTransport). The synchronous methods (`claim`, `send`, `record`, `deliver`, `dispatch`) may
+    be called from any thread but the dispatcher's loop; `start_due` runs attempts concurrently,
+    at most `attempts_per_receiver` (>= 1) per receiver. `close()` when done.
     """
 
     def __init__(
@@ -79,29 +128,46 @@ class Dispatcher:
         policy: RetryPolicy | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         clock: Callable[[], float] = time.time,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         owner: str | None = None,
         wall_clock: Callable[[], float] = time.time,
+        attempts_per_receiver: int = ATTEMPTS_PER_RECEIVER,
     ) -> None:
         self.store = store
+        self.attempts_per_receiver = attempts_per_receiver
         self.policy = RetryPolicy() if policy is None else policy
         self.clock = clock
         self.wall_clock = wall_clock
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
-        self.lease_seconds = timeout + min(LEASE_MARGIN_SECONDS, timeout)
+        self.timeout = timeout
+        self.lease_seconds = lease_seconds(timeout)
         # Both replaced whole under `_lock` (never mutated), so a sender reads a consistent pair.
         self.receivers = tuple(receiver.url for receiver in receivers)
         self._signers = {receiver.url: Signer(receiver.secret) for receiver in receivers}
         self._lock = threading.Lock()
-        self._client = httpx.Client(
-            timeout=timeout, transport=transport, follow_redirects=False, headers={"user-agent": USER_AGENT}
+        self._in_flight: dict[str, set[concurrent.futures.Future[None]]] = {}
+        self._closing = False
+        self._loop = LoopThread("webhook-senders")
+        self._recorders = concurrent.futures.ThreadPoolExecutor(RECORDERS, thread_name_prefix="webhook-recorder")
+        # The per-read timeout is the whole deadline too (never the binding one: asyncio.timeout is).
+        # No cap on connections: the slots cap them per receiver, and a shared cap (httpx's default
+        # 100) would let slow receivers' connections hold up the others'.
+        self._client = httpx.AsyncClient(
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"user-agent": USER_AGENT},
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
         )
 
     def __repr__(self) -> str:
         return f"Dispatcher(owner={self.owner!r}, receivers={self.receivers!r})"
 
     def add_receiver(self, receiver: Receiver) -> None:
-        """Deliver to `receiver` too from now on (its pending deliveries included). ValueError if its URL is known."""
+        """Deliver to `receiver` too from now on (its pending deliveries included), with its own slots.
+
+        Raises ValueError if its URL is known.
+        """
         signer = Signer(receiver.secret)
         with self._lock:
             if receiver.url in self._signers:
@@ -110,20 +176,32 @@ class Dispatcher:
             self.receivers = (*self.receivers, receiver.url)
 
     def remove_receiver(self, url: str) -> None:
-        """Stop delivering to `url`: its deliveries stay pending, unclaimed, until it is added again."""
+        """Stop delivering to `url`: its attempts in flight are abandoned (their connections closed, nothing
+        recorded) and its deliveries stay pending, unclaimed, until it is added again."""
         with self._lock:
             self._signers = {known: signer for known, signer in self._signers.items() if known != url}
             self.receivers = tuple(known for known in self.receivers if known != url)
+            abandoned = list(self._in_flight.get(url, ()))
+        for future in abandoned:
+            future.cancel()
 
-    def claim(self, limit: int) -> list[Delivery]:
-        """Lease up to `limit` due deliveries to this dispatcher."""
-        return self.store.claim_deliveries(self.clock(), self.lease_seconds, self.owner, self.receivers, limit)
+    def in_flight(self, url: str) -> int:
+        """How many attempts to `url` are in flight (started by `start_due`, not yet recorded)."""
+        with self._lock:
+            return len(self._in_flight.get(url, ()))
 
-    def send(self, delivery: Delivery) -> Attempt | None:
-        """One attempt: POST the body, signed; what came of it (nothing is recorded yet).
+    def claim(self, limit: int, receivers: tuple[str, ...] | None = None) -> list[Delivery]:
+        """Lease up to `limit` due deliveries to `receivers` (None: every receiver) to this dispatcher."""
+        urls = self.receivers if receivers is None else receivers
+        return self.store.claim_deliveries(self.clock(), self.lease_seconds, self.owner, urls, limit)
 
-        None when the receiver was removed after the claim: nothing is sent, and the delivery is
-        due again once its lease ends (claimed only if the receiver is added again).
+    async def attempt(self, delivery: Delivery, deadline: float) -> Attempt | None:
+        """One attempt, on the dispatcher's loop: POST the body, signed, abandoned at `deadline` (time.monotonic()).
+
+        What came of it (nothing is recorded yet): delivered on a 2xx; else failed with the reason
+        ("HTTP 307", "timeout", "connection failed", ...); `http_status` is the answer's status if
+        one came. None when the receiver was removed after the claim: nothing is sent, and the
+        delivery is due again once its lease ends (claimed only if the receiver is added again).
         """
         at = self.clock()
         signer = self._signers.get(delivery.receiver)
@@ -134,14 +212,27 @@ class Dispatcher:
             **signer.headers(delivery.event_id, delivery.body, self.wall_clock()),
         }
         number = delivery.attempts + 1
+        status: int | None = None
+        ok = False
         try:
-            response = self._client.post(delivery.receiver, content=delivery.body.encode(), headers=headers)
-        except httpx.HTTPError as error:
-            return Attempt(delivery.event_id, delivery.receiver, number, at, None, failure(error), delivered=False)
-        if delivered(response):
-            return Attempt(delivery.event_id, delivery.receiver, number, at, response.status_code, None, delivered=True)
-        reason = f"HTTP {response.status_code}"
-        return Attempt(delivery.event_id, delivery.receiver, number, at, response.status_code, reason, delivered=False)
+            async with asyncio.timeout(deadline - time.monotonic()):
+                request = self._client.stream("POST", delivery.receiver, content=delivery.body, headers=headers)
+                async with request as response:
+                    status, ok = response.status_code, delivered(response)
+                    await _read_at_most(response, MAX_ANSWER_BYTES)
+        except (httpx.HTTPError, TimeoutError) as error:
+            return Attempt(delivery.event_id, delivery.receiver, number, at, status, failure(error), delivered=False)
+        reason = None if ok else f"HTTP {status}"
+        return Attempt(delivery.event_id, delivery.receiver, number, at, status, reason, delivered=ok)
+
+    def send(self, delivery: Delivery, deadline: float | None = None) -> Attempt | None:
+        """`attempt` from this thread; the deadline (time.monotonic()) by default `timeout` seconds from now.
+
+        The lease invariant holds when the default deadline is taken right after the claim (well
+        within the lease's margin), as the tests do; `start_due` takes it before the claim.
+        """
+        deadline = time.monotonic() + self.timeout if deadline is None else deadline
+        return self._loop.run(self.attempt(delivery, deadline))
 
     def record(self, attempt: Attempt) -> None:
         """Store the attempt and move the delivery on: done, failed, or due again per the policy."""
@@ -156,9 +247,101 @@ class Dispatcher:
         return attempt
 
     def dispatch(self, limit: int = 100) -> list[Attempt]:
-        """Claim and deliver, one after another, up to `limit` due deliveries (the tests' synchronous pass)."""
-        return [attempt for delivery in self.claim(limit) if (attempt := self.deliver(delivery)) is not None]
+        """Claim up to `limit` due deliveries, send them all at once, record each (the tests' synchronous pass)."""
+        deadline = time.monotonic() + self.timeout
+        claimed = self.claim(limit)
+        attempts = self._loop.run(_gather([self.attempt(delivery, deadline) for delivery in claimed]))
+        for attempt in attempts:
+            if attempt is not None:
+                self.record(attempt)
+        return [attempt for attempt in attempts if attempt is not None]
 
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self._client.close()
+    def start_due(self, on_done: Callable[[], None]) -> int:
+        """Claim due deliveries for the receivers with a free slot and start them; how many were started.
+
+        Each claim asks for the receivers with a free slot, and for no more deliveries than the
+        freest has, so none goes over `attempts_per_receiver`; claims repeat while they fill up.
+        Each attempt is sent, then recorded, on the dispatcher's loop; `on_done()` is called (on
+        another thread) when one ends. Raises StoreUnavailable if the database is down.
+        """
+        started = 0
+        while True:
+            with self._lock:
+                slots = self.attempts_per_receiver
+                free = {url: slots - len(self._in_flight.get(url, ())) for url in self.receivers}
+            open_ = tuple(url for url, slots in free.items() if slots > 0)
+            if not open_:
+                return started
+            limit = min(free[url] for url in open_)
+            deadline = time.monotonic() + self.timeout  # before the claim reads the clock for the lease
+            claimed = self.claim(limit, open_)
+            for delivery in claimed:
+                self._start(delivery, deadline, on_done)
+            started += len(claimed)
+            if len(claimed) < limit:
+                return started
+
+    def _start(self, delivery: Delivery, deadline: float, on_done: Callable[[], None]) -> None:
+        with self._lock:
+            future = self._loop.submit(self._attempt_and_record(delivery, deadline))
+            self._in_flight.setdefault(delivery.receiver, set()).add(future)
+
+        def done(future: concurrent.futures.Future[None]) -> None:
+            with self._lock:
+                running = self._in_flight.get(delivery.receiver, set())
+                running.discard(future)
+                if not running:
+                    self._in_flight.pop(delivery.receiver, None)  # a removed receiver's share is gone
+            on_done()
+
+        future.add_done_callback(done)
+
+    async def _attempt_and_record(self, delivery: Delivery, deadline: float) -> None:
+        try:
+            attempt = await self.attempt(delivery, deadline)
+            if attempt is not None:
+                await asyncio.get_running_loop().run_in_executor(self._recorders, self.record, attempt)
+        except StoreUnavailable:
+            pass  # the database is down (the store logs that once): due again once its lease ends
+        except Exception:
+            # The event stays leased, then due again: nothing is lost. Never the headers or body. While
+            # closing, an attempt cut short by the closed store is expected: no noise.
+            if not self._closing:
+                logger.exception("webhook delivery to %s failed unexpectedly", delivery.receiver)
+
+    def close(self, wait: float = 0.0) -> None:
+        """Wait up to `wait` seconds for attempts in flight, abandon the rest (each retried after its lease
+        ends), then close the HTTP client, the loop and the recorders."""
+        with self._lock:
+            in_flight = [future for futures in self._in_flight.values() for future in futures]
+        concurrent.futures.wait(in_flight, timeout=wait)
+        self._closing = True
+        for future in in_flight:
+            future.cancel()
+        if self._loop.started:
+            self._loop.run(self._cancelled_then_closed())
+        self._loop.close()
+        self._recorders.shutdown(wait=False, cancel_futures=True)
+
+    async def _cancelled_then_closed(self) -> None:
+        # Let each cancelled attempt close its connection before the client and the loop go.
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        await asyncio.gather(*others, return_exceptions=True)
+        await self._client.aclose()
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> None:
+    """Read the body until it ends or `limit` bytes came (raw: never decompressed), and no more."""
+    if response.is_stream_consumed:
+        return  # read already (a MockTransport's answer): nothing comes from the network
+    read = 0
+    # aiter_raw is an async generator (typed as an iterator): close it at once when cut short.
+    async with contextlib.aclosing(cast(AsyncGenerator[bytes, None], response.aiter_raw())) as chunks:
+        async for chunk in chunks:
+            read += len(chunk)
+            if read >= limit:
+                return
+
+
+async def _gather(attempts: list[Coroutine[Any, Any, Attempt | None]]) -> list[Attempt | None]:
+    return list(await asyncio.gather(*attempts))

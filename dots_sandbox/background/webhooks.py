@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from svix.webhooks import Webhook
 
 EVENT_TYPE = "payment_intent.updated"
+# How many attempts one receiver may have in flight at once, by default (SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER):
+# the sandbox's four senders of old, now each receiver's own (dots_sandbox/background/outbox.py).
+ATTEMPTS_PER_RECEIVER = 4
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the prefix, not a secret)
 _SECRET = re.compile(r"whsec_[A-Za-z0-9+/]+={0,2}")
 # Entries are separated by whitespace (a URL has none); each is URL=whsec_..., split at the

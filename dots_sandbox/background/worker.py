@@ -1,24 +1,30 @@
 """The sandbox's background worker: a thread that settles due intents and delivers due webhooks.
 
 Off the request path: requests only write rows (the change, its event, its timer) and nudge the
-worker; the worker's thread ticks every POLL_SECONDS (at once when nudged), applies due
-settlements, and hands due deliveries to a small pool of sender threads, so one slow receiver
-holds one sender, never a request and never the other receivers.
+worker; the worker's thread ticks every POLL_SECONDS (at once when nudged, and when an attempt
+ends), applies due settlements, and has the dispatcher start due deliveries (`Dispatcher.start_due`).
+
+Isolation (dots_sandbox/background/outbox.py): each receiver has at most its own
+SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER (4) attempts in flight, each bounded as a whole by the
+webhook timeout, and the claims ask only for receivers with a free slot. So a slow, silent,
+dripping, redirecting or huge-answering receiver holds its own slots, never a request and never
+another receiver's: a healthy receiver's delivery is sent within POLL_SECONDS of its due time when
+it has a free slot, else as soon as one of its own earlier attempts ends (each within the timeout).
+A receiver added while the worker runs gets its own slots at the next tick; a removed one's
+attempts are abandoned and its slots are gone.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import threading
 
 from dots_sandbox.background.outbox import Dispatcher
 from dots_sandbox.background.retention import Pruner
 from dots_sandbox.background.settlement import Settler
-from dots_sandbox.store import Delivery, StoreUnavailable
+from dots_sandbox.store import StoreUnavailable
 
 POLL_SECONDS = 0.1
-SENDERS = 4
 # How long stopping waits for attempts in flight; one cut short is retried after its lease ends.
 STOP_WAIT_SECONDS = 2.0
 
@@ -42,9 +48,6 @@ class Worker:
         self._nudge = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool = concurrent.futures.ThreadPoolExecutor(SENDERS, thread_name_prefix="webhook-sender")
-        self._in_flight: set[concurrent.futures.Future[None]] = set()
-        self._lock = threading.Lock()
 
     def start(self) -> None:
         """Start the thread (its first tick is immediate: whatever came due while the server was down)."""
@@ -56,52 +59,23 @@ class Worker:
         self._nudge.set()
 
     def stop(self) -> None:
-        """Stop ticking; wait briefly for attempts in flight, then close the dispatcher's client."""
+        """Stop ticking; wait briefly for attempts in flight, abandon the rest, and close the dispatcher."""
         self._stopping.set()
         self._nudge.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        with self._lock:
-            in_flight = set(self._in_flight)
-        concurrent.futures.wait(in_flight, timeout=STOP_WAIT_SECONDS)
-        self._pool.shutdown(wait=False, cancel_futures=True)
         if self.dispatcher is not None:
-            self.dispatcher.close()
+            self.dispatcher.close(wait=STOP_WAIT_SECONDS)
 
     def tick(self) -> None:
-        """One pass: settle what is due, prune old events if due, then hand due deliveries to free senders."""
+        """One pass: settle what is due, prune old events if due, then start due deliveries in free slots."""
         self.settler.tick()
         if self.pruner is not None:
             self.pruner.tick()
-        if self.dispatcher is None:
-            return
-        with self._lock:
-            free = SENDERS - len(self._in_flight)
-        for delivery in self.dispatcher.claim(free):
-            future = self._pool.submit(self._deliver, delivery)
-            with self._lock:
-                self._in_flight.add(future)
-            future.add_done_callback(self._done)
-
-    def _done(self, future: concurrent.futures.Future[None]) -> None:
-        with self._lock:
-            self._in_flight.discard(future)
-        self._nudge.set()  # a sender is free: claim more now
-
-    def _deliver(self, delivery: Delivery) -> None:
-        assert self.dispatcher is not None
-        if self._stopping.is_set():
-            return  # not sent, not recorded: due again once its lease ends
-        try:
-            self.dispatcher.deliver(delivery)
-        except StoreUnavailable:
-            pass  # the database is down (the store logs that once): due again once its lease ends
-        except Exception:
-            # The event stays leased, then due again: nothing is lost. Never the headers or body. While
-            # stopping, an attempt cut short by the closed client or store is expected: no noise.
-            if not self._stopping.is_set():
-                logger.exception("webhook delivery to %s failed unexpectedly", delivery.receiver)
+        dispatcher = self.dispatcher
+        if dispatcher is not None and not self._stopping.is_set():
+            dispatcher.start_due(self._nudge.set)  # an attempt ended: its slot is free, claim more now
 
     def _run(self) -> None:
         while not self._stopping.is_set():

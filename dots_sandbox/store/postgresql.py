@@ -70,8 +70,8 @@ MIGRATES_FROM = (1, 2, SCHEMA_VERSION)
 SCHEMA_LOCK_KEY = 0x646F747373627831
 POOL_SIZE = 8
 # Connections the pool may add for the background worker (dots_sandbox.background.worker: its ticking
-# thread and its SENDERS = 4 sender threads), so webhooks and settlements never wait for, or hold
-# up, a request's connection.
+# thread, and the dispatcher's RECORDERS = 4 threads that record webhook attempts), so webhooks and
+# settlements never wait for, or hold up, a request's connection.
 BACKGROUND_CONNECTIONS = 5
 # Seconds to wait for a connection from the pool before answering 503: reached only while the
 # database is down, since the app never runs more calls at once than the pool has connections.

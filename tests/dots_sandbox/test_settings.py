@@ -135,9 +135,11 @@ def test_webhook_and_settlement_variables_are_read() -> None:
             "SANDBOX_WEBHOOKS": f"http://127.0.0.1:1/a={secret} http://127.0.0.1:2/b={secret}",
             "SANDBOX_WEBHOOK_RETRY_SECONDS": "1, 2.5 10",
             "SANDBOX_WEBHOOK_TIMEOUT_SECONDS": "2",
+            "SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER": "2",
             "SANDBOX_SETTLEMENT_SECONDS": "0.5",
         }
     )
+    assert settings.webhook_attempts_per_receiver == 2
     assert [receiver.url for receiver in settings.webhooks] == ["http://127.0.0.1:1/a", "http://127.0.0.1:2/b"]
     assert settings.webhook_retry_seconds == (1.0, 2.5, 10.0)
     assert (settings.webhook_timeout_seconds, settings.settlement_seconds) == (2.0, 0.5)
@@ -146,6 +148,7 @@ def test_webhook_and_settlement_variables_are_read() -> None:
     assert defaults.webhooks == ()
     assert defaults.webhook_retry_seconds == (5.0, 30.0, 120.0, 600.0, 1800.0)
     assert (defaults.webhook_timeout_seconds, defaults.settlement_seconds) == (15.0, 3.0)
+    assert defaults.webhook_attempts_per_receiver == 4
     assert Settings.from_env({"SANDBOX_WEBHOOK_RETRY_SECONDS": ""}).webhook_retry_seconds == ()
 
 
@@ -155,6 +158,7 @@ def test_webhook_and_settlement_variables_are_read() -> None:
         ({"SANDBOX_SETTLEMENT_SECONDS": "soon"}, "SANDBOX_SETTLEMENT_SECONDS must be a number"),
         ({"SANDBOX_SETTLEMENT_SECONDS": "-1"}, "SANDBOX_SETTLEMENT_SECONDS must be 0 or more"),
         ({"SANDBOX_WEBHOOK_TIMEOUT_SECONDS": "0"}, "SANDBOX_WEBHOOK_TIMEOUT_SECONDS must be positive"),
+        ({"SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER": "0"}, "SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER must be 1 or more"),
         ({"SANDBOX_WEBHOOK_RETRY_SECONDS": "5 x"}, "SANDBOX_WEBHOOK_RETRY_SECONDS must be seconds"),
         ({"SANDBOX_WEBHOOK_RETRY_SECONDS": "5 -1"}, "SANDBOX_WEBHOOK_RETRY_SECONDS must be delays"),
         ({"SANDBOX_WEBHOOKS": "http://127.0.0.1:1/"}, "SANDBOX_WEBHOOKS entries are URL=whsec_SECRET"),

@@ -6,8 +6,9 @@ rests on the store's claims and leases.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,15 @@ from svix.webhooks import Webhook
 
 from dots_sandbox import lifecycle
 from dots_sandbox.background.changes import Changes
-from dots_sandbox.background.outbox import Dispatcher, RetryPolicy, delivered, failure
+from dots_sandbox.background.outbox import (
+    LEASE_MARGIN_SECONDS,
+    MAX_ANSWER_BYTES,
+    Dispatcher,
+    RetryPolicy,
+    delivered,
+    failure,
+    lease_seconds,
+)
 from dots_sandbox.background.webhooks import Receiver
 from dots_sandbox.store import Attempt, Store, open_store
 
@@ -162,6 +171,62 @@ def test_a_lease_is_the_timeout_plus_ten_seconds_or_twice_a_short_timeout(store:
     assert Dispatcher(store, [RECEIVER], timeout=0.5).lease_seconds == 1
 
 
+@pytest.mark.parametrize("timeout", [0.001, 0.4, 1.0, 9.99, 10.0, 15.0, 60.0, 86400.0])
+def test_a_lease_always_outlasts_the_attempt_deadline_by_the_time_to_record_it(timeout: float) -> None:
+    """lease - deadline = min(10 s, timeout) > 0 for every timeout: the socket is closed and recorded before it ends."""
+    assert lease_seconds(timeout) - timeout == pytest.approx(min(LEASE_MARGIN_SECONDS, timeout))
+    assert lease_seconds(timeout) > timeout
+
+
+def test_an_attempt_past_its_deadline_is_abandoned_and_recorded_as_a_timeout(store: Store, clock: Clock) -> None:
+    """A receiver that never answers: the attempt ends at its deadline, recorded "timeout", due again per the policy."""
+    cancelled: list[str] = []
+
+    async def never_answers(request: httpx.Request) -> httpx.Response:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.append(request.headers["svix-id"])
+            raise
+        raise AssertionError("not reached")
+
+    transport = httpx.MockTransport(never_answers)
+    dispatcher = Dispatcher(store, [RECEIVER], policy=POLICY, timeout=0.05, clock=clock, transport=transport)
+    try:
+        event_id = _change(store, clock)
+        (attempt,) = dispatcher.dispatch()
+        assert (attempt.delivered, attempt.http_status, attempt.error) == (False, None, "timeout")
+        assert cancelled == [event_id]
+        clock.advance(POLICY.retry_seconds[0])  # the retry's delay, well short of a lease (released by the record)
+        assert [claimed.event_id for claimed in dispatcher.claim(10)] == [event_id]
+    finally:
+        dispatcher.close()
+
+
+def test_a_body_is_read_up_to_the_limit_and_the_status_decides(store: Store, clock: Clock) -> None:
+    """A 2xx whose body never ends is a delivery once MAX_ANSWER_BYTES came; a 500 with a short body is not."""
+    pulled: list[int] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            pulled.append(8192)
+            yield b"x" * 8192
+
+    answers = [httpx.Response(200, content=endless()), httpx.Response(500, content=b"no")]
+    transport = httpx.MockTransport(lambda request: answers.pop(0))
+    dispatcher = Dispatcher(store, [RECEIVER], policy=POLICY, clock=clock, transport=transport)
+    try:
+        _change(store, clock)
+        _change(store, clock)
+        (first,) = dispatcher.dispatch(limit=1)
+        (second,) = dispatcher.dispatch(limit=1)
+        assert (first.delivered, first.http_status) == (True, 200)
+        assert MAX_ANSWER_BYTES <= sum(pulled) < MAX_ANSWER_BYTES + 8192
+        assert (second.delivered, second.error) == (False, "HTTP 500")
+    finally:
+        dispatcher.close()
+
+
 def test_a_lease_keeps_other_dispatchers_off_until_it_ends(store: Store, clock: Clock) -> None:
     """A claimed delivery is invisible to another owner until its lease ends; then it is sent again (same id)."""
     recorder = Recorder()
@@ -204,6 +269,7 @@ def test_retry_policy_and_outcomes() -> None:
     assert failure(httpx.ReadTimeout("x")) == "timeout"
     assert failure(httpx.ConnectError("[Errno 111] Connection refused")) == "connection failed"
     assert failure(httpx.RemoteProtocolError("x")) == "RemoteProtocolError"
+    assert failure(TimeoutError()) == "timeout"  # the whole attempt's deadline (asyncio.timeout)
 
 
 def test_dispatcher_repr_has_no_secret(store: Store, clock: Clock) -> None:

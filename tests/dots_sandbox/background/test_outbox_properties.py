@@ -14,6 +14,7 @@ settlement timer and the dispatcher (on a test clock), against a receiver that a
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from collections import defaultdict
 from typing import Any
@@ -81,6 +82,7 @@ class WebhookMachine(RuleBasedStateMachine):
         self.client = InProcess(build_sandbox(settings_, clock=self.clock))
         self.sandbox = self.client.sandbox
         self.mode = "ok"
+        self._off_loop = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="receiver-retrieve")
         self.dispatcher = self._new_dispatcher()
         # The model: each intent's statuses so far (its changes after creation), and where it settles.
         self.history: dict[str, list[str]] = {}
@@ -93,6 +95,7 @@ class WebhookMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         """Close the dispatcher and the app."""
         self.dispatcher.close()
+        self._off_loop.shutdown()
         self.client.close()
 
     def _new_dispatcher(self) -> Dispatcher:
@@ -117,7 +120,9 @@ class WebhookMachine(RuleBasedStateMachine):
             self.problems.append(f"payload not of the schema: {body}")
         event_id = request.headers["svix-id"]
         intent_id = body["payment_intent_id"]
-        current = self.client.retrieve(intent_id).json()["status"]
+        # The dispatcher calls this on its event loop; the in-process client runs a loop of its own,
+        # which a thread with a running loop cannot: retrieve from another thread.
+        current = self._off_loop.submit(self.client.retrieve, intent_id).result().json()["status"]
         if current != self.history[intent_id][-1]:
             self.problems.append(f"retrieve shows {current}, the model {self.history[intent_id][-1]}")
         events = self.sandbox.store.events(self.sandbox.settings.client_id, intent_id, 1000)
