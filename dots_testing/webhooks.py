@@ -77,12 +77,15 @@ class Delivery:
 
     def describe(self) -> str:
         """One line for a failure message: the id, the attempt, the event and intent or why it was refused."""
-        what = f"{self.event.event} for {self.payment_intent_id}" if self.event is not None else f"refused: {self.error}"
+        event = self.event
+        what = f"refused: {self.error}" if event is None else f"{event.event} for {event.payment_intent_id}"
         return f"{self.svix_id or '(no svix-id)'} attempt {self.attempt}: {what}, answered {self.status}"
 
 
 class WebhookReceiver:
-    """A webhook receiver served from a thread of this process: `url`, `secret`, `deliveries`, `wait_for`, `respond_with`.
+    """A webhook receiver served from a thread of this process: `url`, `secret`, `deliveries`, `wait_for`, ...
+
+    ... and `respond_with`.
 
     Made by `receiving(sandbox)` and the `dots_webhooks` fixture. Its repr never shows the secret, and
     no message of it does. Every method is safe to call from the test's thread while deliveries arrive.
@@ -176,15 +179,18 @@ class WebhookReceiver:
         except (WebhookVerificationError, UnreadableWebhook) as problem:
             event, error = None, str(problem)
         with self._arrived:
-            if event is None:
-                status = REFUSED_STATUS
-            else:
-                status = self._answers.popleft() if self._answers else DEFAULT_STATUS
+            status = self._answer(verified=event is not None)
             svix_id = headers.get("svix-id", "")
             attempt = 1 + sum(1 for each in self._deliveries if each.svix_id == svix_id)
             self._deliveries.append(Delivery(body, headers, event, error, attempt, status))
             self._arrived.notify_all()
         return status
+
+    def _answer(self, *, verified: bool) -> int:
+        """The status for a delivery: 400 when refused (a queued answer waits for a verified one), else the queue's."""
+        if not verified:
+            return REFUSED_STATUS
+        return self._answers.popleft() if self._answers else DEFAULT_STATUS
 
     def start(self) -> WebhookReceiver:
         """Serve on a daemon thread; returns self."""
@@ -208,7 +214,7 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "dots-testing-webhooks"
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             if not 0 <= length <= MAX_BODY_BYTES:
                 self._answer(413)
@@ -217,7 +223,7 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
             headers = {name.lower(): value for name, value in self.headers.items()}
             self._answer(receiver._receive(body, headers))
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._answer(405)
 
         def _answer(self, status: int) -> None:
@@ -225,7 +231,7 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
             self.send_header("content-length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's signature)
+        def log_message(self, format: str, *args: object) -> None:
             """Quiet: a test's output is its own; `deliveries` shows what arrived."""
 
     return Handler

@@ -28,7 +28,7 @@ def test_a_settlement_brings_two_verified_deliveries(
     dots_sandbox.settle(str(intent.id))
     first = dots_webhooks.wait_for(intent.id)
     second = dots_webhooks.wait_for(str(intent.id))
-    assert first.verified and second.verified
+    assert (first.verified, second.verified) == (True, True)
     assert {first.payment_intent_id, second.payment_intent_id} == {str(intent.id)}
     assert first.svix_id != second.svix_id
     assert (first.attempt, first.status, second.attempt, second.status) == (1, 204, 1, 204)
