@@ -7,7 +7,7 @@
 - `dots` / `async_dots`: a `dots_client.Dots` / `AsyncDots` pointed at `dots_sandbox`, closed after the test;
 - `dots_webhooks`: a webhook receiver of this test's own, registered with the session's sandbox
   (so with `dots_sandbox` too, in either order), every delivery verified and kept
-  (dots_testing/webhooks.py).
+  (dots_testing/webhook_receiver.py).
 
 Loading this module imports nothing of ours but `dots_testing` (whose `__init__` imports nothing
 either): the sandbox and the client are imported by the first fixture a test asks for.
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from dots_client import AsyncDots, Dots
 
     from dots_testing.kit import TestSandbox
-    from dots_testing.webhooks import WebhookReceiver
+    from dots_testing.webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +88,7 @@ def dots_webhooks(dots_sandbox_session: TestSandbox) -> Iterator[WebhookReceiver
     `headers`, `event`, `svix_id`, `attempt`) or fails the test; `.respond_with(status)` chooses the
     answer to the next one; `.deliveries` lists them all; `.url`, `.secret` (a fresh `whsec_`).
     """
-    from dots_testing.webhooks import receiving  # noqa: PLC0415
+    from dots_testing.webhook_receiver import receiving  # noqa: PLC0415
 
     with receiving(dots_sandbox_session) as receiver:
         yield receiver

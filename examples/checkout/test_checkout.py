@@ -10,7 +10,7 @@ from dots_client import Dots
 
 if TYPE_CHECKING:
     from dots_testing.kit import TestSandbox
-    from dots_testing.webhooks import WebhookReceiver
+    from dots_testing.webhook_receiver import WebhookReceiver
 
 CARD = "00000000-0000-4000-8000-000000000001"  # succeeds
 DECLINE = "00000000-0000-4000-8000-000000000002"  # is declined

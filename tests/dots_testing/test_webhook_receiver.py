@@ -7,7 +7,7 @@ import pytest
 from dots_client import Dots
 
 from dots_testing.kit import TestSandbox
-from dots_testing.webhooks import WebhookReceiver, receiving
+from dots_testing.webhook_receiver import WebhookReceiver, receiving
 
 CARD = "00000000-0000-4000-8000-000000000001"
 SETTLES_LATER = "00000000-0000-4000-8000-000000000004"
