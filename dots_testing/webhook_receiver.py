@@ -83,18 +83,17 @@ class Delivery:
 
 
 class WebhookReceiver:
-    """A webhook receiver served from a thread of this process: `url`, `secret`, `deliveries`, `wait_for`, ...
+    """A webhook receiver served from a thread of this process, keeping every delivery it gets.
 
-    ... and `respond_with`.
-
-    Made by `receiving(sandbox)` and the `dots_webhooks` fixture. Its repr never shows the secret, and
-    no message of it does. Every method is safe to call from the test's thread while deliveries arrive.
+    `url`, `secret` (a fresh `whsec_` one), `deliveries`, `wait_for`, `respond_with`. Made by
+    `receiving(sandbox)` and the `dots_webhooks` fixture; `dots` verifies each delivery
+    (`dots.webhooks.unwrap`, which sends no request). Its repr never shows the secret, and no message
+    of it does. Every method is safe to call from the test's thread while deliveries arrive.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, dots: Dots, host: str = "127.0.0.1", port: int = 0) -> None:
         self.secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
-        # unwrap sends no request: the credentials only satisfy the constructor.
-        self._dots = Dots(client_id="dots-testing", api_key="unused", base_url="http://127.0.0.1/api")
+        self._dots = dots
         self._deliveries: list[Delivery] = []
         self._handed: set[int] = set()  # indexes of the deliveries wait_for returned
         self._answers: collections.deque[int] = collections.deque()
@@ -207,7 +206,6 @@ class WebhookReceiver:
             self._thread.join()
             self._thread = None
         self._server.server_close()
-        self._dots.close()
 
 
 def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
@@ -244,12 +242,13 @@ def receiving(sandbox: TestSandbox) -> Iterator[WebhookReceiver]:
     On leaving, it is unregistered (no new deliveries to it) and its server stopped. Raises
     OSError when no port can be bound.
     """
-    receiver = WebhookReceiver().start()
-    try:
-        sandbox.add_receiver(receiver.url, receiver.secret)
+    with Dots(client_id=sandbox.client_id, api_key=sandbox.api_key, base_url=sandbox.base_url) as dots:
+        receiver = WebhookReceiver(dots).start()
         try:
-            yield receiver
+            sandbox.add_receiver(receiver.url, receiver.secret)
+            try:
+                yield receiver
+            finally:
+                sandbox.remove_receiver(receiver.url)
         finally:
-            sandbox.remove_receiver(receiver.url)
-    finally:
-        receiver.stop()
+            receiver.stop()
