@@ -66,12 +66,16 @@ def test_wait_for_fails_with_what_did_arrive(dots: Dots, dots_webhooks: WebhookR
 
 
 def test_a_delivery_that_fails_verification_fails_wait_for(dots: Dots, dots_webhooks: WebhookReceiver) -> None:
-    """A delivery signed with another secret is answered 400, kept, and makes wait_for fail saying so."""
-    forged = dots.webhooks.sign(
-        {"event": "payment_intent.updated", "payment_intent_id": CARD}, secret="whsec_" + "A" * 32
-    )
+    """A delivery signed with another secret is answered 400 (a queued answer waits for a verified one), kept,
+    and makes wait_for fail saying so."""
+    event = {"event": "payment_intent.updated", "payment_intent_id": CARD}
+    forged = dots.webhooks.sign(event, secret="whsec_" + "A" * 32)
+    dots_webhooks.respond_with(503)
     assert httpx.post(dots_webhooks.url, content=forged.body, headers=forged.headers).status_code == 400
-    (kept,) = dots_webhooks.deliveries
+    signed = dots.webhooks.sign(event, secret=dots_webhooks.secret)
+    assert httpx.post(dots_webhooks.url, content=signed.body, headers=signed.headers).status_code == 503
+    kept, verified = dots_webhooks.deliveries
+    assert (verified.verified, verified.status) == (True, 503)
     assert (kept.verified, kept.body, kept.svix_id) == (False, forged.body, forged.headers["svix-id"])
     with pytest.raises(AssertionError, match="failed verification") as failure:
         dots_webhooks.wait_for()
