@@ -84,11 +84,12 @@ check-breaking: setup ## Classify openapi.yaml's changes against BASE (default o
 # ruff's cache stays in the clone (.ruff_cache): a cold `ruff check` takes 0.1 s.
 MYPY_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dots-confirm-contract/mypy
 
-lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict everything (cache: MYPY_CACHE_DIR)
+lint: setup ## Validate the spec, ruff the hand-written code, mypy --strict everything, examples/ too (cache: MYPY_CACHE_DIR)
 	$(BIN)/openapi-spec-validator openapi.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --cache-dir '$(MYPY_CACHE_DIR)' --strict dots_spec tools dots_sandbox contract_tests bench tests noxfile.py generated/dots_client codegen/sdk dots_testing
+	$(BIN)/mypy --cache-dir '$(MYPY_CACHE_DIR)' --strict dots_spec tools dots_sandbox contract_tests bench tests noxfile.py generated/dots_client codegen/sdk dots_testing \
+		examples/checkout
 
 # PostgreSQL's server binaries (initdb, pg_ctl) for the tests, `make postgres` and the bench: found in PG_BIN,
 # /usr/lib/postgresql/*/bin or PATH; as root, Debian's `postgresql` package is installed when none is there.

@@ -7,7 +7,9 @@ and stop costs a quarter of a second (uvicorn's shutdown polls every 0.1 s); a s
 milliseconds, so the per-test fixture swaps and only the session starts a server.
 
 `_Current` also keeps the journal (`requests()`) and applies `fail_next`'s faults, before the
-sandbox's own pipeline sees the request.
+sandbox's own pipeline sees the request. Webhook receivers added at run time (`add_receiver`, the
+`dots_webhooks` fixture) are kept here, beside the sandbox of the moment, and registered again on
+each fresh one, so a receiver outlives `reset()` whichever fixture was set up first.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dots_sandbox import errors
+from dots_sandbox.background.webhooks import Receiver
 from dots_sandbox.front.app import Message, Receive, Scope, Send
 from dots_sandbox.request.control import present_event, with_control_routes
 from dots_sandbox.request.routing import Router
@@ -30,6 +33,12 @@ from dots_testing.journal import Journal, Received, RecordingStore
 # `processing` intents settle when the test says (`settle`), not on a timer: a day is beyond any test.
 SETTLEMENT_SECONDS = 86_400.0
 RECENT_EVENTS = 1_000
+# A failed webhook delivery is sent again after each of these delays (seconds), then given up: six
+# attempts within about 3 s, inside `wait_for`'s 5 s, where the sandbox's own schedule waits 5 s
+# before the first retry. A receiver has 5 s to answer (the sandbox's default is Dots' 15 s): the
+# kit's own receiver answers at once, and a stalled attempt should not outlive a test's wait.
+WEBHOOK_RETRY_SECONDS = (0.1, 0.2, 0.4, 0.8, 1.6)
+WEBHOOK_TIMEOUT_SECONDS = 5.0
 
 
 class _Current:
@@ -108,6 +117,7 @@ class TestSandbox:
         self.base_url = base_url
         self._current = current
         self._lock = threading.Lock()
+        self._receivers: dict[str, Receiver] = {}  # added at run time; registered again by every reset()
 
     def __repr__(self) -> str:
         return f"TestSandbox(base_url={self.base_url!r}, client_id={self.client_id!r})"
@@ -130,14 +140,42 @@ class TestSandbox:
     def reset(self) -> None:
         """A fresh, empty state: a new sandbox over a new in-memory store, no journal, no pending fault.
 
-        Requests already being answered finish on the old sandbox, which is closed after the swap.
+        Requests already being answered finish on the old sandbox, which is closed after the swap (with
+        its deliveries still pending). Receivers added with `add_receiver` stay registered.
         """
         fresh = _build(self.settings)
         with self._lock:
+            for receiver in self._receivers.values():
+                fresh.add_receiver(receiver)
             old, self._current.sandbox = self._current.sandbox, fresh
             self._current.journal.clear()
             self._current.pending.clear()
         old.close()
+
+    def add_receiver(self, url: str, secret: str) -> None:
+        """Send webhooks to `url` too, signed with `secret` (`whsec_` and base64), until `remove_receiver(url)`.
+
+        Each event committed from now on gets a delivery to it (events before do not), and it stays
+        registered across `reset()`. Deliveries follow the kit's retry schedule (WEBHOOK_RETRY_SECONDS,
+        unless `running(webhook_retry_seconds=...)` chose another). Raises ValueError for a URL that is
+        not http(s), a malformed secret (the message never quotes it) or a URL registered already.
+        """
+        receiver = Receiver(url, secret)
+        with self._lock:
+            if url in self._receivers:
+                raise ValueError(f"webhook receiver {url} is registered already")
+            self.sandbox.add_receiver(receiver)
+            self._receivers[url] = receiver
+
+    def remove_receiver(self, url: str) -> None:
+        """Stop sending webhooks to `url` (added by `add_receiver`); its pending deliveries stay unsent.
+
+        Raises LookupError when `add_receiver` did not register `url`.
+        """
+        with self._lock:
+            if self._receivers.pop(url, None) is None:
+                raise LookupError(f"no webhook receiver {url} was added")
+            self.sandbox.remove_receiver(url)
 
     def settle(self, payment_intent_id: str) -> dict[str, Any]:
         """Settle a `processing` intent now, as its timer would (succeeded or failed, as its payment method says).
@@ -206,7 +244,12 @@ def serve(**settings: Any) -> Iterator[TestSandbox]:
         raise ValueError("a test sandbox's store is always a fresh in-memory one: `db` cannot be set")
     # Failures come from fail_next; the `Prefer: dots-fault` header stays off unless asked for (faults=True).
     defaults = {"host": "127.0.0.1", "port": 0, "db": MEMORY_DB}
-    chosen = Settings(**{**defaults, "settlement_seconds": SETTLEMENT_SECONDS, **settings})
+    kit = {
+        "settlement_seconds": SETTLEMENT_SECONDS,
+        "webhook_retry_seconds": WEBHOOK_RETRY_SECONDS,
+        "webhook_timeout_seconds": WEBHOOK_TIMEOUT_SECONDS,
+    }
+    chosen = Settings(**{**defaults, **kit, **settings})
     current = _Current(_build(chosen))
     try:
         with _serve(current, chosen) as base_url:

@@ -7,6 +7,9 @@ written here, so the spec is copied into `dots_spec/` only inside the wheel (fou
 implements that version of the spec), and `dots-sandbox` pins `dots-spec` to it. `dots-sandbox`
 also ships `dots_testing`, the pytest plugin (entry point `pytest11`), since the kit serves only
 this sandbox and must move in lock-step with it; PostgreSQL's driver is the extra `postgresql`.
+The kit's fixtures `dots`, `async_dots` and `dots_webhooks` use the client, so `dots-sandbox`
+requires `dots-client[webhooks]` of the same spec version (any generator revision: `==X.Y.Z.*`),
+and anyio, whose pytest plugin runs `async_dots`.
 
     python -m tools.wheels OUTDIR
 """
@@ -34,12 +37,19 @@ SANDBOX_DEPENDENCIES = (
     "uuid-utils",
     "svix",
 )
+# dots_testing's own needs beyond the sandbox's; the client is pinned to the spec version in pyprojects().
+TESTING_DEPENDENCIES = ("anyio",)
 POSTGRESQL = ("psycopg[binary]", "psycopg-pool")
 SPEC_DEPENDENCIES = ("pyyaml", "jsonschema-rs", "packaging")
 
 
 def _toml_list(items: tuple[str, ...]) -> str:
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+
+
+def testing_dependencies(version: str) -> tuple[str, ...]:
+    """What dots_testing needs beyond the sandbox for spec version `version`: the client of that spec, and anyio."""
+    return (f"dots-client[webhooks]=={version}.*", *TESTING_DEPENDENCIES)
 
 
 def pyprojects(version: str) -> dict[str, str]:
@@ -57,7 +67,7 @@ name = "dots-sandbox"
 version = "{version}"
 description = "A stateful local sandbox of the Dots payments API, and dots_testing, its pytest plugin."
 requires-python = ">=3.11"
-dependencies = {_toml_list((f"dots-spec=={version}", *SANDBOX_DEPENDENCIES))}
+dependencies = {_toml_list((f"dots-spec=={version}", *SANDBOX_DEPENDENCIES, *testing_dependencies(version)))}
 
 [project.optional-dependencies]
 postgresql = {_toml_list(POSTGRESQL)}

@@ -1,4 +1,9 @@
-"""Done-when for the test kit: docs/testing.md's install line and example, in a fresh venv outside the checkout."""
+"""Done-when for the test kit: docs/testing.md's install line, worked example and snippets, in a fresh venv.
+
+The wheels are built as `make dist` builds them and installed by the documented line into a new
+virtual environment (uv, its cache and `-c requirements.lock`: a few seconds), and the example runs
+from a folder outside the checkout, so nothing of the checkout's own packages is imported.
+"""
 
 from __future__ import annotations
 
@@ -13,23 +18,32 @@ from tools import wheels
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "testing.md"
+EXAMPLE = ROOT / "examples" / "checkout"
 UV = Path(sys.executable).parent / "uv"
+# Where docs/testing.md quotes a file of the example, and a snippet the fresh venv runs as a test file.
+QUOTED_FILE = re.compile(r"<!-- example-file: (\S+) -->\n```python\n(.*?)```", re.DOTALL)
+SNIPPET = re.compile(r"<!-- testing-snippet: (test_\w+\.py) .*?-->\n```python\n(.*?)```", re.DOTALL)
 
 
-def _documented() -> tuple[list[str], str]:
-    """The install line's arguments after `pip install`, and the example test file."""
-    text = DOC.read_text(encoding="utf-8")
-    install = re.search(r"```sh\npip install (.+)\n```", text)
-    example = re.search(r"## An example\n.*?```python\n(.*?)```", text, re.DOTALL)
+def _install_line() -> list[str]:
+    """The install line's arguments after `pip install`."""
+    install = re.search(r"```sh\npip install (.+)\n```", DOC.read_text(encoding="utf-8"))
     assert install, "docs/testing.md lost its install line"
-    assert example, "docs/testing.md lost its example"
-    return shlex.split(install.group(1)), example.group(1)
+    return shlex.split(install.group(1))
+
+
+def test_the_docs_quote_the_example_as_it_is() -> None:
+    """docs/testing.md quotes every file of examples/checkout/, each exactly as the repository has it."""
+    quoted = dict(QUOTED_FILE.findall(DOC.read_text(encoding="utf-8")))
+    assert set(quoted) == {str(path.relative_to(ROOT)) for path in EXAMPLE.glob("*.py")}
+    for name, text in quoted.items():
+        assert text == (ROOT / name).read_text(encoding="utf-8"), f"docs/testing.md quotes an old {name}"
 
 
 def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: Path) -> None:
-    """Wheels built as `make dist` does, installed by the docs' line into a new venv, pass the docs' example
-    (success, decline, settle, complete_action, double confirm, every fault) from a folder that is not the checkout;
-    and `python -m dots_sandbox` runs there too."""
+    """Wheels built as `make dist` does, installed by the docs' line into a new venv, pass the worked example
+    (each outcome, webhooks included) and the docs' snippets from a folder that is not the checkout; the kit,
+    the client and the spec come from the venv; and `python -m dots_sandbox` runs there too."""
     dist = tmp_path / "dist"
     assert wheels.main([str(dist)]) == 0
     subprocess.run(
@@ -37,8 +51,7 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
         check=True,
         capture_output=True,
     )
-    arguments, example = _documented()
-    targets = [str(path) for argument in arguments for path in _expand(argument, dist)]
+    targets = [str(path) for argument in _install_line() for path in _expand(argument, dist)]
     venv = tmp_path / "venv"
     python = venv / "bin" / "python"
     subprocess.run([str(UV), "venv", "-q", "--python", sys.executable, str(venv)], check=True)
@@ -46,10 +59,15 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
     subprocess.run([*install, *targets], check=True, capture_output=True)
     project = tmp_path / "project"
     project.mkdir()
-    (project / "test_checkout.py").write_text(example, encoding="utf-8")
+    for path in EXAMPLE.glob("*.py"):
+        (project / path.name).write_bytes(path.read_bytes())
+    snippets = SNIPPET.findall(DOC.read_text(encoding="utf-8"))
+    assert len(snippets) == 2, "docs/testing.md lost a snippet"
+    for name, text in snippets:
+        (project / name).write_text(text, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"} and not k.startswith("DOTS_")}
     run = subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "-rA"],
         cwd=project,
         env=env,
         capture_output=True,
@@ -58,20 +76,18 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert re.search(r"\b10 passed\b", run.stdout), run.stdout
+    assert "test_checkout.py::test_settles_later_by_webhook" in run.stdout  # the done-when, from the wheels
     served = subprocess.run(
         [str(python), "-m", "dots_sandbox", "--help"], cwd=project, env=env, capture_output=True, text=True, check=False
     )
     assert served.returncode == 0, served.stderr
     assert "--port" in served.stdout
-    where = subprocess.run(
-        [str(python), "-c", "from dots_spec.document import SPEC_PATH; print(SPEC_PATH)"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    probe = (
+        "import dots_client, dots_spec.document, dots_testing\n"
+        "print(dots_spec.document.SPEC_PATH, dots_testing.__file__, dots_client.__file__)"
     )
-    assert Path(where.stdout.strip()).is_relative_to(venv)
+    where = subprocess.run([str(python), "-c", probe], cwd=project, env=env, capture_output=True, text=True, check=True)
+    assert all(Path(found).is_relative_to(venv) for found in where.stdout.split())
 
 
 def _expand(argument: str, dist: Path) -> list[Path | str]:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-
 import httpx
 import pytest
-from dots_client import AsyncDots, Dots
+from dots_client import Dots
 from dots_client.errors import APIStatusError, ConflictError, InternalServerError, RateLimitError, UnreadableResponse
 
 import dots_testing
@@ -18,18 +15,6 @@ CHALLENGE = "00000000-0000-4000-8000-000000000003"
 SETTLES_LATER = "00000000-0000-4000-8000-000000000004"
 CARD = "00000000-0000-4000-8000-000000000001"
 CONFIRM = "confirm_payment_intent"
-
-
-@pytest.fixture
-def dots(dots_sandbox: TestSandbox) -> Iterator[Dots]:
-    """A client of the test's sandbox that never waits between retries."""
-    with Dots(
-        client_id=dots_sandbox.client_id,
-        api_key=dots_sandbox.api_key,
-        base_url=dots_sandbox.base_url,
-        sleep=lambda _: None,
-    ) as client:
-        yield client
 
 
 def test_a_decline_fails(dots: Dots) -> None:
@@ -133,24 +118,34 @@ def test_fail_next_refuses_what_it_cannot_do(dots_sandbox: TestSandbox) -> None:
 
 
 def test_running_gives_the_same_object_without_pytest() -> None:
-    """running() serves a sandbox with the settings asked for, and stops it at the block's end."""
-    with dots_testing.running(client_id="shop") as sandbox:
-        assert sandbox.client_id == "shop"
+    """running() serves a sandbox with the settings asked for (over the kit's), and stops it at the block's end."""
+    with dots_testing.running(client_id="shop", webhook_retry_seconds=(1.0,)) as sandbox:
+        assert (sandbox.client_id, sandbox.settings.webhook_retry_seconds) == ("shop", (1.0,))
         auth = (sandbox.client_id, sandbox.api_key)
         assert httpx.get(f"{sandbox.base_url}/sandbox/webhook-events", auth=auth).json() == {"data": []}
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{sandbox.base_url}/sandbox/webhook-events", auth=auth)
 
 
-def test_an_async_client_works_as_well(dots_sandbox: TestSandbox) -> None:
-    """The sandbox is a real server on a port, so AsyncDots on the test's own event loop pays through it too."""
+def test_add_receiver_refuses_what_it_cannot_send_to(dots_sandbox: TestSandbox) -> None:
+    """A bad URL or secret (never quoted), a URL added twice, or removing one never added: refused."""
+    secret = "whsec_" + "Zm9vYmFy" * 4
+    with pytest.raises(ValueError, match="http"):
+        dots_sandbox.add_receiver("ftp://127.0.0.1/", secret)
+    with pytest.raises(ValueError, match="secret") as bad:
+        dots_sandbox.add_receiver("http://127.0.0.1:9/", "whsec_not base64!")
+    assert "not base64!" not in str(bad.value)
+    dots_sandbox.add_receiver("http://127.0.0.1:9/", secret)
+    try:
+        with pytest.raises(ValueError, match="already"):
+            dots_sandbox.add_receiver("http://127.0.0.1:9/", secret)
+    finally:
+        dots_sandbox.remove_receiver("http://127.0.0.1:9/")
+    with pytest.raises(LookupError):
+        dots_sandbox.remove_receiver("http://127.0.0.1:9/")
 
-    async def pay() -> str:
-        async with AsyncDots(
-            client_id=dots_sandbox.client_id, api_key=dots_sandbox.api_key, base_url=dots_sandbox.base_url
-        ) as dots:
-            intent = await dots.payment_intents.create(amount=1000, currency="usd")
-            return str((await dots.payment_intents.confirm(intent.id, payment_method_id=CARD)).status)
 
-    assert asyncio.run(pay()) == "succeeded"
-    assert [r.committed for r in dots_sandbox.requests(CONFIRM)] == [True]
+def test_the_kit_retries_webhooks_within_a_wait(dots_sandbox: TestSandbox) -> None:
+    """A test sandbox retries a webhook (and waits for an answer) within wait_for's default 5 s."""
+    assert sum(dots_sandbox.settings.webhook_retry_seconds) < 5.0
+    assert dots_sandbox.settings.webhook_timeout_seconds < 5.0 + 1e-9

@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
+from dots_client import AsyncDots, Dots
 
 from dots_testing.kit import TestSandbox
 
 ROOT = Path(__file__).resolve().parents[2]
+CARD = "00000000-0000-4000-8000-000000000001"
 
 
 def _create(sandbox: TestSandbox) -> httpx.Response:
@@ -50,3 +53,19 @@ def test_loading_the_plugin_imports_nothing_of_ours() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_dots_is_a_client_of_the_tests_sandbox(dots: Dots, dots_sandbox: TestSandbox) -> None:
+    """The dots fixture pays through dots_sandbox, and a refused confirm is retried (at once)."""
+    dots_sandbox.fail_next("confirm_payment_intent", "refuse", status=429, retry_after=1)
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    assert dots.payment_intents.confirm(intent.id, payment_method_id=CARD).status == "succeeded"
+    assert [r.fault for r in dots_sandbox.requests("confirm_payment_intent")] == ["refuse", None]
+
+
+@pytest.mark.anyio
+async def test_async_dots_pays_on_the_tests_event_loop(async_dots: AsyncDots, dots_sandbox: TestSandbox) -> None:
+    """async_dots, under anyio's plugin, pays through dots_sandbox on the loop the test runs on."""
+    intent = await async_dots.payment_intents.create(amount=1000, currency="usd")
+    assert (await async_dots.payment_intents.confirm(intent.id, payment_method_id=CARD)).status == "succeeded"
+    assert [r.committed for r in dots_sandbox.requests("confirm_payment_intent")] == [True]

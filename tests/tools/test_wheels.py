@@ -5,6 +5,10 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
+from dots_spec.document import load_spec
+from dots_spec.version import package_version
 from tools import wheels
 
 
@@ -18,6 +22,18 @@ def test_the_sandbox_wheel_pins_its_spec_carries_the_uvicorn_bound_and_the_plugi
     assert not any(dep.startswith("psycopg") for dep in sandbox["dependencies"] + spec["dependencies"])
     assert sandbox["optional-dependencies"]["postgresql"] == ["psycopg[binary]", "psycopg-pool"]
     assert sandbox["entry-points"]["pytest11"] == {"dots_testing": "dots_testing.plugin"}
+
+
+def test_the_sandbox_wheel_requires_the_client_its_fixtures_use() -> None:
+    """dots-sandbox requires dots-client[webhooks] of its spec version, which the generated client's version meets."""
+    version = str(package_version(load_spec()))
+    sandbox = tomllib.loads(wheels.pyprojects(version)["dots-sandbox"])["project"]
+    (client,) = [Requirement(dep) for dep in sandbox["dependencies"] if dep.startswith("dots-client")]
+    assert client.extras == {"webhooks"}
+    generated = tomllib.loads((wheels.ROOT / "generated" / "pyproject.toml").read_text(encoding="utf-8"))
+    assert client.specifier.contains(generated["project"]["version"])
+    assert not client.specifier.contains(f"{version}9")  # another spec version's client does not do
+    assert "anyio" in sandbox["dependencies"]  # its pytest plugin runs async_dots
 
 
 def test_staging_copies_the_spec_into_dots_spec_only(tmp_path: Path) -> None:

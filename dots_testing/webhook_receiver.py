@@ -1,0 +1,254 @@
+"""`dots_webhooks`: a webhook receiver a test runs and registers with its sandbox, keeping every delivery verified.
+
+`WebhookReceiver` is an HTTP server (the standard library's `ThreadingHTTPServer`) on 127.0.0.1,
+a free port, in the test's own process, with a fresh `whsec_` secret of its own. Each `POST` is a
+delivery: verified with that secret through `dots_client`'s `dots.webhooks.unwrap` (the `svix`
+library: signature, and a timestamp within 5 minutes), kept with its raw body and headers (to call
+the service's own webhook handler with) and its typed `PaymentIntentUpdatedEvent`, and answered
+`204`, or what `respond_with` queued. `wait_for` hands the test the next delivery it has not
+returned yet, woken by the arrival itself (a condition variable: no test sleeps). `receiving(sandbox)`
+registers one with a `TestSandbox` for the length of a block; the `dots_webhooks` fixture is that block.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import contextlib
+import dataclasses
+import math
+import secrets
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from dots_client import Dots
+from dots_client.errors import UnreadableWebhook, WebhookVerificationError
+from dots_client.models import PaymentIntentUpdatedEvent
+
+if TYPE_CHECKING:
+    from dots_testing.kit import TestSandbox
+
+# What the receiver answers a verified delivery unless `respond_with` queued another status.
+DEFAULT_STATUS = 204
+# A delivery that fails verification is answered 400, as docs/client.md tells a receiver to.
+REFUSED_STATUS = 400
+WAIT_SECONDS = 5.0
+# A sandbox's event body is under 100 bytes; anything far larger is not a delivery.
+MAX_BODY_BYTES = 1_048_576
+# How often the server thread looks for `stop()`: the bound on how long stopping it takes.
+POLL_SECONDS = 0.02
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Delivery:
+    """One webhook request the receiver got: a first delivery or a redelivery (same `svix_id`).
+
+    `body` (bytes, exactly as received) and `headers` (names in lower case) are what your own
+    webhook handler takes; `event` is the verified `PaymentIntentUpdatedEvent` (None when the
+    delivery failed verification, and `error` then says why, never quoting the secret); `attempt`
+    counts this `svix-id`'s arrivals at this receiver (1, then 2 for its first redelivery, ...);
+    `status` is what the receiver answered.
+    """
+
+    body: bytes = dataclasses.field(repr=False)
+    headers: dict[str, str] = dataclasses.field(repr=False)
+    event: PaymentIntentUpdatedEvent | None
+    error: str | None
+    attempt: int
+    status: int
+
+    @property
+    def svix_id(self) -> str:
+        """The `svix-id` header: the event's id, the same on every redelivery ("" when missing)."""
+        return self.headers.get("svix-id", "")
+
+    @property
+    def payment_intent_id(self) -> str | None:
+        """The event's `payment_intent_id` as a lower-case string (None for an unverified delivery)."""
+        return None if self.event is None else str(self.event.payment_intent_id)
+
+    @property
+    def verified(self) -> bool:
+        """Whether the delivery was signed with this receiver's secret, recently, and held the event."""
+        return self.event is not None
+
+    def describe(self) -> str:
+        """One line for a failure message: the id, the attempt, the event and intent or why it was refused."""
+        event = self.event
+        what = f"refused: {self.error}" if event is None else f"{event.event} for {event.payment_intent_id}"
+        return f"{self.svix_id or '(no svix-id)'} attempt {self.attempt}: {what}, answered {self.status}"
+
+
+class WebhookReceiver:
+    """A webhook receiver served from a thread of this process, keeping every delivery it gets.
+
+    `url`, `secret` (a fresh `whsec_` one), `deliveries`, `wait_for`, `respond_with`. Made by
+    `receiving(sandbox)` and the `dots_webhooks` fixture; `dots` verifies each delivery
+    (`dots.webhooks.unwrap`, which sends no request). Its repr never shows the secret, and no message
+    of it does. Every method is safe to call from the test's thread while deliveries arrive.
+    """
+
+    def __init__(self, dots: Dots, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
+        self._dots = dots
+        self._deliveries: list[Delivery] = []
+        self._handed: set[int] = set()  # indexes of the deliveries wait_for returned
+        self._answers: collections.deque[int] = collections.deque()
+        self._arrived = threading.Condition()
+        self._server = ThreadingHTTPServer((host, port), _handler(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"WebhookReceiver(url={self.url!r}, deliveries={len(self.deliveries)})"
+
+    @property
+    def url(self) -> str:
+        """Where the sandbox posts deliveries: `http://127.0.0.1:<port>/`."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every delivery received so far, oldest first, verified or not, whether `wait_for` returned it or not."""
+        with self._arrived:
+            return list(self._deliveries)
+
+    def respond_with(self, status: int) -> None:
+        """Answer the next verified delivery with `status` (200 to 599) instead of 204; calls queue, one delivery each.
+
+        A non-2xx answer makes the sandbox deliver the event again (same `svix-id`) after its retry
+        delay (a fraction of a second in the kit: dots_testing/kit.py). Raises ValueError for another status.
+        """
+        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+            raise ValueError(f"status must be an HTTP status from 200 to 599, not {status!r}")
+        with self._arrived:
+            self._answers.append(status)
+
+    def wait_for(self, payment_intent_id: str | UUID | None = None, timeout: float = WAIT_SECONDS) -> Delivery:
+        """The oldest verified delivery not returned before, for `payment_intent_id` (None: any), waiting for it.
+
+        Redeliveries are deliveries too: each arrival of an event is returned once, so a test sees the
+        redelivery that follows a `respond_with(500)`. Waits up to `timeout` seconds (woken by the
+        arrival, never polling). Raises AssertionError (the test fails) when none arrives in time,
+        listing what did arrive (ids, attempts, events, intents, answers; never the secret), or at
+        once when a delivery failed verification; ValueError for a negative or non-finite timeout.
+        """
+        if not (timeout >= 0 and math.isfinite(timeout)):
+            raise ValueError(f"timeout must be 0 or more seconds, not {timeout!r}")
+        wanted = None if payment_intent_id is None else str(payment_intent_id).lower()
+        with self._arrived:
+            found = self._arrived.wait_for(lambda: self._refused() or self._next(wanted) is not None, timeout)
+            refused = self._refused()
+            if refused is not None:
+                raise AssertionError(f"webhook delivery failed verification at {self.url}: {refused.describe()}")
+            index = self._next(wanted) if found else None
+            if index is None:
+                raise AssertionError(self._nothing_message(wanted, timeout))
+            self._handed.add(index)
+            return self._deliveries[index]
+
+    def _next(self, wanted: str | None) -> int | None:
+        for index, delivery in enumerate(self._deliveries):
+            if index not in self._handed and delivery.verified and wanted in (None, delivery.payment_intent_id):
+                return index
+        return None
+
+    def _refused(self) -> Delivery | None:
+        return next((delivery for delivery in self._deliveries if not delivery.verified), None)
+
+    def _nothing_message(self, wanted: str | None, timeout: float) -> str:
+        which = "any payment intent" if wanted is None else f"payment intent {wanted}"
+        lines = [f"no new webhook delivery for {which} at {self.url} within {timeout:g} s"]
+        if not self._deliveries:
+            lines.append("nothing was delivered to this receiver")
+        for index, delivery in enumerate(self._deliveries):
+            returned = " (returned by wait_for already)" if index in self._handed else ""
+            lines.append(f"  {delivery.describe()}{returned}")
+        return "\n".join(lines)
+
+    def _receive(self, body: bytes, headers: dict[str, str]) -> int:
+        """Verify, keep and answer one delivery (called on the server's request thread)."""
+        try:
+            event: PaymentIntentUpdatedEvent | None = self._dots.webhooks.unwrap(body, headers, secret=self.secret)
+            error = None
+        except (WebhookVerificationError, UnreadableWebhook) as problem:
+            event, error = None, str(problem)
+        with self._arrived:
+            status = self._answer(verified=event is not None)
+            svix_id = headers.get("svix-id", "")
+            attempt = 1 + sum(1 for each in self._deliveries if each.svix_id == svix_id)
+            self._deliveries.append(Delivery(body, headers, event, error, attempt, status))
+            self._arrived.notify_all()
+        return status
+
+    def _answer(self, *, verified: bool) -> int:
+        """The status for a delivery: 400 when refused (a queued answer waits for a verified one), else the queue's."""
+        if not verified:
+            return REFUSED_STATUS
+        return self._answers.popleft() if self._answers else DEFAULT_STATUS
+
+    def start(self) -> WebhookReceiver:
+        """Serve on a daemon thread; returns self."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(POLL_SECONDS,), name="dots-webhooks", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket (a delivery arriving later is refused a connection)."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+
+def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "dots-testing-webhooks"
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            if not 0 <= length <= MAX_BODY_BYTES:
+                self._answer(413)
+                return
+            body = self.rfile.read(length)
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            self._answer(receiver._receive(body, headers))
+
+        def do_GET(self) -> None:
+            self._answer(405)
+
+        def _answer(self, status: int) -> None:
+            self.send_response(status)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet: a test's output is its own; `deliveries` shows what arrived."""
+
+    return Handler
+
+
+@contextlib.contextmanager
+def receiving(sandbox: TestSandbox) -> Iterator[WebhookReceiver]:
+    """A started `WebhookReceiver` registered with `sandbox` (and kept across its `reset()`s) for the block.
+
+    On leaving, it is unregistered (no new deliveries to it) and its server stopped. Raises
+    OSError when no port can be bound.
+    """
+    with Dots(client_id=sandbox.client_id, api_key=sandbox.api_key, base_url=sandbox.base_url) as dots:
+        receiver = WebhookReceiver(dots).start()
+        try:
+            sandbox.add_receiver(receiver.url, receiver.secret)
+            try:
+                yield receiver
+            finally:
+                sandbox.remove_receiver(receiver.url)
+        finally:
+            receiver.stop()
