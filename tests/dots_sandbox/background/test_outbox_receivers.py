@@ -8,6 +8,7 @@ Waits poll until a condition holds (LIVENESS_SECONDS at most); nothing asserts a
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import dataclasses
@@ -20,6 +21,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
+from dots_sandbox.background.outbox import SENDERS_THREAD
 from dots_sandbox.background.webhooks import Receiver
 from dots_sandbox.receiver import LocalReceiver
 from dots_sandbox.sandbox import Sandbox, build_sandbox
@@ -164,6 +168,15 @@ class RawReceiver:
                     return
 
 
+def never_answer(connection: Connection) -> None:
+    """Accept the request and keep the connection open, silent, until the peer closes it."""
+    connection.wait_for_close(LIVENESS_SECONDS)
+
+
+def _senders() -> int:
+    return sum(thread.name == SENDERS_THREAD for thread in threading.enumerate())
+
+
 def _wait_for(condition: Callable[[], bool]) -> None:
     deadline = time.monotonic() + LIVENESS_SECONDS
     while not condition():
@@ -243,10 +256,6 @@ def test_a_dripping_answer_is_cut_at_the_deadline_and_never_sent_twice_at_once(s
 def test_a_silent_receiver_holds_only_its_own_slots(tmp_path: Path) -> None:
     """A receiver that accepts and never answers holds its SLOTS attempts; a healthy one added at run time gets
     every event meanwhile; removing the silent one closes its connections and frees its slots."""
-
-    def never_answer(connection: Connection) -> None:
-        connection.wait_for_close(LIVENESS_SECONDS)
-
     silent = RawReceiver(never_answer)
     healthy = LocalReceiver(SECRET, on_line=lambda line: None).start()
     events = SLOTS + 2
@@ -329,3 +338,32 @@ def test_a_huge_answer_body_is_not_read_past_the_limit(tmp_path: Path) -> None:
         assert sent[0] < HUGE_BODY // 2  # the sandbox read a small part, then closed: the rest was refused
     finally:
         receiver.stop()
+
+
+def test_stopping_closes_the_connections_of_attempts_in_flight(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped from a coroutine (as the lifespan shutdown does), the worker abandons the silent receiver's attempts:
+    each connection is closed, nothing is recorded, and the dispatcher's loop thread (started on first send) is gone."""
+    monkeypatch.setattr("dots_sandbox.background.worker.STOP_WAIT_SECONDS", 0.1)  # none of them will end: a short wait
+    silent = RawReceiver(never_answer)
+    senders = [_senders()]  # other tests' dispatchers left unclosed may keep theirs
+    try:
+        options = {"webhook_timeout_seconds": LIVENESS_SECONDS * 2, "webhook_attempts_per_receiver": SLOTS}
+        with _running(_file(tmp_path), (silent.url,), **options) as client:
+            sandbox = client.sandbox
+            senders.append(_senders())  # nothing was due: no loop yet
+            for _ in range(SLOTS):
+                _confirm(client)
+            _wait_for(lambda: silent.in_flight() == SLOTS)
+            senders.append(_senders())
+
+            async def lifespan_shutdown() -> None:
+                sandbox.stop_background()
+
+            asyncio.run(lifespan_shutdown())
+            senders.append(_senders())
+            _wait_for(lambda: silent.closed_by_peer == SLOTS)
+            assert [state.state for state in _deliveries(sandbox, silent.url)] == ["pending"] * SLOTS
+            assert all(state.attempts == () for state in _deliveries(sandbox, silent.url))
+        assert [count - senders[0] for count in senders] == [0, 0, 1, 0]
+    finally:
+        silent.stop()
