@@ -1,7 +1,10 @@
 """`dots_webhooks`: a webhook receiver a test runs and registers with its sandbox, keeping every delivery verified.
 
 `WebhookReceiver` is an HTTP server (the standard library's `ThreadingHTTPServer`) on 127.0.0.1,
-a free port, in the test's own process, with a fresh `whsec_` secret of its own. Each `POST` is a
+a free port, in the test's own process, with a fresh `whsec_` secret and a fresh random path of
+its own (`/webhooks/<token>`): ports are reused within a session, and a later receiver on an
+earlier one's port must not be sent the earlier one's pending redeliveries, which the sandbox
+keeps for that receiver's URL; a request to another path is answered `404` and not kept. Each `POST` is a
 delivery: verified with that secret through `dots_client`'s `dots.webhooks.unwrap` (the `svix`
 library: signature, and a timestamp within 5 minutes), kept with its raw body and headers (to call
 the service's own webhook handler with) and its typed `PaymentIntentUpdatedEvent`, and answered
@@ -93,6 +96,7 @@ class WebhookReceiver:
 
     def __init__(self, dots: Dots, host: str = "127.0.0.1", port: int = 0) -> None:
         self.secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
+        self.path = f"/webhooks/{secrets.token_urlsafe(12)}"
         self._dots = dots
         self._deliveries: list[Delivery] = []
         self._handed: set[int] = set()  # indexes of the deliveries wait_for returned
@@ -107,9 +111,9 @@ class WebhookReceiver:
 
     @property
     def url(self) -> str:
-        """Where the sandbox posts deliveries: `http://127.0.0.1:<port>/`."""
+        """Where the sandbox posts deliveries: `http://127.0.0.1:<port>/webhooks/<token>` (unique to this receiver)."""
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return f"http://{host!s}:{port}{self.path}"
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -135,8 +139,13 @@ class WebhookReceiver:
         redelivery that follows a `respond_with(500)`. Waits up to `timeout` seconds (woken by the
         arrival, never polling). Raises AssertionError (the test fails) when none arrives in time,
         listing what did arrive (ids, attempts, events, intents, answers; never the secret), or at
-        once when a delivery failed verification; ValueError for a negative or non-finite timeout.
+        once when a delivery failed verification; ValueError for a negative or non-finite timeout,
+        TypeError for a timeout that is not a number or an intent id that is not a str or UUID.
         """
+        if payment_intent_id is not None and not isinstance(payment_intent_id, (str, UUID)):
+            raise TypeError(f"payment_intent_id must be a str, a UUID or None, not {type(payment_intent_id).__name__}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError(f"timeout must be a number of seconds, not {type(timeout).__name__}")
         if not (timeout >= 0 and math.isfinite(timeout)):
             raise ValueError(f"timeout must be 0 or more seconds, not {timeout!r}")
         wanted = None if payment_intent_id is None else str(payment_intent_id).lower()
@@ -150,6 +159,11 @@ class WebhookReceiver:
                 raise AssertionError(self._nothing_message(wanted, timeout))
             self._handed.add(index)
             return self._deliveries[index]
+
+    def unused_answers(self) -> list[int]:
+        """The `respond_with` statuses queued that no verified delivery has taken yet, oldest first."""
+        with self._arrived:
+            return list(self._answers)
 
     def _next(self, wanted: str | None) -> int | None:
         for index, delivery in enumerate(self._deliveries):
@@ -213,6 +227,9 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
         server_version = "dots-testing-webhooks"
 
         def do_POST(self) -> None:
+            if self.path != receiver.path:
+                self._answer(404)  # another receiver's URL (an earlier one on this port): not ours to keep
+                return
             length = int(self.headers.get("content-length") or 0)
             if not 0 <= length <= MAX_BODY_BYTES:
                 self._answer(413)
@@ -239,8 +256,10 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
 def receiving(sandbox: TestSandbox) -> Iterator[WebhookReceiver]:
     """A started `WebhookReceiver` registered with `sandbox` (and kept across its `reset()`s) for the block.
 
-    On leaving, it is unregistered (no new deliveries to it) and its server stopped. Raises
-    OSError when no port can be bound.
+    On leaving, it is unregistered (no new deliveries to it) and its server stopped; then, when the
+    block ended without an exception, AssertionError if a `respond_with` answer was never used (as
+    pytest-httpx fails a test whose mocked response was never requested: the test did not test the
+    redelivery it set up). Raises OSError when no port can be bound.
     """
     with Dots(client_id=sandbox.client_id, api_key=sandbox.api_key, base_url=sandbox.base_url) as dots:
         receiver = WebhookReceiver(dots).start()
@@ -252,3 +271,8 @@ def receiving(sandbox: TestSandbox) -> Iterator[WebhookReceiver]:
                 sandbox.remove_receiver(receiver.url)
         finally:
             receiver.stop()
+    unused = receiver.unused_answers()
+    if unused:
+        raise AssertionError(
+            f"respond_with({', '.join(map(str, unused))}) queued at {receiver.url} but no verified delivery took it"
+        )

@@ -116,3 +116,36 @@ def test_respond_with_and_wait_for_refuse_bad_arguments(dots_webhooks: WebhookRe
     for timeout in (-1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="timeout"):
             dots_webhooks.wait_for(timeout=timeout)
+    with pytest.raises(TypeError, match="timeout"):
+        dots_webhooks.wait_for(timeout="5")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="payment_intent_id"):
+        dots_webhooks.wait_for(12345)  # type: ignore[arg-type]
+
+
+def test_a_later_receiver_on_the_same_port_gets_none_of_an_earlier_ones_deliveries(
+    dots: Dots, dots_sandbox_session: TestSandbox
+) -> None:
+    """An unregistered receiver's pending redelivery never reaches a new receiver bound to its port."""
+    with receiving(dots_sandbox_session) as first:
+        first.respond_with(500)  # its redelivery stays pending once `first` is unregistered
+        earlier = _confirmed(dots)
+        first.wait_for(earlier)
+    port = int(first.url.split(":")[2].split("/")[0])
+    second = WebhookReceiver(dots, port=port).start()
+    try:
+        dots_sandbox_session.add_receiver(second.url, second.secret)
+        later = _confirmed(dots)
+        assert second.wait_for(later).payment_intent_id == later
+        stray = httpx.post(first.url, content=b"{}")
+        assert stray.status_code == 404
+        assert [delivery.payment_intent_id for delivery in second.deliveries] == [later]
+    finally:
+        dots_sandbox_session.remove_receiver(second.url)
+        second.stop()
+
+
+def test_an_answer_never_used_fails_the_block(dots_sandbox_session: TestSandbox) -> None:
+    """respond_with queued but no delivery took it: leaving receiving() raises, naming the status."""
+    with pytest.raises(AssertionError, match=r"respond_with\(503\)"):
+        with receiving(dots_sandbox_session) as receiver:
+            receiver.respond_with(503)
