@@ -146,6 +146,5 @@ def test_a_later_receiver_on_the_same_port_gets_none_of_an_earlier_ones_deliveri
 
 def test_an_answer_never_used_fails_the_block(dots_sandbox_session: TestSandbox) -> None:
     """respond_with queued but no delivery took it: leaving receiving() raises, naming the status."""
-    with pytest.raises(AssertionError, match=r"respond_with\(503\)"):
-        with receiving(dots_sandbox_session) as receiver:
-            receiver.respond_with(503)
+    with pytest.raises(AssertionError, match=r"respond_with\(503\)"), receiving(dots_sandbox_session) as receiver:
+        receiver.respond_with(503)
