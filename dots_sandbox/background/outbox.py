@@ -23,7 +23,11 @@ the attempt's deadline: by then the attempt's socket is closed, and the margin i
 to record it (a store write, milliseconds when the database is up). Hence one `svix-id` is never
 in flight twice, on one process or several sharing a database, whatever the receiver does; an
 attempt whose record comes too late (the database stalled past the margin) was still closed at its
-deadline, and the record changes nothing once another owner holds the lease.
+deadline, and the record changes nothing once another owner holds the lease: each claim leases
+under an owner token of its own (`lease_token`), so a later claim by this same dispatcher is
+"another owner" too. And a dispatcher never starts an attempt of a delivery that is in flight on
+it already, so its own clock jumping forward (a test's clock, an NTP step) cannot end a lease
+early into a second send.
 
 **Answers.** The status decides (any 2xx delivers); redirects are never followed (a 3xx is a
 failed attempt, "HTTP 307"); at most MAX_ANSWER_BYTES of the body are read, then the connection
@@ -45,6 +49,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
+import itertools
 import logging
 import threading
 import time
@@ -154,6 +159,8 @@ class Dispatcher:
         self._signers = {receiver.url: Signer(receiver.secret) for receiver in receivers}
         self._lock = threading.Lock()
         self._in_flight: dict[str, set[concurrent.futures.Future[None]]] = {}
+        self._sending_keys: set[tuple[str, str]] = set()  # (event_id, receiver) of the attempts in flight
+        self._claims = itertools.count(1)
         self._closing = False
         self._portal_lock = threading.Lock()
         self._portal: BlockingPortal | None = None
@@ -201,10 +208,20 @@ class Dispatcher:
         with self._lock:
             return len(self._in_flight.get(url, ()))
 
-    def claim(self, limit: int, receivers: tuple[str, ...] | None = None) -> list[Delivery]:
-        """Lease up to `limit` due deliveries to `receivers` (None: every receiver) to this dispatcher."""
+    def claim(self, limit: int, receivers: tuple[str, ...] | None = None, owner: str | None = None) -> list[Delivery]:
+        """Lease up to `limit` due deliveries to `receivers` (None: all) as `owner` (None: this dispatcher's)."""
         urls = self.receivers if receivers is None else receivers
-        return self.store.claim_deliveries(self.clock(), self.lease_seconds, self.owner, urls, limit)
+        lessee = self.owner if owner is None else owner
+        return self.store.claim_deliveries(self.clock(), self.lease_seconds, lessee, urls, limit)
+
+    def lease_token(self) -> str:
+        """A lease owner of its own for one claim: this dispatcher's `owner`, then a claim number.
+
+        A record moves a delivery on only under the owner that leased it, so with one token per
+        claim a record that comes after its lease ended (a database stalled past the margin) cannot
+        end the lease of a later attempt of the same delivery by this same dispatcher.
+        """
+        return f"{self.owner}.{next(self._claims)}"
 
     async def attempt(self, delivery: Delivery, deadline: float) -> Attempt | None:
         """One attempt, on the dispatcher's loop: POST the body, signed, abandoned at `deadline` (time.monotonic()).
@@ -249,10 +266,14 @@ class Dispatcher:
         deadline = time.monotonic() + self.timeout if deadline is None else deadline
         return self._running_portal().call(self.attempt, delivery, deadline)
 
-    def record(self, attempt: Attempt) -> None:
-        """Store the attempt and move the delivery on: done, failed, or due again per the policy."""
+    def record(self, attempt: Attempt, owner: str | None = None) -> None:
+        """Store the attempt and move the delivery on: done, failed, or due again per the policy.
+
+        `owner` is the lease owner the delivery was claimed as (None: this dispatcher's `owner`);
+        under another owner's lease the attempt goes into the history and moves nothing.
+        """
         next_at = None if attempt.delivered else self.policy.next_attempt_at(attempt.number, self.clock())
-        self.store.record_attempt(attempt, self.owner, next_at)
+        self.store.record_attempt(attempt, self.owner if owner is None else owner, next_at)
 
     def deliver(self, delivery: Delivery) -> Attempt | None:
         """Send and record one claimed delivery (None: its receiver was removed; nothing sent or recorded)."""
@@ -289,18 +310,29 @@ class Dispatcher:
                 return started
             limit = min(free[url] for url in open_)
             deadline = time.monotonic() + self.timeout  # before the claim reads the clock for the lease
-            claimed = self.claim(limit, open_)
-            for delivery in claimed:
-                self._start(delivery, deadline, on_done)
-            started += len(claimed)
+            owner = self.lease_token()
+            claimed = self.claim(limit, open_, owner)
+            started += sum(self._start(delivery, deadline, on_done, owner) for delivery in claimed)
             if len(claimed) < limit:
                 return started
 
-    def _start(self, delivery: Delivery, deadline: float, on_done: Callable[[], None]) -> None:
+    def _start(self, delivery: Delivery, deadline: float, on_done: Callable[[], None], owner: str) -> bool:
+        """Start one claimed attempt; False (nothing sent) when this delivery is in flight here already.
+
+        The lease keeps other dispatchers off an attempt in flight, but this one's own clock can jump
+        (a test's clock moved on, an NTP step) and end the lease early: then the delivery is claimed
+        again while its attempt is still out. It is not sent twice at once; the new lease runs out and
+        the delivery comes due again.
+        """
+        key = (delivery.event_id, delivery.receiver)
+        with self._lock:
+            if key in self._sending_keys:
+                return False
+            self._sending_keys.add(key)
         # Started outside `_lock`: start_task_soon waits for the loop to take the task, and the loop
         # may be waiting for `_lock` (an attempt ending, `done`). So the future is registered just
         # after, and cancelled if `remove_receiver` ran in between (it could not see it).
-        future = self._running_portal().start_task_soon(self._attempt_and_record, delivery, deadline)
+        future = self._running_portal().start_task_soon(self._attempt_and_record, delivery, deadline, owner)
         with self._lock:
             self._in_flight.setdefault(delivery.receiver, set()).add(future)
             removed = delivery.receiver not in self._signers
@@ -309,6 +341,7 @@ class Dispatcher:
 
         def done(future: concurrent.futures.Future[None]) -> None:
             with self._lock:
+                self._sending_keys.discard(key)
                 running = self._in_flight.get(delivery.receiver, set())
                 running.discard(future)
                 if not running:
@@ -316,12 +349,13 @@ class Dispatcher:
             on_done()
 
         future.add_done_callback(done)  # at once, on this thread, if the attempt ended already
+        return True
 
-    async def _attempt_and_record(self, delivery: Delivery, deadline: float) -> None:
+    async def _attempt_and_record(self, delivery: Delivery, deadline: float, owner: str) -> None:
         try:
             attempt = await self.attempt(delivery, deadline)
             if attempt is not None:
-                await asyncio.get_running_loop().run_in_executor(self._recorders, self.record, attempt)
+                await asyncio.get_running_loop().run_in_executor(self._recorders, self.record, attempt, owner)
         except StoreUnavailable:
             pass  # the database is down (the store logs that once): due again once its lease ends
         except Exception:

@@ -8,8 +8,9 @@ Isolation (dots_sandbox/background/outbox.py): each receiver has at most its own
 SANDBOX_WEBHOOK_ATTEMPTS_PER_RECEIVER (4) attempts in flight, each bounded as a whole by the
 webhook timeout, and the claims ask only for receivers with a free slot. So a slow, silent,
 dripping, redirecting or huge-answering receiver holds its own slots, never a request and never
-another receiver's: a healthy receiver's delivery is sent within POLL_SECONDS of its due time when
-it has a free slot, else as soon as one of its own earlier attempts ends (each within the timeout).
+another receiver's: a healthy receiver's delivery is sent within POLL_SECONDS (plus the claim and
+the connect) of its due time when it has a free slot, else as soon as one of its own earlier
+attempts ends (each within the timeout).
 A receiver added while the worker runs gets its own slots at the next tick; a removed one's
 attempts are abandoned and its slots are gone.
 """

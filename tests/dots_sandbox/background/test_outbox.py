@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,13 @@ class Recorder:
     def ids(self) -> list[str]:
         """The svix-id of each request, in order."""
         return [request.headers["svix-id"] for request in self.requests]
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30  # a bound for a wait that ends as soon as the condition holds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not hold in time"
+        time.sleep(0.01)
 
 
 def _dispatcher(store: Store, clock: Clock, recorder: Recorder, owner: str = "one") -> Dispatcher:
@@ -277,3 +285,45 @@ def test_dispatcher_repr_has_no_secret(store: Store, clock: Clock) -> None:
     text = repr(_dispatcher(store, clock, Recorder()))
     assert URL in text
     assert "MfKQ9r8" not in text
+
+
+def test_a_record_after_its_lease_cannot_end_a_later_claim_of_the_same_dispatcher(store: Store, clock: Clock) -> None:
+    """A late record under claim 1's token leaves claim 2's lease alone: the delivery is not claimable again."""
+    dispatcher = _dispatcher(store, clock, Recorder())
+    event_id = _change(store, clock)
+    first = dispatcher.lease_token()
+    assert [d.event_id for d in dispatcher.claim(10, owner=first)] == [event_id]
+    clock.advance(dispatcher.lease_seconds)  # the database stalled: claim 1's lease ran out unrecorded
+    second = dispatcher.lease_token()
+    assert second != first
+    assert [d.event_id for d in dispatcher.claim(10, owner=second)] == [event_id]
+    late = Attempt(event_id, URL, 1, clock(), None, "timeout", delivered=False)
+    dispatcher.record(late, first)
+    clock.advance(POLICY.retry_seconds[0])  # the late record's "due again", still inside claim 2's lease
+    assert dispatcher.claim(10) == []
+    (record,) = store.events(CLIENT, None, 10)
+    assert (record.deliveries[0].state, len(record.deliveries[0].attempts)) == ("pending", 1)
+
+
+def test_a_delivery_in_flight_is_not_started_again_when_the_clock_jumps(store: Store, clock: Clock) -> None:
+    """Moving the dispatcher's clock past the lease while an attempt is out: start_due re-claims but sends nothing."""
+    arrived: list[str] = []
+    release = asyncio.Event()
+
+    async def holds(request: httpx.Request) -> httpx.Response:
+        arrived.append(request.headers["svix-id"])
+        await release.wait()
+        return httpx.Response(204)
+
+    transport = httpx.MockTransport(holds)
+    dispatcher = Dispatcher(store, [RECEIVER], policy=POLICY, timeout=30, clock=clock, transport=transport)
+    try:
+        event_id = _change(store, clock)
+        assert dispatcher.start_due(lambda: None) == 1
+        _wait_until(lambda: arrived == [event_id])
+        clock.advance(dispatcher.lease_seconds + 1)
+        assert dispatcher.start_due(lambda: None) == 0
+        assert dispatcher.in_flight(URL) == 1
+        assert arrived == [event_id]
+    finally:
+        dispatcher.close()
