@@ -14,7 +14,11 @@ unreachable (one replacing a worker killed during an outage) serves, answers 503
 running ones, logs the outage once and its end once, and recovers when the database is back,
 rather than failing its start and being restarted in a loop (the loop of uvicorn#1115). The
 supervisor's check is what a first start needs; the workers' tolerance is what a later start
-needs, and no worker has to know which it is.
+needs, and no worker has to know which it is. A worker that cannot start for another reason (a
+SQLite file made unusable, a schema of another version put in since the check) would fail the
+same way on every restart: it prints one line and exits with uvicorn's STARTUP_FAILURE (3), on
+which uvicorn's supervisor stops the server rather than restarting it in a loop (see
+encode/uvicorn discussion #2440), and `serve` then returns 1.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import time
 from types import FrameType
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from dots_sandbox.front.app import FrontApp
@@ -88,11 +93,17 @@ def load_app(settings: Settings, supervisor: int) -> FrontApp:
     PostgreSQL database is an outage begun at once, never a failed start. The worker also stops
     (SIGTERM to itself: a graceful stop) once its parent is no longer `supervisor` (the
     supervisor's pid, given by it: a supervisor killed with `kill -9` before this worker got here
-    is noticed too), so no orphan goes on serving the port.
+    is noticed too), so no orphan goes on serving the port. A start that fails otherwise prints
+    one line and raises SystemExit(STARTUP_FAILURE): the supervisor then stops the server.
     """
     configure_logging()
     threading.Thread(target=_stop_when_orphaned, args=(supervisor,), name="orphan-watch", daemon=True).start()
-    return build_sandbox(settings, open_store(settings.db, settings.synchronous, tolerate_outage=True)).app
+    try:
+        return build_sandbox(settings, open_store(settings.db, settings.synchronous, tolerate_outage=True)).app
+    except Exception as error:  # any cause: a restart would meet it again
+        # The message, never a traceback: store errors name the database with its password masked.
+        print(f"dots sandbox: worker {os.getpid()} cannot start: {type(error).__name__}: {error}", file=sys.stderr)
+        sys.exit(STARTUP_FAILURE)
 
 
 def _stop_when_orphaned(supervisor: int) -> None:
@@ -113,7 +124,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(settings: Settings) -> int:
-    """Serve until SIGINT or SIGTERM; 0 then, 1 if the address cannot be bound. Prints the one startup line.
+    """Serve until SIGINT or SIGTERM; 0 then, 1 if the address cannot be bound or a worker cannot start.
+
+    Prints the one startup line.
 
     With `settings.workers` > 1 the processes share one listening socket; the database is opened
     (and its schema made) once here first, so a bad path or a database down fails before any
@@ -139,7 +152,7 @@ def serve(settings: Settings) -> int:
         supervisor = Multiprocess(config, sockets=[sock])  # handles SIGINT/SIGTERM: stops the workers
         print(f"{line}, {settings.workers} workers)", flush=True)
         supervisor.run()
-        return 0
+        return 1 if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes) else 0
     server = _Server(SandboxConfig(settings, sandbox.app), f"{line})")
 
     # While serving, uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), then re-raises the

@@ -189,3 +189,21 @@ def test_a_worker_killed_in_an_outage_is_replaced_once(start_sandbox: StartSandb
     recoveries = [f"WARNING dots_sandbox: PostgreSQL at {endpoint} is reachable again"] * 2  # survivor, replacement
     assert 2 <= len(outages) <= 3  # one per process; the killed one may have seen the outage before it died
     assert sorted(sandbox.lines[1:]) == sorted(outages + recoveries)
+
+
+def test_a_worker_that_cannot_start_stops_the_server_instead_of_a_restart_loop(
+    start_sandbox: StartSandbox, tmp_path: Path
+) -> None:
+    """The SQLite file replaced by garbage, a worker killed: its replacement cannot start, and the server exits 1."""
+    db = tmp_path / "replaced.db"
+    sandbox = start_sandbox(str(db), args=("--workers", "2"))
+    killed, _ = _workers(sandbox.process.pid)
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"not a database, " * 512)
+    garbage.replace(db)  # the running workers keep the old file open; a new one opens this
+    os.kill(killed, signal.SIGKILL)
+    assert sandbox.process.wait(timeout=LIVENESS_S) == 1
+    failed = [line for line in sandbox.lines if "cannot start" in line]
+    assert len(failed) == 1, sandbox.output
+    assert "DatabaseError" in failed[0]
+    assert "Traceback" not in sandbox.output
