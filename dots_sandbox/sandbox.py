@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from dots_sandbox.background.changes import Changes
-from dots_sandbox.background.outbox import Dispatcher, RetryPolicy
+from dots_sandbox.background.outbox import Dispatcher
 from dots_sandbox.background.retention import Pruner
+from dots_sandbox.background.schedule import RetryPolicy
 from dots_sandbox.background.settlement import Settler
 from dots_sandbox.background.webhooks import Receiver
 from dots_sandbox.background.worker import Worker

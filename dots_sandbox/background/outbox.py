@@ -39,8 +39,7 @@ is a timeout, even after a 2xx status line ("receivers answer 2xx within 15 s").
 asks only for receivers with a free slot, never more than the freest of them has; so a slow,
 silent or dripping receiver holds its own slots and no other receiver's (`start_due`).
 
-The retry policy is data (`RetryPolicy`: the delays after each failed attempt) and two small
-functions, in the manner of stripe-python's `_should_retry` / `_sleep_time_seconds`.
+When a delivery is due again, and how long its lease is, is dots_sandbox/background/schedule.py.
 """
 
 from __future__ import annotations
@@ -48,7 +47,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import dataclasses
 import itertools
 import logging
 import threading
@@ -60,19 +58,10 @@ from typing import Any, cast
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from dots_sandbox.background.schedule import DEFAULT_TIMEOUT_SECONDS, RetryPolicy, lease_seconds
 from dots_sandbox.background.webhooks import ATTEMPTS_PER_RECEIVER, Receiver, Signer
 from dots_sandbox.store import Attempt, Delivery, Store, StoreUnavailable
 
-# Svix's production schedule after the first attempt (its docs): 5 s, 5 min, 30 min, 2 h, 5 h,
-# 10 h, 10 h. The sandbox compresses it by default; SANDBOX_WEBHOOK_RETRY_SECONDS sets it.
-DEFAULT_RETRY_SECONDS = (5.0, 30.0, 120.0, 600.0, 1800.0)
-# Dots: "receivers answer 2xx within 15 s". The whole attempt's deadline.
-DEFAULT_TIMEOUT_SECONDS = 15.0
-# A lease outlasts the attempt's deadline by this much (or by the timeout itself, when that is
-# shorter): the time to record the attempt (see "The lease invariant" above). Scaling with a short
-# timeout keeps a test's or a fast receiver's lease short: a process killed mid-attempt delays that
-# delivery by about twice the timeout, not by 10 s more.
-LEASE_MARGIN_SECONDS = 10.0
 # How much of an answer's body is read: enough for any acknowledgement, and the connection is kept
 # alive when the body ends within it; a longer one is cut (the status has decided already).
 MAX_ANSWER_BYTES = 65_536
@@ -83,24 +72,6 @@ USER_AGENT = "dots-sandbox-webhooks"
 SENDERS_THREAD = "webhook-senders"
 
 logger = logging.getLogger("dots_sandbox.background.outbox")
-
-
-def lease_seconds(timeout: float) -> float:
-    """The lease for attempts of `timeout` seconds: it ends min(10 s, timeout) after their deadline."""
-    return timeout + min(LEASE_MARGIN_SECONDS, timeout)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """`retry_seconds[n]`: the delay after failed attempt n+1; when they run out, the delivery fails."""
-
-    retry_seconds: tuple[float, ...] = DEFAULT_RETRY_SECONDS
-
-    def next_attempt_at(self, attempts_made: int, now: float) -> float | None:
-        """When to try again after `attempts_made` failed attempts (epoch seconds), or None: give up."""
-        if attempts_made > len(self.retry_seconds):
-            return None
-        return now + self.retry_seconds[attempts_made - 1]
 
 
 def delivered(response: httpx.Response) -> bool:

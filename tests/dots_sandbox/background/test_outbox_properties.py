@@ -26,7 +26,8 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from svix.webhooks import Webhook, WebhookVerificationError
 
 from dots_sandbox import lifecycle
-from dots_sandbox.background.outbox import Dispatcher, RetryPolicy
+from dots_sandbox.background.outbox import Dispatcher
+from dots_sandbox.background.schedule import RetryPolicy
 from dots_sandbox.background.webhooks import Receiver
 from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
