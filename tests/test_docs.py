@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import dots_client.client
 import pytest
-from lossy_proxy import LossyProxy
 
 from dots_sandbox.background import webhooks
 from dots_sandbox.receiver import DEFAULT_SECRET, LocalReceiver
 from dots_sandbox.settings import ENVIRONMENT, Settings
+from tests.lossy_proxy import LossyProxy
 
 if TYPE_CHECKING:
-    from conftest import LiveSandbox
+    from tests.conftest import LiveSandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -67,7 +67,7 @@ def _run(command: list[str], cwd: Path, url: str) -> subprocess.CompletedProcess
 @pytest.fixture(scope="module")
 def sandbox_url() -> Iterator[str]:
     """The URL of one `python -m dots_sandbox` (`:memory:`, default credentials) for the module's examples."""
-    from conftest import LiveSandbox
+    from tests.conftest import LiveSandbox
 
     sandbox = LiveSandbox(":memory:", {})
     yield sandbox.url

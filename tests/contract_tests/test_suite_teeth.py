@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from broken_servers import FAULTS, Fault, LiveServer, sandbox_app
 
 from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
+from tests.contract_tests.broken_servers import FAULTS, Fault, LiveServer, sandbox_app
 
 if TYPE_CHECKING:
-    from conftest import LiveSandbox
+    from tests.conftest import LiveSandbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -62,7 +62,7 @@ def test_pull_requests_run_the_spec_change_gate() -> None:
 
 def test_make_test_gets_postgresql_from_a_service_container() -> None:
     """The test job runs a `postgres` service container and hands its URL to the tests as TEST_POSTGRES_URL."""
-    from conftest import POSTGRES_URL_VAR
+    from tests.conftest import POSTGRES_URL_VAR
 
     job = _workflow()["jobs"]["test"]
     service = job["services"]["postgres"]

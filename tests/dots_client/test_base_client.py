@@ -14,7 +14,17 @@ from dots_client.errors import (
     DotsError,
     InternalServerError,
 )
-from scripted import API_KEY, BASE, CLIENT_ID, METHOD, Script, intent_json, scripted_async_dots, scripted_dots
+
+from tests.dots_client.scripted import (
+    API_KEY,
+    BASE,
+    CLIENT_ID,
+    METHOD,
+    Script,
+    intent_json,
+    scripted_async_dots,
+    scripted_dots,
+)
 
 
 @pytest.fixture

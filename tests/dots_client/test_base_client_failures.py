@@ -20,7 +20,8 @@ from dots_client.errors import (
     ServiceUnavailableError,
     UnreadableResponse,
 )
-from scripted import API_KEY, METHOD, Script, intent_json, scripted_async_dots, scripted_dots
+
+from tests.dots_client.scripted import API_KEY, METHOD, Script, intent_json, scripted_async_dots, scripted_dots
 
 # ---- errors and retries -------------------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from dots_client.api.payment_intents import confirm_payment_intent, retrieve_pay
 from dots_client.models import ConfirmPaymentIntentRequest, PaymentIntent, PaymentIntentStatus
 
 if TYPE_CHECKING:
-    from conftest import LiveSandbox
+    from tests.conftest import LiveSandbox
 
 AUTH = ("sandbox-client-id", "sandbox-api-key")
 METHOD_ID = uuid.UUID("3c90c3cc-0d44-4b50-8888-8dd25736052a")

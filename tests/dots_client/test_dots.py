@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import LiveSandbox
 from dots_client import AsyncDots, Dots
 from dots_client.errors import (
     APIConnectionError,
@@ -28,7 +27,9 @@ from dots_client.errors import (
     InternalServerError,
     NotFoundError,
 )
-from lossy_proxy import LossyProxy
+
+from tests.conftest import LiveSandbox
+from tests.lossy_proxy import LossyProxy
 
 CLIENT_ID = "sdk-test-client"
 API_KEY = "sdk-test-key-5e4d3c2b1a"

@@ -26,7 +26,7 @@ from dots_sandbox.store.url import parse_database
 from tools.postgres import Cluster
 
 if TYPE_CHECKING:
-    from conftest import LiveSandbox
+    from tests.conftest import LiveSandbox
 
     StartSandbox = Callable[..., LiveSandbox]
 

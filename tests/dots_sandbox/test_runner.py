@@ -20,7 +20,7 @@ from dots_sandbox.store.url import parse_database
 from tools.postgres import Cluster, free_port
 
 if TYPE_CHECKING:
-    from conftest import LiveSandbox
+    from tests.conftest import LiveSandbox
 
     StartSandbox = Callable[..., LiveSandbox]
 

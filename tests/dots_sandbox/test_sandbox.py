@@ -82,7 +82,7 @@ def _delivered_intents(receiver: LocalReceiver) -> list[str]:
 
 def test_a_receiver_added_at_run_time_gets_the_events_committed_after_it() -> None:
     """`add_receiver` on a running sandbox with none: later events reach it, signed; earlier ones do not."""
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     receiver = LocalReceiver(SECRET, on_line=lambda line: None).start()
     sandbox = build_sandbox(Settings(db=":memory:", webhook_timeout_seconds=1.0))
@@ -106,7 +106,7 @@ def test_a_receiver_added_at_run_time_gets_the_events_committed_after_it() -> No
 
 def test_a_removed_receiver_gets_nothing_more_and_its_deliveries_stay_pending() -> None:
     """`remove_receiver`: events after it name no delivery to it; removing an unknown URL is a LookupError."""
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     receiver = LocalReceiver(SECRET, on_line=lambda line: None).start()
     sandbox = build_sandbox(Settings(db=":memory:", webhooks=(Receiver(receiver.url, SECRET),)))

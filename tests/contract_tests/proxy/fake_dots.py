@@ -15,7 +15,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from harness import Served
+from tests.contract_tests.proxy.harness import Served
 
 CLIENT_ID, API_KEY = "fake-client", "fake-key-0123456789"
 FAULTS = {

@@ -16,9 +16,8 @@ from collections.abc import Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from lossy_proxy import _content_length, _read_head  # one HTTP/1.1 message reader for the tests
-
 from contract_tests.proxy import cli
+from tests.lossy_proxy import _content_length, _read_head  # one HTTP/1.1 message reader for the tests
 
 T = TypeVar("T")
 Answer = Callable[[bytes, bytes], Iterable[bytes] | None]

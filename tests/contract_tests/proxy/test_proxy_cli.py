@@ -17,13 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
-import scripted_client
-from fake_dots import API_KEY, CLIENT_ID, FakeDots
-from harness import InProcessProxy, RawUpstream
 
 from contract_tests.proxy import cli
 from contract_tests.proxy.reports import JUNIT_NAME, NDJSON_NAME, REDACTED
 from contract_tests.target import REPO_ROOT, EmbeddedSandbox, Target
+from tests.contract_tests.proxy import scripted_client
+from tests.contract_tests.proxy.fake_dots import API_KEY, CLIENT_ID, FakeDots
+from tests.contract_tests.proxy.harness import InProcessProxy, RawUpstream
 
 SCRIPT = Path(scripted_client.__file__)
 # Each misbehaviour of an upstream, and the check or rule that must report it.

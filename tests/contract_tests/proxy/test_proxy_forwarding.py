@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from harness import LoopThread, RawUpstream, header_lines
 
 from contract_tests.proxy.forwarding import Exchange, Forwarder, end_to_end
+from tests.contract_tests.proxy.harness import LoopThread, RawUpstream, header_lines
 
 BODY = json.dumps({"id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5", "amount": 5, "currency": "usd"}).encode()
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fake_dots import API_KEY, CLIENT_ID, FakeDots
-from harness import InProcessProxy, RawUpstream, header_lines
 from svix.webhooks import Webhook
 
 from contract_tests.proxy import cli
 from contract_tests.proxy.webhooks import CONFORMANCE, FOLLOWS_A_CHANGE, SIGNATURE
 from contract_tests.target import EmbeddedSandbox
+from tests.contract_tests.proxy.fake_dots import API_KEY, CLIENT_ID, FakeDots
+from tests.contract_tests.proxy.harness import InProcessProxy, RawUpstream, header_lines
 
 SECRET = "whsec_" + "dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
 

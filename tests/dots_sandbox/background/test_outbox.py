@@ -25,7 +25,7 @@ from dots_sandbox.background.webhooks import Receiver
 from dots_sandbox.store import Attempt, Store, open_store
 
 if TYPE_CHECKING:
-    from conftest import Clock
+    from tests.conftest import Clock
 
 CLIENT = "sandbox-client-id"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -71,7 +71,7 @@ class WebhookMachine(RuleBasedStateMachine):
         super().__init__()
         import time
 
-        from conftest import InProcess
+        from tests.conftest import InProcess
 
         self.clock = Clock(time.time())
         settings_ = Settings(

@@ -31,7 +31,7 @@ from dots_sandbox.settings import Settings
 from dots_sandbox.store import DeliveryState
 
 if TYPE_CHECKING:
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SUCCEEDS = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
@@ -187,7 +187,7 @@ def _wait_for(condition: Callable[[], bool]) -> None:
 @contextlib.contextmanager
 def _running(db: str, receivers: tuple[str, ...], **settings: Any) -> Iterator[InProcess]:
     """A sandbox on `db` with its background worker running, sending to `receivers` (`settings` changed)."""
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     webhooks = tuple(Receiver(url, SECRET) for url in receivers)
     base = Settings(db=db, webhooks=webhooks)

@@ -15,7 +15,7 @@ from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:
-    from conftest import Clock
+    from tests.conftest import Clock
 
 PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 LIVENESS_SECONDS = 10.0
@@ -52,7 +52,7 @@ def test_a_backlog_drains_a_batch_per_tick_then_waits_the_interval(clock: Clock)
 
 def test_the_running_sandbox_prunes_events_older_than_its_setting(tmp_path: Path, clock: Clock) -> None:
     """Retention 60 s: the worker prunes an event 61 s old, keeps one 59 s old, and keeps both intents."""
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     app = build_sandbox(Settings(db=str(tmp_path / "sandbox.db"), webhook_retention_seconds=60.0), clock=clock)
     client = InProcess(app)

@@ -14,7 +14,7 @@ from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:
-    from conftest import Clock, InProcess
+    from tests.conftest import Clock, InProcess
 
 SETTLES = "00000000-0000-4000-8000-000000000004"
 DECLINED_LATER = "00000000-0000-4000-8000-000000000005"
@@ -24,7 +24,7 @@ DELAY = 10.0
 @pytest.fixture
 def app(clock: Clock) -> Iterator[InProcess]:
     """The sandbox in process with a 10 s settlement delay on the test clock."""
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     client = InProcess(build_sandbox(Settings(db=":memory:", settlement_seconds=DELAY), clock=clock))
     yield client
@@ -71,7 +71,7 @@ def test_create_with_confirm_true_settles_too(app: InProcess, clock: Clock) -> N
 
 def test_a_settlement_due_across_a_restart_happens_after_it(shared_db: str, clock: Clock) -> None:
     """The timer is a row: close the app before the delay, reopen the database after it, and the intent settles."""
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     settings = Settings(db=shared_db, settlement_seconds=DELAY)
     first = InProcess(build_sandbox(settings, clock=clock))
@@ -91,7 +91,7 @@ def test_a_settlement_racing_retrieves_and_confirms_loses_nothing(shared_db: str
     """While intents settle on another thread, retrieves see processing or succeeded whole, confirms stay 409."""
     settings = Settings(db=shared_db, settlement_seconds=DELAY)
     app = build_sandbox(settings, clock=clock)
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     client = InProcess(app)
     try:

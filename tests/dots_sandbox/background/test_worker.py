@@ -25,7 +25,7 @@ from dots_sandbox.settings import Settings
 from dots_sandbox.store import StoreUnavailable
 
 if TYPE_CHECKING:
-    from conftest import LiveSandbox
+    from tests.conftest import LiveSandbox
 
     StartSandbox = Callable[..., LiveSandbox]
 
@@ -50,7 +50,7 @@ def _verified(receiver: LocalReceiver) -> list[dict[str, Any]]:
 
 def test_the_worker_settles_and_delivers_while_a_receiver_blocks_nothing(tmp_path: Path) -> None:
     """With a receiver that holds its answer, confirms are still answered; then both events arrive, verified."""
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     release = threading.Event()
     receiver = LocalReceiver(SECRET, on_line=lambda line: release.wait(LIVENESS_SECONDS)).start()

@@ -26,7 +26,7 @@ from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:
-    from conftest import LiveSandbox
+    from tests.conftest import LiveSandbox
 
     StartSandbox = Callable[..., LiveSandbox]
 Serve = Callable[..., "InThread"]

@@ -14,7 +14,7 @@ from dots_sandbox.settings import Settings
 from dots_spec.document import load_spec
 
 if TYPE_CHECKING:
-    from conftest import Clock, InProcess
+    from tests.conftest import Clock, InProcess
 
 CHALLENGE = "00000000-0000-4000-8000-000000000003"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -24,7 +24,7 @@ RECEIVER_URL = "http://127.0.0.1:9/hook"
 @pytest.fixture
 def app(clock: Clock) -> Iterator[InProcess]:
     """The sandbox in process with one (unreachable, never called here) receiver."""
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     settings = Settings(db=":memory:", webhooks=(Receiver(RECEIVER_URL, SECRET),))
     client = InProcess(build_sandbox(settings, clock=clock))

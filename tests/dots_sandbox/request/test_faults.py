@@ -14,7 +14,7 @@ from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
 
 if TYPE_CHECKING:
-    from conftest import InProcess, LiveSandbox
+    from tests.conftest import InProcess, LiveSandbox
 
 METHOD = "00000000-0000-4000-8000-000000000001"
 
@@ -22,7 +22,7 @@ METHOD = "00000000-0000-4000-8000-000000000001"
 @pytest.fixture
 def faulty() -> Iterator[InProcess]:
     """The sandbox app in process with failures on demand enabled."""
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     client = InProcess(build_sandbox(Settings(db=":memory:", faults=True)))
     yield client

@@ -28,7 +28,7 @@ from dots_spec.refs import resolve
 from dots_spec.validators import compile_schema, component_validator
 
 if TYPE_CHECKING:
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
 SPEC = load_spec()
 OPERATIONS = {op["operationId"]: op for _, _, op in operations(SPEC)}
@@ -207,7 +207,7 @@ def test_integral_numbers_are_integers(sandbox: InProcess) -> None:
 
 def test_intents_belong_to_the_client_that_created_them(tmp_path: Path) -> None:
     """Another client sharing the database gets 404 for an intent it did not create."""
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     db = str(tmp_path / "shared.db")
     owner = InProcess(build_sandbox(Settings(db=db)))
@@ -739,7 +739,7 @@ class _BrokenStore(SQLiteStore):
 
 def test_unexpected_errors_are_500_json_and_logged_without_credentials(caplog: pytest.LogCaptureFixture) -> None:
     """A bug answers 500 JSON; the log names the route template, never the path id or the Authorization header."""
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     client = InProcess(build_sandbox(Settings(db=":memory:"), store=_BrokenStore(":memory:")))
     try:
@@ -887,7 +887,8 @@ def test_websockets_are_refused() -> None:
 def test_a_commit_of_unknown_outcome_is_a_documented_503(postgres_url: str) -> None:
     """PostgreSQL ends the session inside COMMIT: the confirm is a documented 503 saying the intent may have changed."""
     import psycopg
-    from conftest import InProcess
+
+    from tests.conftest import InProcess
 
     sandbox = InProcess(build_sandbox(Settings(db=postgres_url)))
     try:

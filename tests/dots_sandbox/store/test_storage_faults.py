@@ -32,7 +32,7 @@ from dots_sandbox.store import Intent, SQLiteStore, StorageFault
 from dots_sandbox.store.postgresql import PostgreSQLStore
 
 if TYPE_CHECKING:
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
 CLIENT = "sandbox-client-id"
 PM = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
@@ -49,7 +49,7 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def _in_process(db: str) -> InProcess:
-    from conftest import InProcess
+    from tests.conftest import InProcess
 
     return InProcess(build_sandbox(Settings(db=db)))
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from catalogue import CATALOGUE, Case, assert_verdict, doc, ids
 
+from tests.tools.breaking.catalogue import CATALOGUE, Case, assert_verdict, doc, ids
 from tools.breaking.compare import compare
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from catalogue import (
+
+from dots_spec.document import load_spec
+from tests.tools.breaking.catalogue import (
     CREATE_PROPS,
     RETRIEVE,
     ROOT,
@@ -21,8 +23,6 @@ from catalogue import (
     put,
     write_spec,
 )
-
-from dots_spec.document import load_spec
 from tools.breaking.cli import main
 from tools.breaking.git import default_base
 

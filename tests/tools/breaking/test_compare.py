@@ -6,9 +6,9 @@ import importlib
 
 import pytest
 import yaml
-from catalogue import CATALOGUE, Case, assert_verdict, edited_spec, ids, pair
 
 from dots_spec.document import SPEC_PATH, load_spec
+from tests.tools.breaking.catalogue import CATALOGUE, Case, assert_verdict, edited_spec, ids, pair
 from tools.breaking.compare import compare
 from tools.breaking.model import Severity
 from tools.breaking.verdict import Verdict, verdict

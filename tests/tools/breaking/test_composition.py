@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from catalogue import doc
-
+from tests.tools.breaking.catalogue import doc
 from tools.breaking.compare import compare
 from tools.breaking.model import Severity
 

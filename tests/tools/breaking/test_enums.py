@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from catalogue import CATALOGUE, STATUS, Case, append, assert_verdict, edited_spec, ids
 from dots_client import AuthenticatedClient
 from dots_client.api.payment_intents import confirm_payment_intent
 from dots_client.models import ConfirmPaymentIntentRequest, PaymentIntent, PaymentIntentStatus
 
 from dots_spec.document import SPEC_PATH, load_spec
+from tests.tools.breaking.catalogue import CATALOGUE, STATUS, Case, append, assert_verdict, edited_spec, ids
 from tools.breaking.compare import compare
 from tools.breaking.model import Severity
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from catalogue import git, make_repo
 
+from tests.tools.breaking.catalogue import git, make_repo
 from tools.breaking.git import GateError, default_base, spec_at
 
 

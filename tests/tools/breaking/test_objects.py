@@ -5,10 +5,19 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from catalogue import CATALOGUE, CREATE_PATH, CREATE_PROPS, Case, assert_verdict, edited_spec, ids, put
 from dots_client.models import PaymentIntent
 
 from dots_spec.document import load_spec
+from tests.tools.breaking.catalogue import (
+    CATALOGUE,
+    CREATE_PATH,
+    CREATE_PROPS,
+    Case,
+    assert_verdict,
+    edited_spec,
+    ids,
+    put,
+)
 from tools.breaking.compare import compare
 
 

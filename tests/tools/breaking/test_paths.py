@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from catalogue import CATALOGUE, ONE_PATH, RETRIEVE, Case, assert_verdict, drop, edited_spec, ids
 
 from dots_spec.document import load_spec
+from tests.tools.breaking.catalogue import CATALOGUE, ONE_PATH, RETRIEVE, Case, assert_verdict, drop, edited_spec, ids
 from tools.breaking.compare import compare
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from catalogue import CATALOGUE, Case, assert_verdict, ids
+
+from tests.tools.breaking.catalogue import CATALOGUE, Case, assert_verdict, ids
 
 
 @pytest.mark.parametrize("item", CATALOGUE["schemas.patterns"], ids=ids(CATALOGUE["schemas.patterns"]))

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from catalogue import CONFIRM, CONFIRM_PATH, CREATE_PATH, INTENT_PROPS, SCHEMAS, append, drop, edited_spec, put
-
 from dots_spec.document import load_spec
+from tests.tools.breaking.catalogue import (
+    CONFIRM,
+    CONFIRM_PATH,
+    CREATE_PATH,
+    INTENT_PROPS,
+    SCHEMAS,
+    append,
+    drop,
+    edited_spec,
+    put,
+)
 from tools.breaking.compare import compare
 from tools.breaking.render import render
 

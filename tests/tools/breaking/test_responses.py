@@ -6,10 +6,11 @@ import uuid
 
 import httpx
 import pytest
-from catalogue import CATALOGUE, Case, assert_verdict, ids
 from dots_client import AuthenticatedClient
 from dots_client.api.payment_intents import confirm_payment_intent
 from dots_client.models import ConfirmPaymentIntentRequest
+
+from tests.tools.breaking.catalogue import CATALOGUE, Case, assert_verdict, ids
 
 
 @pytest.mark.parametrize("item", CATALOGUE["responses"], ids=ids(CATALOGUE["responses"]))

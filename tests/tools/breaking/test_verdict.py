@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from catalogue import (
+
+from dots_spec.document import load_spec
+from tests.tools.breaking.catalogue import (
     CONFIRM_PATH,
     CREATE_PATH,
     INTENT_PROPS,
@@ -16,8 +18,6 @@ from catalogue import (
     edited_spec,
     put,
 )
-
-from dots_spec.document import load_spec
 from tools.breaking.compare import compare
 from tools.breaking.model import Change
 from tools.breaking.verdict import findings, major, suggested_bump, verdict

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from catalogue import doc
 
+from tests.tools.breaking.catalogue import doc
 from tools.breaking.compare import compare
 from tools.breaking.model import Severity
 from tools.breaking.walk import Comparison, Here

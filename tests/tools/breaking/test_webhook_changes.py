@@ -9,11 +9,11 @@ import json
 import uuid
 
 import pytest
-from catalogue import CATALOGUE, EVENT, Case, append, assert_verdict, edited_spec, ids
 from dots_client.models import PaymentIntentUpdatedEvent
 from dots_client.models.payment_intent_updated_event_event import PaymentIntentUpdatedEventEvent
 
 from dots_spec.document import load_spec
+from tests.tools.breaking.catalogue import CATALOGUE, EVENT, Case, append, assert_verdict, edited_spec, ids
 from tools.breaking.compare import compare
 from tools.breaking.model import Severity
 from tools.breaking.webhooks import keyed_webhooks
