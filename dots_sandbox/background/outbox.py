@@ -91,12 +91,14 @@ def failure(error: Exception) -> str:
 class Dispatcher:
     """Claims due deliveries from the store, sends them and records the attempts.
 
-    `timeout` (seconds) bounds each whole attempt; `clock` gives epoch seconds for schedules and
-    leases (tests pass their own); `svix-timestamp` is always the real time (`wall_clock`), since
-    receivers check it against theirs. `transport` is an httpx async transport (tests pass a
-    MockTransport). The synchronous methods (`claim`, `send`, `record`, `deliver`, `dispatch`) may
-    be called from any thread but the dispatcher's loop (there they raise RuntimeError); `start_due`
-    runs attempts concurrently, at most `attempts_per_receiver` (>= 1) per receiver. `close()` when done.
+    `timeout` (seconds) bounds each whole attempt; `clock` gives epoch seconds for the schedule (when
+    a delivery is due, when it is due again: a test kit's clock may run ahead of the real one);
+    `lease_clock` gives them for leases (None: `clock`); `svix-timestamp` is always the real time
+    (`wall_clock`), since receivers check it against theirs. `transport` is an httpx async transport
+    (tests pass a MockTransport). Its one way to send is `start_due`, which runs attempts
+    concurrently on the dispatcher's loop, at most `attempts_per_receiver` (>= 1) per receiver, each
+    `attempt` then `record`; `claim` and `record` block and may be called from any thread but the
+    loop's. `close()` when done.
 
     The loop is an anyio blocking portal (asyncio backend) on a daemon thread named SENDERS_THREAD,
     started on first use rather than at construction: starting and stopping one costs about 2 ms
@@ -116,12 +118,14 @@ class Dispatcher:
         owner: str | None = None,
         wall_clock: Callable[[], float] = time.time,
         attempts_per_receiver: int = ATTEMPTS_PER_RECEIVER,
+        lease_clock: Callable[[], float] | None = None,
     ) -> None:
         self.store = store
         self.attempts_per_receiver = attempts_per_receiver
         self.policy = RetryPolicy() if policy is None else policy
         self.clock = clock
         self.wall_clock = wall_clock
+        self.lease_clock = clock if lease_clock is None else lease_clock
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.timeout = timeout
         self.lease_seconds = lease_seconds(timeout)
@@ -174,16 +178,16 @@ class Dispatcher:
         for future in abandoned:
             future.cancel()
 
-    def in_flight(self, url: str) -> int:
-        """How many attempts to `url` are in flight (started by `start_due`, not yet recorded)."""
-        with self._lock:
-            return len(self._in_flight.get(url, ()))
-
     def claim(self, limit: int, receivers: tuple[str, ...] | None = None, owner: str | None = None) -> list[Delivery]:
-        """Lease up to `limit` due deliveries to `receivers` (None: all) as `owner` (None: this dispatcher's)."""
+        """Lease up to `limit` due deliveries to `receivers` (None: all) as `owner` (None: this dispatcher's).
+
+        Due by `clock`, leased for `lease_seconds` by `lease_clock`.
+        """
         urls = self.receivers if receivers is None else receivers
         lessee = self.owner if owner is None else owner
-        return self.store.claim_deliveries(self.clock(), self.lease_seconds, lessee, urls, limit)
+        return self.store.claim_deliveries(
+            self.lease_clock(), self.lease_seconds, lessee, urls, limit, due_by=self.clock()
+        )
 
     def lease_token(self) -> str:
         """A lease owner of its own for one claim: this dispatcher's `owner`, then a claim number.
@@ -228,15 +232,6 @@ class Dispatcher:
         reason = None if ok else f"HTTP {status}"
         return Attempt(delivery.event_id, delivery.receiver, number, at, status, reason, delivered=ok)
 
-    def send(self, delivery: Delivery, deadline: float | None = None) -> Attempt | None:
-        """`attempt` from this thread; the deadline (time.monotonic()) by default `timeout` seconds from now.
-
-        The lease invariant holds when the default deadline is taken right after the claim (well
-        within the lease's margin), as the tests do; `start_due` takes it before the claim.
-        """
-        deadline = time.monotonic() + self.timeout if deadline is None else deadline
-        return self._running_portal().call(self.attempt, delivery, deadline)
-
     def record(self, attempt: Attempt, owner: str | None = None) -> None:
         """Store the attempt and move the delivery on: done, failed, or due again per the policy.
 
@@ -245,23 +240,6 @@ class Dispatcher:
         """
         next_at = None if attempt.delivered else self.policy.next_attempt_at(attempt.number, self.clock())
         self.store.record_attempt(attempt, self.owner if owner is None else owner, next_at)
-
-    def deliver(self, delivery: Delivery) -> Attempt | None:
-        """Send and record one claimed delivery (None: its receiver was removed; nothing sent or recorded)."""
-        attempt = self.send(delivery)
-        if attempt is not None:
-            self.record(attempt)
-        return attempt
-
-    def dispatch(self, limit: int = 100) -> list[Attempt]:
-        """Claim up to `limit` due deliveries, send them all at once, record each (the tests' synchronous pass)."""
-        deadline = time.monotonic() + self.timeout
-        claimed = self.claim(limit)
-        attempts = self._running_portal().call(self._attempt_all, claimed, deadline)
-        for attempt in attempts:
-            if attempt is not None:
-                self.record(attempt)
-        return [attempt for attempt in attempts if attempt is not None]
 
     def start_due(self, on_done: Callable[[], None]) -> int:
         """Claim due deliveries for the receivers with a free slot and start them; how many were started.
@@ -358,9 +336,6 @@ class Dispatcher:
             if self._portal is None:
                 self._portal = self._stop_portal.enter_context(start_blocking_portal("asyncio", name=SENDERS_THREAD))
             return self._portal
-
-    async def _attempt_all(self, claimed: list[Delivery], deadline: float) -> list[Attempt | None]:
-        return list(await asyncio.gather(*(self.attempt(delivery, deadline) for delivery in claimed)))
 
     async def _cancelled_then_closed(self) -> None:
         # Let each cancelled attempt close its connection before the client and the loop go.

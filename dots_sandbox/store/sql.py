@@ -246,9 +246,20 @@ class SQLStore:
         return self._run(attempt, write=True)
 
     def claim_deliveries(
-        self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
+        self,
+        now: float,
+        lease_seconds: float,
+        owner: str,
+        receivers: tuple[str, ...],
+        limit: int,
+        *,
+        due_by: float | None = None,
     ) -> list[Delivery]:
-        """Lease up to `limit` due pending deliveries to `receivers`; no other owner gets them until the lease ends."""
+        """Lease up to `limit` due pending deliveries to `receivers`; no other owner gets them until the lease ends.
+
+        Leases are read and written at `now`; a delivery is due when its next attempt is at or before
+        `due_by` (epoch seconds; None: `now`), which a test's clock may have moved ahead.
+        """
         raise NotImplementedError
 
     def record_attempt(self, attempt: Attempt, owner: str, next_attempt_at: float | None) -> None:

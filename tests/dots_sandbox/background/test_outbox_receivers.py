@@ -272,14 +272,15 @@ def test_a_silent_receiver_holds_only_its_own_slots(tmp_path: Path) -> None:
             # Every healthy delivery went out while the silent receiver held all its slots, none ended.
             assert len(silent.requests) == SLOTS
             assert all(state.attempts == () for state in _deliveries(sandbox, silent.url))
-            worker = sandbox.worker
-            assert worker is not None
-            assert worker.dispatcher is not None
-            assert worker.dispatcher.in_flight(silent.url) == SLOTS
             sandbox.remove_receiver(silent.url)
             _wait_for(lambda: silent.closed_by_peer == SLOTS)
-            _wait_for(lambda: worker.dispatcher is not None and worker.dispatcher.in_flight(silent.url) == 0)
             assert all(state.state == "pending" for state in _deliveries(sandbox, silent.url))
+            # Its slots are free: added back, it gets SLOTS attempts at once (new events', or its unleased ones).
+            sandbox.add_receiver(Receiver(silent.url, SECRET))
+            for _ in range(SLOTS):
+                _confirm(client)
+            _wait_for(lambda: len(silent.requests) == 2 * SLOTS)
+            sandbox.remove_receiver(silent.url)  # its attempts abandoned now, not at the worker's stop
     finally:
         silent.stop()
         healthy.stop()
