@@ -7,7 +7,8 @@
 - `dots` / `async_dots`: a `dots_client.Dots` / `AsyncDots` pointed at `dots_sandbox`, closed after the test;
 - `dots_webhooks`: a webhook receiver of this test's own, registered with the session's sandbox
   (so with `dots_sandbox` too, in either order), every delivery verified and kept
-  (dots_testing/webhook_receiver.py).
+  (dots_testing/webhook_receiver.py): a path of its own on `dots_webhooks_server`, the session's one
+  receiver server.
 
 Loading this module imports nothing of ours but `dots_testing` (whose `__init__` imports nothing
 either): the sandbox and the client are imported by the first fixture a test asks for.
@@ -23,6 +24,7 @@ import pytest
 if TYPE_CHECKING:
     from dots_client import AsyncDots, Dots
 
+    from dots_sandbox.receiver import ReceiverServer
     from dots_testing.kit import TestSandbox
     from dots_testing.webhook_receiver import WebhookReceiver
 
@@ -80,8 +82,30 @@ async def async_dots(dots_sandbox: TestSandbox, anyio_backend: object) -> AsyncI
         yield client
 
 
+@pytest.fixture(scope="session")
+def dots_webhooks_server() -> Iterator[ReceiverServer]:
+    """The session's one webhook receiver server (127.0.0.1, a free port); each `dots_webhooks` is a path on it."""
+    from dots_sandbox.receiver import ReceiverServer  # noqa: PLC0415
+
+    server = ReceiverServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _dots_webhooks_verifier(dots_sandbox_session: TestSandbox) -> Iterator[Dots]:
+    """The client whose `webhooks.unwrap` verifies every `dots_webhooks` delivery (it sends no request)."""
+    from dots_client import Dots  # noqa: PLC0415
+
+    session = dots_sandbox_session
+    with Dots(client_id=session.client_id, api_key=session.api_key, base_url=session.base_url) as client:
+        yield client
+
+
 @pytest.fixture
-def dots_webhooks(dots_sandbox_session: TestSandbox) -> Iterator[WebhookReceiver]:
+def dots_webhooks(
+    dots_sandbox_session: TestSandbox, dots_webhooks_server: ReceiverServer, _dots_webhooks_verifier: Dots
+) -> Iterator[WebhookReceiver]:
     """This test's webhook receiver, registered with the session's sandbox until the test ends.
 
     `.wait_for(payment_intent_id=None, timeout=5.0)` returns the next verified delivery (`body`,
@@ -90,5 +114,5 @@ def dots_webhooks(dots_sandbox_session: TestSandbox) -> Iterator[WebhookReceiver
     """
     from dots_testing.webhook_receiver import receiving  # noqa: PLC0415
 
-    with receiving(dots_sandbox_session) as receiver:
+    with receiving(dots_sandbox_session, dots_webhooks_server, _dots_webhooks_verifier) as receiver:
         yield receiver
