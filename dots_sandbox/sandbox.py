@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from dots_sandbox.background.changes import Changes
-from dots_sandbox.background.outbox import Dispatcher
+from dots_sandbox.background.outbox import DeliveryPlan, Dispatcher
 from dots_sandbox.background.retention import Pruner
 from dots_sandbox.background.schedule import RetryPolicy
 from dots_sandbox.background.settlement import Settler
@@ -56,6 +56,8 @@ class Sandbox:
         self.changes = Changes(tuple(self._receivers), settings.settlement_seconds, clock)
         self.settler = Settler(store, self.changes)
         self.worker: Worker | None = None
+        # The webhook dispatcher's plan (Dispatcher's `plan`): None in production; a test kit sets its own.
+        self.delivery_plan: DeliveryPlan | None = None
         self._worker_lock = threading.Lock()
         handlers = Handlers(store, spec, self.changes)
         control = ControlHandlers(store, handlers, self.changes)
@@ -74,13 +76,19 @@ class Sandbox:
         return f"Sandbox({self.settings!r})"
 
     def dispatcher(self, **options: Any) -> Dispatcher | None:
-        """A webhook dispatcher for the receivers (None when there are none); `options` for tests."""
+        """A webhook dispatcher for the receivers (None when there are none); `options` for tests.
+
+        Its schedule runs on the sandbox's clock (a test kit's may be ahead: `advance`), its leases
+        on the real time (`time.time`), so moving the clock never ends a lease early.
+        """
         if not self._receivers:
             return None
         options.setdefault("policy", RetryPolicy(self.settings.webhook_retry_seconds))
         options.setdefault("timeout", self.settings.webhook_timeout_seconds)
         options.setdefault("attempts_per_receiver", self.settings.webhook_attempts_per_receiver)
         options.setdefault("clock", self.changes.clock)
+        options.setdefault("lease_clock", time.time)
+        options.setdefault("plan", self.delivery_plan)
         return Dispatcher(self.store, tuple(self._receivers.values()), **options)
 
     def add_receiver(self, receiver: Receiver) -> None:

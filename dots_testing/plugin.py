@@ -39,10 +39,16 @@ def dots_sandbox_session() -> Iterator[TestSandbox]:
 
 
 @pytest.fixture
-def dots_sandbox(dots_sandbox_session: TestSandbox) -> TestSandbox:
-    """The session's sandbox with a fresh, empty state for this test (a new in-memory store)."""
+def dots_sandbox(dots_sandbox_session: TestSandbox) -> Iterator[TestSandbox]:
+    """The session's sandbox with a fresh, empty state for this test (a new in-memory store).
+
+    After the test, fails it naming each `disturb_webhooks` no delivery took (unless `optional=True`).
+    """
     dots_sandbox_session.reset()
-    return dots_sandbox_session
+    yield dots_sandbox_session
+    unused = dots_sandbox_session.unused_disturbances()
+    if unused:
+        pytest.fail("webhook disturbances this test planned were never used:\n" + "\n".join(f"  {u}" for u in unused))
 
 
 def _no_wait(seconds: float) -> None:

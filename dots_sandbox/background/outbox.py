@@ -39,6 +39,12 @@ is a timeout, even after a 2xx status line ("receivers answer 2xx within 15 s").
 asks only for receivers with a free slot, never more than the freest of them has; so a slow,
 silent or dripping receiver holds its own slots and no other receiver's (`start_due`).
 
+**A plan** (`DeliveryPlan`, optional) is the seam for the world's disorder in a test kit: the
+dispatcher asks it for a `Route` for each delivery it claimed, and so holds one back (due again
+later, no attempt recorded), sends it twice at once (one `svix-id`), or makes deliveries due again
+once it is recorded (a redelivery after a 2xx, a held one released after a later event). Each send
+is a real attempt, signed afresh; production has no plan and sends each delivery once per claim.
+
 When a delivery is due again, and how long its lease is, is dots_sandbox/background/schedule.py.
 """
 
@@ -47,13 +53,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import itertools
 import logging
 import threading
 import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -72,6 +79,34 @@ USER_AGENT = "dots-sandbox-webhooks"
 SENDERS_THREAD = "webhook-senders"
 
 logger = logging.getLogger("dots_sandbox.background.outbox")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Route:
+    """What the dispatcher does with one delivery it claimed, as a `DeliveryPlan` says (the default: send it once).
+
+    `hold_until`: not sent now but due again at that time (epoch seconds, the dispatcher's `clock`),
+    its lease ended and no attempt recorded. `copies`: sent this many times at once (>= 1), one
+    `svix-id`, each signed; the first copy's answer is the attempt recorded. `due_after`: deliveries
+    (event id, receiver URL) made due at once after this attempt is recorded; `again_if_delivered`:
+    this delivery too, when the attempt was a 2xx (sent again, as Svix may after a 2xx).
+    """
+
+    hold_until: float | None = None
+    copies: int = 1
+    due_after: tuple[tuple[str, str], ...] = ()
+    again_if_delivered: bool = False
+
+
+SEND_ONCE = Route()
+
+
+class DeliveryPlan(Protocol):
+    """The seam a test kit plans webhook disorder through (dots_testing/disorder.py); production has none."""
+
+    def route(self, delivery: Delivery, now: float) -> Route:
+        """The route of `delivery`, claimed at `now` (the dispatcher's clock); once per claim, off the loop."""
+        ...
 
 
 def delivered(response: httpx.Response) -> bool:
@@ -95,7 +130,8 @@ class Dispatcher:
     a delivery is due, when it is due again: a test kit's clock may run ahead of the real one);
     `lease_clock` gives them for leases (None: `clock`); `svix-timestamp` is always the real time
     (`wall_clock`), since receivers check it against theirs. `transport` is an httpx async transport
-    (tests pass a MockTransport). Its one way to send is `start_due`, which runs attempts
+    (tests pass a MockTransport); `plan` routes each claimed delivery (a test kit's disorder; None:
+    each is sent once). Its one way to send is `start_due`, which runs attempts
     concurrently on the dispatcher's loop, at most `attempts_per_receiver` (>= 1) per receiver, each
     `attempt` then `record`; `claim` and `record` block and may be called from any thread but the
     loop's. `close()` when done.
@@ -119,6 +155,7 @@ class Dispatcher:
         wall_clock: Callable[[], float] = time.time,
         attempts_per_receiver: int = ATTEMPTS_PER_RECEIVER,
         lease_clock: Callable[[], float] | None = None,
+        plan: DeliveryPlan | None = None,
     ) -> None:
         self.store = store
         self.attempts_per_receiver = attempts_per_receiver
@@ -126,6 +163,7 @@ class Dispatcher:
         self.clock = clock
         self.wall_clock = wall_clock
         self.lease_clock = clock if lease_clock is None else lease_clock
+        self.plan = plan
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.timeout = timeout
         self.lease_seconds = lease_seconds(timeout)
@@ -278,10 +316,16 @@ class Dispatcher:
             if key in self._sending_keys:
                 return False
             self._sending_keys.add(key)
+        route = SEND_ONCE if self.plan is None else self.plan.route(delivery, self.clock())
+        if route.hold_until is not None:
+            with self._lock:
+                self._sending_keys.discard(key)
+            self.store.schedule_delivery(delivery.event_id, delivery.receiver, route.hold_until, owner)
+            return False
         # Started outside `_lock`: start_task_soon waits for the loop to take the task, and the loop
         # may be waiting for `_lock` (an attempt ending, `done`). So the future is registered just
         # after, and cancelled if `remove_receiver` ran in between (it could not see it).
-        future = self._running_portal().start_task_soon(self._attempt_and_record, delivery, deadline, owner)
+        future = self._running_portal().start_task_soon(self._attempt_and_record, delivery, deadline, owner, route)
         with self._lock:
             self._in_flight.setdefault(delivery.receiver, set()).add(future)
             removed = delivery.receiver not in self._signers
@@ -300,11 +344,18 @@ class Dispatcher:
         future.add_done_callback(done)  # at once, on this thread, if the attempt ended already
         return True
 
-    async def _attempt_and_record(self, delivery: Delivery, deadline: float, owner: str) -> None:
+    async def _attempt_and_record(self, delivery: Delivery, deadline: float, owner: str, route: Route) -> None:
         try:
-            attempt = await self.attempt(delivery, deadline)
+            copies = await asyncio.gather(*(self.attempt(delivery, deadline) for _ in range(max(1, route.copies))))
+            attempt = copies[0]
             if attempt is not None:
-                await asyncio.get_running_loop().run_in_executor(self._recorders, self.record, attempt, owner)
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._recorders, self.record, attempt, owner)
+                due = route.due_after
+                if route.again_if_delivered and attempt.delivered:
+                    due = (*due, (delivery.event_id, delivery.receiver))
+                if due:
+                    await loop.run_in_executor(self._recorders, self._make_due, due)
         except StoreUnavailable:
             pass  # the database is down (the store logs that once): due again once its lease ends
         except Exception:
@@ -313,12 +364,26 @@ class Dispatcher:
             if not self._closing:
                 logger.exception("webhook delivery to %s failed unexpectedly", delivery.receiver)
 
+    def _make_due(self, deliveries: tuple[tuple[str, str], ...]) -> None:
+        now = self.clock()
+        for event_id, receiver in deliveries:
+            self.store.schedule_delivery(event_id, receiver, now, None)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds until every attempt started before this call has ended (sent and
+        recorded, or abandoned); whether they all did. Attempts started meanwhile are not waited for."""
+        _, not_done = concurrent.futures.wait(self._started(), timeout=timeout)
+        return not not_done
+
+    def _started(self) -> list[concurrent.futures.Future[None]]:
+        with self._lock:
+            return [future for futures in self._in_flight.values() for future in futures]
+
     def close(self, wait: float = 0.0) -> None:
         """Wait up to `wait` seconds for attempts in flight, abandon the rest (each retried after its lease
         ends), then close the HTTP client, the loop and the recorders. Works from any thread but the
         loop's, one running an event loop of its own (a lifespan hook) included."""
-        with self._lock:
-            in_flight = [future for futures in self._in_flight.values() for future in futures]
+        in_flight = self._started()
         concurrent.futures.wait(in_flight, timeout=wait)
         self._closing = True
         for future in in_flight:

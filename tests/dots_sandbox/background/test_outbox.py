@@ -21,10 +21,10 @@ from svix.webhooks import Webhook
 
 from dots_sandbox import lifecycle
 from dots_sandbox.background.changes import Changes
-from dots_sandbox.background.outbox import MAX_ANSWER_BYTES, Dispatcher, delivered, failure
+from dots_sandbox.background.outbox import MAX_ANSWER_BYTES, SEND_ONCE, Dispatcher, Route, delivered, failure
 from dots_sandbox.background.schedule import RetryPolicy
 from dots_sandbox.background.webhooks import Receiver
-from dots_sandbox.store import Attempt, Store, StoreUnavailable, open_store
+from dots_sandbox.store import Attempt, Delivery, Store, StoreUnavailable, open_store
 from tests.conftest import Clock
 
 CLIENT = "sandbox-client-id"
@@ -395,3 +395,44 @@ def test_a_delivery_in_flight_is_not_started_again_when_the_clock_jumps(store: S
         assert arrived == [event_id]
     finally:
         dispatcher.close()
+
+
+class ScriptedPlan:
+    """A DeliveryPlan that gives each delivery the next scripted route (then sends as is), recording each question."""
+
+    def __init__(self, *routes: Route) -> None:
+        self.routes = list(routes)
+        self.asked: list[str] = []
+
+    def route(self, delivery: Delivery, now: float) -> Route:
+        """The next scripted route."""
+        self.asked.append(delivery.event_id)
+        return self.routes.pop(0) if self.routes else SEND_ONCE
+
+
+def test_a_plan_holds_duplicates_and_makes_deliveries_due_again(
+    store: Store, clock: Clock, dispatchers: list[Dispatcher]
+) -> None:
+    """Held: unsent and unrecorded until its time; copies: sent twice, recorded once; due_after and
+    again_if_delivered: sent again once the attempt is recorded; a delivered one is resent with its svix-id."""
+    recorder = Recorder()
+    first, second = _change(store, clock), _change(store, clock)
+    plan = ScriptedPlan(
+        Route(hold_until=clock() + 60),
+        Route(copies=2, due_after=((first, URL),), again_if_delivered=True),
+    )
+    dispatcher = Dispatcher(store, [RECEIVER], policy=POLICY, clock=clock, transport=httpx.MockTransport(recorder))
+    dispatcher.plan = plan
+    dispatchers.append(dispatcher)
+    assert _send_due(dispatcher) == 1  # the first held (not started), the second sent
+    assert recorder.ids() == [second, second]
+    assert [(a.event_id, a.number) for a in _attempts(store)] == [(second, 1)]
+    # Both made due at once by the second's record: sent as they are now.
+    assert _send_due(dispatcher) == 2
+    assert sorted(recorder.ids()[2:]) == sorted([first, second])
+    assert plan.asked == [first, second, *plan.asked[2:]]
+    assert _send_due(dispatcher) == 0
+    assert store.schedule_delivery(first, URL, clock(), None)  # delivered: sent again (a resend)
+    assert _send_due(dispatcher) == 1
+    assert recorder.ids()[-1] == first
+    assert [a.number for a in _attempts(store) if a.event_id == first] == [1, 2]
