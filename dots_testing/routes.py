@@ -1,4 +1,4 @@
-"""The kit's own routes, for tests in any language: the controls `fail_next`, `requests` and `reset` over HTTP.
+"""The kit's own routes, for tests in any language: the controls of `TestSandbox` over HTTP.
 
 Served by a test sandbox (`dots_testing.running()`, the fixtures, `python -m dots_testing`) beside the
 sandbox's control routes (`/api/sandbox/...`: complete-action, settle, webhook-events), behind the same
@@ -9,10 +9,21 @@ HTTP Basic credentials; every answer is JSON:
 - `GET /api/sandbox/requests[?operation_id=...]` → `{"data": [request, ...]}`, oldest first, each with
   `operation_id`, `method`, `path`, `status`, `committed` and `fault` as `requests()` gives them.
 - `POST /api/sandbox/reset` → `204`: a fresh, empty state.
+- `POST /api/sandbox/advance` `{"seconds": N}` → `204` once the clock moved (`advance`); `400
+  invalid-input` for seconds that are not a finite number >= 0.
+- `POST /api/sandbox/disturb-webhooks` `{"kind": ..., "options": {...}, "optional": false}` → `204`
+  (`disturb_webhooks`); `400 invalid-input` for a kind or option it refuses. Over HTTP no fixture
+  checks for unused disturbances: `reset` forgets them.
+- `POST /api/sandbox/resend-webhook` `{"svix_id": "msg_..."}` → `204` (`resend_webhook`); `404
+  not-found` for an event the sandbox does not know.
+
+`advance` and `resend-webhook` wait for webhook attempts in flight to be recorded, so they run on a
+thread, never on the server's event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import urllib.parse
@@ -28,7 +39,16 @@ if TYPE_CHECKING:
 
 PREFIX = "/api/sandbox/"
 MAX_BODY_BYTES = 64 * 1024
-_ROUTES = {("POST", "fail-next"), ("GET", "requests"), ("POST", "reset")}
+_ROUTES = {
+    ("POST", "fail-next"),
+    ("GET", "requests"),
+    ("POST", "reset"),
+    ("POST", "advance"),
+    ("POST", "disturb-webhooks"),
+    ("POST", "resend-webhook"),
+}
+# Routes whose control may wait (for webhook attempts in flight): run on a thread, off the event loop.
+_OFF_LOOP = {"advance", "resend-webhook"}
 
 
 def is_kit_route(scope: Scope) -> bool:
@@ -43,7 +63,11 @@ async def serve(kit: TestSandbox, scope: Scope, receive: Receive, send: Send) ->
         BasicAuth(kit.client_id, kit.api_key).check(
             next((value for name, value in scope["headers"] if name == b"authorization"), None)
         )
-        status, answer = _dispatch(kit, scope, await _body(receive))
+        body = await _body(receive)
+        if scope["path"][len(PREFIX) :] in _OFF_LOOP:
+            status, answer = await asyncio.to_thread(_dispatch, kit, scope, body)
+        else:
+            status, answer = _dispatch(kit, scope, body)
         await _send(send, status, answer, ())
     except errors.ApiError as error:
         await _send(send, error.status, error.body(), error.headers)
@@ -59,7 +83,47 @@ def _dispatch(kit: TestSandbox, scope: Scope, body: bytes) -> tuple[int, bytes]:
     if route == "reset":
         kit.reset()
         return 204, b""
+    if route == "advance":
+        document = _object(body, ("seconds",))
+        _refusing(lambda: kit.advance(document.get("seconds")))  # type: ignore[arg-type]  # checked by advance
+        return 204, b""
+    if route == "disturb-webhooks":
+        document = _object(body, ("kind", "options", "optional"))
+        options = document.get("options", {})
+        if not isinstance(options, dict):
+            raise errors.invalid_input([("body.options", "must be an object")])
+        optional = document.get("optional", False)
+        if not isinstance(optional, bool):
+            raise errors.invalid_input([("body.optional", "must be true or false")])
+        _refusing(lambda: kit.disturb_webhooks(str(document.get("kind")), optional=optional, **options))  # type: ignore[arg-type]
+        return 204, b""
+    if route == "resend-webhook":
+        document = _object(body, ("svix_id",))
+        try:
+            _refusing(lambda: kit.resend_webhook(document.get("svix_id")))  # type: ignore[arg-type]
+        except LookupError as error:
+            raise errors.not_found(str(error)) from None
+        return 204, b""
     return _fail_next(kit.fail_next, body)
+
+
+def _object(body: bytes, names: tuple[str, ...]) -> dict[str, Any]:
+    """The body as a JSON object of (some of) `names`; 400 invalid-input otherwise."""
+    try:
+        document = json.loads(body or b"{}")
+    except ValueError:
+        raise errors.invalid_input([("body", "must be JSON")]) from None
+    if not isinstance(document, dict) or set(document) - set(names):
+        raise errors.invalid_input([("body", f"must be an object of {', '.join(names)}")])
+    return document
+
+
+def _refusing(control: Callable[[], None]) -> None:
+    """Run a control; its ValueError or TypeError (a value it refuses) is 400 invalid-input."""
+    try:
+        control()
+    except (ValueError, TypeError) as error:
+        raise errors.invalid_input([("body", str(error))]) from None
 
 
 def _fail_next(fail_next: Callable[..., None], body: bytes) -> tuple[int, bytes]:
