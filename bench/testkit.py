@@ -79,7 +79,8 @@ _CONFTEST = textwrap.dedent(
             terminalreporter.write_line(f"KIT {nodeid} {seconds!r}")
     """
 )
-_DURATION = re.compile(r"^KIT \S+::(test_\w+)\[(\d+)\] ([0-9.e-]+)$", re.MULTILINE)
+# An async test's id carries the anyio backend too: test_async_dots[asyncio-3].
+_DURATION = re.compile(r"^KIT \S+::(test_\w+)\[(?:\w+-)?(\d+)\] ([0-9.e-]+)$", re.MULTILINE)
 _KINDS = (*FIXTURES, "test_own")
 
 

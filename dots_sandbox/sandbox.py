@@ -11,6 +11,7 @@ deliveries on a thread of their own).
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -28,7 +29,7 @@ from dots_sandbox.request.handlers import Handlers
 from dots_sandbox.request.operations import Operation, operation
 from dots_sandbox.request.pipeline import SandboxApp
 from dots_sandbox.request.routing import Router
-from dots_sandbox.request.validation import compile_rules
+from dots_sandbox.request.validation import OperationRules, compile_rules
 from dots_sandbox.settings import Settings
 from dots_sandbox.store import Store, open_store
 from dots_spec.document import load_spec
@@ -37,6 +38,19 @@ if TYPE_CHECKING:
     from dots_sandbox.in_thread import Served
 
 Clock = Callable[[], float]
+
+
+def _compiled(spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, OperationRules]]:
+    """`spec` with the control routes, and its compiled validation rules."""
+    served = with_control_routes(spec)
+    return served, compile_rules(served)
+
+
+@functools.cache
+def _default_spec() -> tuple[dict[str, Any], dict[str, OperationRules]]:
+    """`_compiled(load_spec())`, once per process: compiling the validators costs about 5 ms, and a test
+    kit builds a sandbox per test. Both are only read, never changed, so sandboxes share them."""
+    return _compiled(load_spec())
 
 
 class Sandbox:
@@ -49,7 +63,7 @@ class Sandbox:
     """
 
     def __init__(self, settings: Settings, store: Store, clock: Clock, spec: dict[str, Any] | None = None) -> None:
-        spec = with_control_routes(load_spec() if spec is None else spec)
+        spec, rules = _default_spec() if spec is None else _compiled(spec)
         self.settings = settings
         self.store = store
         self._receivers: dict[str, Receiver] = {receiver.url: receiver for receiver in settings.webhooks}
@@ -61,7 +75,6 @@ class Sandbox:
         self._worker_lock = threading.Lock()
         handlers = Handlers(store, spec, self.changes)
         control = ControlHandlers(store, handlers, self.changes)
-        rules = compile_rules(spec)
         operations: dict[str, Operation] = {}
         for operation_id in rules:
             owner = next((each for each in (handlers, control) if operation_id in each.ACCESS), None)

@@ -54,8 +54,10 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import itertools
 import logging
+import ssl
 import threading
 import time
 import uuid
@@ -107,6 +109,16 @@ class DeliveryPlan(Protocol):
     def route(self, delivery: Delivery, now: float) -> Route:
         """The route of `delivery`, claimed at `now` (the dispatcher's clock); once per claim, off the loop."""
         ...
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default verifying TLS context, built once per process and shared by every dispatcher.
+
+    Building one costs about 30 ms (`load_verify_locations`; docs/performance.md), which a test kit
+    that builds a sandbox, so a dispatcher, per test would pay each time.
+    """
+    return httpx.create_ssl_context()
 
 
 def delivered(response: httpx.Response) -> bool:
@@ -185,6 +197,7 @@ class Dispatcher:
         # 100) would let slow receivers' connections hold up the others'.
         self._client = httpx.AsyncClient(
             timeout=timeout,
+            verify=tls_context(),
             transport=transport,
             follow_redirects=False,
             headers={"user-agent": USER_AGENT},
