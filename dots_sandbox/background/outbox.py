@@ -359,8 +359,16 @@ class Dispatcher:
 
     async def _attempt_and_record(self, delivery: Delivery, deadline: float, owner: str, route: Route) -> None:
         try:
-            copies = await asyncio.gather(*(self.attempt(delivery, deadline) for _ in range(max(1, route.copies))))
-            attempt = copies[0]
+            # Copies beyond the first only reach the receiver (this task's answer is the attempt); they
+            # end with it when it is cancelled (a receiver removed, the dispatcher closing).
+            copies = [asyncio.ensure_future(self.attempt(delivery, deadline)) for _ in range(route.copies - 1)]
+            try:
+                attempt = await self.attempt(delivery, deadline)
+                if copies:
+                    await asyncio.wait(copies)
+            finally:
+                for copy in copies:
+                    copy.cancel()
             if attempt is not None:
                 loop = asyncio.get_running_loop()
                 await loop.run_in_executor(self._recorders, self.record, attempt, owner)
