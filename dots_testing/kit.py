@@ -227,15 +227,16 @@ class TestSandbox:
         before this returns: `SETTLEMENT_SECONDS` after its confirm, unless `running(settlement_seconds=...)`
         chose another), the webhook redelivery schedule and `disturb_webhooks("delay", ...)` (what came
         due is sent at once, as the sandbox's worker sends: wait for it with `dots_webhooks.wait_for`).
-        Attempts in flight are recorded first (waiting up to WEBHOOK_TIMEOUT_SECONDS), so a retry
-        scheduled by an answer that just arrived counts from before the move. `svix-timestamp`, attempt
+        What was due before the move is sent (or held by a disturbance) and recorded first (waiting up
+        to WEBHOOK_TIMEOUT_SECONDS), so a delay and a retry scheduled by an answer that just arrived
+        count from before the move. `svix-timestamp`, attempt
         timeouts and leases stay on real time; `reset()` returns to it. The same as POST
         /api/sandbox/advance. Raises TypeError for a non-number, ValueError for a negative or non-finite one.
         """
         sandbox = self.sandbox
         clock = _kit_clock(sandbox)
         seconds_value(seconds)  # refused before anything waits
-        _recorded(sandbox)  # an attempt answered a moment ago schedules its retry before the move
+        _caught_up(sandbox)  # what was due, or answered a moment ago, is routed and recorded before the move
         clock.advance(seconds)
         sandbox.settler.tick()
         sandbox.changes.wake()
@@ -269,7 +270,7 @@ class TestSandbox:
         if not isinstance(svix_id, str):
             raise TypeError(f"svix_id must be a str (the svix-id header), not {type(svix_id).__name__}")
         sandbox = self.sandbox
-        _recorded(sandbox)  # a delivery answered a moment ago is delivered, not in flight
+        _caught_up(sandbox)  # a delivery answered a moment ago is delivered, not in flight
         record = next(
             (r for r in sandbox.store.events(self.client_id, None, RECENT_EVENTS) if r.event.id == svix_id), None
         )
@@ -302,11 +303,18 @@ def _disorder(sandbox: Sandbox) -> Disorder:
     return plan
 
 
-def _recorded(sandbox: Sandbox) -> None:
-    """Wait (up to WEBHOOK_TIMEOUT_SECONDS) until the webhook attempts in flight now are recorded."""
+def _caught_up(sandbox: Sandbox) -> None:
+    """Start the webhook deliveries due now, then wait (up to WEBHOOK_TIMEOUT_SECONDS) until every attempt
+    in flight is recorded: what the worker would do at its next ticks, done before the clock moves.
+
+    So a delivery is routed (sent, or held by a disturbance) at the time it came due, whether or not
+    the worker had claimed it yet; a claim from this thread beside the worker's may put a receiver one
+    attempt over its slots for a moment, which a test sandbox's receivers do not notice.
+    """
     worker = sandbox.worker
     dispatcher = None if worker is None else worker.dispatcher
     if dispatcher is not None:
+        dispatcher.start_due(sandbox.changes.wake)
         dispatcher.drain(WEBHOOK_TIMEOUT_SECONDS)
 
 
