@@ -16,7 +16,7 @@ either): the sandbox and the client are imported by the first fixture a test ask
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -29,6 +29,27 @@ if TYPE_CHECKING:
     from dots_testing.webhook_receiver import WebhookReceiver
 
 
+# The report of each test's call phase, for the fixtures' teardown to know whether the test passed.
+_CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep the call phase's report on the item (pytest's documented recipe for a fixture to see the outcome)."""
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_REPORT] = report
+    return report
+
+
+def _passed(request: pytest.FixtureRequest) -> bool:
+    """Whether the test being torn down ran and passed."""
+    report = request.node.stash.get(_CALL_REPORT, None)
+    return report is not None and report.passed
+
+
 @pytest.fixture(scope="session")
 def dots_sandbox_session() -> Iterator[TestSandbox]:
     """A sandbox for the whole session: `.base_url` (ends in /api), `.client_id`, `.api_key`, the controls."""
@@ -39,15 +60,16 @@ def dots_sandbox_session() -> Iterator[TestSandbox]:
 
 
 @pytest.fixture
-def dots_sandbox(dots_sandbox_session: TestSandbox) -> Iterator[TestSandbox]:
+def dots_sandbox(dots_sandbox_session: TestSandbox, request: pytest.FixtureRequest) -> Iterator[TestSandbox]:
     """The session's sandbox with a fresh, empty state for this test (a new in-memory store).
 
-    After the test, fails it naming each `disturb_webhooks` no delivery took (unless `optional=True`).
+    After a test that passed, fails it naming each `disturb_webhooks` no delivery took (unless
+    `optional=True`); after one that failed, its own failure says more.
     """
     dots_sandbox_session.reset()
     yield dots_sandbox_session
     unused = dots_sandbox_session.unused_disturbances()
-    if unused:
+    if unused and _passed(request):
         pytest.fail("webhook disturbances this test planned were never used:\n" + "\n".join(f"  {u}" for u in unused))
 
 

@@ -198,15 +198,22 @@ def test_unused_disturbance(dots_sandbox):
 
 def test_optional_disturbance(dots_sandbox):
     dots_sandbox.disturb_webhooks("duplicate", optional=True)
+
+
+def test_failing_with_a_disturbance(dots_sandbox):
+    dots_sandbox.disturb_webhooks("reorder")
+    assert False, "the test's own failure"
 """
 
 
 def test_a_disturbance_no_delivery_took_fails_the_test(pytester: pytest.Pytester) -> None:
-    """In a user's run, an unused disturb_webhooks errs at teardown naming it; optional=True opts out."""
+    """In a user's run, an unused disturb_webhooks errs at teardown naming it; optional=True opts out, and a
+    test that failed is not blamed twice."""
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_inprocess("-p", "dots_testing.plugin", "-p", "no:cacheprovider", "-v")
-    assert result.parseoutcomes()["errors"] == 1
+    assert (result.parseoutcomes()["errors"], result.parseoutcomes()["failed"]) == (1, 1)
     output = result.stdout.str()
     assert "ERROR at teardown of test_unused_disturbance" in output
     assert "disturb_webhooks('redeliver'): no delivery took it" in output
     assert "ERROR at teardown of test_optional_disturbance" not in output
+    assert "ERROR at teardown of test_failing_with_a_disturbance" not in output
