@@ -8,7 +8,9 @@ import pytest
 from checkout import Checkout
 from dots_client import Dots
 
+import dots_testing
 from dots_testing.kit import SETTLEMENT_SECONDS
+from dots_testing.webhook_receiver import receiving
 
 if TYPE_CHECKING:
     from dots_testing.kit import TestSandbox
@@ -93,3 +95,22 @@ def test_a_redelivery_after_a_2xx_and_a_resend_are_skipped(
     dots_sandbox.resend_webhook(first)
     assert hand_over(checkout, dots_webhooks, order.payment_intent_id) == first
     assert retrieves(dots_sandbox) == 1
+
+
+def test_a_retry_on_the_production_schedule_comes_when_time_passes() -> None:
+    """With Dots' schedule (the first retry 5 s after a failure), our endpoint's 500 is retried once advance passes
+    those seconds: same svix-id, and the order is paid then."""
+    with (
+        dots_testing.running(webhook_retry_seconds=(5.0, 300.0, 1800.0)) as sandbox,
+        receiving(sandbox) as receiver,
+        Dots(client_id=sandbox.client_id, api_key=sandbox.api_key, base_url=sandbox.base_url) as dots,
+    ):
+        checkout = Checkout(dots, webhook_secret=receiver.secret)
+        receiver.respond_with(500)  # our endpoint was down for the first delivery
+        order = checkout.pay("order-6", 1000, CARD)
+        first = receiver.wait_for(order.payment_intent_id)
+        sandbox.advance(5)
+        again = receiver.wait_for(order.payment_intent_id)
+        assert (again.svix_id, again.attempt) == (first.svix_id, 2)
+        assert checkout.handle_webhook(again.body, again.headers) == 204
+        assert order.status == "paid"

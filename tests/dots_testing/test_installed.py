@@ -75,7 +75,7 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert re.search(r"\b15 passed\b", run.stdout), run.stdout
+    assert re.search(r"\b16 passed\b", run.stdout), run.stdout
     assert "test_checkout.py::test_settles_later_by_webhook" in run.stdout  # the done-when, from the wheels
     assert "test_checkout_disorder.py::test_time_settles_a_payment" in run.stdout  # advance() and each disturbance
     served = subprocess.run(
