@@ -38,6 +38,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from dots_sandbox.front.app import FrontApp
+from dots_sandbox.front.listener import bind
 from dots_sandbox.front.protocol import SandboxConfig
 from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
@@ -110,17 +111,6 @@ def _stop_when_orphaned(supervisor: int) -> None:
     while os.getppid() == supervisor:
         time.sleep(ORPHAN_CHECK_SECONDS)
     os.kill(os.getpid(), signal.SIGTERM)
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on host:port (so the startup line can name the real port)."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(address)
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
 
 
 def serve(settings: Settings) -> int:
