@@ -47,62 +47,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dots_sandbox.store.base import Delivery, Episode, StorageFault, StoreBusy
-from dots_sandbox.store.sql import INDEXES, INDEXES_BEFORE_3, Dialect, SQLStore, statements
+from dots_sandbox.store.schema import MIGRATES_FROM, SCHEMA_VERSION, ColumnTypes, SchemaVersionError
+from dots_sandbox.store.schema import statements as schema_statements
+from dots_sandbox.store.sql import Dialect, SQLStore, statements
 from dots_sandbox.store.url import MEMORY_DB
 
-SCHEMA_VERSION = 3  # 2: the outbox and timer tables; 3: the same indexes as PostgreSQL's
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_INTERVAL_S = 0.1
 CHECKPOINT_BACKSTOP_PAGES = 20_000
 
-_TABLES = (
-    """CREATE TABLE IF NOT EXISTS payment_intents (
-        id TEXT PRIMARY KEY,                -- lower-case hyphenated UUID
-        client_id TEXT NOT NULL,            -- the Basic-auth user that created it
-        status TEXT NOT NULL,
-        payment_method_id TEXT,             -- as sent, at create or (replacing it) at confirm
-        transfer_id TEXT,                   -- set when confirm succeeded
-        create_request TEXT NOT NULL,       -- the create body, JSON, every field as validated
-        confirm_request TEXT,               -- the confirm body, JSON
-        client_secret_sha256 BLOB NOT NULL,
-        created_at TEXT NOT NULL,           -- ISO 8601, UTC
-        confirmed_at TEXT
-    ) WITHOUT ROWID""",
-    # Outbox and timers (schema version 2). Times are epoch seconds (REAL), so timers outlive restarts.
-    """CREATE TABLE IF NOT EXISTS webhook_events (
-        id TEXT PRIMARY KEY,                -- the svix-id (msg_...), the same on every attempt
-        client_id TEXT NOT NULL,
-        payment_intent_id TEXT NOT NULL,
-        status TEXT NOT NULL,               -- the status the change led to
-        body TEXT NOT NULL,                 -- the payload, exactly the bytes signed and sent
-        created_at REAL NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS webhook_deliveries (
-        event_id TEXT NOT NULL REFERENCES webhook_events (id),
-        receiver TEXT NOT NULL,             -- the receiver's URL (its secret is never stored)
-        state TEXT NOT NULL,                -- pending | delivered | failed (retries exhausted)
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at REAL NOT NULL,
-        lease_owner TEXT,
-        lease_until REAL,
-        PRIMARY KEY (event_id, receiver)
-    )""",
-    """CREATE TABLE IF NOT EXISTS webhook_attempts (
-        event_id TEXT NOT NULL,
-        receiver TEXT NOT NULL,
-        number INTEGER NOT NULL,            -- 1 for the first attempt
-        at REAL NOT NULL,
-        http_status INTEGER,                -- None when no answer came (timeout, refused, ...)
-        error TEXT,                         -- why it failed, None when delivered
-        delivered INTEGER NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS settlements (
-        payment_intent_id TEXT PRIMARY KEY,
-        client_id TEXT NOT NULL,
-        due_at REAL NOT NULL,
-        status TEXT NOT NULL                -- succeeded | failed: where the intent goes from processing
-    )""",
-)
+# The schema's column types here (dots_sandbox/store/schema.py): rowid orders rows as written.
+TYPES = ColumnTypes(
+    text="TEXT", bytes="BLOB", seconds="REAL", integer="INTEGER", boolean="INTEGER", sequence=None,
+    keyed_only="WITHOUT ROWID",
+)  # fmt: skip
 
 
 def _json_list(values: Sequence[str]) -> str:
@@ -323,10 +281,10 @@ def _migrate(connection: sqlite3.Connection, db: str) -> None:
     connection.execute("BEGIN IMMEDIATE")
     try:
         (version,) = connection.execute("PRAGMA user_version").fetchone()
-        if version not in (0, 1, 2, SCHEMA_VERSION):
-            raise RuntimeError(f"{db}: schema version {version}, this sandbox knows {SCHEMA_VERSION}")
+        if version not in (0, *MIGRATES_FROM, SCHEMA_VERSION):  # 0: a new file
+            raise SchemaVersionError(version, db)
         if version != SCHEMA_VERSION:
-            for statement in (*_TABLES, *INDEXES_BEFORE_3, *INDEXES):
+            for statement in schema_statements(TYPES):
                 connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         connection.execute("COMMIT")

@@ -21,7 +21,8 @@ import pytest
 from dots_sandbox import lifecycle
 from dots_sandbox.background.changes import Changes
 from dots_sandbox.store import Intent, OutcomeUnknown, Refusal, StoreUnavailable, open_store
-from dots_sandbox.store.postgresql import SCHEMA_VERSION, PostgreSQLStore
+from dots_sandbox.store.postgresql import PostgreSQLStore
+from dots_sandbox.store.schema import SCHEMA_VERSION, SchemaVersionError
 from dots_sandbox.store.url import parse_database
 from tools.postgres import Cluster, ExistingServer, free_port
 
@@ -64,7 +65,7 @@ def test_another_schema_version_is_refused(postgres_url: str) -> None:
     PostgreSQLStore(postgres_url, pool_size=1).close()
     with psycopg.connect(postgres_url) as connection:
         connection.execute("UPDATE dots_sandbox_schema SET version = 99")
-    with pytest.raises(RuntimeError, match="schema version 99"):
+    with pytest.raises(SchemaVersionError, match="schema version 99, this sandbox knows 3"):
         PostgreSQLStore(postgres_url, pool_size=1)
 
 
