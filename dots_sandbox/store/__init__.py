@@ -20,6 +20,8 @@ from dots_sandbox.store.base import (
     StorageFault,
     Store,
     StoreBusy,
+    StoreCannotOpen,
+    StoreRefused,
     StoreUnavailable,
     Transition,
 )
@@ -41,6 +43,8 @@ __all__ = [
     "StorageFault",
     "Store",
     "StoreBusy",
+    "StoreCannotOpen",
+    "StoreRefused",
     "StoreUnavailable",
     "Transition",
     "open_store",

@@ -59,7 +59,15 @@ import psycopg.conninfo
 import psycopg_pool
 import tenacity
 
-from dots_sandbox.store.base import Delivery, Episode, OutcomeUnknown, StorageFault, StoreBusy, StoreUnavailable
+from dots_sandbox.store.base import (
+    Delivery,
+    Episode,
+    OutcomeUnknown,
+    StorageFault,
+    StoreBusy,
+    StoreCannotOpen,
+    StoreUnavailable,
+)
 from dots_sandbox.store.schema import MIGRATES_FROM, SCHEMA_VERSION, ColumnTypes, SchemaVersionError
 from dots_sandbox.store.schema import statements as schema_statements
 from dots_sandbox.store.sql import Dialect, SQLStore, statements
@@ -167,6 +175,8 @@ class PostgreSQLStore(SQLStore):
             if not tolerate_outage:
                 raise StoreUnavailable(self._why(error)) from None
             self._unavailable(self._why(error))  # the outage's one line; the pool goes on trying
+        except psycopg.Error as error:  # answered, but the schema cannot be made: a privilege missing, say
+            raise StoreCannotOpen(self._why(error)) from None
         self._pool = psycopg_pool.ConnectionPool(
             url,
             min_size=pool_size + 1,  # one for the reads on the event loop
@@ -289,7 +299,9 @@ class PostgreSQLStore(SQLStore):
         self._full.begin(f"{self._why(error)}; answering writes 503 until they work again")
         return StorageFault(self._why(error))
 
-    def _unavailable(self, why: str, kind: type[StoreUnavailable] = StoreUnavailable) -> StoreUnavailable:
+    def _unavailable(
+        self, why: str, kind: type[StoreUnavailable | OutcomeUnknown] = StoreUnavailable
+    ) -> StoreUnavailable | OutcomeUnknown:
         with self._reachable_lock:
             was_reachable, self._reachable = self._reachable, False
         if was_reachable:  # one line per outage, not one per request

@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from dots_sandbox.store.base import StoreCannotOpen
+
 # 1: the intents; 2: the outbox and timer tables; 3: the same indexes on every engine (INDEXES).
 SCHEMA_VERSION = 3
 # The versions a start-up brings to SCHEMA_VERSION by running `statements` (every one is IF NOT
@@ -160,7 +162,7 @@ def statements(types: ColumnTypes) -> tuple[str, ...]:
     return (*(create_table(table, types) for table in TABLES), *INDEXES_BEFORE_3, *INDEXES)
 
 
-class SchemaVersionError(RuntimeError):
+class SchemaVersionError(StoreCannotOpen):
     """The database holds a schema version this sandbox cannot bring to SCHEMA_VERSION (a newer one, say).
 
     Raised when a store opens, before anything is changed; the message names the version found and

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dots_sandbox.store.base import Delivery, Episode, StorageFault, StoreBusy
+from dots_sandbox.store.base import Delivery, Episode, StorageFault, StoreBusy, StoreCannotOpen
 from dots_sandbox.store.schema import MIGRATES_FROM, SCHEMA_VERSION, ColumnTypes, SchemaVersionError
 from dots_sandbox.store.schema import statements as schema_statements
 from dots_sandbox.store.sql import Dialect, SQLStore, statements
@@ -120,8 +120,7 @@ class SQLiteStore(SQLStore):
             self._guard = threading.Lock()
             self._shared = self._connect()
         else:
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
-            self._local.connection = self._connect()  # the schema now, so start-up fails loudly on a bad path
+            self._local.connection = _opening(db, self._connect)  # the schema now: a bad path fails the start
             self._identity = _identity(db)
             # The checkpoints' own connection, opened here: a file removed later never fails the thread.
             checkpoints = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
@@ -274,6 +273,22 @@ class SQLiteStore(SQLStore):
         if connection is None:
             connection = self._local.connection = self._connect()
         return connection
+
+
+def _opening(db: str, connect: Callable[[], sqlite3.Connection]) -> sqlite3.Connection:
+    """The store's first connection to the file `db` (its folder made first), from `connect`.
+
+    Raises StoreCannotOpen naming `db` and what failed: the folder cannot be made (OSError), the
+    file cannot be opened or written or is not a database (sqlite3.Error), or SchemaVersionError.
+    """
+    try:
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreCannotOpen(f"cannot make the folder of the SQLite database {db}: {error.strerror}") from None
+    try:
+        return connect()
+    except sqlite3.Error as error:  # unable to open, read-only, not a database, disk I/O, ...
+        raise StoreCannotOpen(f"cannot open the SQLite database {db}: {error}") from None
 
 
 def _migrate(connection: sqlite3.Connection, db: str) -> None:
