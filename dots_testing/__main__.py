@@ -4,7 +4,8 @@ The same sandbox as the pytest fixtures (in-memory store, fail-next faults, sett
 asked), with the kit's routes beside the sandbox's own (dots_testing/routes.py): a test in another
 language resets it (`POST /api/sandbox/reset`), queues faults (`POST /api/sandbox/fail-next`),
 settles (`POST /api/sandbox/payment-intents/{id}/settle`) and reads `GET /api/sandbox/requests`.
-Prints `dots_testing: serving <base_url>` once it accepts connections. Credentials: DOTS_CLIENT_ID
+Prints `dots test sandbox listening on <base_url>` once it accepts connections (the first line
+on stdout, flushed, as every server command here prints it). Credentials: DOTS_CLIENT_ID
 and DOTS_API_KEY, else the sandbox's documented local defaults.
 """
 
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get(variable)
     }
     with running(host=args.host, port=args.port, **credentials) as sandbox:
-        print(f"dots_testing: serving {sandbox.base_url}", flush=True)
+        print(f"dots test sandbox listening on {sandbox.base_url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
     return 0

@@ -22,8 +22,9 @@ def test_the_process_serves_the_kit_routes_and_stops_on_sigint() -> None:
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        assert line.startswith("dots_testing: serving http://127.0.0.1:")
+        assert line.startswith("dots test sandbox listening on http://127.0.0.1:")
         base_url = line.split()[-1]
+        assert line == f"dots test sandbox listening on {base_url}\n"
         assert httpx.get(f"{base_url}/sandbox/requests", auth=("shop", "key")).json() == {"data": []}
         assert httpx.get(f"{base_url}/sandbox/requests", auth=("sandbox-client-id", "key")).status_code == 401
     finally:

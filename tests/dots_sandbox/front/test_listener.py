@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from dots_sandbox.front.listener import bind
+from dots_sandbox.front.listener import bind, listening_line, url_of
 
 
 def test_bind_listens_on_a_free_port_without_blocking() -> None:
@@ -29,3 +29,13 @@ def test_bind_refuses_a_port_taken() -> None:
             bind("127.0.0.1", taken.getsockname()[1]).close()
     finally:
         taken.close()
+
+
+def test_the_listening_line_names_the_tool_and_its_url() -> None:
+    """`<tool> listening on URL`; url_of reads the URL back (facts after it ignored) and None from other lines."""
+    line = listening_line("dots sandbox", "http://127.0.0.1:8080/api")
+    assert line == "dots sandbox listening on http://127.0.0.1:8080/api"
+    assert url_of(line + "\n") == "http://127.0.0.1:8080/api"
+    assert url_of("contract proxy listening on http://127.0.0.1:1/api (upstream x)") == "http://127.0.0.1:1/api"
+    assert url_of("database: :memory:") is None
+    assert url_of("dots sandbox listening on ") is None
