@@ -272,6 +272,8 @@ def test_a_worker_that_cannot_start_stops_the_server_instead_of_a_restart_loop(
     os.kill(killed, signal.SIGKILL)
     assert sandbox.process.wait(timeout=LIVENESS_S) == 1
     failed = [line for line in sandbox.lines if "cannot start" in line]
-    assert len(failed) == 1, sandbox.output
-    assert "file is not a database" in failed[0]
+    # One line per worker that tried: the replacement, and on a loaded machine perhaps a second, when
+    # uvicorn's health check took the survivor for hung and replaced it too; never a loop of them.
+    assert 1 <= len(failed) <= 2, sandbox.output
+    assert all("file is not a database" in line for line in failed), sandbox.output
     assert "Traceback" not in sandbox.output
