@@ -19,7 +19,9 @@ By design:
   a row (at REPEATABLE READ the others fail with 40001 and run again; see Failures).
 - The schema is created (or its version checked) in one transaction holding the advisory lock
   SCHEMA_LOCK_KEY, so instances starting together neither race on CREATE TABLE nor see a half
-  made schema. A database whose `dots_sandbox_schema` says another version is refused.
+  made schema (store/schema.py's tables in this engine's TYPES). A database whose
+  `dots_sandbox_schema` says another version is refused (SchemaVersionError), and so is one on
+  which the schema cannot be made (StoreCannotOpen: a privilege missing, say).
 - Failures, by cause (SQLSTATE class and the connection's state; `_attempt`): a database that
   cannot be reached at start-up raises StoreUnavailable naming host and port (the URL's password
   masked); opened with `tolerate_outage` (a worker process, after its supervisor's own check), the

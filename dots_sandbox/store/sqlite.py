@@ -11,7 +11,8 @@ SQLite, by design:
   themselves are the lifecycle's, written once for every engine (`sql.py`).
 - One connection per thread (so threads really race in SQLite); `:memory:` has one connection
   shared under a lock (each connection to `:memory:` would be a different database). The schema
-  is made or migrated once, by the store's first connection.
+  (store/schema.py's tables in this engine's TYPES) is made or migrated once, by the store's first
+  connection; a file that cannot be made, opened or migrated is StoreCannotOpen.
 - Storage faults: a full disk (SQLITE_FULL) or an I/O error is StorageFault (503), logged once
   until writes work again; SQLITE_BUSY past BUSY_TIMEOUT_MS is StoreBusy (503). Every write
   first checks that the path still names the file the store opened (device and inode): one
