@@ -14,13 +14,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 import threading
 
 from dots_testing import running
 
+TOOL = "dots test sandbox"
+
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve until interrupted (SIGINT); 0 on a clean stop."""
+    """Serve until interrupted (SIGINT); 0 on a clean stop, 1 (one line on stderr) when it cannot listen."""
     parser = argparse.ArgumentParser(prog="python -m dots_testing", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port, 0 for any free one (8080)")
@@ -30,10 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         for name, variable in (("client_id", "DOTS_CLIENT_ID"), ("api_key", "DOTS_API_KEY"))
         if os.environ.get(variable)
     }
-    with running(host=args.host, port=args.port, **credentials) as sandbox:
-        print(f"dots test sandbox listening on {sandbox.base_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    try:
+        with running(host=args.host, port=args.port, **credentials) as sandbox:
+            print(f"{TOOL} listening on {sandbox.base_url}", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                threading.Event().wait()
+    except OSError as error:  # the address cannot be bound: a port taken, a host not this machine's
+        print(f"{TOOL}: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
