@@ -269,7 +269,7 @@ class Dispatcher:
         Each claim asks for the receivers with a free slot, and for no more deliveries than the
         freest has, so none goes over `attempts_per_receiver`; claims repeat while they fill up.
         Each attempt is sent, then recorded, on the dispatcher's loop; `on_done()` is called (on
-        another thread) when one ends. Raises the store's StoreRefused errors (the claim's).
+        another thread) when one ends. Raises StoreUnavailable if the database is down.
         """
         started = 0
         while True:

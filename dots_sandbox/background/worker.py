@@ -86,7 +86,7 @@ class Worker:
                 pass  # an outage, which the store logs as it begins and ends (not every tick): retried next tick
             except StorageFault:
                 pass  # the store logs the fault as it begins and as writes work again (not every tick)
-            except StoreBusy as error:  # the store logs nothing for it; each one waited out a timeout first
+            except StoreBusy as error:  # the store never logs it; each follows a timeout or spent retries
                 logger.warning("background tick not done, retrying at the next one: %s", error)
             except Exception:
                 logger.exception("background tick failed; retrying at the next one")
