@@ -21,7 +21,8 @@ what a later start needs, and no worker has to know which it is. A worker that c
 another reason (a SQLite file made unusable, a schema of another version put in since the check)
 would fail the same way on every restart: it prints one line and exits with uvicorn's
 STARTUP_FAILURE (3), on which uvicorn's supervisor stops the server rather than restarting it in
-a loop (see encode/uvicorn discussion #2440), and `serve` then returns 1."""
+a loop (see encode/uvicorn discussion #2440), and `serve` then returns 1.
+"""
 
 from __future__ import annotations
 
