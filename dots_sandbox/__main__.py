@@ -1,11 +1,13 @@
 """`python -m dots_sandbox [--host H] [--port P] [--db PATH] [--workers N] [--faults] [limits ...]`.
 
 Serves the sandbox (dots_sandbox/runner.py, on the HTTP front of dots_sandbox/front/: uvicorn
-with uvloop and httptools, and the front's limits). Prints one line when it listens (its URL
-and database; `--port 0` picks a free port and the line shows it), logs nothing per request,
-and stops cleanly (exit 0) on SIGINT or SIGTERM. Credentials come only from the environment
-(DOTS_CLIENT_ID, DOTS_API_KEY) and are never printed. Every flag overrides its environment
-variable (docs/sandbox.md lists them).
+with uvloop and httptools, and the front's limits). Once it listens it prints `dots sandbox
+listening on URL` (`--port 0` picks a free port and the line shows it), then `database: ...`
+and, with workers, `workers: N`; it logs nothing per request, and stops cleanly (exit 0) on
+SIGINT or SIGTERM. A start that fails (the database, the port, the schema) is one line on stderr
+and exit 1; a usage error (a flag or variable of the wrong form) is exit 2. Credentials come
+only from the environment (DOTS_CLIENT_ID, DOTS_API_KEY) and are never printed. Every flag
+overrides its environment variable (docs/sandbox.md lists them).
 
 Stopping: requests still waiting for their body are answered at once (400, connection closed),
 and answers in flight get GRACEFUL_SHUTDOWN_SECONDS to finish before uvicorn cancels them.

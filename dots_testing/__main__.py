@@ -4,7 +4,8 @@ The same sandbox as the pytest fixtures (in-memory store, fail-next faults, sett
 asked), with the kit's routes beside the sandbox's own (dots_testing/routes.py): a test in another
 language resets it (`POST /api/sandbox/reset`), queues faults (`POST /api/sandbox/fail-next`),
 settles (`POST /api/sandbox/payment-intents/{id}/settle`) and reads `GET /api/sandbox/requests`.
-Prints `dots_testing: serving <base_url>` once it accepts connections. Credentials: DOTS_CLIENT_ID
+Prints `dots test sandbox listening on <base_url>` once it accepts connections (the first line
+on stdout, flushed, as every server command here prints it). Credentials: DOTS_CLIENT_ID
 and DOTS_API_KEY, else the sandbox's documented local defaults.
 """
 
@@ -13,13 +14,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 import threading
 
 from dots_testing import running
 
+TOOL = "dots test sandbox"
+
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve until interrupted (SIGINT); 0 on a clean stop."""
+    """Serve until interrupted (SIGINT); 0 on a clean stop, 1 (one line on stderr) when it cannot listen."""
     parser = argparse.ArgumentParser(prog="python -m dots_testing", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port, 0 for any free one (8080)")
@@ -29,10 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         for name, variable in (("client_id", "DOTS_CLIENT_ID"), ("api_key", "DOTS_API_KEY"))
         if os.environ.get(variable)
     }
-    with running(host=args.host, port=args.port, **credentials) as sandbox:
-        print(f"dots_testing: serving {sandbox.base_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    try:
+        with running(host=args.host, port=args.port, **credentials) as sandbox:
+            print(f"{TOOL} listening on {sandbox.base_url}", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                threading.Event().wait()
+    except OSError as error:  # the address cannot be bound: a port taken, a host not this machine's
+        print(f"{TOOL}: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -53,7 +53,7 @@ class _Current:
         self.journal = Journal()
         self.pending = faults.Pending()
         self.router = Router(with_control_routes(load_spec()))
-        self.kit: TestSandbox | None = None  # set once the server is up; its routes need it
+        self.kit: routes.Controls | None = None  # set once the server is up: the controls need its URL
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: HTTP goes to the current sandbox; lifespan startup and shutdown complete at once."""

@@ -16,19 +16,44 @@ from __future__ import annotations
 import dataclasses
 import json
 import urllib.parse
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from dots_sandbox import errors
 from dots_sandbox.front.app import Receive, Scope, Send
 from dots_sandbox.request.auth import BasicAuth
-
-if TYPE_CHECKING:
-    from dots_testing.kit import TestSandbox
+from dots_testing.journal import Received
 
 PREFIX = "/api/sandbox/"
 MAX_BODY_BYTES = 64 * 1024
 _ROUTES = {("POST", "fail-next"), ("GET", "requests"), ("POST", "reset")}
+
+
+class Controls(Protocol):
+    """What the routes need of a test sandbox (`dots_testing.kit.TestSandbox` is one): its credentials and
+    the three controls they serve, so the routes depend on these five names, not on the kit."""
+
+    @property
+    def client_id(self) -> str:
+        """The HTTP Basic user name the routes accept."""
+        ...
+
+    @property
+    def api_key(self) -> str:
+        """The HTTP Basic password the routes accept."""
+        ...
+
+    def fail_next(self, operation_id: str, fault: str, **options: Any) -> None:
+        """Queue a fault; ValueError for an unknown operation, fault or option."""
+        ...
+
+    def requests(self, operation_id: str | None = None) -> Sequence[Received]:
+        """What was received since the reset, oldest first."""
+        ...
+
+    def reset(self) -> None:
+        """A fresh, empty state."""
+        ...
 
 
 def is_kit_route(scope: Scope) -> bool:
@@ -37,7 +62,7 @@ def is_kit_route(scope: Scope) -> bool:
     return path.startswith(PREFIX) and (scope["method"], path[len(PREFIX) :]) in _ROUTES
 
 
-async def serve(kit: TestSandbox, scope: Scope, receive: Receive, send: Send) -> None:
+async def serve(kit: Controls, scope: Scope, receive: Receive, send: Send) -> None:
     """Answer one request for a kit route (is_kit_route is true)."""
     try:
         BasicAuth(kit.client_id, kit.api_key).check(
@@ -49,7 +74,7 @@ async def serve(kit: TestSandbox, scope: Scope, receive: Receive, send: Send) ->
         await _send(send, error.status, error.body(), error.headers)
 
 
-def _dispatch(kit: TestSandbox, scope: Scope, body: bytes) -> tuple[int, bytes]:
+def _dispatch(kit: Controls, scope: Scope, body: bytes) -> tuple[int, bytes]:
     route = scope["path"][len(PREFIX) :]
     if route == "requests":
         query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))

@@ -60,7 +60,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from dots_sandbox.background.schedule import DEFAULT_TIMEOUT_SECONDS, RetryPolicy, lease_seconds
 from dots_sandbox.background.webhooks import ATTEMPTS_PER_RECEIVER, Receiver, Signer
-from dots_sandbox.store import Attempt, Delivery, Store, StoreUnavailable
+from dots_sandbox.store import Attempt, Delivery, OutcomeUnknown, StorageFault, Store, StoreBusy, StoreUnavailable
 
 # How much of an answer's body is read: enough for any acknowledgement, and the connection is kept
 # alive when the body ends within it; a longer one is cut (the status has decided already).
@@ -327,8 +327,12 @@ class Dispatcher:
             attempt = await self.attempt(delivery, deadline)
             if attempt is not None:
                 await asyncio.get_running_loop().run_in_executor(self._recorders, self.record, attempt, owner)
-        except StoreUnavailable:
-            pass  # the database is down (the store logs that once): due again once its lease ends
+        except (StoreUnavailable, OutcomeUnknown):
+            pass  # an outage, which the store logs as it begins and ends: due again once its lease ends
+        except (StoreBusy, StorageFault) as error:  # no outage line for these: say it here, once per attempt
+            logger.warning(
+                "webhook attempt to %s not recorded, sent again once its lease ends: %s", delivery.receiver, error
+            )
         except Exception:
             # The event stays leased, then due again: nothing is lost. Never the headers or body. While
             # closing, an attempt cut short by the closed store is expected: no noise.

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
+
+from dots_testing.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,8 +26,9 @@ def test_the_process_serves_the_kit_routes_and_stops_on_sigint() -> None:
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        assert line.startswith("dots_testing: serving http://127.0.0.1:")
+        assert line.startswith("dots test sandbox listening on http://127.0.0.1:")
         base_url = line.split()[-1]
+        assert line == f"dots test sandbox listening on {base_url}\n"
         assert httpx.get(f"{base_url}/sandbox/requests", auth=("shop", "key")).json() == {"data": []}
         assert httpx.get(f"{base_url}/sandbox/requests", auth=("sandbox-client-id", "key")).status_code == 401
     finally:
@@ -31,3 +36,16 @@ def test_the_process_serves_the_kit_routes_and_stops_on_sigint() -> None:
         assert process.wait(timeout=30) == 0
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_a_port_taken_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    """The address cannot be bound: exit 1 and one line on stderr naming it, nothing on stdout, no traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["--port", str(port)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"dots test sandbox: cannot listen on 127.0.0.1:{port}: ")
+    assert len(err.splitlines()) == 1

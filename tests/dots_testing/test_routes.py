@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import base64
+import json
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import httpx
 import pytest
 
+from dots_testing import routes
+from dots_testing.journal import Received
 from dots_testing.kit import TestSandbox
 
 
@@ -55,3 +61,55 @@ def test_fail_next_over_http_refuses_what_it_cannot_do(http: httpx.Client, body:
 def test_the_kit_routes_need_the_credentials(dots_sandbox: TestSandbox) -> None:
     """Without the sandbox's credentials the kit's routes answer 401, as the API's do."""
     assert httpx.get(f"{dots_sandbox.base_url}/sandbox/requests").status_code == 401
+
+
+class _Controls:
+    """The controls the routes need, and nothing of a kit: a stand-in that notes each call."""
+
+    client_id = "id"
+    api_key = "key"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def fail_next(self, operation_id: str, fault: str, **options: Any) -> None:
+        self.calls.append(("fail_next", operation_id, fault, *map(str, options.values())))
+
+    def requests(self, operation_id: str | None = None) -> list[Received]:
+        self.calls.append(("requests", str(operation_id)))
+        return [Received("create_payment_intent", "POST", "/api/v2/payment-intents", 200, committed=True)]
+
+    def reset(self) -> None:
+        self.calls.append(("reset",))
+
+
+def _serve_route(controls: routes.Controls, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    """One request through `routes.serve` with the controls' credentials: the status and body answered."""
+    sent: list[MutableMapping[str, Any]] = []
+    path, _, query = path.partition("?")
+    scope = {"type": "http", "method": method, "path": path, "query_string": query.encode(),
+             "headers": [(b"authorization", b"Basic " + base64.b64encode(b"id:key"))]}  # fmt: skip
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(routes.serve(controls, scope, receive, send))
+    return sent[0]["status"], sent[1]["body"]
+
+
+def test_the_routes_serve_any_controls_not_only_the_kit() -> None:
+    """The routes call the Controls protocol's five names only: a stand-in with them is served in full."""
+    controls = _Controls()
+    status, body = _serve_route(controls, "GET", "/api/sandbox/requests?operation_id=create_payment_intent")
+    assert (status, json.loads(body)["data"][0]["committed"]) == (200, True)
+    assert _serve_route(controls, "POST", "/api/sandbox/fail-next", b'{"operation_id": "x", "fault": "refuse",'
+                        b' "options": {"status": 429}}') == (204, b"")  # fmt: skip
+    assert _serve_route(controls, "POST", "/api/sandbox/reset") == (204, b"")
+    assert controls.calls == [
+        ("requests", "create_payment_intent"),
+        ("fail_next", "x", "refuse", "429"),
+        ("reset",),
+    ]

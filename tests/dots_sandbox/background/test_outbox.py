@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from dots_sandbox.background.changes import Changes
 from dots_sandbox.background.outbox import MAX_ANSWER_BYTES, Dispatcher, delivered, failure
 from dots_sandbox.background.schedule import RetryPolicy
 from dots_sandbox.background.webhooks import Receiver
-from dots_sandbox.store import Attempt, Store, open_store
+from dots_sandbox.store import Attempt, SQLiteStore, StorageFault, Store, StoreBusy, StoreRefused, open_store
 
 if TYPE_CHECKING:
     from tests.conftest import Clock
@@ -311,3 +312,30 @@ def test_a_delivery_in_flight_is_not_started_again_when_the_clock_jumps(store: S
         assert arrived == [event_id]
     finally:
         dispatcher.close()
+
+
+@pytest.mark.parametrize("refusal", [StoreBusy("database is locked"), StorageFault("database or disk is full")])
+def test_an_attempt_the_store_refuses_to_record_is_logged(
+    clock: Clock, caplog: pytest.LogCaptureFixture, refusal: StoreRefused
+) -> None:
+    """A busy store or a storage fault while recording an attempt is one warning naming it, never silence."""
+
+    class Refusing(SQLiteStore):
+        def record_attempt(self, attempt: Attempt, owner: str, next_attempt_at: float | None) -> None:
+            raise refusal
+
+    store = Refusing(":memory:")
+    recorder = Recorder()
+    dispatcher = _dispatcher(store, clock, recorder)
+    try:
+        _change(store, clock)
+        with caplog.at_level(logging.WARNING, logger="dots_sandbox.background.outbox"):
+            assert dispatcher.start_due(lambda: None) == 1
+            _wait_until(lambda: dispatcher.in_flight(URL) == 0)
+    finally:
+        dispatcher.close()
+        store.close()
+    assert len(recorder.requests) == 1
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"webhook attempt to {URL} not recorded, sent again once its lease ends: {refusal}")
+    ]
