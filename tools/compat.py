@@ -105,7 +105,8 @@ class SandboxProcess:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         if not self._seen.wait(START_TIMEOUT_SECONDS) or not self.url:
             self.stop()
             raise CompatError(f"the sandbox of {checkout} did not start: {' | '.join(self.output[-5:])}")
@@ -128,6 +129,9 @@ class SandboxProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._reader.join(STOP_TIMEOUT_SECONDS)
+        if self.process.stdout is not None and not self._reader.is_alive():
+            self.process.stdout.close()
 
 
 def sandbox_env() -> dict[str, str]:

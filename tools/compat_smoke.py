@@ -79,12 +79,22 @@ class Smoke:
         self.base_url = base_url
         self.credentials = (client_id, api_key)
         self.steps: list[Step] = []
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def _client(self, credentials: tuple[str, str] | None = None) -> Any:
-        client_id, api_key = credentials or self.credentials
-        token = base64.b64encode(f"{client_id}:{api_key}".encode()).decode()
-        authenticated = importlib.import_module("dots_client").AuthenticatedClient
-        return authenticated(base_url=self.base_url, token=token, prefix="Basic")
+        """One client per pair of credentials, made on first use (a client that cannot be made fails the step)."""
+        key = credentials or self.credentials
+        if key not in self._clients:
+            token = base64.b64encode(f"{key[0]}:{key[1]}".encode()).decode()
+            authenticated = importlib.import_module("dots_client").AuthenticatedClient
+            self._clients[key] = authenticated(base_url=self.base_url, token=token, prefix="Basic")
+        return self._clients[key]
+
+    def close(self) -> None:
+        """Close the clients' connections."""
+        for client in self._clients.values():
+            client.get_httpx_client().close()
+        self._clients.clear()
 
     def _create(self, body: dict[str, Any], client: Any = None) -> Any:
         request = _model("create_payment_intent_request", "CreatePaymentIntentRequest").from_dict(body)
@@ -108,6 +118,13 @@ class Smoke:
 
     def run(self) -> list[Step]:
         """Every step, in order; one that cannot start (its intent was not created) reports the create's answer."""
+        try:
+            self._steps()
+        finally:
+            self.close()
+        return self.steps
+
+    def _steps(self) -> None:
         self._step("create", "200 initialized", lambda: self._create({"amount": 1000, "currency": "usd"}))
         confirmed: dict[str, Any] = {}
         for outcome, method in OUTCOMES.items():
@@ -147,7 +164,6 @@ class Smoke:
             "401 unauthorized",
             lambda: self._create({"amount": 1000, "currency": "usd"}, self._client(wrong)),
         )
-        return self.steps
 
     def _create_quietly(self) -> Any:
         try:
