@@ -109,7 +109,8 @@ class SandboxProcess:
         self._reader.start()
         if not self._seen.wait(START_TIMEOUT_SECONDS) or not self.url:
             self.stop()
-            raise CompatError(f"the sandbox of {checkout} did not start: {' | '.join(self.output[-5:])}")
+            last = next((line.strip() for line in reversed(self.output) if line.strip()), "no output")
+            raise CompatError(f"the sandbox of {checkout} did not start: {last}")
 
     def _read(self) -> None:
         assert self.process.stdout is not None

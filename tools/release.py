@@ -311,6 +311,7 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
         report = Report(changes, base_version, decision.version, f"release: openapi.yaml against {ref}", "openapi.yaml",
                         spec_text, api)  # fmt: skip
         sys.stdout.write(render_as(fmt, report).stdout)
+        say(f"release: {bump} bump: the larger of the spec's ({spec_bump}) and the Python API's ({api_diff.bump(api)})")
         _apply(tree, decision, inputs_for(spec_text, revision_text, decision.version), (guess, fresh), say)
     _write_changelog(tree, decision.version, today, entry_lines(findings(changes), api), say)
     return 0
@@ -333,7 +334,7 @@ def _apply(
     """Write info.version, the revision and generated/ (`fresh`'s folder when it was made for its version)."""
     guess, folder = fresh
     how = "kept (at least what the changes call for)" if decision.kept else "set"
-    say(f"release: {decision.bump} bump: info.version {decision.version} {how}")
+    say(f"release: info.version {decision.version} {how}")
     if tree.revision.read_text(encoding="utf-8") != inputs.revision:
         say(f"release: codegen/revision.yaml: revision 0 of {decision.version}")
     tree.spec.write_text(inputs.spec, encoding="utf-8")

@@ -15,6 +15,7 @@ from tests.tools.breaking.catalogue import (
     CREATE_PROPS,
     CREATE_REQ,
     INTENT_PROPS,
+    ROOT,
     STATUS,
     append,
     discard,
@@ -153,3 +154,24 @@ def test_api_option_refuses_other_files(tmp_path: Path, capsys: pytest.CaptureFi
     old.write_text(yaml.safe_dump(load_spec(), sort_keys=False), encoding="utf-8")
     assert main(["--base-file", str(old), "--api"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_api_option_adds_the_python_api_section_before_the_verdict(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--api --base HEAD` on this project's spec diffs BASE's committed client with the new one: the section comes
+    before the verdict line, which stays last, and the exit status is the gate's."""
+    import contextlib
+
+    from tools import api_diff
+
+    # The regeneration is `make release`'s to test: here the new side is this checkout's generated/ as it is.
+    monkeypatch.setattr(api_diff, "regenerated", lambda *_: contextlib.nullcontext(ROOT / "generated"))
+    committed = api_diff.diff(api_diff.load_at(ROOT, "HEAD"), api_diff.load_from(ROOT / "generated"))
+    code = main(["--base", "HEAD", "--api"])
+    out = capsys.readouterr().out.splitlines()
+    section = next(i for i, line in enumerate(out) if line.startswith("PYTHON API of dots_client"))
+    assert section < len(out) - 1
+    assert out[-1].startswith(("PASS:", "FAIL:"))
+    assert (out[section] == "PYTHON API of dots_client: no changes") == (committed == [])
+    assert code == (1 if out[-1].startswith("FAIL:") else 0)
