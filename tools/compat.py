@@ -90,7 +90,10 @@ def judge(runs: list[Run], bump: str) -> tuple[int, str]:
 
 
 class SandboxProcess:
-    """`python -m dots_sandbox --host 127.0.0.1 --port 0 --db :memory:` run from `checkout` (its code, its spec)."""
+    """`python -m dots_sandbox --host 127.0.0.1 --port 0 --db :memory:` run from `checkout` (its code, its spec).
+
+    Started when made; :meth:`started` waits for its URL, so several can start side by side.
+    """
 
     def __init__(self, checkout: Path, env: dict[str, str]) -> None:
         self.output: list[str] = []
@@ -105,12 +108,17 @@ class SandboxProcess:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        self.checkout = checkout
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+
+    def started(self) -> str:
+        """Its URL once it listens. Raises CompatError (after stopping it) when it does not start."""
         if not self._seen.wait(START_TIMEOUT_SECONDS) or not self.url:
             self.stop()
             last = next((line.strip() for line in reversed(self.output) if line.strip()), "no output")
-            raise CompatError(f"the sandbox of {checkout} did not start: {last}")
+            raise CompatError(f"the sandbox of {self.checkout} did not start: {last}")
+        return self.url
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -142,25 +150,35 @@ def sandbox_env() -> dict[str, str]:
     return {**env, "DOTS_CLIENT_ID": DEFAULT_CREDENTIALS[0], "DOTS_API_KEY": DEFAULT_CREDENTIALS[1]}
 
 
-def smoke(client: Path, url: str, env: dict[str, str]) -> list[Step]:
-    """Run the smoke with the `dots_client` in the folder `client` against `url`; its steps.
-
-    Raises CompatError when the smoke itself cannot run (its output is not step lines).
-    """
-    result = subprocess.run(
+def start_smoke(client: Path, url: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start the smoke with the `dots_client` in the folder `client` (first on PYTHONPATH) against `url`."""
+    return subprocess.Popen(
         [sys.executable, "-m", "tools.compat_smoke", url],
         cwd=ROOT,
         env={**env, "PYTHONPATH": os.pathsep.join([str(client), str(ROOT)])},
-        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=SMOKE_TIMEOUT_SECONDS,
-        check=False,
     )
+
+
+def smoke_steps(process: subprocess.Popen[str], client: Path) -> list[Step]:
+    """The steps a smoke started by :func:`start_smoke` printed, once it ends.
+
+    Raises CompatError when it did not run (its output is not step lines) or outlives SMOKE_TIMEOUT_SECONDS.
+    """
     try:
-        rows = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+        out, err = process.communicate(timeout=SMOKE_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise CompatError(f"the smoke with {client} did not end in {SMOKE_TIMEOUT_SECONDS:g} s") from None
+    try:
+        rows = [json.loads(line) for line in out.splitlines() if line.strip()]
         return [Step(row["name"], row["expected"], row["got"]) for row in rows]
     except (ValueError, KeyError, TypeError):
-        raise CompatError(f"the smoke with {client} did not run: {result.stderr.strip()[-300:]}") from None
+        raise CompatError(f"the smoke with {client} did not run: {err.strip()[-300:]}") from None
 
 
 @contextlib.contextmanager
@@ -202,16 +220,27 @@ def check_compat(repo: Path, base: str | None) -> tuple[list[str], int, str]:
         raise CompatError(f"BASE {ref!r} is not a commit in {repo}: pass BASE=<a ref that exists>")
     env = sandbox_env()
     with worktree(repo, ref) as old:
-        bump = verdict_bump(repo, ref, old)
-        runs = []
-        for direction, client, server in (
+        directions = (
             ("old client -> new sandbox", old / "generated", repo),
             ("new client -> old sandbox", repo / "generated", old),
-        ):
-            sandbox = SandboxProcess(server, env)
-            try:
-                runs.append(Run(direction, smoke(client, sandbox.url, env)))
-            finally:
+        )
+        # Both sandboxes start, and then both smokes run, side by side; the verdict is read meanwhile.
+        sandboxes = [SandboxProcess(server, env) for _, _, server in directions]
+        smokes: list[subprocess.Popen[str]] = []
+        try:
+            bump = verdict_bump(repo, ref, old)
+            urls = [sandbox.started() for sandbox in sandboxes]
+            smokes += [start_smoke(client, url, env) for (_, client, _), url in zip(directions, urls, strict=True)]
+            runs = [
+                Run(direction, smoke_steps(process, client))
+                for (direction, client, _), process in zip(directions, smokes, strict=True)
+            ]
+        finally:
+            for process in smokes:
+                if process.poll() is None:  # a smoke left behind by the other's failure
+                    process.kill()
+                    process.communicate()
+            for sandbox in sandboxes:
                 sandbox.stop()
     code, line = judge(runs, bump)
     return lines(runs), code, line
