@@ -44,7 +44,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -55,7 +55,7 @@ from dots_spec.version import info_version
 from tools import api_diff
 from tools.breaking.compare import compare
 from tools.breaking.formats import FORMATS, Report, larger_bump, render_as
-from tools.breaking.git import GateError, default_base, is_commit, spec_at
+from tools.breaking.git import GateError, default_base, is_commit, run_git, spec_at
 from tools.breaking.model import BREAKING
 from tools.breaking.verdict import Finding, bumped, findings, suggested_bump
 from tools.client_version import VersionError, changed_since
@@ -179,14 +179,11 @@ def write_entry(changelog: str, version: str, date: str, sections: dict[str, lis
     """`changelog` with the entry for `version`: a new one after `## [Unreleased]`, or the existing one's
     sections replaced (its date kept). The entry's own part ends at the next `## ` or `### dots-client` line."""
     lines = changelog.split("\n")
-    heading = re.compile(rf"^## \[{re.escape(version)}\](?: - (\S+))?\s*$")
-    at = next((i for i, line in enumerate(lines) if heading.match(line)), None)
-    if at is not None:
-        found = heading.match(lines[at])
-        date = found.group(1) if found and found.group(1) else date
-        end = next(
-            (j for j in range(at + 1, len(lines)) if lines[j].startswith(("## ", "### dots-client"))), len(lines)
-        )
+    span = _entry_span(lines, version)
+    if span is not None:
+        at, end = span
+        dated = re.match(r"^## \[[^\]]*\] - (\S+)", lines[at])
+        date = dated.group(1) if dated else date
     else:
         unreleased = next((i for i, line in enumerate(lines) if line.strip() == UNRELEASED), None)
         start = 0 if unreleased is None else unreleased + 1
@@ -196,6 +193,23 @@ def write_entry(changelog: str, version: str, date: str, sections: dict[str, lis
     for name, items in sections.items():
         body += [f"### {name}", "", *items, ""]
     return "\n".join([*lines[:at], *body, *lines[end:]])
+
+
+def _entry_span(lines: list[str], version: str) -> tuple[int, int] | None:
+    """The lines of `version`'s own part of the changelog: from its heading to the next `## ` or `### dots-client`."""
+    heading = re.compile(rf"^## \[{re.escape(version)}\](?: - \S+)?\s*$")
+    at = next((i for i, line in enumerate(lines) if heading.match(line)), None)
+    if at is None:
+        return None
+    end = next((j for j in range(at + 1, len(lines)) if lines[j].startswith(("## ", "### dots-client"))), len(lines))
+    return at, end
+
+
+def drop_entry(changelog: str, version: str) -> str:
+    """`changelog` without `version`'s entry (as it was when there is none)."""
+    lines = changelog.split("\n")
+    span = _entry_span(lines, version)
+    return changelog if span is None else "\n".join([*lines[: span[0]], *lines[span[1] :]])
 
 
 def set_info_version(text: str, version: str) -> str:
@@ -286,11 +300,16 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
         raise Refused(f"release: {error}") from None
     base_version, current = info_version(old), info_version(new)
     spec_bump = suggested_bump(changes)
+    # A version an earlier run set is decided again from BASE's (the spec may have changed since); one set by hand
+    # is the maintainer's floor.
+    earlier = earlier_release(tree, ref, current, base_version)
+    floor = base_version if earlier else current
     # The API diff can only raise the bump, so what the spec alone refuses stays refused: say it before generating.
-    guess = decide(base_version, current, spec_bump, spec_changed=bool(changes), api_major=False)
+    guess = decide(base_version, floor, spec_bump, spec_changed=bool(changes), api_major=False)
     with tempfile.TemporaryDirectory(prefix="dots-release-") as tmp:
         fresh = _generate(Path(tmp), inputs_for(spec_text, revision_text, guess.version))
-        edited = hand_edited(tree.root, tree.generated, fresh)
+        # After an earlier run, generated/ is that run's output for the spec as it was then: it is replaced.
+        edited = [] if earlier else hand_edited(tree.root, tree.generated, fresh)
         if edited:
             shown = ", ".join(edited[:3]) + (" ..." if len(edited) > 3 else "")
             raise Refused(
@@ -303,8 +322,9 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
             raise Refused(f"release: {error}") from None
         bump = larger_bump(spec_bump, api_diff.bump(api))
         decision = decide(
-            base_version, current, bump, spec_changed=bool(changes), api_major=api_diff.bump(api) == "major"
+            base_version, floor, bump, spec_changed=bool(changes), api_major=api_diff.bump(api) == "major"
         )
+        decision = replace(decision, kept=decision.version == current)
         if not changes and not api:
             say(f"release: nothing to release: openapi.yaml and dots_client's API are as at {ref} ({base_version})")
             return 0
@@ -313,8 +333,19 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
         sys.stdout.write(render_as(fmt, report).stdout)
         say(f"release: {bump} bump: the larger of the spec's ({spec_bump}) and the Python API's ({api_diff.bump(api)})")
         _apply(tree, decision, inputs_for(spec_text, revision_text, decision.version), (guess, fresh), say)
-    _write_changelog(tree, decision.version, today, entry_lines(findings(changes), api), say)
+    stale = current if earlier and current != decision.version else None
+    _write_changelog(tree, (decision.version, stale), today, entry_lines(findings(changes), api), say)
     return 0
+
+
+def earlier_release(tree: Tree, ref: str, current: str, base_version: str) -> bool:
+    """Whether `current` (the working tree's info.version) was set by an earlier `make release`, not by hand: it is
+    not BASE's, and the working tree's CHANGELOG.md has its entry while BASE's has not."""
+    if current == base_version or not tree.changelog.exists():
+        return False
+    heading = f"## [{current}] - "
+    at_base = run_git(tree.root, "show", f"{ref}:{tree.changelog.name}").stdout
+    return heading in tree.changelog.read_text(encoding="utf-8") and heading not in at_base
 
 
 def _generate(folder: Path, inputs: Inputs) -> Path:
@@ -334,6 +365,7 @@ def _apply(
     """Write info.version, the revision and generated/ (`fresh`'s folder when it was made for its version)."""
     guess, folder = fresh
     how = "kept (at least what the changes call for)" if decision.kept else "set"
+    # `kept` here: the working tree already has this version (set by hand, or by an earlier run).
     say(f"release: info.version {decision.version} {how}")
     if tree.revision.read_text(encoding="utf-8") != inputs.revision:
         say(f"release: codegen/revision.yaml: revision 0 of {decision.version}")
@@ -356,11 +388,15 @@ def _replace(generated: Path, fresh: Path) -> None:
 
 
 def _write_changelog(
-    tree: Tree, version: str, today: str, sections: dict[str, list[str]], say: Callable[[str], None]
+    tree: Tree, versions: tuple[str, str | None], today: str, sections: dict[str, list[str]], say: Callable[[str], None]
 ) -> None:
+    """Write the entry of `versions[0]`, and drop that of `versions[1]` (an earlier run's version) when given."""
+    version, stale = versions
     empty = f"# Changelog\n\n{UNRELEASED}\n"
     before = tree.changelog.read_text(encoding="utf-8") if tree.changelog.exists() else empty
-    after = write_entry(before, version, today, sections)
+    after = write_entry(before if stale is None else drop_entry(before, stale), version, today, sections)
+    if stale is not None:
+        say(f"release: CHANGELOG.md: [{stale}], an earlier run's entry, replaced")
     if after == before:
         say(f"release: CHANGELOG.md: [{version}] already says this")
         return

@@ -16,6 +16,8 @@ from tools.release import (
     Refused,
     Tree,
     decide,
+    drop_entry,
+    earlier_release,
     entry_lines,
     hand_edited,
     main,
@@ -192,3 +194,22 @@ def test_set_info_version_changes_only_that_line() -> None:
     """Only `info.version`'s line changes; a `version:` elsewhere (a schema property) stays."""
     text = "openapi: 3.1.0\ninfo:\n  title: T\n  version: 1.3.0\npaths: {}\nx:\n  version: 9\n"
     assert set_info_version(text, "1.4.0") == text.replace("  version: 1.3.0", "  version: 1.4.0")
+
+
+def test_a_version_an_earlier_run_set_is_decided_again(tmp_path: Path) -> None:
+    """A version with an entry the working tree's changelog has and BASE's has not was set by an earlier run (it
+    is decided again from BASE's, and its entry dropped when the version moves); one without was set by hand."""
+    tree = Tree(tmp_path / "repo")
+    tree.root.mkdir()
+    log = "# Changelog\n\n## [Unreleased]\n\n## [1.3.0] - 2026-11-30\n\n- x\n"
+    tree.changelog.write_text(log, encoding="utf-8")
+    git(tree.root, "init", "--quiet")
+    git(tree.root, "add", ".")
+    git(tree.root, "commit", "--quiet", "-m", "base")
+    assert not earlier_release(tree, "HEAD", "1.4.0", "1.3.0")  # raised by hand: no entry of its own
+    written = write_entry(log, "1.4.0", TODAY, {"Added": ["- a"]})
+    tree.changelog.write_text(written, encoding="utf-8")
+    assert earlier_release(tree, "HEAD", "1.4.0", "1.3.0")
+    assert not earlier_release(tree, "HEAD", "1.3.0", "1.3.0")
+    assert drop_entry(written, "1.4.0") == log
+    assert drop_entry(log, "9.9.9") == log
