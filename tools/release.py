@@ -20,7 +20,9 @@ its date kept (so hand edits to that entry are lost on a rerun: edit it last).
 
 Kept or refused:
 - a version raised by hand to at least what the changes call for is kept (and said); a lower one is refused;
-- `generated/` holding changes that neither `HEAD` nor `make generate` wrote (a hand edit) is refused;
+- `generated/` holding changes that neither `HEAD` nor `make generate` wrote (a hand edit) is refused, unless an
+  earlier run wrote it: a version an earlier run set (its CHANGELOG.md entry is not in BASE's) is decided again
+  from BASE's, and that run's `generated/` and entry are replaced;
 - a BASE git does not know is refused;
 - **a Python-API break with no spec change** (a template or generator upgrade) is refused, saying the spec's
   major version must move: dots-client's version is `info.version` plus a revision, and users pin it by its
