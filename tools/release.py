@@ -53,6 +53,7 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from dots_spec.document import parse_spec
+from dots_spec.refs import unescape
 from dots_spec.version import info_version
 from tools import api_diff
 from tools.breaking.compare import compare
@@ -158,6 +159,16 @@ def section_of(rule: str) -> str:
     return "Changed"
 
 
+def subject(pointer: str) -> str:
+    """What a finding is about, for a changelog line: `Schema.field.sub` for a pointer into a component schema
+    (`#/components/schemas/PaymentIntent/properties/captured_at` is `PaymentIntent.captured_at`), else empty."""
+    prefix = "#/components/schemas/"
+    if not pointer.startswith(prefix):
+        return ""
+    parts = [unescape(part) for part in pointer.removeprefix(prefix).split("/")]
+    return ".".join(part for i, part in enumerate(parts) if not (i % 2 and part == "properties"))
+
+
 def _item(text: str) -> list[str]:
     return textwrap.wrap(text, width=WIDTH, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
 
@@ -169,7 +180,8 @@ def entry_lines(found: list[Finding], api: list[api_diff.ApiChange]) -> dict[str
     for finding in found:
         mark = "**Breaking:** " if finding.severity is BREAKING else ""
         reaches = f" (at {'; '.join(finding.wheres)})" if finding.wheres else ""
-        sections[section_of(finding.rule)] += _item(f"{mark}{finding.message}{reaches}")
+        about = f"`{subject(finding.pointer)}`: " if subject(finding.pointer) else ""
+        sections[section_of(finding.rule)] += _item(f"{mark}{about}{finding.message}{reaches}")
     for change in api:
         mark = "**Breaking:** " if change.major else ""
         name = "Removed" if change.kind in {"object-removed", "parameter-removed"} else "Changed"

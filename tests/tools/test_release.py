@@ -24,6 +24,7 @@ from tools.release import (
     release,
     section_of,
     set_info_version,
+    subject,
     write_entry,
 )
 
@@ -76,7 +77,7 @@ def test_optional_field_releases_a_minor_version_and_a_second_run_changes_nothin
     assert "captured_at" in (tree.generated / "dots_client" / "models" / "payment_intent.py").read_text("utf-8")
     changelog = tree.changelog.read_text(encoding="utf-8")
     entry = changelog[changelog.index("## [1.4.0] - 2026-12-07") : changelog.index("## [1.3.0]")]
-    assert entry.startswith("## [1.4.0] - 2026-12-07\n\n### Added\n\n- field added")
+    assert entry.startswith("## [1.4.0] - 2026-12-07\n\n### Added\n\n- `PaymentIntent.captured_at`: field added")
     assert "body.captured_at" in entry
     assert changelog.index("## [Unreleased]") < changelog.index("## [1.4.0]")
     first = snapshot(tree.root)
@@ -172,6 +173,9 @@ def test_changelog_entry_sections_and_breaking_marks() -> None:
         "Changed": ["- **Breaking:** field added as required (at POST /x body.a)"],
         "Removed": ["- **Breaking:** Python API: `m.S.X`: public object was removed"],
     }
+    assert subject("#/components/schemas/PaymentIntent/properties/metadata/properties/x") == "PaymentIntent.metadata.x"
+    assert subject("#/components/schemas/PaymentIntentStatus/enum") == "PaymentIntentStatus.enum"
+    assert subject("#/paths/~1v2~1payment-intents/post/operationId") == ""
     assert [section_of(r) for r in ("security-tightened", "operation-deprecated", "response-enum-value-removed")] == [
         "Security",
         "Deprecated",
