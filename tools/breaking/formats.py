@@ -20,6 +20,7 @@ status or the verdict line.
 
 from __future__ import annotations
 
+import functools
 import json
 import textwrap
 import xml.etree.ElementTree as ET
@@ -212,15 +213,21 @@ def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+@functools.lru_cache(maxsize=4)
+def _composed(spec_text: str) -> yaml.Node | None:
+    """The YAML node tree of `spec_text` (with line marks), composed once per text; None when it is not YAML."""
+    try:
+        return yaml.compose(spec_text)
+    except yaml.YAMLError:
+        return None
+
+
 def line_of(spec_text: str, pointer: str) -> int:
     """The 1-based line of the node at the JSON `pointer` (`#/a/b`) in `spec_text`, or of its nearest ancestor.
 
     A mapping entry's line is its key's. 1 when the text cannot be read as YAML.
     """
-    try:
-        node: yaml.Node | None = yaml.compose(spec_text)
-    except yaml.YAMLError:
-        return 1
+    node = _composed(spec_text)
     if node is None:
         return 1
     line = node.start_mark.line + 1
