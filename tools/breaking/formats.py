@@ -7,7 +7,8 @@
 - `github`: one workflow command per finding (`::error` for breaking, `::warning` for possibly breaking,
   `::notice` otherwise; https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions),
   each with `file=` the spec and `line=` the line of the changed node (of its nearest ancestor still in the
-  spec when it was removed), then the verdict line;
+  spec when it was removed), then one per Python API change (`::warning` when it breaks users' code, else
+  `::notice`; no file), then the verdict line;
 - `junit`: a JUnit XML test suite with one test case per finding and one for the verdict (so it never reports
   zero tests), failed exactly when the gate fails.
 
@@ -172,6 +173,11 @@ def as_markdown(report: Report, text: str, line: str) -> str:
     if report.api is not None:
         out += [f"#### Python API of dots_client ({len(report.api)})", ""]
         out += [f"- {'**Breaking:** ' if c.major else ''}{_md(c.message)}" for c in report.api] or ["- no changes"]
+        if report.api:
+            out += [
+                "",
+                f"The Python API calls for a {api_bump(report.api)} bump (the gate's exit status is the spec's alone).",
+            ]
         out.append("")
     bump = _bump_line(text)
     if bump:
@@ -199,6 +205,10 @@ def as_github(report: Report, line: str) -> str:
         if finding.wheres:
             message += "\nat " + "\nat ".join(finding.wheres)
         out.append(f"::{command} {properties}::{_data(message)}")
+    for change in report.api or []:
+        # Not a finding of the gate (no line of the spec): a warning for what breaks users' code, else a notice.
+        title = _property(f"Python API of dots_client: {'breaking' if change.major else 'changed'}")
+        out.append(f"::{'warning' if change.major else 'notice'} title={title}::{_data(change.message)}")
     out.append(line)
     return "\n".join(out) + "\n"
 

@@ -130,6 +130,9 @@ def test_api_changes_are_listed_and_raise_the_bump_not_the_exit(report: Report) 
     quiet = Report([], "1.3.0", "1.3.0", "t", api=[removed])
     document = json.loads(render_as("json", quiet).stdout)
     assert (document["bump"], document["api"][0]["path"]) == ("major", "dots_client.api.create")
+    github = render_as("github", quiet).stdout.splitlines()
+    assert github[0] == "::warning title=Python API of dots_client%3A breaking::`api.create`: public object was removed"
+    assert len(github) == 2
     text = render_as("text", quiet)
     assert "[breaking] `api.create`: public object was removed" in text.stdout
     assert text.stdout.splitlines()[-1].startswith("PASS: no changes")
