@@ -217,3 +217,40 @@ def test_a_version_an_earlier_run_set_is_decided_again(tmp_path: Path) -> None:
     assert not earlier_release(tree, "HEAD", "1.3.0", "1.3.0")
     assert drop_entry(written, "1.4.0") == log
     assert drop_entry(log, "9.9.9") == log
+
+
+# The Done-when cases that need two generations each (the spec alone calls for minor, the API for major): `make
+# test` keeps its budget (the one-generation case above runs there), `make test-nightly` runs these.
+@pytest.mark.nightly
+def test_status_removed_is_a_major_release_naming_the_member(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`requires_capture` removed from the status: possibly breaking on the wire, but the enum member is gone, so
+    the release is 2.0.0, the report names `PaymentIntentStatus.REQUIRES_CAPTURE` and the entry marks it."""
+    tree = make_release_repo(tmp_path / "repo")
+    text = tree.spec.read_text(encoding="utf-8")
+    tree.spec.write_text(text.replace("        - requires_capture\n", "", 1), encoding="utf-8")
+    assert release(tree, None, TODAY, say=lambda _: None) == 0
+    assert "  version: 2.0.0\n" in tree.spec.read_text(encoding="utf-8")
+    report = capsys.readouterr().out
+    assert "[breaking] `models.payment_intent_status.PaymentIntentStatus.REQUIRES_CAPTURE`" in report
+    assert "- **Breaking:** Python API: `models.payment_intent_status.PaymentIntentStatus.REQUIRES_CAPTURE`" in (
+        tree.changelog.read_text(encoding="utf-8")
+    )
+    assert 'version = "2.0.0.0"' in (tree.generated / "pyproject.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.nightly
+def test_operation_id_renamed_is_major_through_the_api_diff(tmp_path: Path) -> None:
+    """An operationId renamed leaves the paths as they are (the gate alone calls for minor), but the generated
+    function is gone: the release is 2.0.0 and the entry says which function."""
+    tree = make_release_repo(tmp_path / "repo")
+    text = tree.spec.read_text(encoding="utf-8")
+    tree.spec.write_text(text.replace("operationId: create_payment_intent\n", "operationId: make_payment_intent\n", 1))
+    said: list[str] = []
+    assert release(tree, None, TODAY, say=said.append) == 0
+    assert "release: major bump: the larger of the spec's (minor) and the Python API's (major)" in said
+    assert "  version: 2.0.0\n" in tree.spec.read_text(encoding="utf-8")
+    entry = tree.changelog.read_text(encoding="utf-8")
+    assert "- **Breaking:** Python API: `api.payment_intents.create_payment_intent`: public object was removed" in entry
+    assert (tree.generated / "dots_client" / "api" / "payment_intents" / "make_payment_intent.py").exists()
