@@ -18,8 +18,7 @@ REQUIRED_FIELD = [put((*CREATE_PROPS, "reference"), {"type": "string"}), append(
 
 
 def test_a_failed_step_contradicts_any_verdict_but_major() -> None:
-    """One line per step, the expected answer after a failed one; minor, patch or none fail naming the first failed
-    step, major passes (the failures are what it announces)."""
+    """A failed step fails a minor, patch or none verdict naming the step, and passes a major one."""
     runs = [
         Run("old client -> new sandbox", [Step("create", "200 initialized", "400 invalid-input")]),
         Run("new client -> old sandbox", [Step("create", "200 initialized", "200 initialized")]),
@@ -43,9 +42,7 @@ def test_no_step_is_a_failure() -> None:
 
 
 def test_check_compat_runs_bases_client_from_a_worktree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """End to end in a small repository: BASE's committed client and sandbox come from a git worktree (removed
-    after), the new ones from the working tree; a required create field fails the old client at create, and the
-    new client (its create module renamed) fails on its own side only."""
+    """BASE's client and sandbox come from a git worktree, the new ones from the tree; each fails on its own side."""
     repo = tmp_path / "repo"
     repo.mkdir()
     for name in ("dots_spec", "dots_sandbox", "generated"):

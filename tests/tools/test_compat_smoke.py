@@ -46,8 +46,7 @@ def test_smoke_passes_every_step_on_the_same_spec() -> None:
 
 
 def test_required_create_field_fails_the_old_client_at_create() -> None:
-    """Against a sandbox whose create needs a new field, the old client's create is `400 invalid-input`: a minor
-    verdict is contradicted (exit 1, naming the step), a major one is what the run shows."""
+    """A create that needs a new field answers the old client `400 invalid-input`, contradicting a minor verdict."""
     steps = smoke_against(edited_spec(REQUIRED_FIELD))
     runs = [Run("old client -> new sandbox", steps)]
     assert lines(runs)[0] == "old client -> new sandbox: create: 400 invalid-input (expected 200 initialized)"

@@ -201,8 +201,7 @@ def test_set_info_version_changes_only_that_line() -> None:
 
 
 def test_a_version_an_earlier_run_set_is_decided_again(tmp_path: Path) -> None:
-    """A version with an entry the working tree's changelog has and BASE's has not was set by an earlier run (it
-    is decided again from BASE's, and its entry dropped when the version moves); one without was set by hand."""
+    """A version whose entry BASE's changelog lacks was set by an earlier run (decided again); else by hand (kept)."""
     tree = Tree(tmp_path / "repo")
     tree.root.mkdir()
     log = "# Changelog\n\n## [Unreleased]\n\n## [1.3.0] - 2026-11-30\n\n- x\n"
@@ -225,8 +224,7 @@ def test_a_version_an_earlier_run_set_is_decided_again(tmp_path: Path) -> None:
 def test_status_removed_is_a_major_release_naming_the_member(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`requires_capture` removed from the status: possibly breaking on the wire, but the enum member is gone, so
-    the release is 2.0.0, the report names `PaymentIntentStatus.REQUIRES_CAPTURE` and the entry marks it."""
+    """`requires_capture` removed: its enum member is gone, so 2.0.0, and the report and the entry name it."""
     tree = make_release_repo(tmp_path / "repo")
     text = tree.spec.read_text(encoding="utf-8")
     tree.spec.write_text(text.replace("        - requires_capture\n", "", 1), encoding="utf-8")
@@ -242,8 +240,7 @@ def test_status_removed_is_a_major_release_naming_the_member(
 
 @pytest.mark.nightly
 def test_operation_id_renamed_is_major_through_the_api_diff(tmp_path: Path) -> None:
-    """An operationId renamed leaves the paths as they are (the gate alone calls for minor), but the generated
-    function is gone: the release is 2.0.0 and the entry says which function."""
+    """An operationId renamed (same paths, the gate alone says minor) drops its function: a major release."""
     tree = make_release_repo(tmp_path / "repo")
     text = tree.spec.read_text(encoding="utf-8")
     tree.spec.write_text(text.replace("operationId: create_payment_intent\n", "operationId: make_payment_intent\n", 1))

@@ -162,8 +162,7 @@ def test_api_option_refuses_other_files(tmp_path: Path, capsys: pytest.CaptureFi
 def test_api_option_adds_the_python_api_section_before_the_verdict(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`--api --base HEAD` on this project's spec reads BASE's client at that ref and lists the API's changes before
-    the verdict line, which stays last; the exit status is the gate's."""
+    """`--api --base HEAD` lists the API's changes before the verdict line, which stays last; the exit is the gate's."""
     import contextlib
 
     from tools import api_diff
