@@ -416,7 +416,7 @@ def _write_changelog(
         return
     tree.changelog.write_text(after, encoding="utf-8")
     count = sum(len([line for line in items if line.startswith("- ")]) for items in sections.values())
-    say(f"release: CHANGELOG.md: [{version}] written ({count} lines)")
+    say(f"release: CHANGELOG.md: [{version}] written ({count} line{'' if count == 1 else 's'})")
 
 
 def main(argv: list[str] | None = None) -> int:
