@@ -9,7 +9,8 @@ from a directory (the working tree's `generated/`, or a regeneration into a temp
 `__init__` at import time, so griffe's static loader sees no constructor and would miss a field made
 required or a required field added. :class:`AttrsConstructors`, a griffe extension, writes the
 constructor attrs would write from the class body (each annotated attribute in order, required unless
-it has a default; `_attrs_field(init=False)` left out; a leading `_` dropped, as attrs does), with every
+it has a default; `_attrs_field(init=False)` left out; a leading `_` dropped, as attrs does; fields of base
+classes are not added, since no generated model inherits from another), with every
 parameter **keyword-only**: the generated models are built by name in every example and doc, and the
 position of a field follows the order of the spec's properties, which the spec does not promise, so a
 field moving is not a break while a field gone, renamed or made required is.
