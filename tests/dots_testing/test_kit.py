@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 import httpx
 import pytest
 from dots_client import Dots
 from dots_client.errors import APIStatusError, ConflictError, InternalServerError, RateLimitError, UnreadableResponse
 
 import dots_testing
+from dots_sandbox.request.control import with_control_routes
+from dots_sandbox.request.routing import Router
+from dots_spec.document import load_spec
+from dots_testing import kit
 from dots_testing.kit import TestSandbox
+from dots_testing.webhook_receiver import WebhookReceiver
 
 DECLINE = "00000000-0000-4000-8000-000000000002"
 CHALLENGE = "00000000-0000-4000-8000-000000000003"
@@ -149,3 +158,93 @@ def test_the_kit_retries_webhooks_within_a_wait(dots_sandbox: TestSandbox) -> No
     """A test sandbox retries a webhook (and waits for an answer) within wait_for's default 5 s."""
     assert sum(dots_sandbox.settings.webhook_retry_seconds) < 5.0
     assert dots_sandbox.settings.webhook_timeout_seconds < 5.0 + 1e-9
+
+
+def test_controls_take_the_ids_the_client_returns(dots: Dots, dots_sandbox: TestSandbox) -> None:
+    """settle, complete_action and webhook_events take the client's UUID as it is, or its text in any case."""
+    later = dots.payment_intents.create(amount=1000, currency="usd")
+    dots.payment_intents.confirm(later.id, payment_method_id=SETTLES_LATER)
+    assert dots_sandbox.settle(later.id)["status"] == "succeeded"
+    assert [event["status"] for event in dots_sandbox.webhook_events(later.id)] == ["succeeded", "processing"]
+    challenged = dots.payment_intents.create(amount=1000, currency="usd")
+    dots.payment_intents.confirm(challenged.id, payment_method_id=CHALLENGE)
+    assert dots_sandbox.complete_action(str(challenged.id).upper(), "succeeded")["status"] == "succeeded"
+    with pytest.raises(TypeError, match="str or a UUID"):
+        dots_sandbox.settle(12345)  # type: ignore[arg-type]
+
+
+def test_a_typo_in_an_operation_name_lists_the_valid_ones(dots_sandbox: TestSandbox) -> None:
+    """requests() with an operation the spec does not have is a ValueError naming them, never an empty list."""
+    with pytest.raises(ValueError, match="confirm_payment_intent") as raised:
+        dots_sandbox.requests("confirm_payment")  # type: ignore[arg-type]
+    assert "'confirm_payment'" in str(raised.value)
+    with pytest.raises(ValueError, match="create_payment_intent"):
+        dots_sandbox.fail_next("create_payment", "refuse")  # type: ignore[arg-type]
+
+
+def test_the_operation_literal_is_what_the_sandbox_routes(dots_sandbox: TestSandbox) -> None:
+    """OperationId lists exactly the operations a test sandbox routes (the spec's and the control routes')."""
+    routed = {op for route in Router(with_control_routes(load_spec())).routes for op in route.operations.values()}
+    assert set(kit.OPERATION_IDS) == routed
+
+
+def test_fail_next_refuses_a_delay_beyond_the_bound_and_never_reparses(dots_sandbox: TestSandbox) -> None:
+    """A 60 s delay is refused, not capped; a `;` in a value is a bad value, not a second option."""
+    with pytest.raises(ValueError, match="at most 30"):
+        dots_sandbox.fail_next(CONFIRM, "delay", seconds=60)
+    with pytest.raises(ValueError, match="body must be one of text, html, empty"):
+        dots_sandbox.fail_next(CONFIRM, "non-json", body="text; status=200")
+    with pytest.raises(ValueError, match="lose-answer takes no options"):
+        dots_sandbox.fail_next(CONFIRM, "lose-answer", seconds=1)
+    with pytest.raises(ValueError, match="refuse, non-json, delay, lose-answer"):
+        dots_sandbox.fail_next(CONFIRM, "explode")  # type: ignore[arg-type]
+    assert dots_sandbox.preparations.unused() == []  # nothing refused was queued
+
+
+def test_reset_lets_a_request_in_flight_finish_on_the_old_state(dots_sandbox: TestSandbox) -> None:
+    """reset() while a create is inside the store returns at once; the create is answered 200, then the old closes."""
+    old = dots_sandbox.sandbox
+    inside, release = threading.Event(), threading.Event()
+    add_with = old.store.add_with
+
+    def held(*args: Any) -> None:
+        inside.set()
+        release.wait(10)
+        add_with(*args)
+
+    old.store.add_with = held  # type: ignore[method-assign]
+    answers: list[int] = []
+    auth = (dots_sandbox.client_id, dots_sandbox.api_key)
+    url = f"{dots_sandbox.base_url}/v2/payment-intents"
+    create = threading.Thread(
+        target=lambda: answers.append(httpx.post(url, json={"amount": 1, "currency": "usd"}, auth=auth).status_code)
+    )
+    create.start()
+    assert inside.wait(10)
+    dots_sandbox.reset()  # returns while the create is held inside the old store
+    assert dots_sandbox.sandbox is not old
+    assert old.worker is not None  # not closed under the request
+    release.set()
+    create.join(10)
+    assert answers == [200]
+    for _ in range(500):  # closed on a thread of its own once the request ended
+        if old.worker is None:
+            break
+        time.sleep(0.01)
+    assert old.worker is None
+
+
+@pytest.fixture
+def proxy_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY and ALL_PROXY name a port nothing listens on, as a CI image's proxy that cannot reach us."""
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+
+def test_the_kit_ignores_environment_proxies(proxy_nowhere: None, dots: Dots, dots_webhooks: WebhookReceiver) -> None:
+    """With the proxy variables set before the fixtures, the `dots` client and the deliveries reach 127.0.0.1."""
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    dots.payment_intents.confirm(intent.id, payment_method_id=DECLINE)
+    assert dots_webhooks.wait_for(intent.id).verified
