@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, Final
 
 import httpx
 import pytest
@@ -14,6 +14,7 @@ from dots_client.errors import APIStatusError, ConflictError, InternalServerErro
 import dots_testing
 from dots_sandbox.request.control import with_control_routes
 from dots_sandbox.request.routing import Router
+from dots_sandbox.sandbox import Sandbox
 from dots_spec.document import load_spec
 from dots_testing import kit
 from dots_testing.kit import TestSandbox
@@ -23,7 +24,7 @@ DECLINE = "00000000-0000-4000-8000-000000000002"
 CHALLENGE = "00000000-0000-4000-8000-000000000003"
 SETTLES_LATER = "00000000-0000-4000-8000-000000000004"
 CARD = "00000000-0000-4000-8000-000000000001"
-CONFIRM = "confirm_payment_intent"
+CONFIRM: Final = "confirm_payment_intent"
 
 
 def test_a_decline_fails(dots: Dots) -> None:
@@ -67,7 +68,7 @@ def test_a_double_confirm_commits_once(dots: Dots, dots_sandbox: TestSandbox) ->
     ("options", "error"), [({"status": 503}, InternalServerError), ({"status": 429, "retry_after": 0}, RateLimitError)]
 )
 def test_refuse_answers_without_carrying_out(
-    dots: Dots, dots_sandbox: TestSandbox, options: dict[str, int], error: type[Exception]
+    dots: Dots, dots_sandbox: TestSandbox, options: dict[str, Any], error: type[Exception]
 ) -> None:
     """A refused create is answered as asked, marked, and commits nothing."""
     dots_sandbox.fail_next("create_payment_intent", "refuse", **options)
@@ -123,7 +124,7 @@ def test_fail_next_refuses_what_it_cannot_do(dots_sandbox: TestSandbox) -> None:
         (CONFIRM, "refuse", {"status": 404}),
     ]:
         with pytest.raises(ValueError):  # noqa: PT011 (each message names its own cause)
-            dots_sandbox.fail_next(operation_id, fault, **options)
+            dots_sandbox.fail_next(operation_id, fault, **options)  # type: ignore[arg-type]
 
 
 def test_running_gives_the_same_object_without_pytest() -> None:
@@ -201,7 +202,13 @@ def test_fail_next_refuses_a_delay_beyond_the_bound_and_never_reparses(dots_sand
     assert dots_sandbox.preparations.unused() == []  # nothing refused was queued
 
 
-def test_reset_lets_a_request_in_flight_finish_on_the_old_state(dots_sandbox: TestSandbox) -> None:
+def _closed(sandbox: Sandbox) -> bool:
+    return sandbox.worker is None
+
+
+def test_reset_lets_a_request_in_flight_finish_on_the_old_state(
+    dots_sandbox: TestSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """reset() while a create is inside the store returns at once; the create is answered 200, then the old closes."""
     old = dots_sandbox.sandbox
     inside, release = threading.Event(), threading.Event()
@@ -212,7 +219,7 @@ def test_reset_lets_a_request_in_flight_finish_on_the_old_state(dots_sandbox: Te
         release.wait(10)
         add_with(*args)
 
-    old.store.add_with = held  # type: ignore[method-assign]
+    monkeypatch.setattr(old.store, "add_with", held)
     answers: list[int] = []
     auth = (dots_sandbox.client_id, dots_sandbox.api_key)
     url = f"{dots_sandbox.base_url}/v2/payment-intents"
@@ -223,15 +230,15 @@ def test_reset_lets_a_request_in_flight_finish_on_the_old_state(dots_sandbox: Te
     assert inside.wait(10)
     dots_sandbox.reset()  # returns while the create is held inside the old store
     assert dots_sandbox.sandbox is not old
-    assert old.worker is not None  # not closed under the request
+    assert not _closed(old)  # not closed under the request
     release.set()
     create.join(10)
     assert answers == [200]
     for _ in range(500):  # closed on a thread of its own once the request ended
-        if old.worker is None:
+        if _closed(old):
             break
         time.sleep(0.01)
-    assert old.worker is None
+    assert _closed(old)
 
 
 @pytest.fixture
