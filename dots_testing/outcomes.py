@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from dots_testing.faults import FaultKind
     from dots_testing.kit import TestSandbox
+    from dots_testing.webhook_receiver import IntentStatus
 
 MARKER = "dots_outcomes"
 CONFIRM: Literal["confirm_payment_intent"] = "confirm_payment_intent"
@@ -35,8 +36,8 @@ class Case:
 
     id: str
     payment_method_id: str
-    first_status: str
-    final_status: str
+    first_status: IntentStatus
+    final_status: IntentStatus
     fault: FaultKind | None = None
     fault_options: tuple[tuple[str, Any], ...] = ()
 
