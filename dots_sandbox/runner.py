@@ -31,6 +31,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from types import FrameType
 
 import uvicorn
@@ -123,10 +124,10 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, notes: Sequence[str] = ()) -> int:
     """Serve until SIGINT or SIGTERM; 0 then, 1 if the address cannot be bound or a worker cannot start.
 
-    Prints the one startup line.
+    Prints the one startup line, then each of `notes` on a line of its own (what `--forward-to` set up).
 
     With `settings.workers` > 1 the processes share one listening socket; the database is opened
     (and its schema made) once here first, so a bad path or a database down fails before any
@@ -150,10 +151,10 @@ def serve(settings: Settings) -> int:
     if settings.workers > 1:
         config = SandboxConfig(settings, functools.partial(load_app, settings, os.getpid()), factory=True)
         supervisor = Multiprocess(config, sockets=[sock])  # handles SIGINT/SIGTERM: stops the workers
-        print(f"{line}, {settings.workers} workers)", flush=True)
+        print("\n".join([f"{line}, {settings.workers} workers)", *notes]), flush=True)
         supervisor.run()
         return 1 if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes) else 0
-    server = _Server(SandboxConfig(settings, sandbox.app), f"{line})")
+    server = _Server(SandboxConfig(settings, sandbox.app), "\n".join([f"{line})", *notes]))
 
     # While serving, uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), then re-raises the
     # signal with the handlers that were there before it started: these, so the process exits 0.

@@ -163,7 +163,9 @@ def dots_webhooks(dots_sandbox_session: TestSandbox, request: pytest.FixtureRequ
 
     `.wait_for(payment_intent_id=None, timeout=5.0)` returns the next verified delivery (`body`,
     `headers`, `event`, `svix_id`, `attempt`) or fails the test; `.respond_with(status)` chooses the
-    answer to the next one; `.deliveries` lists them all; `.url`, `.secret` (a fresh `whsec_`).
+    answer to the next one; `.deliveries` lists them all; `.url`, `.secret` (a fresh `whsec_`);
+    `.forward_to(url_or_asgi_app)` also sends each delivery to the service's real endpoint;
+    `await .wait_for_async(...)` in an `@pytest.mark.anyio` test.
     """
     from dots_testing.webhook_receiver import receiving  # noqa: PLC0415
 

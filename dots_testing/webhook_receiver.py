@@ -33,6 +33,8 @@ from dots_client import Dots
 from dots_client.errors import UnreadableWebhook, WebhookVerificationError
 from dots_client.models import PaymentIntentUpdatedEvent
 
+from dots_testing import forwarding
+from dots_testing.forwarding import ASGIApp, Forwarder
 from dots_testing.preparations import Preparation, Preparations
 
 if TYPE_CHECKING:
@@ -85,6 +87,7 @@ class Delivery:
     attempt: int
     status: int
     intent_status: str | None = None
+    forwarded: int | None = None
 
     @property
     def svix_id(self) -> str:
@@ -138,6 +141,8 @@ class WebhookReceiver:
         self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._forwarder: Forwarder | None = None
+        self._forwarding = contextlib.ExitStack()
 
     def __repr__(self) -> str:
         return f"WebhookReceiver(url={self.url!r}, deliveries={len(self.deliveries)})"
@@ -228,6 +233,31 @@ class WebhookReceiver:
         )
         return await anyio.to_thread.run_sync(wait)
 
+    def forward_to(self, target: str | ASGIApp, *, path: str = "/") -> str:
+        """Also send each verified delivery to the service's real endpoint (as `stripe listen --forward-to` does).
+
+        `target` is a URL (`http(s)://...`), or an ASGI app (FastAPI, Starlette, ...) that the kit
+        serves on 127.0.0.1 until this receiver stops, its endpoint at `path`. The endpoint gets the
+        delivery as the sandbox sent it, signed with this receiver's `secret` (give the service
+        that secret), before `wait_for` returns it; its status is what the receiver answers the
+        sandbox (a queued `respond_with` still wins; an endpoint not reached is a 502), so a
+        failing endpoint gets the event again, and `Delivery.forwarded` shows the status. Returns
+        the URL forwarded to. Raises ValueError for another kind of target or a second `forward_to`,
+        RuntimeError when the app does not start.
+        """
+        if self._forwarder is not None:
+            raise ValueError(f"this receiver forwards to {self._forwarder.url} already")
+        if isinstance(target, str):
+            url = target
+        elif callable(target):
+            url = self._forwarding.enter_context(forwarding.serving(target)) + "/" + path.lstrip("/")
+        else:
+            raise ValueError(f"forward_to takes an http(s) URL or an ASGI app, not {type(target).__name__}")
+        forwarder = forwarding.Forwarder(url)
+        self._forwarding.callback(forwarder.close)
+        self._forwarder = forwarder
+        return url
+
     def unused_answers(self) -> list[int]:
         """The `respond_with` statuses queued that no verified delivery has taken yet, oldest first."""
         with self._arrived:
@@ -260,19 +290,22 @@ class WebhookReceiver:
             event, error = None, str(problem)
         svix_id = headers.get("svix-id", "")
         announced = None if event is None or self._intent_status is None else self._intent_status(svix_id)
+        forwarder = self._forwarder
+        forwarded = None if event is None or forwarder is None else forwarder.send(body, headers)
         with self._arrived:
-            status = self._answer(verified=event is not None)
+            status = self._answer(verified=event is not None, forwarded=forwarded)
             attempt = 1 + sum(1 for each in self._deliveries if each.svix_id == svix_id)
-            self._deliveries.append(Delivery(body, headers, event, error, attempt, status, announced))
+            self._deliveries.append(Delivery(body, headers, event, error, attempt, status, announced, forwarded))
             self._arrived.notify_all()
         return status
 
-    def _answer(self, *, verified: bool) -> int:
-        """The status for a delivery: 400 when refused (a queued answer waits for a verified one), else the queue's."""
+    def _answer(self, *, verified: bool, forwarded: int | None) -> int:
+        """The status for a delivery: 400 when refused (a queued answer waits for a verified one), else the
+        queue's, else the forwarded endpoint's, else 204."""
         if not verified:
             return REFUSED_STATUS
         if not self._answers:
-            return DEFAULT_STATUS
+            return DEFAULT_STATUS if forwarded is None else forwarded
         status, preparation = self._answers.popleft()
         preparation.use()
         return status
@@ -286,12 +319,14 @@ class WebhookReceiver:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket (a delivery arriving later is refused a connection)."""
+        """Stop serving and close the socket (a delivery arriving later is refused a connection); then stop
+        forwarding (and the app served for `forward_to`)."""
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()
             self._thread = None
         self._server.server_close()
+        self._forwarding.close()
 
 
 def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
