@@ -44,12 +44,14 @@ class _ThreadServer(uvicorn.Server):
 def serving(app: ASGIApp) -> Iterator[str]:
     """Serve `app` on 127.0.0.1 (a free port) from a thread until the block ends; yields its `http://` root URL.
 
-    The app's lifespan runs ("auto": an app without one is served anyway). Raises RuntimeError when
+    `app` is an ASGI 3 app (a callable of scope, receive, send: a bound method too). Its lifespan runs
+    ("auto": an app without one is served anyway). Raises RuntimeError when
     it does not start within START_TIMEOUT_SECONDS (uvicorn logs why).
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, lifespan="auto", log_level="warning", access_log=False)
+    # ASGI 3 said outright: uvicorn's guess takes a bound method (`forward_to(service.endpoint)`) for ASGI 2.
+    config = uvicorn.Config(app, interface="asgi3", lifespan="auto", log_level="warning", access_log=False)
     server = _ThreadServer(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="dots-forward-app", daemon=True)
     thread.start()

@@ -140,3 +140,15 @@ def test_a_fault_the_code_may_not_meet(checkout: Checkout, dots_sandbox: TestSan
     dots_sandbox.fail_next("retrieve_payment_intent", "refuse", optional=True)  # only a double click retrieves
     assert checkout.pay("order-10", 1000, CARD).status == "paid"
     assert dots_sandbox.requests("retrieve_payment_intent") == []
+
+
+def test_webhooks_forwarded_to_the_services_endpoint(
+    checkout: Checkout, dots_sandbox: TestSandbox, dots_webhooks: WebhookReceiver
+) -> None:
+    """The service's own webhook route gets every delivery (forward_to), and the settlement's pays the order."""
+    dots_webhooks.forward_to(checkout.webhook_endpoint, path="/webhooks/dots")
+    order = checkout.pay("order-11", 1000, LATER)
+    dots_sandbox.settle(order.payment_intent_id)
+    settled = dots_webhooks.wait_for(order.payment_intent_id, intent_status="succeeded")
+    assert settled.forwarded == 204  # answered by the service's endpoint, once it had done the work
+    assert order.status == "paid"

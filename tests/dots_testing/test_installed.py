@@ -85,10 +85,10 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
         text=True,
         check=False,
     )
-    # The example's 20 items and the 2 snippets pass; of the 2 mistakes, the typo fails and the unused
+    # The example's 21 items and the 2 snippets pass; of the 2 mistakes, the typo fails and the unused
     # fault passes its call but errs at teardown.
     assert run.returncode == 1, run.stdout + run.stderr
-    assert re.search(r"\b1 failed, 23 passed, 1 error\b", run.stdout), run.stdout
+    assert re.search(r"\b1 failed, 24 passed, 1 error\b", run.stdout), run.stdout
     assert "FAILED test_mistakes.py::test_a_typo_in_an_operation_name" in run.stdout
     assert "ERROR test_mistakes.py::test_an_unused_fault" in run.stdout
     assert "test_checkout.py::test_settles_later_by_webhook" in run.stdout  # the done-when, from the wheels
