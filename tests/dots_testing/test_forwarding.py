@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -64,11 +65,19 @@ def test_an_asgi_app_gets_each_delivery_and_its_failure_brings_it_again(
         dots_webhooks.forward_to(endpoint)
 
 
+def _closed_port() -> int:
+    """A port nothing listens on: one the system just gave out and took back."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
 def test_a_url_that_answers_nothing_is_a_502(dots: Dots, dots_webhooks: WebhookReceiver) -> None:
     """An endpoint that cannot be reached is answered 502 to the sandbox; a target that is no URL is refused."""
     with pytest.raises(ValueError, match="http"):
         forwarding.Forwarder("ftp://127.0.0.1/")
-    dots_webhooks.forward_to("http://127.0.0.1:9/hooks")
+    dots_webhooks.forward_to(f"http://127.0.0.1:{_closed_port()}/hooks")
     dots_webhooks.respond_with(204)  # a test's own answer still wins, so the event is not sent again
     intent = dots.payment_intents.create(amount=1000, currency="usd")
     dots.payment_intents.confirm(intent.id, payment_method_id=DECLINE)
