@@ -151,8 +151,9 @@ class _Current:
     def _leave(self, serving: _Serving, *, request_ended: bool = True) -> None:
         """One request of `serving` ended (or it was retired): close it when retired and nothing is in flight.
 
-        A close that a request's end triggers runs on a thread of its own, never on the event loop
-        (it stops the old sandbox's background thread); `closing()` waits for those threads.
+        The close runs on a thread of its own, never on the event loop nor in `reset()`: it stops the
+        old sandbox's background thread, which may be in the middle of a delivery. `close()` waits
+        for those threads.
         """
         with self._lock:
             if request_ended:
@@ -160,15 +161,10 @@ class _Current:
             if not serving.retired or serving.in_flight or serving.closed:
                 return
             serving.closed = True
-            if not request_ended:
-                closer = None
-            else:
-                closer = threading.Thread(target=serving.sandbox.close, name="dots-testing-close", daemon=True)
-                self._closers.append(closer)
-        if closer is None:
-            serving.sandbox.close()
-        else:
-            closer.start()
+            closer = threading.Thread(target=serving.sandbox.close, name="dots-testing-close", daemon=True)
+            self._closers = [each for each in self._closers if each.is_alive()]
+            self._closers.append(closer)
+        closer.start()
 
     def close(self) -> None:
         """Close the sandbox of the moment and wait for the closing of those retired before it."""
@@ -223,8 +219,9 @@ class TestSandbox:
         """A fresh, empty state: a new sandbox over a new in-memory store, no journal, no pending fault or preparation.
 
         Returns once the new sandbox answers (a few milliseconds), without waiting for requests in
-        flight: those finish on the old sandbox, which is closed when the last of them ends (its
-        deliveries still pending are dropped with it). Receivers added with `add_receiver` stay registered.
+        flight: those finish on the old sandbox, which is closed (on a thread of its own) when the
+        last of them ends; its deliveries still pending are dropped with it. Receivers added with
+        `add_receiver` stay registered.
         """
         fresh = _build(self.settings)
         with self._lock:
