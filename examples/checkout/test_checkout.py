@@ -112,14 +112,13 @@ def test_redelivered_webhook(dots: Dots, dots_sandbox: TestSandbox, dots_webhook
 
 
 @pytest.mark.dots_outcomes(faults=True)
-def test_every_outcome(checkout: Checkout, dots_outcome: Outcome, dots_webhooks: WebhookReceiver) -> None:
+def test_every_outcome(dots: Dots, dots_outcome: Outcome) -> None:
     """One order per outcome of a confirm (and per fault on it): the customer is told the status, then the final one."""
+    checkout = Checkout(dots, webhook_secret="whsec_" + "MDEyMzQ1Njc4OWFiY2RlZg==")  # no webhook in this test
     order = checkout.pay("order-9", 1000, dots_outcome.payment_method_id)
     assert order.status == ORDER_STATUS[dots_outcome.first_status]
     dots_outcome.finish()  # the settlement or the customer's authentication, now
-    final = dots_webhooks.wait_for(order.payment_intent_id, intent_status=dots_outcome.final_status)
-    assert checkout.handle_webhook(final.body, final.headers) == 204
-    assert order.status == ORDER_STATUS[dots_outcome.final_status]
+    assert checkout.refresh("order-9").status == ORDER_STATUS[dots_outcome.final_status]
 
 
 def test_the_kit_takes_the_clients_own_ids(
