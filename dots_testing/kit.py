@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import threading
 from collections.abc import Iterator
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, overload
 from uuid import UUID
 
 from dots_sandbox import errors
@@ -285,6 +285,36 @@ class TestSandbox:
             raise ValueError(f"outcome must be one of {', '.join(get_args(ActionOutcome))}, not {outcome!r}")
         return self._control("complete_payment_intent_action", payment_intent_id, {"outcome": outcome})
 
+    @overload
+    def fail_next(
+        self,
+        operation_id: OperationId,
+        fault: Literal["refuse"],
+        *,
+        status: int = ...,
+        retry_after: int = ...,
+        optional: bool = ...,
+    ) -> None: ...
+
+    @overload
+    def fail_next(
+        self,
+        operation_id: OperationId,
+        fault: Literal["non-json"],
+        *,
+        status: int = ...,
+        body: Literal["text", "html", "empty"] = ...,
+        optional: bool = ...,
+    ) -> None: ...
+
+    @overload
+    def fail_next(
+        self, operation_id: OperationId, fault: Literal["delay"], *, seconds: float = ..., optional: bool = ...
+    ) -> None: ...
+
+    @overload
+    def fail_next(self, operation_id: OperationId, fault: Literal["lose-answer"], *, optional: bool = ...) -> None: ...
+
     def fail_next(
         self, operation_id: OperationId, fault: faults.FaultKind, *, optional: bool = False, **options: Any
     ) -> None:
@@ -294,8 +324,9 @@ class TestSandbox:
         seconds), "delay" (seconds=, at most 30), "non-json" (status=502, body="text"|"html"|"empty") and
         "lose-answer" (committed, then the connection closed without an answer). Calls queue: each
         applies to one request, in order. A fault no request took fails the test after it (the
-        fixtures check), unless `optional=True`. Raises ValueError, in plain text naming the valid
-        choices, for an unknown operation, fault or option, or a value out of range (never capped).
+        fixtures check), unless `optional=True`. The overloads let mypy check each fault's options.
+        Raises ValueError, in plain text naming the valid choices, for an unknown operation, fault or
+        option, or a value out of range (never capped).
         """
         _check_operation(operation_id)
         planned = faults.fault(fault, **options)

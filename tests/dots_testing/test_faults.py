@@ -42,7 +42,7 @@ def _seen(dots: Dots, sandbox: TestSandbox, operation: OperationId, fault: tuple
     """What one call does with `fault` queued: "returns" or the exception's name, and the requests it sent."""
     intent = dots.with_options(max_retries=0).payment_intents.create(amount=1000, currency="usd")
     before = len(sandbox.requests(operation))
-    sandbox.fail_next(operation, fault[0], **fault[1])  # type: ignore[arg-type]
+    sandbox.fail_next(operation, fault[0], **fault[1])  # type: ignore[call-overload]
     try:
         if operation == "create_payment_intent":
             dots.payment_intents.create(amount=1000, currency="usd")

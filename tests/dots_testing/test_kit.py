@@ -124,7 +124,7 @@ def test_fail_next_refuses_what_it_cannot_do(dots_sandbox: TestSandbox) -> None:
         (CONFIRM, "refuse", {"status": 404}),
     ]:
         with pytest.raises(ValueError):  # noqa: PT011 (each message names its own cause)
-            dots_sandbox.fail_next(operation_id, fault, **options)  # type: ignore[arg-type]
+            dots_sandbox.fail_next(operation_id, fault, **options)  # type: ignore[call-overload]
 
 
 def test_running_gives_the_same_object_without_pytest() -> None:
@@ -180,7 +180,7 @@ def test_a_typo_in_an_operation_name_lists_the_valid_ones(dots_sandbox: TestSand
         dots_sandbox.requests("confirm_payment")  # type: ignore[arg-type]
     assert "'confirm_payment'" in str(raised.value)
     with pytest.raises(ValueError, match="create_payment_intent"):
-        dots_sandbox.fail_next("create_payment", "refuse")  # type: ignore[arg-type]
+        dots_sandbox.fail_next("create_payment", "refuse")  # type: ignore[call-overload]
 
 
 def test_the_operation_literal_is_what_the_sandbox_routes(dots_sandbox: TestSandbox) -> None:
@@ -194,11 +194,11 @@ def test_fail_next_refuses_a_delay_beyond_the_bound_and_never_reparses(dots_sand
     with pytest.raises(ValueError, match="at most 30"):
         dots_sandbox.fail_next(CONFIRM, "delay", seconds=60)
     with pytest.raises(ValueError, match="body must be one of text, html, empty"):
-        dots_sandbox.fail_next(CONFIRM, "non-json", body="text; status=200")
+        dots_sandbox.fail_next(CONFIRM, "non-json", body="text; status=200")  # type: ignore[call-overload]
     with pytest.raises(ValueError, match="lose-answer takes no options"):
-        dots_sandbox.fail_next(CONFIRM, "lose-answer", seconds=1)
+        dots_sandbox.fail_next(CONFIRM, "lose-answer", seconds=1)  # type: ignore[call-overload]
     with pytest.raises(ValueError, match="refuse, non-json, delay, lose-answer"):
-        dots_sandbox.fail_next(CONFIRM, "explode")  # type: ignore[arg-type]
+        dots_sandbox.fail_next(CONFIRM, "explode")  # type: ignore[call-overload]
     assert dots_sandbox.preparations.unused() == []  # nothing refused was queued
 
 
