@@ -162,9 +162,9 @@ class _Current:
                 return
             serving.closed = True
             closer = threading.Thread(target=serving.sandbox.close, name="dots-testing-close", daemon=True)
+            closer.start()  # under the lock: close() never sees a closer not started yet
             self._closers = [each for each in self._closers if each.is_alive()]
             self._closers.append(closer)
-        closer.start()
 
     def close(self) -> None:
         """Close the sandbox of the moment and wait for the closing of those retired before it."""
