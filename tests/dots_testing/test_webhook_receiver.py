@@ -155,13 +155,13 @@ def test_wait_for_filters_by_svix_id_and_intent_status(
     dots: Dots, dots_sandbox: TestSandbox, dots_webhooks: WebhookReceiver
 ) -> None:
     """intent_status skips the processing event for the settlement's; svix_id finds one event's redelivery."""
+    dots_webhooks.respond_with(500)  # the processing event comes twice
     intent = dots.payment_intents.create(amount=1000, currency="usd")
     dots.payment_intents.confirm(intent.id, payment_method_id=SETTLES_LATER)
-    dots_webhooks.respond_with(500)  # the processing event comes twice
+    processing = dots_webhooks.wait_for(intent_status="processing")  # answered 500, before the settlement
     dots_sandbox.settle(intent.id)
     settled = dots_webhooks.wait_for(intent.id, intent_status="succeeded")
     assert settled.intent_status == "succeeded"
-    processing = dots_webhooks.wait_for(intent_status="processing")
     again = dots_webhooks.wait_for(svix_id=processing.svix_id)
     assert (again.svix_id, again.attempt, again.intent_status) == (processing.svix_id, 2, "processing")
     with pytest.raises(AssertionError, match="intent status failed"):
