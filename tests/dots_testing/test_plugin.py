@@ -121,7 +121,7 @@ def test_the_kit_fails_unused_preparations_and_double_payments(pytester: pytest.
     out); dots_outcomes makes 6 items, passes a correct handler, fails one that pays twice, naming the
     intents (the 10 items of faults=True run from the wheels: tests/dots_testing/test_installed.py)."""
     pytester.makepyfile(test_user=USER_TESTS)
-    result = pytester.runpytest_inprocess("-p", "dots_testing.plugin", "-p", "no:cacheprovider", "-v")
+    result = pytester.runpytest_inprocess("-p", "dots_testing.plugin", "-p", "no:cacheprovider", "-v", "--tb=short")
     outcomes = result.parseoutcomes()
     # 5 plain tests + 6 + 6 items: test_pays_one_order_twice errs at teardown on all but `failed`, and a
     # test that errs at teardown counts as passed too.
