@@ -33,6 +33,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from types import FrameType
 
 from uvicorn.config import STARTUP_FAILURE
@@ -104,11 +105,12 @@ def _stop_when_orphaned(supervisor: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, notes: Sequence[str] = ()) -> int:
     """Serve until SIGINT or SIGTERM; 0 then, 1 when it cannot start (one line on stderr, never a traceback).
 
     Prints `dots sandbox listening on URL` on stdout once it accepts connections, then the
-    database and, with workers, their number, a line each (dots_sandbox/front/listener.py).
+    database and, with workers, their number, a line each (dots_sandbox/front/listener.py), then each
+    of `notes` on a line of its own (what `--forward-to` set up).
 
     It cannot start when the database cannot be opened (StoreCannotOpen: a folder that cannot be
     made, a file that cannot be opened or is not a database, a schema of another version; or a
@@ -138,10 +140,10 @@ def serve(settings: Settings) -> int:
     if sandbox is None:
         config = SandboxConfig(settings, functools.partial(load_app, settings, os.getpid()), factory=True)
         supervisor = Multiprocess(config, sockets=[sock])  # handles SIGINT/SIGTERM: stops the workers
-        print("\n".join([*lines, f"workers: {settings.workers}"]), flush=True)
+        print("\n".join([*lines, f"workers: {settings.workers}", *notes]), flush=True)
         supervisor.run()
         return 1 if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes) else 0
-    server = AnnouncingServer(SandboxConfig(settings, sandbox.app), lines)
+    server = AnnouncingServer(SandboxConfig(settings, sandbox.app), [*lines, *notes])
 
     # While serving, uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), then re-raises the
     # signal with the handlers that were there before it started: these, so the process exits 0.

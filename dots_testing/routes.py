@@ -7,12 +7,15 @@ HTTP Basic credentials; every answer is JSON:
 - `POST /api/sandbox/fail-next` `{"operation_id": ..., "fault": ..., "options": {...}}` → `204`;
   `400 invalid-input` for an operation, fault or option `fail_next` refuses.
 - `GET /api/sandbox/requests[?operation_id=...]` → `{"data": [request, ...]}`, oldest first, each with
-  `operation_id`, `method`, `path`, `status`, `committed` and `fault` as `requests()` gives them.
-- `POST /api/sandbox/reset` → `204`: a fresh, empty state.
+  `operation_id`, `method`, `path`, `status`, `committed` and `fault` as `requests()` gives them;
+  `400 invalid-input` for an operation id the spec does not have.
+- `POST /api/sandbox/reset` → `204`: a fresh, empty state, made on a thread of its own (never on the
+  server's event loop, where it would hold up other requests); requests in flight finish on the old state.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import urllib.parse
@@ -68,7 +71,14 @@ async def serve(kit: Controls, scope: Scope, receive: Receive, send: Send) -> No
         BasicAuth(kit.client_id, kit.api_key).check(
             next((value for name, value in scope["headers"] if name == b"authorization"), None)
         )
-        status, answer = _dispatch(kit, scope, await _body(receive))
+        body = await _body(receive)
+        if scope["path"][len(PREFIX) :] == "reset":
+            # Off the event loop: building the fresh sandbox takes milliseconds that other requests,
+            # in flight on this loop, must not wait for.
+            await asyncio.to_thread(kit.reset)
+            status, answer = 204, b""
+        else:
+            status, answer = _dispatch(kit, scope, body)
         await _send(send, status, answer, ())
     except errors.ApiError as error:
         await _send(send, error.status, error.body(), error.headers)
@@ -78,12 +88,13 @@ def _dispatch(kit: Controls, scope: Scope, body: bytes) -> tuple[int, bytes]:
     route = scope["path"][len(PREFIX) :]
     if route == "requests":
         query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        operation_id = query.get("operation_id", [None])[0]
-        data = [dataclasses.asdict(entry) for entry in kit.requests(operation_id)]
+        operation_id: Any = query.get("operation_id", [None])[0]
+        try:
+            entries = kit.requests(operation_id)
+        except ValueError as error:
+            raise errors.invalid_input([("query.operation_id", str(error))]) from None
+        data = [dataclasses.asdict(entry) for entry in entries]
         return 200, json.dumps({"data": data}).encode()
-    if route == "reset":
-        kit.reset()
-        return 204, b""
     return _fail_next(kit.fail_next, body)
 
 

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 # The test kit's fixtures (dots_sandbox, dots_sandbox_session), as its pytest11 entry point gives them to an
 # installed project's tests; loading the plugin imports nothing of ours (tests/dots_testing/test_plugin.py).
-pytest_plugins = ["dots_testing.plugin"]
+# pytester runs a user's test file in process, to see the kit fail it (tests/dots_testing/test_plugin.py).
+pytest_plugins = ["dots_testing.plugin", "pytester"]
 
 AUTH = ("sandbox-client-id", "sandbox-api-key")
 POSTGRES_URL_VAR = "TEST_POSTGRES_URL"

@@ -68,6 +68,10 @@ MAX_ANSWER_BYTES = 65_536
 # Threads that record attempts in the store (PostgreSQL: see BACKGROUND_CONNECTIONS there).
 RECORDERS = 4
 USER_AGENT = "dots-sandbox-webhooks"
+# Receivers on this machine are reached directly, never through an environment proxy (HTTP_PROXY, ...):
+# a CI image's proxy cannot reach the runner's 127.0.0.1, where test receivers listen. Another host
+# still goes through the proxy the environment names (httpx picks the most specific mount).
+DIRECT_HOSTS = ("all://127.0.0.1", "all://localhost", "all://[::1]")
 # The name of the portal's thread (the dispatcher's event loop).
 SENDERS_THREAD = "webhook-senders"
 
@@ -147,6 +151,7 @@ class Dispatcher:
             follow_redirects=False,
             headers={"user-agent": USER_AGENT},
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+            mounts=dict.fromkeys(DIRECT_HOSTS),
         )
 
     def __repr__(self) -> str:

@@ -20,7 +20,8 @@ import httpx
 import psycopg
 import pytest
 
-from dots_sandbox.__main__ import parse_args, quiet_per_request_warnings
+from dots_sandbox.__main__ import forwarding, parse_args, quiet_per_request_warnings
+from dots_sandbox.background.webhooks import parse_receivers
 from dots_sandbox.settings import Settings
 from dots_sandbox.store.url import parse_database
 from tools.postgres import Cluster
@@ -524,3 +525,44 @@ def test_help_shows_the_environment_s_database_masked(capsys: pytest.CaptureFixt
     out = " ".join(capsys.readouterr().out.split())
     assert "postgresql://sandbox:***@db.internal:5432/sandbox" in out
     assert "hunter2" not in out
+
+
+def test_forward_to_adds_a_receiver_with_the_documented_or_the_environments_secret() -> None:
+    """--forward-to URL is SANDBOX_WEBHOOKS' receiver for URL, signed with SANDBOX_WEBHOOK_SECRET or the local
+    default (shown, as it is no secret; an environment's secret is only named); a URL listed twice is refused."""
+    from dots_sandbox.receiver import DEFAULT_SECRET
+
+    url = "http://127.0.0.1:9/hooks"
+    settings = parse_args(["--forward-to", url], Settings(), environ={})
+    assert [(receiver.url, receiver.secret) for receiver in settings.webhooks] == [(url, DEFAULT_SECRET)]
+    assert forwarding(url, {})[1] == (
+        f"forwarding webhooks to {url}, signed with the documented local secret {DEFAULT_SECRET} "
+        "(set SANDBOX_WEBHOOK_SECRET for another)"
+    )
+    secret = "whsec_" + "c2VjcmV0" * 4
+    assert (
+        parse_args(["--forward-to", url], Settings(), environ={"SANDBOX_WEBHOOK_SECRET": secret}).webhooks[0].secret
+        == secret
+    )
+    assert secret not in forwarding(url, {"SANDBOX_WEBHOOK_SECRET": secret})[1]
+    with pytest.raises(SystemExit):
+        parse_args(["--forward-to", url], Settings(webhooks=parse_receivers(f"{url}={secret}")), environ={})
+
+
+def test_forward_to_is_said_after_the_listening_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """main() hands the runner the forwarding line, which it prints right after the listening line."""
+    from dots_sandbox import __main__ as entry
+
+    served: list[tuple[Settings, list[str]]] = []
+
+    def serve(settings: Settings, notes: list[str]) -> int:
+        served.append((settings, list(notes)))
+        return 0
+
+    monkeypatch.setattr(entry, "serve", serve)
+    for name in ("SANDBOX_WEBHOOKS", "SANDBOX_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    assert entry.main(["--forward-to", "http://127.0.0.1:9/hooks"]) == 0
+    [(settings, notes)] = served
+    assert [receiver.url for receiver in settings.webhooks] == ["http://127.0.0.1:9/hooks"]
+    assert notes == [f"dots sandbox: {forwarding('http://127.0.0.1:9/hooks', {})[1]}"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import threading
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -113,3 +114,35 @@ def test_the_routes_serve_any_controls_not_only_the_kit() -> None:
         ("fail_next", "x", "refuse", "429"),
         ("reset",),
     ]
+
+
+def test_the_http_reset_runs_off_the_event_loop(
+    http: httpx.Client, dots_sandbox: TestSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While POST /sandbox/reset is held inside reset(), another request is answered: the loop is free."""
+    inside, release = threading.Event(), threading.Event()
+    reset = dots_sandbox.reset
+
+    def held() -> None:
+        inside.set()
+        release.wait(10)
+        reset()
+
+    monkeypatch.setattr(dots_sandbox, "reset", held)
+    answers: list[int] = []
+    resetting = threading.Thread(target=lambda: answers.append(http.post("/sandbox/reset").status_code))
+    resetting.start()
+    try:
+        assert inside.wait(10)
+        assert http.get("/sandbox/requests", timeout=5).status_code == 200
+    finally:
+        release.set()
+        resetting.join(10)
+    assert answers == [204]
+
+
+def test_requests_over_http_refuses_an_unknown_operation(http: httpx.Client) -> None:
+    """GET /sandbox/requests?operation_id=<typo> is 400 naming the valid ones, never an empty list."""
+    answer = http.get("/sandbox/requests", params={"operation_id": "confirm_payment"})
+    assert (answer.status_code, answer.json()["code"]) == (400, "invalid-input")
+    assert "confirm_payment_intent" in answer.json()["details"][0]["message"]
