@@ -46,11 +46,13 @@ class Controls(Protocol):
         """The HTTP Basic password the routes accept."""
         ...
 
-    def fail_next(self, operation_id: str, fault: str, **options: Any) -> None:
-        """Queue a fault; ValueError for an unknown operation, fault or option."""
+    @property
+    def fail_next(self) -> Callable[..., None]:
+        """Queue a fault: (operation_id, fault, **options); ValueError for an unknown operation, fault or option.
+        (Typed loosely: the kit types each fault's options with overloads, and the routes pass on JSON.)"""
         ...
 
-    def requests(self, operation_id: str | None = None) -> Sequence[Received]:
+    def requests(self, operation_id: Any = None) -> Sequence[Received]:
         """What was received since the reset, oldest first."""
         ...
 
