@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -135,6 +136,34 @@ def _process(cmd: list[str], port: int, startup_s: float) -> Iterator[str]:
 
 
 @contextmanager
+def listening(cmd: list[str], startup_s: float) -> Iterator[str]:
+    """Run one of our server commands; its origin from the first line it prints, `<tool> listening on URL`.
+
+    Port 0 lets the command pick a free port itself, so there is no race for one. Raises
+    RuntimeError when no such line comes within `startup_s` seconds (the command failed, say).
+    """
+    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.append(process.stdout.readline() if process.stdout else ""))
+        reader.start()
+        reader.join(startup_s)
+        _, found, rest = (lines[0] if lines else "").partition(" listening on ")
+        if not (found and rest.split()):
+            raise RuntimeError(f"{' '.join(cmd)} printed no listening line within {startup_s:g} s: {lines}")
+        yield rest.split()[0]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@contextmanager
 def _wiremock(tmp: Path, user: str, password: str) -> Iterator[str]:
     port = free_port()
     process = wiremock.start(tmp / "wiremock", port, user, password)
@@ -179,10 +208,7 @@ def measure() -> list[Row]:
             Server("WireMock", stack.enter_context(_wiremock(tmp, user, password)), {**common, "BENCH_PREFIX": ""}),
             Server("Prism", stack.enter_context(_prism()), {**common, "BENCH_PREFIX": ""}),
         ]
-        port = free_port()
-        ceiling_origin = stack.enter_context(
-            _process([sys.executable, "-m", "dots_sandbox.ceiling", str(port)], port, 30)
-        )
+        ceiling_origin = stack.enter_context(listening([sys.executable, "-m", "dots_sandbox.ceiling", "0"], 30))
         ceiling = Server("ceiling", ceiling_origin, {**common, "BENCH_PREFIX": "/api"})
 
         for server in (sandbox, *peers, ceiling):

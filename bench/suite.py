@@ -17,9 +17,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from bench.net import free_port
 from bench.report import Row
-from contract_tests.target import wait_for_port
+from bench.servers import listening
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = "20261125"
@@ -67,18 +66,12 @@ def measure() -> list[Row]:
         ours_cases = sum(n for label, n in per_op.items() if label != "stateful steps")
         ours_s = _junit_seconds(junit, "test_operation_conforms")
 
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "dots_sandbox.ceiling", str(port)], cwd=ROOT)
-        try:
-            wait_for_port("127.0.0.1", port, 30)
+        with listening([sys.executable, "-m", "dots_sandbox.ceiling", "0"], 30) as origin:
             count_file, floor_junit = Path(tmp) / "floor-count", Path(tmp) / "floor.xml"
-            env = _env(BENCH_FLOOR_URL=f"http://127.0.0.1:{port}/api", BENCH_FLOOR_COUNT=str(count_file))
+            env = _env(BENCH_FLOOR_URL=f"{origin}/api", BENCH_FLOOR_COUNT=str(count_file))
             _pytest(["bench/floor_suite.py"], env, floor_junit)
             floor_cases = int(count_file.read_text(encoding="utf-8"))
             floor_s = _junit_seconds(floor_junit, "test_floor")
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
         full_stdout, wall = _pytest(["contract_tests"], _env(), Path(tmp) / "full.xml")
         full_counts = per_operation(full_stdout)

@@ -1,11 +1,13 @@
 """`python -m dots_sandbox [--host H] [--port P] [--db PATH] [--workers N] [--faults] [limits ...]`.
 
 Serves the sandbox (dots_sandbox/runner.py, on the HTTP front of dots_sandbox/front/: uvicorn
-with uvloop and httptools, and the front's limits). Prints one line when it listens (its URL
-and database; `--port 0` picks a free port and the line shows it), logs nothing per request,
-and stops cleanly (exit 0) on SIGINT or SIGTERM. Credentials come only from the environment
-(DOTS_CLIENT_ID, DOTS_API_KEY) and are never printed. Every flag overrides its environment
-variable (docs/sandbox.md lists them).
+with uvloop and httptools, and the front's limits). Once it listens it prints `dots sandbox
+listening on URL` (`--port 0` picks a free port and the line shows it), then `database: ...`
+and, with workers, `workers: N`; it logs nothing per request, and stops cleanly (exit 0) on
+SIGINT or SIGTERM. A start that fails (the database, the port, the schema) is one line on stderr
+and exit 1; a usage error (a flag or variable of the wrong form) is exit 2. Credentials come
+only from the environment (DOTS_CLIENT_ID, DOTS_API_KEY) and are never printed. Every flag
+overrides its environment variable (docs/sandbox.md lists them).
 
 Stopping: requests still waiting for their body are answered at once (400, connection closed),
 and answers in flight get GRACEFUL_SHUTDOWN_SECONDS to finish before uvicorn cancels them.
@@ -20,17 +22,39 @@ import argparse
 import dataclasses
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from dots_sandbox.background.webhooks import Receiver
 from dots_sandbox.front.protocol import GRACEFUL_SHUTDOWN_SECONDS
 from dots_sandbox.runner import quiet_per_request_warnings, serve
 from dots_sandbox.settings import SYNCHRONOUS_LEVELS, Settings
 
-__all__ = ["GRACEFUL_SHUTDOWN_SECONDS", "main", "parse_args", "quiet_per_request_warnings"]
+__all__ = ["GRACEFUL_SHUTDOWN_SECONDS", "forwarding", "main", "parse_args", "quiet_per_request_warnings"]
+
+SECRET_VAR = "SANDBOX_WEBHOOK_SECRET"  # noqa: S105 (a variable name)
 
 
-def parse_args(argv: Sequence[str], defaults: Settings) -> Settings:
-    """Settings from the environment's `defaults`, overridden by the command line."""
+def forwarding(url: str, environ: Mapping[str, str]) -> tuple[Receiver, str]:
+    """The receiver `--forward-to URL` adds, and the words that say so (printed after the listening line).
+
+    Signed with SANDBOX_WEBHOOK_SECRET, else the documented local default secret
+    (`dots_sandbox.receiver.DEFAULT_SECRET`, what `make serve-webhooks` uses; not a secret, so the
+    line shows it, where a secret of the environment is only named). Raises ValueError for a URL
+    that is not http(s) or a malformed secret (never quoting it).
+    """
+    secret = environ.get(SECRET_VAR)
+    if secret:
+        how = f"the secret in {SECRET_VAR}"
+    else:
+        from dots_sandbox.receiver import DEFAULT_SECRET  # noqa: PLC0415 (svix: only when forwarding)
+
+        secret, how = DEFAULT_SECRET, f"the documented local secret {DEFAULT_SECRET} (set {SECRET_VAR} for another)"
+    return Receiver(url, secret), f"forwarding webhooks to {url}, signed with {how}"
+
+
+def parse_args(argv: Sequence[str], defaults: Settings, environ: Mapping[str, str] = os.environ) -> Settings:
+    """Settings from the environment's `defaults`, overridden by the command line (`environ`: where
+    `--forward-to` finds SANDBOX_WEBHOOK_SECRET). Exits 2 (argparse) for a bad flag or value."""
     parser = argparse.ArgumentParser(
         prog="python -m dots_sandbox",
         description="Serve the Dots payment-intents sandbox (credentials: DOTS_CLIENT_ID, DOTS_API_KEY).",
@@ -86,6 +110,12 @@ def parse_args(argv: Sequence[str], defaults: Settings) -> Settings:
         f"(SANDBOX_KEEP_ALIVE_TIMEOUT; {defaults.keep_alive_timeout_seconds:g})",
     )
     parser.add_argument(
+        "--forward-to",
+        metavar="URL",
+        help="also deliver the webhooks to URL: shorthand for SANDBOX_WEBHOOKS with URL and SANDBOX_WEBHOOK_SECRET "
+        "(or the documented local secret), said after the listening line",
+    )
+    parser.add_argument(
         "--max-header-bytes",
         type=int,
         default=defaults.max_header_bytes,
@@ -95,8 +125,15 @@ def parse_args(argv: Sequence[str], defaults: Settings) -> Settings:
     )
     args = parser.parse_args(argv)
     try:
+        webhooks = defaults.webhooks
+        if args.forward_to is not None:
+            receiver = forwarding(args.forward_to, environ)[0]
+            if any(each.url == receiver.url for each in webhooks):
+                raise ValueError(f"--forward-to {receiver.url} is in SANDBOX_WEBHOOKS already")
+            webhooks = (*webhooks, receiver)
         return dataclasses.replace(
             defaults,
+            webhooks=webhooks,
             host=args.host,
             port=args.port,
             db=args.db,
@@ -119,7 +156,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"dots sandbox: {error}", file=sys.stderr)
         return 2
-    return serve(parse_args(sys.argv[1:] if argv is None else argv, defaults))
+    settings = parse_args(sys.argv[1:] if argv is None else argv, defaults)
+    known = {receiver.url for receiver in defaults.webhooks}
+    notes = [
+        f"dots sandbox: {forwarding(each.url, os.environ)[1]}" for each in settings.webhooks if each.url not in known
+    ]
+    return serve(settings, notes)
 
 
 if __name__ == "__main__":

@@ -1,24 +1,25 @@
 """The ceiling: an ASGI app that answers every request with one constant JSON body.
 
-`python -m dots_sandbox.ceiling PORT` serves it on 127.0.0.1 on the sandbox's own HTTP front
-(dots_sandbox/front/: the same uvicorn settings and protocol), so the difference between the
-two is the sandbox's work, not the server stack's. `make bench` runs it as a process, beside the
-sandbox, WireMock and Prism; it lives here because it is built from the sandbox's front, which
-nothing outside the sandbox imports (ARCHITECTURE.md).
+`python -m dots_sandbox.ceiling PORT` (0: a free one) serves it on 127.0.0.1 on the sandbox's
+own HTTP front (dots_sandbox/front/: the same uvicorn settings and protocol), so the difference
+between the two is the sandbox's work, not the server stack's. `make bench` runs it as a
+process, beside the sandbox, WireMock and Prism; it lives here because it is built from the
+sandbox's front, which nothing outside the sandbox imports (ARCHITECTURE.md).
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import uvicorn
-
+from dots_sandbox.front.listener import AnnouncingServer, bind, listening_line
 from dots_sandbox.front.protocol import SandboxConfig
 from dots_sandbox.settings import Settings
 
 BODY = b'{"id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","amount":1,"currency":"usd"}'
+TOOL = "dots sandbox ceiling"
 HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
 
 Message = MutableMapping[str, Any]
@@ -45,12 +46,31 @@ class Ceiling:
 app = Ceiling()
 
 
-def serve(port: int) -> None:
-    """Serve `app` on 127.0.0.1:`port` until SIGINT or SIGTERM."""
+def serve(port: int) -> int:
+    """Serve `app` on 127.0.0.1:`port` (0: a free one) until SIGINT or SIGTERM; 0 then, 1 if it cannot listen.
+
+    Prints `dots sandbox ceiling listening on http://127.0.0.1:PORT` once it accepts connections
+    (the front's convention, dots_sandbox/front/listener.py); a port taken is one line on stderr.
+    """
+    try:
+        sock = bind("127.0.0.1", port)
+    except OSError as error:
+        print(f"{TOOL}: cannot listen on 127.0.0.1:{port}: {error}", file=sys.stderr)
+        return 1
     config = SandboxConfig(Settings(), app, host="127.0.0.1", port=port)
     config.lifespan = "off"
-    uvicorn.Server(config).run()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = AnnouncingServer(config, [listening_line(TOOL, url)])
+    # uvicorn re-raises the signal it stopped on with the handlers from before it started: these
+    # (as dots_sandbox/runner.py does), so a stop is exit 0, not death by the signal.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda signum, frame: setattr(server, "should_exit", True))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    sys.exit(serve(int(sys.argv[1])))

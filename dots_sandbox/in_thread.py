@@ -21,8 +21,8 @@ from collections.abc import Iterator
 import uvicorn
 
 from dots_sandbox.front.app import FrontApp
+from dots_sandbox.front.listener import bind
 from dots_sandbox.front.protocol import GRACEFUL_SHUTDOWN_SECONDS, SandboxConfig
-from dots_sandbox.runner import bind
 from dots_sandbox.settings import Settings
 
 # How long the server may take to start accepting connections before it is given up on.

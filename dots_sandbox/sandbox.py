@@ -172,7 +172,7 @@ class Sandbox:
 def build_sandbox(settings: Settings, store: Store | None = None, clock: Clock = time.time) -> Sandbox:
     """The sandbox for `settings` over `store` (None: open `settings.db`), its times from `clock` (epoch seconds).
 
-    Raises ValueError or StoreUnavailable when the store cannot be opened (dots_sandbox.store.open_store),
+    Raises StoreCannotOpen or StoreRefused when the store cannot be opened (dots_sandbox.store.open_store),
     and NotImplementedError naming an operation of openapi.yaml that has no handler.
     """
     return Sandbox(settings, open_store(settings.db, settings.synchronous) if store is None else store, clock)

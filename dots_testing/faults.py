@@ -6,10 +6,15 @@ the sandbox's own failures on demand do, dots_sandbox/request/faults.py, whose a
 - `refuse` (`status=503` or 429 or another 5xx, `retry_after=` whole seconds): a JSON error answer;
   the request is not carried out.
 - `non-json` (`status=502` by default, `body="text"`, `"html"` or `"empty"`): a gateway's answer; not carried out.
-- `delay` (`seconds=`, at most 30): carried out at once, its answer sent `seconds` later.
+- `delay` (`seconds=`, at most MAX_DELAY_SECONDS, 30: refused beyond, never capped): carried out at
+  once, its answer sent `seconds` later.
 - `lose-answer`: carried out (the change committed), then the connection is closed without any byte
   of an answer, through the front's `close_without_answer` (dots_sandbox/front/app.py). No header:
   there is no answer to carry one.
+
+The Fault values are built by the sandbox's own constructor (`dots_sandbox.request.faults.build`,
+which its `Prefer` parser calls too) from the test's Python values: nothing is encoded into the
+header's grammar and read back.
 """
 
 from __future__ import annotations
@@ -17,46 +22,35 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from typing import Any
+from typing import Literal, get_args
 
-from dots_sandbox import errors
 from dots_sandbox.front.app import Message, Scope, Send, close_without_answer
 from dots_sandbox.request import faults as sandbox_faults
+from dots_testing.preparations import Preparation
 
+MAX_DELAY_SECONDS = sandbox_faults.MAX_DELAY_SECONDS
 LOSE_ANSWER = "lose-answer"
-KINDS = (*sandbox_faults.KINDS, LOSE_ANSWER)
-_OPTIONS = {
-    "refuse": {"status", "retry_after"},
-    "non-json": {"status", "body"},
-    "delay": {"seconds"},
-    LOSE_ANSWER: set(),
-}
+FaultKind = Literal["refuse", "non-json", "delay", "lose-answer"]
+KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
+# The kit's one default of its own: a gateway's non-JSON answer is most often a 502.
+NON_JSON_STATUS = 502
 
 
-def fault(kind: str, **options: Any) -> sandbox_faults.Fault | None:
+def fault(kind: str, **options: object) -> sandbox_faults.Fault | None:
     """The sandbox Fault for `kind` and `options` (None for lose-answer, which has none).
 
-    Raises ValueError for an unknown kind or option, or a value the sandbox's faults refuse.
+    Raises ValueError (plain text, naming the valid kinds or options) for an unknown kind or
+    option, or a value the sandbox's faults refuse (a delay beyond MAX_DELAY_SECONDS among them).
     """
-    if kind not in _OPTIONS:
-        raise ValueError(f"fault must be one of {', '.join(KINDS)}, not {kind!r}")
-    unknown = set(options) - _OPTIONS[kind]
-    if unknown:
-        raise ValueError(f"{kind} takes {', '.join(sorted(_OPTIONS[kind])) or 'no options'}, not {sorted(unknown)}")
     if kind == LOSE_ANSWER:
+        if options:
+            raise ValueError(f"lose-answer takes no options, not {', '.join(sorted(options))}")
         return None
+    if kind not in KINDS:
+        raise ValueError(f"fault must be one of {', '.join(KINDS)}, not {kind!r}")
     if kind == "non-json":
-        options.setdefault("status", 502)
-    preference = "; ".join(
-        [f"{sandbox_faults.PREFERENCE}={kind}"]
-        + [f"{name.replace('_', '-')}={value}" for name, value in options.items()]
-    )
-    try:
-        parsed = sandbox_faults.parse(preference)
-    except errors.ApiError as error:
-        raise ValueError(error.body().decode()) from None
-    assert parsed is not None  # the preference is always there
-    return parsed
+        options.setdefault("status", NON_JSON_STATUS)
+    return sandbox_faults.build(kind, **options)
 
 
 class Pending:
@@ -64,18 +58,23 @@ class Pending:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queued: dict[str, collections.deque[tuple[str, sandbox_faults.Fault | None]]] = {}
+        self._queued: dict[str, collections.deque[tuple[str, sandbox_faults.Fault | None, Preparation]]] = {}
 
-    def add(self, operation_id: str, kind: str, planned: sandbox_faults.Fault | None) -> None:
-        """Queue `kind` (its Fault, None for lose-answer) for the next request of `operation_id`."""
+    def add(self, operation_id: str, kind: str, planned: sandbox_faults.Fault | None, preparation: Preparation) -> None:
+        """Queue `kind` (its Fault, None for lose-answer) for the next request of `operation_id`;
+        `preparation` is marked used when a request takes it."""
         with self._lock:
-            self._queued.setdefault(operation_id, collections.deque()).append((kind, planned))
+            self._queued.setdefault(operation_id, collections.deque()).append((kind, planned, preparation))
 
     def take(self, operation_id: str | None) -> tuple[str, sandbox_faults.Fault | None] | None:
-        """The fault for this request of `operation_id`, removed from the queue, or None."""
+        """The fault for this request of `operation_id`, removed from the queue (its preparation used), or None."""
         with self._lock:
             queue = self._queued.get(operation_id or "")
-            return queue.popleft() if queue else None
+            if not queue:
+                return None
+            kind, planned, preparation = queue.popleft()
+        preparation.use()
+        return kind, planned
 
     def clear(self) -> None:
         """Forget every pending fault (a reset)."""

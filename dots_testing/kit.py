@@ -15,9 +15,11 @@ each fresh one, so a receiver outlives `reset()` whichever fixture was set up fi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, get_args, overload
+from uuid import UUID
 
 from dots_sandbox import errors
 from dots_sandbox.background.webhooks import Receiver
@@ -30,6 +32,21 @@ from dots_spec.document import load_spec
 from dots_testing import faults, routes
 from dots_testing.disorder import Disorder, DisturbanceKind, KitClock, disturbance, seconds_value
 from dots_testing.journal import Journal, Received, RecordingStore
+from dots_testing.preparations import Preparation, Preparations
+
+# The operations a test sandbox routes (the spec's and the sandbox's control routes), for mypy and for
+# the messages that list them; tests/dots_testing/test_kit.py checks them against the router's.
+OperationId = Literal[
+    "create_payment_intent",
+    "retrieve_payment_intent",
+    "confirm_payment_intent",
+    "complete_payment_intent_action",
+    "settle_payment_intent",
+    "list_payment_intent_webhook_events",
+    "list_webhook_events",
+]
+OPERATION_IDS: tuple[OperationId, ...] = get_args(OperationId)
+ActionOutcome = Literal["succeeded", "failed"]
 
 # `processing` intents settle when the test says (`settle`), not on a timer: a day is beyond any test.
 SETTLEMENT_SECONDS = 86_400.0
@@ -42,6 +59,16 @@ WEBHOOK_RETRY_SECONDS = (0.1, 0.2, 0.4, 0.8, 1.6)
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 
 
+@dataclasses.dataclass(slots=True)
+class _Serving:
+    """A sandbox and its requests in flight; `retired` once reset() swapped another in, `closed` once closed."""
+
+    sandbox: Sandbox
+    in_flight: int = 0
+    retired: bool = False
+    closed: bool = False
+
+
 class _Current:
     """A FrontApp serving every HTTP request with the current sandbox's app (swapped by `TestSandbox.reset`).
 
@@ -50,11 +77,18 @@ class _Current:
     """
 
     def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
+        self._lock = threading.Lock()
+        self.serving = _Serving(sandbox)
+        self._closers: list[threading.Thread] = []
         self.journal = Journal()
         self.pending = faults.Pending()
         self.router = Router(with_control_routes(load_spec()))
-        self.kit: TestSandbox | None = None  # set once the server is up; its routes need it
+        self.kit: routes.Controls | None = None  # set once the server is up: the controls need its URL
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The sandbox that answers new requests."""
+        return self.serving.sandbox
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: HTTP goes to the current sandbox; lifespan startup and shutdown complete at once."""
@@ -79,6 +113,9 @@ class _Current:
         found = self.router.match_raw(scope.get("raw_path") or scope["path"].encode())
         operation_id = None if found is None else found[0].operations.get(scope["method"])
         entry = Received(operation_id, scope["method"], scope["path"])
+        with self._lock:  # this request is answered by the sandbox of this moment, whatever reset() does
+            serving = self.serving
+            serving.in_flight += 1
         self.journal.begin(entry)
 
         async def recording(message: Message) -> None:
@@ -86,18 +123,57 @@ class _Current:
                 entry.status = message["status"]
             await send(message)
 
-        planned = self.pending.take(operation_id)
+        try:
+            await self._answer(serving.sandbox, entry, scope, receive, recording)
+        finally:
+            self._leave(serving)
+
+    async def _answer(self, sandbox: Sandbox, entry: Received, scope: Scope, receive: Receive, send: Send) -> None:
+        planned = self.pending.take(entry.operation_id)
         if planned is None:
-            await self.sandbox.app(scope, receive, recording)
+            await sandbox.app(scope, receive, send)
             return
         kind, fault = planned
         entry.fault = kind
         if kind == faults.LOSE_ANSWER:
-            await self.sandbox.app(scope, receive, faults.losing(scope, recording))
+            await sandbox.app(scope, receive, faults.losing(scope, send))
         elif fault is not None and kind == "delay":
-            await self.sandbox.app(scope, receive, faults.delayed(recording, fault.seconds))
+            await sandbox.app(scope, receive, faults.delayed(send, fault.seconds))
         elif fault is not None:
-            await faults.answer_refused(fault, recording)
+            await faults.answer_refused(fault, send)
+
+    def swap(self, fresh: Sandbox) -> None:
+        """Serve new requests with `fresh`; the old sandbox is closed once its last request in flight ends."""
+        with self._lock:
+            old, self.serving = self.serving, _Serving(fresh)
+            old.retired = True
+        self._leave(old, request_ended=False)
+
+    def _leave(self, serving: _Serving, *, request_ended: bool = True) -> None:
+        """One request of `serving` ended (or it was retired): close it when retired and nothing is in flight.
+
+        The close runs on a thread of its own, never on the event loop nor in `reset()`: it stops the
+        old sandbox's background thread, which may be in the middle of a delivery. `close()` waits
+        for those threads.
+        """
+        with self._lock:
+            if request_ended:
+                serving.in_flight -= 1
+            if not serving.retired or serving.in_flight or serving.closed:
+                return
+            serving.closed = True
+            closer = threading.Thread(target=serving.sandbox.close, name="dots-testing-close", daemon=True)
+            closer.start()  # under the lock: close() never sees a closer not started yet
+            self._closers = [each for each in self._closers if each.is_alive()]
+            self._closers.append(closer)
+
+    def close(self) -> None:
+        """Close the sandbox of the moment and wait for the closing of those retired before it."""
+        with self._lock:
+            closers, self._closers = self._closers, []
+        for closer in closers:
+            closer.join()
+        self.sandbox.close()
 
     def stop_waiting(self) -> None:
         """The server is stopping: the current sandbox ends its waits for request bodies."""
@@ -108,7 +184,8 @@ class TestSandbox:
     """A sandbox a test talks to over HTTP: `base_url` (ends in `/api`), `client_id`, `api_key`, and controls.
 
     Made by `dots_testing.running(...)` and the pytest fixtures; never construct one directly.
-    Its repr never shows the API key. The controls are safe to call from the test's thread.
+    Its repr never shows the API key. The controls are safe to call from the test's thread. Ids are
+    taken as the client returns them (`uuid.UUID`) or as text (`str`, any case).
     """
 
     __test__ = False  # not a test class, whatever pytest's collection rules say
@@ -119,6 +196,7 @@ class TestSandbox:
         self._current = current
         self._lock = threading.Lock()
         self._receivers: dict[str, Receiver] = {}  # added at run time; registered again by every reset()
+        self.preparations = Preparations()
 
     def __repr__(self) -> str:
         return f"TestSandbox(base_url={self.base_url!r}, client_id={self.client_id!r})"
@@ -135,23 +213,34 @@ class TestSandbox:
 
     @property
     def sandbox(self) -> Sandbox:
-        """The sandbox serving requests now (its `store`, its background path)."""
+        """The sandbox serving new requests now (its `store`, its background path)."""
         return self._current.sandbox
 
     def reset(self) -> None:
-        """A fresh, empty state: a new sandbox over a new in-memory store, no journal, no pending fault.
+        """A fresh, empty state: a new sandbox over a new in-memory store, no journal, no pending fault or preparation.
 
-        Requests already being answered finish on the old sandbox, which is closed after the swap (with
-        its deliveries still pending). Receivers added with `add_receiver` stay registered.
+        Returns once the new sandbox answers (a few milliseconds), without waiting for requests in
+        flight: those finish on the old sandbox, which is closed (on a thread of its own) when the
+        last of them ends; its deliveries still pending are dropped with it. Receivers added with
+        `add_receiver` stay registered.
         """
         fresh = _build(self.settings)
         with self._lock:
             for receiver in self._receivers.values():
                 fresh.add_receiver(receiver)
-            old, self._current.sandbox = self._current.sandbox, fresh
             self._current.journal.clear()
             self._current.pending.clear()
-        old.close()
+            self.preparations.clear()
+            self._current.swap(fresh)
+
+    def prepare(self, description: str, *, optional: bool = False) -> Preparation:
+        """Register something this test prepared for later (dots_testing/preparations.py); `use()` it when applied.
+
+        `description` names it in the failure message (say `disturb_webhooks('duplicate')`). After
+        each test the fixtures fail the test naming every preparation neither used nor `optional`;
+        `reset()` forgets them. The controls that prepare (`fail_next`, `respond_with`) call this.
+        """
+        return self.preparations.add(description, optional=optional)
 
     def add_receiver(self, url: str, secret: str) -> None:
         """Send webhooks to `url` too, signed with `secret` (`whsec_` and base64), until `remove_receiver(url)`.
@@ -178,45 +267,90 @@ class TestSandbox:
                 raise LookupError(f"no webhook receiver {url} was added")
             self.sandbox.remove_receiver(url)
 
-    def settle(self, payment_intent_id: str) -> dict[str, Any]:
+    def settle(self, payment_intent_id: str | UUID) -> dict[str, Any]:
         """Settle a `processing` intent now, as its timer would (succeeded or failed, as its payment method says).
 
         The same as POST /api/sandbox/payment-intents/{id}/settle. Returns the PaymentIntent (a dict, as
         the API answers it). Raises LookupError for an unknown intent, ValueError when it has no
-        settlement waiting (not `processing`, or settled already).
+        settlement waiting (not `processing`, or settled already), TypeError for an id neither str nor UUID.
         """
         return self._control("settle_payment_intent", payment_intent_id, None)
 
-    def complete_action(self, payment_intent_id: str, outcome: str) -> dict[str, Any]:
+    def complete_action(self, payment_intent_id: str | UUID, outcome: ActionOutcome) -> dict[str, Any]:
         """Complete (`outcome="succeeded"`) or fail (`"failed"`) a `requires_action` intent's authentication.
 
         Returns the PaymentIntent (a dict). Raises LookupError for an unknown intent, ValueError for
-        another outcome or an intent in another status.
+        another outcome or an intent in another status, TypeError for an id neither str nor UUID.
         """
-        if outcome not in ("succeeded", "failed"):
-            raise ValueError(f"outcome must be 'succeeded' or 'failed', not {outcome!r}")
+        if outcome not in get_args(ActionOutcome):
+            raise ValueError(f"outcome must be one of {', '.join(get_args(ActionOutcome))}, not {outcome!r}")
         return self._control("complete_payment_intent_action", payment_intent_id, {"outcome": outcome})
 
-    def fail_next(self, operation_id: str, fault: str, **options: Any) -> None:
+    @overload
+    def fail_next(
+        self,
+        operation_id: OperationId,
+        fault: Literal["refuse"],
+        *,
+        status: int = ...,
+        retry_after: int = ...,
+        optional: bool = ...,
+    ) -> None: ...
+
+    @overload
+    def fail_next(
+        self,
+        operation_id: OperationId,
+        fault: Literal["non-json"],
+        *,
+        status: int = ...,
+        body: Literal["text", "html", "empty"] = ...,
+        optional: bool = ...,
+    ) -> None: ...
+
+    @overload
+    def fail_next(
+        self, operation_id: OperationId, fault: Literal["delay"], *, seconds: float = ..., optional: bool = ...
+    ) -> None: ...
+
+    @overload
+    def fail_next(self, operation_id: OperationId, fault: Literal["lose-answer"], *, optional: bool = ...) -> None: ...
+
+    def fail_next(
+        self, operation_id: OperationId, fault: faults.FaultKind, *, optional: bool = False, **options: Any
+    ) -> None:
         """Make the next request of `operation_id` (the spec's operationId) fail as `fault` says.
 
         Faults (dots_testing/faults.py): "refuse" (status=503, 429 or another 5xx; retry_after= whole
-        seconds), "delay" (seconds=), "non-json" (status=, body="text"|"html"|"empty") and
+        seconds), "delay" (seconds=, at most 30), "non-json" (status=502, body="text"|"html"|"empty") and
         "lose-answer" (committed, then the connection closed without an answer). Calls queue: each
-        applies to one request, in order. Raises ValueError for an unknown operation, fault or option.
+        applies to one request, in order. A fault no request took fails the test after it (the
+        fixtures check), unless `optional=True`. The overloads let mypy check each fault's options.
+        Raises ValueError, in plain text naming the valid choices, for an unknown operation, fault or
+        option, or a value out of range (never capped).
         """
-        known = {op for route in self._current.router.routes for op in route.operations.values()}
-        if operation_id not in known:
-            raise ValueError(f"operation_id must be one of {', '.join(sorted(known))}, not {operation_id!r}")
-        self._current.pending.add(operation_id, fault, faults.fault(fault, **options))
+        _check_operation(operation_id)
+        planned = faults.fault(fault, **options)
+        shown = "".join(f", {name}={value!r}" for name, value in options.items())
+        preparation = self.prepare(f"fail_next({operation_id!r}, {fault!r}{shown})", optional=optional)
+        self._current.pending.add(operation_id, fault, planned, preparation)
 
-    def requests(self, operation_id: str | None = None) -> list[Received]:
-        """What the sandbox received since the reset (all, or `operation_id`'s), oldest first, and what it did."""
+    def requests(self, operation_id: OperationId | None = None) -> list[Received]:
+        """What the sandbox received since the reset (all, or `operation_id`'s), oldest first, and what it did.
+
+        Raises ValueError naming the valid operation ids for one the spec does not have (a typo would
+        otherwise list nothing, and an assertion of "confirmed once" would pass on nothing).
+        """
+        if operation_id is not None:
+            _check_operation(operation_id)
         return self._current.journal.entries(operation_id)
 
-    def webhook_events(self, payment_intent_id: str | None = None) -> list[dict[str, Any]]:
-        """The webhook events (all, or one intent's), newest first, as GET /api/sandbox/webhook-events shows them."""
-        intent_id = None if payment_intent_id is None else payment_intent_id.lower()
+    def webhook_events(self, payment_intent_id: str | UUID | None = None) -> list[dict[str, Any]]:
+        """The webhook events (all, or one intent's), newest first, as GET /api/sandbox/webhook-events shows them.
+
+        Raises TypeError for an id neither str nor UUID.
+        """
+        intent_id = None if payment_intent_id is None else intent_text(payment_intent_id)
         return [present_event(r) for r in self.sandbox.store.events(self.client_id, intent_id, RECENT_EVENTS)]
 
     def advance(self, seconds: float) -> None:
@@ -253,6 +387,8 @@ class TestSandbox:
         Raises ValueError naming the valid kinds or options, TypeError for a value of the wrong type.
         """
         planned = disturbance(kind, optional=optional, **options)
+        # A preparation of the test, so the fixtures fail the test if no delivery takes it (preparations.py).
+        planned.on_use = self.prepare(planned.describe(), optional=optional).use
         _disorder(self.sandbox).add(planned)
 
     def unused_disturbances(self) -> list[str]:
@@ -282,11 +418,11 @@ class TestSandbox:
                 sandbox.store.schedule_delivery(svix_id, delivery.receiver, now, None)
         sandbox.changes.wake()
 
-    def _control(self, operation_id: str, payment_intent_id: str, body: Any) -> dict[str, Any]:
+    def _control(self, operation_id: str, payment_intent_id: str | UUID, body: Any) -> dict[str, Any]:
         """Run a control route's handler, as its HTTP route would: 404 is LookupError, another refusal ValueError."""
         handler = self.sandbox.operations[operation_id].handler
         try:
-            return handler(self.client_id, {"payment_intent_id": payment_intent_id}, body)
+            return handler(self.client_id, {"payment_intent_id": intent_text(payment_intent_id)}, body)
         except errors.ApiError as error:
             raise (LookupError if error.status == 404 else ValueError)(error.body().decode()) from None
 
@@ -316,6 +452,20 @@ def _caught_up(sandbox: Sandbox) -> None:
     if dispatcher is not None:
         dispatcher.start_due(sandbox.changes.wake)
         dispatcher.drain(WEBHOOK_TIMEOUT_SECONDS)
+
+
+def intent_text(payment_intent_id: str | UUID) -> str:
+    """An intent id as the sandbox stores it (lower-case text) from a `UUID` or a `str`; TypeError for anything else."""
+    if isinstance(payment_intent_id, UUID):
+        return str(payment_intent_id)
+    if isinstance(payment_intent_id, str):
+        return payment_intent_id.lower()
+    raise TypeError(f"a payment intent id must be a str or a UUID, not {type(payment_intent_id).__name__}")
+
+
+def _check_operation(operation_id: object) -> None:
+    if operation_id not in OPERATION_IDS:
+        raise ValueError(f"operation_id must be one of {', '.join(OPERATION_IDS)}, not {operation_id!r}")
 
 
 def _build(settings: Settings) -> Sandbox:
@@ -350,7 +500,7 @@ def serve(**settings: Any) -> Iterator[TestSandbox]:
             current.kit = TestSandbox(chosen, base_url, current)
             yield current.kit
     finally:
-        current.sandbox.close()
+        current.close()
 
 
 @contextlib.contextmanager

@@ -8,7 +8,14 @@
 - `dots_webhooks`: a webhook receiver of this test's own, registered with the session's sandbox
   (so with `dots_sandbox` too, in either order), every delivery verified and kept
   (dots_testing/webhook_receiver.py): a path of its own on `dots_webhooks_server`, the session's one
-  receiver server.
+  receiver server;
+- `dots_outcome`: the outcome an item of `@pytest.mark.dots_outcomes` plays (dots_testing/outcomes.py).
+
+After a test that passed, `dots_sandbox` and `dots_webhooks` fail it (at teardown) for every
+preparation it left unused (dots_testing/preparations.py), and `dots_outcome` for more payments
+than its marker allows. After a test that failed, they only forget them: its own failure says more.
+The kit's clients never send through an environment proxy (`HTTP_PROXY`, ...): their traffic is
+to 127.0.0.1, which a CI image's proxy cannot reach.
 
 Loading this module imports nothing of ours but `dots_testing` (whose `__init__` imports nothing
 either): the sandbox and the client are imported by the first fixture a test asks for.
@@ -21,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from dots_testing import outcomes
+
 if TYPE_CHECKING:
     from dots_client import AsyncDots, Dots
 
@@ -28,9 +37,31 @@ if TYPE_CHECKING:
     from dots_testing.kit import TestSandbox
     from dots_testing.webhook_receiver import WebhookReceiver
 
-
 # The report of each test's call phase, for the fixtures' teardown to know whether the test passed.
 _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `dots_outcomes` marker (so `--strict-markers` knows it)."""
+    config.addinivalue_line(
+        "markers",
+        f"{outcomes.MARKER}(faults=False, payments=1): run the test once per confirm outcome, with the "
+        "dots_outcome fixture; faults=True adds one item per fault on the first confirm; after each item, "
+        "at most `payments` confirmed payments (dots_testing)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize a test marked `dots_outcomes` with `dots_outcome`, one item per outcome (ids: the outcomes')."""
+    marker = metafunc.definition.get_closest_marker(outcomes.MARKER)
+    if marker is None:
+        return
+    if marker.args:
+        raise ValueError(f"{outcomes.MARKER} takes only faults= and payments=, not positional arguments")
+    cases = outcomes.cases(dict(marker.kwargs))
+    if "dots_outcome" not in metafunc.fixturenames:
+        metafunc.fixturenames.append("dots_outcome")
+    metafunc.parametrize("dots_outcome", cases, ids=[case.id for case in cases], indirect=True)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -50,6 +81,13 @@ def _passed(request: pytest.FixtureRequest) -> bool:
     return report is not None and report.passed
 
 
+def _check_preparations(request: pytest.FixtureRequest, sandbox: TestSandbox) -> None:
+    if _passed(request):
+        sandbox.preparations.check()
+    else:
+        sandbox.preparations.clear()
+
+
 @pytest.fixture(scope="session")
 def dots_sandbox_session() -> Iterator[TestSandbox]:
     """A sandbox for the whole session: `.base_url` (ends in /api), `.client_id`, `.api_key`, the controls."""
@@ -63,14 +101,12 @@ def dots_sandbox_session() -> Iterator[TestSandbox]:
 def dots_sandbox(dots_sandbox_session: TestSandbox, request: pytest.FixtureRequest) -> Iterator[TestSandbox]:
     """The session's sandbox with a fresh, empty state for this test (a new in-memory store).
 
-    After a test that passed, fails it naming each `disturb_webhooks` no delivery took (unless
-    `optional=True`); after one that failed, its own failure says more.
+    After a test that passed, fails it naming each preparation (`fail_next`, `respond_with`, ...) no
+    request or delivery used, unless made with `optional=True`.
     """
     dots_sandbox_session.reset()
     yield dots_sandbox_session
-    unused = dots_sandbox_session.unused_disturbances()
-    if unused and _passed(request):
-        pytest.fail("webhook disturbances this test planned were never used:\n" + "\n".join(f"  {u}" for u in unused))
+    _check_preparations(request, dots_sandbox_session)
 
 
 def _no_wait(seconds: float) -> None:
@@ -84,11 +120,19 @@ async def _no_wait_async(seconds: float) -> None:
 @pytest.fixture
 def dots(dots_sandbox: TestSandbox) -> Iterator[Dots]:
     """A `dots_client.Dots` for `dots_sandbox` (its base URL and credentials) that retries without waiting."""
-    from dots_client import Dots  # noqa: PLC0415 (the client only when a test asks for one)
+    import httpx  # noqa: PLC0415 (the client only when a test asks for one)
+    from dots_client import Dots  # noqa: PLC0415
 
-    with Dots(
-        client_id=dots_sandbox.client_id, api_key=dots_sandbox.api_key, base_url=dots_sandbox.base_url, sleep=_no_wait
-    ) as client:
+    with (
+        httpx.Client(trust_env=False) as http,  # loopback: never through HTTP_PROXY
+        Dots(
+            client_id=dots_sandbox.client_id,
+            api_key=dots_sandbox.api_key,
+            base_url=dots_sandbox.base_url,
+            sleep=_no_wait,
+            http_client=http,
+        ) as client,
+    ):
         yield client
 
 
@@ -99,14 +143,19 @@ async def async_dots(dots_sandbox: TestSandbox, anyio_backend: object) -> AsyncI
     An async fixture run by anyio's pytest plugin (anyio comes with httpx): mark the test
     `@pytest.mark.anyio`, and it runs on the same event loop as the fixture. AsyncDots needs asyncio.
     """
+    import httpx  # noqa: PLC0415
     from dots_client import AsyncDots  # noqa: PLC0415
 
-    async with AsyncDots(
-        client_id=dots_sandbox.client_id,
-        api_key=dots_sandbox.api_key,
-        base_url=dots_sandbox.base_url,
-        sleep=_no_wait_async,
-    ) as client:
+    async with (
+        httpx.AsyncClient(trust_env=False) as http,  # loopback: never through HTTP_PROXY
+        AsyncDots(
+            client_id=dots_sandbox.client_id,
+            api_key=dots_sandbox.api_key,
+            base_url=dots_sandbox.base_url,
+            sleep=_no_wait_async,
+            http_client=http,
+        ) as client,
+    ):
         yield client
 
 
@@ -132,15 +181,41 @@ def _dots_webhooks_verifier(dots_sandbox_session: TestSandbox) -> Iterator[Dots]
 
 @pytest.fixture
 def dots_webhooks(
-    dots_sandbox_session: TestSandbox, dots_webhooks_server: ReceiverServer, _dots_webhooks_verifier: Dots
+    dots_sandbox_session: TestSandbox,
+    dots_webhooks_server: ReceiverServer,
+    _dots_webhooks_verifier: Dots,
+    request: pytest.FixtureRequest,
 ) -> Iterator[WebhookReceiver]:
     """This test's webhook receiver, registered with the session's sandbox until the test ends.
 
     `.wait_for(payment_intent_id=None, timeout=5.0)` returns the next verified delivery (`body`,
     `headers`, `event`, `svix_id`, `attempt`) or fails the test; `.respond_with(status)` chooses the
-    answer to the next one; `.deliveries` lists them all; `.url`, `.secret` (a fresh `whsec_`).
+    answer to the next one; `.deliveries` lists them all; `.url`, `.secret` (a fresh `whsec_`);
+    `.forward_to(url_or_asgi_app)` also sends each delivery to the service's real endpoint;
+    `await .wait_for_async(...)` in an `@pytest.mark.anyio` test.
     """
     from dots_testing.webhook_receiver import receiving  # noqa: PLC0415
 
-    with receiving(dots_sandbox_session, dots_webhooks_server, _dots_webhooks_verifier) as receiver:
+    with receiving(dots_sandbox_session, dots_webhooks_server, _dots_webhooks_verifier, check=False) as receiver:
         yield receiver
+    _check_preparations(request, dots_sandbox_session)
+
+
+@pytest.fixture
+def dots_outcome(request: pytest.FixtureRequest, dots_sandbox: TestSandbox) -> Iterator[outcomes.Outcome]:
+    """The outcome this item of `@pytest.mark.dots_outcomes` plays (`.payment_method_id`, `.first_status`,
+    `.final_status`, `.fault`, `.finish()`), its fault (if any) queued on the test's first confirm.
+
+    After an item that passed, fails it when its journal shows more confirmed payments (committed
+    confirms whose intent is not `failed`) than the marker's `payments=` (default 1), naming them.
+    Raises TypeError for a test that asks for it without the marker.
+    """
+    case = getattr(request, "param", None)
+    if not isinstance(case, outcomes.Case):
+        raise TypeError(f"dots_outcome is given by @pytest.mark.{outcomes.MARKER}: mark the test with it")
+    if case.fault is not None:
+        dots_sandbox.fail_next(outcomes.CONFIRM, case.fault, **dict(case.fault_options))
+    yield outcomes.Outcome(case, dots_sandbox)
+    marker = request.node.get_closest_marker(outcomes.MARKER)
+    if _passed(request) and marker is not None:
+        outcomes.check_payments(dots_sandbox, marker.kwargs.get("payments", 1))

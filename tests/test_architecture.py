@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,104 @@ def test_the_sandbox_parts_reader_sees_part_imports(tmp_path: Path) -> None:
     (tmp_path / "front" / "a.py").write_text("from dots_sandbox import errors\nimport dots_sandbox.front.b\n")
     (tmp_path / "runner.py").write_text("from dots_sandbox.front.a import x\nimport dots_sandbox.sandbox\n")
     assert sandbox_part_imports(tmp_path) == {"front": {"errors"}, "runner": {"front", "sandbox"}}
+
+
+# The hand-written code whose module graph may have no circle, each folder with the package name its modules
+# are imported by: codegen/sdk/ is copied into generated/dots_client/ by `make generate`.
+HAND_WRITTEN = {
+    "dots_spec": ROOT / "dots_spec",
+    "dots_sandbox": ROOT / "dots_sandbox",
+    "dots_testing": ROOT / "dots_testing",
+    "contract_tests": ROOT / "contract_tests",
+    "tools": ROOT / "tools",
+    "bench": ROOT / "bench",
+    "dots_client": ROOT / "codegen" / "sdk",
+}
+
+
+def module_graph(folders: Mapping[str, Path]) -> dict[str, set[str]]:
+    """Each module of `folders` (package name -> folder) -> the modules among them it imports.
+
+    Every import statement counts, at any depth (inside a function, under TYPE_CHECKING); relative
+    ones are resolved. `from package import name` is an import of `package.name` when that is a
+    module, else of `package`; an import of a module outside `folders` is left out.
+    """
+    files: dict[str, Path] = {}
+    for package, folder in folders.items():
+        for path in sorted(folder.rglob("*.py")):
+            parts = [package, *path.relative_to(folder).with_suffix("").parts]
+            files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def known(name: str) -> str | None:
+        while name and name not in files:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for module, path in files.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        graph[module] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, *([node.module] if node.module else [])])
+                names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in files else base for alias in node.names]
+            else:
+                continue
+            graph[module].update(found for name in names if (found := known(name)) not in (None, module))
+    return graph
+
+
+def import_circles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """One circle through each group of modules that import one another, as `[a, b, ..., a]` (sorted)."""
+    circles: list[list[str]] = []
+    done: set[str] = set()
+    for start in sorted(graph):
+        if start in done:
+            continue
+        # The modules `start` reaches, with how; those that reach `start` back are its group.
+        reached: dict[str, list[str]] = {start: [start]}
+        queue = [start]
+        while queue:
+            module = queue.pop(0)
+            for imported in sorted(graph[module]):
+                if imported not in reached:
+                    reached[imported] = [*reached[module], imported]
+                    queue.append(imported)
+        back = [module for module in reached if start in graph[module]]
+        if not back:
+            continue
+        shortest = min(back, key=lambda module: len(reached[module]))
+        circle = [*reached[shortest], start]
+        circles.append(circle)
+        done.update(circle)
+    return circles
+
+
+def test_hand_written_code_has_no_import_circle() -> None:
+    """No module of the hand-written packages imports itself back through others (any import counts)."""
+    circles = [" -> ".join(circle) for circle in import_circles(module_graph(HAND_WRITTEN))]
+    assert not circles, f"import circles: {circles}"
+
+
+def test_the_circle_finder_names_a_circle(tmp_path: Path) -> None:
+    """A circle closed by a function-level or TYPE_CHECKING import is found and named; a chain is not a circle."""
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("from .b import B\n")
+    (package / "a.py").write_text("from pkg.sub import b\nimport json\n")
+    (package / "sub" / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .c import C\n")
+    (package / "sub" / "c.py").write_text("def f():\n    from .. import a\n")
+    (package / "d.py").write_text("import pkg.a\n")
+    graph = module_graph({"pkg": package})
+    assert graph["pkg.sub"] == {"pkg.sub.b"}
+    assert graph["pkg.d"] == {"pkg.a"}
+    assert import_circles(graph) == [["pkg.a", "pkg.sub.b", "pkg.sub.c", "pkg.a"]]
 
 
 def _probe(*packages: str) -> tuple[int, str]:

@@ -217,7 +217,7 @@ def test_documented_startup_line_is_the_real_one() -> None:
     """The startup line the sandbox page quotes is what the defaults print."""
     text = SANDBOX_DOC.read_text(encoding="utf-8")
     settings = Settings()
-    assert f"`dots sandbox listening on {settings.url()} (db {settings.db})`" in text
+    assert f"`dots sandbox listening on {settings.url()}`, then\n`database: {settings.db}`" in text
     assert settings.url() == DOCUMENTED_URL
 
 
@@ -332,7 +332,7 @@ def test_documented_postgresql_startup_line_masks_as_the_sandbox_does() -> None:
     """The PostgreSQL startup line the sandbox page quotes is what those settings print (password masked)."""
     text = SANDBOX_DOC.read_text(encoding="utf-8")
     settings = Settings(host="0.0.0.0", port=8081, db="postgresql://sandbox:PASSWORD@db.internal:5432/sandbox")  # noqa: S104
-    line = f"dots sandbox listening on {settings.url()} (db {settings.database.display})"
+    line = f"database: {settings.database.display}"
     assert f"`{line}`" in text
     assert "PASSWORD" not in line
 

@@ -229,7 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         with throwaway() as cluster:
             if args.command == "serve":
-                print(f"throwaway PostgreSQL at {cluster.url()} (Ctrl-C stops and removes it)", flush=True)
+                # The server commands' convention: `<tool> listening on URL` first, other facts after it.
+                print(f"throwaway postgres listening on {cluster.url()}", "Ctrl-C or SIGTERM stops and removes it",
+                      sep="\n", flush=True)  # fmt: skip
                 signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
                 with contextlib.suppress(KeyboardInterrupt):
                     while True:

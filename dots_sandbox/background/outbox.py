@@ -69,7 +69,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from dots_sandbox.background.schedule import DEFAULT_TIMEOUT_SECONDS, RetryPolicy, lease_seconds
 from dots_sandbox.background.webhooks import ATTEMPTS_PER_RECEIVER, Receiver, Signer
-from dots_sandbox.store import Attempt, Delivery, Store, StoreUnavailable
+from dots_sandbox.store import Attempt, Delivery, OutcomeUnknown, StorageFault, Store, StoreBusy, StoreUnavailable
 
 # How much of an answer's body is read: enough for any acknowledgement, and the connection is kept
 # alive when the body ends within it; a longer one is cut (the status has decided already).
@@ -77,6 +77,10 @@ MAX_ANSWER_BYTES = 65_536
 # Threads that record attempts in the store (PostgreSQL: see BACKGROUND_CONNECTIONS there).
 RECORDERS = 4
 USER_AGENT = "dots-sandbox-webhooks"
+# Receivers on this machine are reached directly, never through an environment proxy (HTTP_PROXY, ...):
+# a CI image's proxy cannot reach the runner's 127.0.0.1, where test receivers listen. Another host
+# still goes through the proxy the environment names (httpx picks the most specific mount).
+DIRECT_HOSTS = ("all://127.0.0.1", "all://localhost", "all://[::1]")
 # The name of the portal's thread (the dispatcher's event loop).
 SENDERS_THREAD = "webhook-senders"
 
@@ -202,6 +206,7 @@ class Dispatcher:
             follow_redirects=False,
             headers={"user-agent": USER_AGENT},
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+            mounts=dict.fromkeys(DIRECT_HOSTS),
         )
 
     def __repr__(self) -> str:
@@ -377,8 +382,12 @@ class Dispatcher:
                     due = (*due, (delivery.event_id, delivery.receiver))
                 if due:
                     await loop.run_in_executor(self._recorders, self._make_due, due)
-        except StoreUnavailable:
-            pass  # the database is down (the store logs that once): due again once its lease ends
+        except (StoreUnavailable, OutcomeUnknown):
+            pass  # an outage, which the store logs as it begins and ends: due again once its lease ends
+        except (StoreBusy, StorageFault) as error:  # no outage line for these: say it here, once per attempt
+            logger.warning(
+                "webhook attempt to %s not recorded, sent again once its lease ends: %s", delivery.receiver, error
+            )
         except Exception:
             # The event stays leased, then due again: nothing is lost. Never the headers or body. While
             # closing, an attempt cut short by the closed store is expected: no noise.

@@ -49,7 +49,7 @@ class Pruner:
         self._next = float("-inf")
 
     def tick(self) -> int:
-        """Delete one batch if one is due now; the number of events deleted (StoreUnavailable propagates)."""
+        """Delete one batch if one is due now; the number of events deleted (StoreRefused propagates)."""
         now = self.clock()
         if now < self._next:
             return 0

@@ -23,7 +23,7 @@ import threading
 from dots_sandbox.background.outbox import Dispatcher
 from dots_sandbox.background.retention import Pruner
 from dots_sandbox.background.settlement import Settler
-from dots_sandbox.store import StoreUnavailable
+from dots_sandbox.store import OutcomeUnknown, StorageFault, StoreBusy, StoreUnavailable
 
 POLL_SECONDS = 0.1
 # How long stopping waits for attempts in flight; one cut short is retried after its lease ends.
@@ -82,8 +82,12 @@ class Worker:
         while not self._stopping.is_set():
             try:
                 self.tick()
-            except StoreUnavailable:
-                pass  # the database is down (the store logs that once, not every tick): retried next tick
+            except (StoreUnavailable, OutcomeUnknown):
+                pass  # an outage, which the store logs as it begins and ends (not every tick): retried next tick
+            except StorageFault:
+                pass  # the store logs the fault as it begins and as writes work again (not every tick)
+            except StoreBusy as error:  # the store never logs it; each follows a timeout or spent retries
+                logger.warning("background tick not done, retrying at the next one: %s", error)
             except Exception:
                 logger.exception("background tick failed; retrying at the next one")
             self._nudge.wait(self.poll_seconds)

@@ -15,7 +15,14 @@ authentication, and the request is never carried out. A delayed one is carried o
 its answer held back, so a client whose read timeout is shorter loses the answer of a request
 that took effect (the worst case a payments client must survive). A `dots-fault` the sandbox
 cannot read is `400 invalid-input` naming the header, never ignored: a typo must not turn a
-test of a refusal into a real create. Applied faults are echoed in `Preference-Applied`.
+test of a refusal into a real create; so is a delay beyond MAX_DELAY_SECONDS, refused rather than
+capped (a capped delay would silently test something else than the test asked for). Applied faults
+are echoed in `Preference-Applied`.
+
+Faults are values: `build(kind, **options)` is the one constructor, called by this header's parser
+with the options it read (text turned into numbers) and by the test kit's `fail_next`
+(dots_testing/faults.py) with the test's own Python values, so no option is encoded into the
+header's grammar and read back.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import dataclasses
 import http
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Literal, get_args
 
 from dots_sandbox import errors
 
@@ -38,20 +45,33 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 PREFERENCE = "dots-fault"
 MAX_DELAY_SECONDS = 30.0
 MAX_RETRY_AFTER_DIGITS = 6  # up to 999999 seconds: any sane Retry-After, never an unbounded header
-KINDS = ("refuse", "non-json", "delay")
-BODIES = ("text", "html", "empty")
+FaultKind = Literal["refuse", "non-json", "delay"]
+FaultBody = Literal["text", "html", "empty"]
+KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
+BODIES: tuple[FaultBody, ...] = get_args(FaultBody)
+# What each kind takes, as Python keyword names (the header spells `retry_after` as `retry-after`).
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "refuse": ("retry_after", "status"),
+    "non-json": ("body", "status"),
+    "delay": ("seconds",),
+}
+DEFAULT_STATUS = 503
+DEFAULT_DELAY_SECONDS = 1.0
 _NO_BODY_STATUSES = frozenset({204, 205, 304})
-_PARAMS = {"refuse": {"status", "retry-after"}, "non-json": {"status", "body"}, "delay": {"seconds"}}
+
+
+class FaultError(ValueError):
+    """A fault that cannot be built: the message is plain text naming what is accepted."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Fault:
     """One failure asked for: `kind` is refuse, non-json or delay."""
 
-    kind: str
-    status: int = 503
-    retry_after: str | None = None
-    body: str = "text"
+    kind: FaultKind
+    status: int = DEFAULT_STATUS
+    retry_after: int | None = None
+    body: FaultBody = "text"
     seconds: float = 0.0
 
     def answer(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -63,7 +83,7 @@ class Fault:
             content = json.dumps({"error": f"{phrase} (failure on demand)", "code": code}).encode()
             headers.append((b"content-type", b"application/json"))
             if self.retry_after is not None:
-                headers.append((b"retry-after", self.retry_after.encode()))
+                headers.append((b"retry-after", str(self.retry_after).encode()))
         elif self.body == "html":
             content = f"<html><body><h1>{self.status} {phrase}</h1><p>failure on demand</p></body></html>\n".encode()
             headers.append((b"content-type", b"text/html; charset=utf-8"))
@@ -76,61 +96,99 @@ class Fault:
         return self.status, headers, content
 
 
+def build(kind: str, **options: object) -> Fault:
+    """The Fault of `kind` (one of KINDS) with `options`, each checked; the one constructor of a Fault.
+
+    Options by kind (OPTIONS): refuse takes `status` (int: 429 or 500-599; default 503) and
+    `retry_after` (int: whole seconds, 0 to 999999; default none: no `Retry-After`); non-json takes
+    `status` (int: 200-599 but 204, 205, 304; default 503) and `body` ("text", "html" or "empty");
+    delay takes `seconds` (a number from 0 to MAX_DELAY_SECONDS; default 1). Raises FaultError (a
+    ValueError) for an unknown kind or option, or a value out of range: never capped, never ignored.
+    """
+    if kind not in OPTIONS:
+        raise FaultError(f"fault must be one of {', '.join(KINDS)}, not {kind!r}")
+    unknown = sorted(set(options) - set(OPTIONS[kind]))
+    if unknown:
+        raise FaultError(f"{kind} takes {', '.join(OPTIONS[kind])}, not {', '.join(unknown)}")
+    if kind == "delay":
+        return Fault("delay", seconds=_seconds(options.get("seconds", DEFAULT_DELAY_SECONDS)))
+    status = _status(options.get("status", DEFAULT_STATUS), refuse=kind == "refuse")
+    if kind == "refuse":
+        return Fault("refuse", status=status, retry_after=_retry_after(options.get("retry_after")))
+    body = options.get("body", "text")
+    if body not in BODIES:
+        raise FaultError(f"body must be one of {', '.join(BODIES)}, not {body!r}")
+    return Fault("non-json", status=status, body=body)
+
+
 def parse(value: str) -> Fault | None:
     """The `dots-fault` preference of one `Prefer` header value, or None if it has none.
 
-    Raises `errors.ApiError` (400 invalid-input) for a `dots-fault` that cannot be read.
+    Raises `errors.ApiError` (400 invalid-input on `header.Prefer`) for a `dots-fault` that cannot be
+    read, or that `build` refuses (a delay beyond MAX_DELAY_SECONDS among them).
     """
     for preference in value.split(","):
         name, _, rest = preference.partition("=")
         if name.strip().lower() != PREFERENCE:
             continue
         kind, *params = rest.split(";")
-        return _fault(_unquote(kind), params)
+        try:
+            return build(_unquote(kind), **_read_params(_unquote(kind), params))
+        except FaultError as error:
+            raise _invalid(f"{PREFERENCE}: {error}") from None
     return None
 
 
-def _fault(kind: str, params: list[str]) -> Fault:
-    if kind not in KINDS:
-        raise _invalid(f"{PREFERENCE} must be one of {', '.join(KINDS)}, not {kind!r}")
-    values: dict[str, str] = {}
+def _read_params(kind: str, params: list[str]) -> dict[str, object]:
+    """The header's parameters as `build`'s options: names in Python's spelling, numbers as numbers."""
+    accepted = {name.replace("_", "-") for name in OPTIONS.get(kind, ())}
+    options: dict[str, object] = {}
     for param in params:
-        name, equals, value = param.partition("=")
-        name = name.strip().lower()
-        if not equals or name not in _PARAMS[kind]:
-            raise _invalid(f"{PREFERENCE}={kind} takes {', '.join(sorted(_PARAMS[kind]))}, not {param.strip()!r}")
-        values[name] = _unquote(value)
-    if kind == "delay":
-        return Fault(kind, seconds=_seconds(values.get("seconds", "1")))
-    status = _status(values.get("status", "503"), refuse=kind == "refuse")
-    if kind == "refuse":
-        retry_after = values.get("retry-after")
-        if retry_after is not None and not (retry_after.isdigit() and len(retry_after) <= MAX_RETRY_AFTER_DIGITS):
-            raise _invalid(f"retry-after must be whole seconds (at most {MAX_RETRY_AFTER_DIGITS} digits)")
-        return Fault(kind, status=status, retry_after=retry_after)
-    body = values.get("body", "text")
-    if body not in BODIES:
-        raise _invalid(f"body must be one of {', '.join(BODIES)}, not {body!r}")
-    return Fault(kind, status=status, body=body)
+        name, equals, text = param.partition("=")
+        name, text = name.strip().lower(), _unquote(text)
+        if not equals or (kind in OPTIONS and name not in accepted):
+            raise FaultError(f"{kind} takes {', '.join(sorted(accepted))}, not {param.strip()!r}")
+        options[name.replace("-", "_")] = _number(name, text)
+    return options
 
 
-def _status(value: str, *, refuse: bool) -> int:
-    status = int(value) if value.isdigit() and len(value) == 3 else 0
+def _number(name: str, text: str) -> object:
+    """A header parameter's value: status and retry-after as whole numbers, seconds as a float, body as text."""
+    if name in ("status", "retry-after"):
+        return int(text) if text.isdigit() and len(text) <= MAX_RETRY_AFTER_DIGITS else text
+    if name == "seconds":
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _status(value: object, *, refuse: bool) -> int:
+    status = value if isinstance(value, int) and not isinstance(value, bool) else 0
     if refuse and not (status == 429 or 500 <= status <= 599):
-        raise _invalid(f"refuse takes status 429 or 500-599, not {value!r}")
+        raise FaultError(f"refuse takes status 429 or 500-599, not {value!r}")
     if not refuse and not (200 <= status <= 599 and status not in _NO_BODY_STATUSES):
-        raise _invalid(f"non-json takes a status 200-599 that has a body (not 204, 205, 304), not {value!r}")
+        raise FaultError(f"non-json takes a status 200-599 that has a body (not 204, 205, 304), not {value!r}")
     return status
 
 
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):  # NaN fails too
-        raise _invalid(f"seconds must be a number >= 0, not {value!r}")
-    return min(seconds, MAX_DELAY_SECONDS)
+def _retry_after(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**MAX_RETRY_AFTER_DIGITS:
+        raise FaultError(f"retry-after must be whole seconds (at most {MAX_RETRY_AFTER_DIGITS} digits), not {value!r}")
+    return value
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):  # NaN too
+        raise FaultError(f"seconds must be a number >= 0, not {value!r}")
+    if value > MAX_DELAY_SECONDS:
+        raise FaultError(
+            f"seconds must be at most {MAX_DELAY_SECONDS:g} (the sandbox's bound on a delay), not {value!r}"
+        )
+    return float(value)
 
 
 def _unquote(value: str) -> str:

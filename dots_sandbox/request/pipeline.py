@@ -37,7 +37,7 @@ from dots_sandbox.request.operations import Handler, Operation
 from dots_sandbox.request.routing import Route, Router
 from dots_sandbox.request.validation import OperationRules
 from dots_sandbox.settings import Settings
-from dots_sandbox.store import OutcomeUnknown, StoreUnavailable
+from dots_sandbox.store import OutcomeUnknown, StoreRefused
 
 logger = logging.getLogger("dots_sandbox")
 
@@ -253,9 +253,9 @@ def _operate(handler: Handler, client_id: str, params: Mapping[str, str], body: 
     """Run the operation (a write on PostgreSQL: on a store thread); 503 when the database fails it."""
     try:
         return handler(client_id, params, body)
-    except OutcomeUnknown:
+    except OutcomeUnknown:  # the change may have been made: the answer says so
         raise errors.outcome_unknown() from None
-    except StoreUnavailable:
+    except StoreRefused:  # unavailable, busy or a storage fault: nothing changed, 503
         raise errors.service_unavailable() from None
 
 

@@ -20,6 +20,8 @@ from dots_sandbox.store.base import (
     StorageFault,
     Store,
     StoreBusy,
+    StoreCannotOpen,
+    StoreRefused,
     StoreUnavailable,
     Transition,
 )
@@ -41,6 +43,8 @@ __all__ = [
     "StorageFault",
     "Store",
     "StoreBusy",
+    "StoreCannotOpen",
+    "StoreRefused",
     "StoreUnavailable",
     "Transition",
     "open_store",
@@ -50,8 +54,11 @@ __all__ = [
 def open_store(db: str, synchronous: str = "NORMAL", tolerate_outage: bool = False) -> Store:
     """The store for a SANDBOX_DB value: a SQLite file path or `:memory:` (with `synchronous`), or a PostgreSQL URL.
 
-    Raises ValueError for a URL it cannot honour, StoreUnavailable when the database cannot be
-    reached at start-up (messages never show a password). With `tolerate_outage`, a PostgreSQL
+    Raises ValueError for a URL it cannot honour, StoreCannotOpen when the database cannot be
+    used at all (a SQLite folder that cannot be made, a file that cannot be opened or is not a
+    database, a schema of another version: SchemaVersionError, PostgreSQL refusing to make the
+    schema), StoreUnavailable when it cannot be reached at start-up (messages name the database,
+    never a password). With `tolerate_outage`, a PostgreSQL
     database that cannot be reached is an outage begun at once (logged in one line, calls raise
     StoreUnavailable until it is back), not an error; a SQLite file is opened as without it.
     """

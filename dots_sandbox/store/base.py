@@ -132,32 +132,53 @@ class Refusal(enum.Enum):
     WRONG_STATUS = "wrong-status"  # a transition from a status the intent is not in
 
 
-class StoreUnavailable(Exception):
-    """The database could not be reached: the call changed nothing (the app answers 503).
+class StoreRefused(Exception):
+    """The store did not do this call, or cannot say whether it did: the app answers 503.
 
-    The message names the database (password masked) and why; it never holds a secret.
+    The base of four siblings, each a different meaning, so a caller names the ones it means:
+    StoreUnavailable (the database cannot be reached: an outage), StoreBusy (up, but it did not do
+    this call), StorageFault (its storage refuses writes) and OutcomeUnknown (the connection was
+    lost while committing). Messages name the database (password masked) and why; never a secret.
     """
 
 
-class OutcomeUnknown(StoreUnavailable):
-    """The connection was lost while committing: the change may or may not have been made (503)."""
+class StoreUnavailable(StoreRefused):
+    """The database could not be reached: the call changed nothing (503); an outage.
+
+    The engine logs one line when the outage begins and one when it ends (not one per call).
+    """
 
 
-class StoreBusy(StoreUnavailable):
+class OutcomeUnknown(StoreRefused):
+    """The connection was lost while committing: the change may or may not have been made (503).
+
+    It happens during an outage, which the engine logs as for StoreUnavailable.
+    """
+
+
+class StoreBusy(StoreRefused):
     """The database is up but did not do this call: nothing changed (503), and it is not an outage.
 
     A conflict with concurrent transactions that kept recurring after the engine's bounded retries
     (PostgreSQL 40001, 40P01), a statement or lock timeout (57014, 55P03), SQLite's busy timeout.
-    No outage is logged for it: the next call may well succeed.
+    The engine logs nothing for it (the next call may well succeed): a caller that drops it logs it.
     """
 
 
-class StorageFault(StoreUnavailable):
+class StorageFault(StoreRefused):
     """The database's storage refuses writes: nothing changed (503), and it is not an outage.
 
     Disk full (SQLite's SQLITE_FULL, PostgreSQL's class 53) or, on SQLite, the database file removed
     or replaced under the running sandbox. The engine logs one line when it starts and one when
     writes work again (per episode, not per call).
+    """
+
+
+class StoreCannotOpen(Exception):
+    """The store cannot be opened at all (raised only at start-up): its path, its file, its permissions
+    or its schema (SchemaVersionError) stand in the way; a restart meets the same.
+
+    The message names the database (password masked) and what failed, on one line.
     """
 
 

@@ -19,7 +19,9 @@ By design:
   a row (at REPEATABLE READ the others fail with 40001 and run again; see Failures).
 - The schema is created (or its version checked) in one transaction holding the advisory lock
   SCHEMA_LOCK_KEY, so instances starting together neither race on CREATE TABLE nor see a half
-  made schema. A database whose `dots_sandbox_schema` says another version is refused.
+  made schema (store/schema.py's tables in this engine's TYPES). A database whose
+  `dots_sandbox_schema` says another version is refused (SchemaVersionError), and so is one on
+  which the schema cannot be made (StoreCannotOpen: a privilege missing, say).
 - Failures, by cause (SQLSTATE class and the connection's state; `_attempt`): a database that
   cannot be reached at start-up raises StoreUnavailable naming host and port (the URL's password
   masked); opened with `tolerate_outage` (a worker process, after its supervisor's own check), the
@@ -59,13 +61,20 @@ import psycopg.conninfo
 import psycopg_pool
 import tenacity
 
-from dots_sandbox.store.base import Delivery, Episode, OutcomeUnknown, StorageFault, StoreBusy, StoreUnavailable
-from dots_sandbox.store.sql import INDEXES, INDEXES_BEFORE_3, Dialect, SQLStore, statements
+from dots_sandbox.store.base import (
+    Delivery,
+    Episode,
+    OutcomeUnknown,
+    StorageFault,
+    StoreBusy,
+    StoreCannotOpen,
+    StoreUnavailable,
+)
+from dots_sandbox.store.schema import MIGRATES_FROM, SCHEMA_VERSION, ColumnTypes, SchemaVersionError
+from dots_sandbox.store.schema import statements as schema_statements
+from dots_sandbox.store.sql import Dialect, SQLStore, statements
 from dots_sandbox.store.url import POSTGRESQL, parse_database
 
-SCHEMA_VERSION = 3  # 2: the outbox and timer tables; 3: the same indexes as SQLite's (sql.INDEXES)
-# Schema versions a start-up brings to SCHEMA_VERSION (1: before the outbox; it gains its tables).
-MIGRATES_FROM = (1, 2, SCHEMA_VERSION)
 # pg_advisory_xact_lock key for schema changes: any fixed bigint; this one spells "dotssbx1".
 SCHEMA_LOCK_KEY = 0x646F747373627831
 POOL_SIZE = 8
@@ -108,57 +117,12 @@ _SCHEMA_TABLE = """CREATE TABLE IF NOT EXISTS dots_sandbox_schema (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     version integer NOT NULL
 )"""
-_INTENTS_TABLE = """CREATE TABLE IF NOT EXISTS payment_intents (
-        id text PRIMARY KEY,                    -- lower-case hyphenated UUID
-        client_id text NOT NULL,                -- the Basic-auth user that created it
-        status text NOT NULL,
-        payment_method_id text,                 -- as sent, at create or (replacing it) at confirm
-        transfer_id text,                       -- set when confirm succeeded
-        create_request text NOT NULL,           -- the create body, JSON, every field as validated
-        confirm_request text,                   -- the confirm body, JSON
-        client_secret_sha256 bytea NOT NULL,
-        created_at text NOT NULL,               -- ISO 8601, UTC
-        confirmed_at text
-    )"""
-# Outbox and timers (schema version 2), the SQLite store's tables with PostgreSQL's types. `seq`
-# orders events and attempts as they were written (SQLite's rowid does it there).
-_OUTBOX_TABLES = (
-    """CREATE TABLE IF NOT EXISTS webhook_events (
-        id text PRIMARY KEY,                    -- the svix-id (msg_...), the same on every attempt
-        seq bigserial NOT NULL,
-        client_id text NOT NULL,
-        payment_intent_id text NOT NULL,
-        status text NOT NULL,                   -- the status the change led to
-        body text NOT NULL,                     -- the payload, exactly the bytes signed and sent
-        created_at double precision NOT NULL    -- epoch seconds
-    )""",
-    """CREATE TABLE IF NOT EXISTS webhook_deliveries (
-        event_id text NOT NULL REFERENCES webhook_events (id),
-        receiver text NOT NULL,                 -- the receiver's URL (its secret is never stored)
-        state text NOT NULL,                    -- pending | delivered | failed (retries exhausted)
-        attempts integer NOT NULL DEFAULT 0,
-        next_attempt_at double precision NOT NULL,
-        lease_owner text,
-        lease_until double precision,
-        PRIMARY KEY (event_id, receiver)
-    )""",
-    """CREATE TABLE IF NOT EXISTS webhook_attempts (
-        seq bigserial PRIMARY KEY,
-        event_id text NOT NULL,
-        receiver text NOT NULL,
-        number integer NOT NULL,                -- 1 for the first attempt
-        at double precision NOT NULL,
-        http_status integer,                    -- NULL when no answer came (timeout, refused, ...)
-        error text,                             -- why it failed, NULL when delivered
-        delivered boolean NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS settlements (
-        payment_intent_id text PRIMARY KEY,
-        client_id text NOT NULL,
-        due_at double precision NOT NULL,       -- epoch seconds
-        status text NOT NULL                    -- succeeded | failed: where the intent goes from processing
-    )""",
-)
+# The schema's column types here (dots_sandbox/store/schema.py): `seq` orders events and
+# attempts as they were written (SQLite's rowid does it there).
+TYPES = ColumnTypes(
+    text="text", bytes="bytea", seconds="double precision", integer="integer", boolean="boolean",
+    sequence="bigserial", keyed_only="",
+)  # fmt: skip
 # A list parameter is a PostgreSQL array, unnested into rows; `seq` orders rows as written.
 DIALECT = Dialect(placeholder="%s", each="unnest(%s::text[]) AS value", order="seq", as_list=list)
 _CLAIM = """UPDATE webhook_deliveries AS d SET lease_owner = %s, lease_until = %s
@@ -207,12 +171,14 @@ class PostgreSQLStore(SQLStore):
             options["connect_timeout"] = CONNECT_TIMEOUT_S
         try:
             with psycopg.connect(url, **options) as connection:
-                _migrate(connection)
+                _migrate(connection, self.endpoint)
             self._migrated = True
         except (psycopg.OperationalError, psycopg.InterfaceError) as error:
             if not tolerate_outage:
                 raise StoreUnavailable(self._why(error)) from None
             self._unavailable(self._why(error))  # the outage's one line; the pool goes on trying
+        except psycopg.Error as error:  # answered, but the schema cannot be made: a privilege missing, say
+            raise StoreCannotOpen(self._why(error)) from None
         self._pool = psycopg_pool.ConnectionPool(
             url,
             min_size=pool_size + 1,  # one for the reads on the event loop
@@ -304,7 +270,7 @@ class PostgreSQLStore(SQLStore):
             committing = False
             try:
                 if not self._migrated:  # opened during an outage; the advisory lock makes a race harmless
-                    _migrate(connection)
+                    _migrate(connection, self.endpoint)
                     self._migrated = True
                 if write:
                     with connection.transaction():
@@ -342,7 +308,9 @@ class PostgreSQLStore(SQLStore):
         self._full.begin(f"{self._why(error)}; answering writes 503 until they work again")
         return StorageFault(self._why(error))
 
-    def _unavailable(self, why: str, kind: type[StoreUnavailable] = StoreUnavailable) -> StoreUnavailable:
+    def _unavailable(
+        self, why: str, kind: type[StoreUnavailable | OutcomeUnknown] = StoreUnavailable
+    ) -> StoreUnavailable | OutcomeUnknown:
         with self._reachable_lock:
             was_reachable, self._reachable = self._reachable, False
         if was_reachable:  # one line per outage, not one per request
@@ -385,17 +353,19 @@ def _cause(error: psycopg.Error, connection: psycopg.Connection[Any]) -> str:
     return _GONE  # an OperationalError of no known cause: as before, taken for the database going away
 
 
-def _migrate(connection: psycopg.Connection[Any]) -> None:
-    """Create the schema, or check its version, under an advisory lock (one instance at a time)."""
+def _migrate(connection: psycopg.Connection[Any], endpoint: str) -> None:
+    """Create the schema, or check its version, under an advisory lock (one instance at a time).
+
+    Raises SchemaVersionError naming `endpoint` for a version it cannot migrate from.
+    """
     with connection.transaction():
         connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
         connection.execute(_SCHEMA_TABLE)
         row = connection.execute("SELECT version FROM dots_sandbox_schema").fetchone()
-        if row is not None and row[0] not in MIGRATES_FROM:
-            raise RuntimeError(f"database schema version {row[0]}, this sandbox knows {SCHEMA_VERSION}")
+        if row is not None and row[0] not in (*MIGRATES_FROM, SCHEMA_VERSION):
+            raise SchemaVersionError(row[0], f"PostgreSQL at {endpoint}")
         if row is None or row[0] != SCHEMA_VERSION:
-            connection.execute(_INTENTS_TABLE)  # IF NOT EXISTS: a version-1 database keeps its intents
-            for statement in (*_OUTBOX_TABLES, *INDEXES_BEFORE_3, *INDEXES):
+            for statement in schema_statements(TYPES):  # IF NOT EXISTS: a version-1 database keeps its intents
                 connection.execute(statement)
             connection.execute(
                 "INSERT INTO dots_sandbox_schema (version) VALUES (%s)"

@@ -5,8 +5,8 @@ its `Dialect` (placeholder, how one list parameter becomes rows, which column or
 written), `_run(work, write=...)` (its connection model, transactions and errors by cause),
 `_snapshot` (a consistent read of several statements), the delivery claim (its locking), and its
 DDL and migration. Every step of the lifecycle (create, confirm, transition, settle, the outbox,
-attempts, the events view, pruning) is here once, so the engines cannot drift apart; so is the
-list of indexes (`INDEXES`), which every engine creates.
+attempts, the events view, pruning) is here once, so the engines cannot drift apart; so are the
+tables and indexes (`schema.py`), which every engine creates in its own column types.
 """
 
 # Every statement is built from this module's constants, never from input (values are parameters):
@@ -39,20 +39,6 @@ from dots_sandbox.store.base import (
 
 T = TypeVar("T")
 PROCESSING = frozenset({"processing"})
-
-# Every engine's indexes (IF NOT EXISTS: created at each migration). Events by client and age
-# (the events view, pruning) and by intent (one intent's events); due pending deliveries (the
-# claim); attempts by delivery; due settlements.
-INDEXES = (
-    "CREATE INDEX IF NOT EXISTS webhook_events_client ON webhook_events (client_id, created_at)",
-    "CREATE INDEX IF NOT EXISTS webhook_events_intent ON webhook_events (payment_intent_id)",
-    "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending'",
-    "CREATE INDEX IF NOT EXISTS webhook_attempts_event ON webhook_attempts (event_id, receiver)",
-    "CREATE INDEX IF NOT EXISTS settlements_due ON settlements (due_at)",
-)
-# Schema version 3 made the indexes the same on every engine: SQLite's due-delivery index was on
-# (state, next_attempt_at); it is dropped and made again as above (PostgreSQL's, already that, too).
-INDEXES_BEFORE_3 = ("DROP INDEX IF EXISTS webhook_deliveries_due",)
 
 
 class Connection(Protocol):

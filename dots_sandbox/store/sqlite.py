@@ -11,7 +11,8 @@ SQLite, by design:
   themselves are the lifecycle's, written once for every engine (`sql.py`).
 - One connection per thread (so threads really race in SQLite); `:memory:` has one connection
   shared under a lock (each connection to `:memory:` would be a different database). The schema
-  is made or migrated once, by the store's first connection.
+  (store/schema.py's tables in this engine's TYPES) is made or migrated once, by the store's first
+  connection; a file that cannot be made, opened or migrated is StoreCannotOpen.
 - Storage faults: a full disk (SQLITE_FULL) or an I/O error is StorageFault (503), logged once
   until writes work again; SQLITE_BUSY past BUSY_TIMEOUT_MS is StoreBusy (503). Every write
   first checks that the path still names the file the store opened (device and inode): one
@@ -46,63 +47,21 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dots_sandbox.store.base import Delivery, Episode, StorageFault, StoreBusy
-from dots_sandbox.store.sql import INDEXES, INDEXES_BEFORE_3, Dialect, SQLStore, statements
+from dots_sandbox.store.base import Delivery, Episode, StorageFault, StoreBusy, StoreCannotOpen
+from dots_sandbox.store.schema import MIGRATES_FROM, SCHEMA_VERSION, ColumnTypes, SchemaVersionError
+from dots_sandbox.store.schema import statements as schema_statements
+from dots_sandbox.store.sql import Dialect, SQLStore, statements
 from dots_sandbox.store.url import MEMORY_DB
 
-SCHEMA_VERSION = 3  # 2: the outbox and timer tables; 3: the same indexes as PostgreSQL's
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_INTERVAL_S = 0.1
 CHECKPOINT_BACKSTOP_PAGES = 20_000
 
-_TABLES = (
-    """CREATE TABLE IF NOT EXISTS payment_intents (
-        id TEXT PRIMARY KEY,                -- lower-case hyphenated UUID
-        client_id TEXT NOT NULL,            -- the Basic-auth user that created it
-        status TEXT NOT NULL,
-        payment_method_id TEXT,             -- as sent, at create or (replacing it) at confirm
-        transfer_id TEXT,                   -- set when confirm succeeded
-        create_request TEXT NOT NULL,       -- the create body, JSON, every field as validated
-        confirm_request TEXT,               -- the confirm body, JSON
-        client_secret_sha256 BLOB NOT NULL,
-        created_at TEXT NOT NULL,           -- ISO 8601, UTC
-        confirmed_at TEXT
-    ) WITHOUT ROWID""",
-    # Outbox and timers (schema version 2). Times are epoch seconds (REAL), so timers outlive restarts.
-    """CREATE TABLE IF NOT EXISTS webhook_events (
-        id TEXT PRIMARY KEY,                -- the svix-id (msg_...), the same on every attempt
-        client_id TEXT NOT NULL,
-        payment_intent_id TEXT NOT NULL,
-        status TEXT NOT NULL,               -- the status the change led to
-        body TEXT NOT NULL,                 -- the payload, exactly the bytes signed and sent
-        created_at REAL NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS webhook_deliveries (
-        event_id TEXT NOT NULL REFERENCES webhook_events (id),
-        receiver TEXT NOT NULL,             -- the receiver's URL (its secret is never stored)
-        state TEXT NOT NULL,                -- pending | delivered | failed (retries exhausted)
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at REAL NOT NULL,
-        lease_owner TEXT,
-        lease_until REAL,
-        PRIMARY KEY (event_id, receiver)
-    )""",
-    """CREATE TABLE IF NOT EXISTS webhook_attempts (
-        event_id TEXT NOT NULL,
-        receiver TEXT NOT NULL,
-        number INTEGER NOT NULL,            -- 1 for the first attempt
-        at REAL NOT NULL,
-        http_status INTEGER,                -- None when no answer came (timeout, refused, ...)
-        error TEXT,                         -- why it failed, None when delivered
-        delivered INTEGER NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS settlements (
-        payment_intent_id TEXT PRIMARY KEY,
-        client_id TEXT NOT NULL,
-        due_at REAL NOT NULL,
-        status TEXT NOT NULL                -- succeeded | failed: where the intent goes from processing
-    )""",
-)
+# The schema's column types here (dots_sandbox/store/schema.py): rowid orders rows as written.
+TYPES = ColumnTypes(
+    text="TEXT", bytes="BLOB", seconds="REAL", integer="INTEGER", boolean="INTEGER", sequence=None,
+    keyed_only="WITHOUT ROWID",
+)  # fmt: skip
 
 
 def _json_list(values: Sequence[str]) -> str:
@@ -162,8 +121,7 @@ class SQLiteStore(SQLStore):
             self._guard = threading.Lock()
             self._shared = self._connect()
         else:
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
-            self._local.connection = self._connect()  # the schema now, so start-up fails loudly on a bad path
+            self._local.connection = _opening(db, self._connect)  # the schema now: a bad path fails the start
             self._identity = _identity(db)
             # The checkpoints' own connection, opened here: a file removed later never fails the thread.
             checkpoints = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
@@ -325,15 +283,31 @@ class SQLiteStore(SQLStore):
         return connection
 
 
+def _opening(db: str, connect: Callable[[], sqlite3.Connection]) -> sqlite3.Connection:
+    """The store's first connection to the file `db` (its folder made first), from `connect`.
+
+    Raises StoreCannotOpen naming `db` and what failed: the folder cannot be made (OSError), the
+    file cannot be opened or written or is not a database (sqlite3.Error), or SchemaVersionError.
+    """
+    try:
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreCannotOpen(f"cannot make the folder of the SQLite database {db}: {error.strerror}") from None
+    try:
+        return connect()
+    except sqlite3.Error as error:  # unable to open, read-only, not a database, disk I/O, ...
+        raise StoreCannotOpen(f"cannot open the SQLite database {db}: {error}") from None
+
+
 def _migrate(connection: sqlite3.Connection, db: str) -> None:
     """Make the schema, or bring an older one to SCHEMA_VERSION, in one write transaction."""
     connection.execute("BEGIN IMMEDIATE")
     try:
         (version,) = connection.execute("PRAGMA user_version").fetchone()
-        if version not in (0, 1, 2, SCHEMA_VERSION):
-            raise RuntimeError(f"{db}: schema version {version}, this sandbox knows {SCHEMA_VERSION}")
+        if version not in (0, *MIGRATES_FROM, SCHEMA_VERSION):  # 0: a new file
+            raise SchemaVersionError(version, db)
         if version != SCHEMA_VERSION:
-            for statement in (*_TABLES, *INDEXES_BEFORE_3, *INDEXES):
+            for statement in schema_statements(TYPES):
                 connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         connection.execute("COMMIT")

@@ -7,8 +7,10 @@ in a dict here; a real service keeps them, and the webhook ids it handled, in it
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any
 
 from dots_client import Dots, errors
 from dots_client.models import PaymentIntent
@@ -80,6 +82,26 @@ class Checkout:
                 return 500  # not recorded as handled: Dots delivers it again, and the work is done then
         self.handled.add(svix_id)  # only now that the work is done
         return 204
+
+    async def webhook_endpoint(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ) -> None:
+        """The webhook route as a bare ASGI app (a real service mounts `handle_webhook` in its framework's route)."""
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        status = await asyncio.to_thread(self.handle_webhook, body, headers)  # the client blocks: not on the loop
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
 
     @staticmethod
     def _update(order: Order, intent: PaymentIntent) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from checkout import Checkout
+from checkout import ORDER_STATUS, Checkout
 from dots_client import Dots
 
 if TYPE_CHECKING:
     from dots_testing.kit import TestSandbox
+    from dots_testing.outcomes import Outcome
     from dots_testing.webhook_receiver import WebhookReceiver
 
 CARD = "00000000-0000-4000-8000-000000000001"  # succeeds
@@ -101,10 +102,52 @@ def test_redelivered_webhook(dots: Dots, dots_sandbox: TestSandbox, dots_webhook
     first = dots_webhooks.wait_for(order.payment_intent_id)
     dots_sandbox.fail_next("retrieve_payment_intent", "refuse", status=503)
     assert checkout.handle_webhook(first.body, first.headers) == 500
-    again = dots_webhooks.wait_for(order.payment_intent_id)  # the same event, delivered again
+    again = dots_webhooks.wait_for(svix_id=first.svix_id)  # the same event, delivered again
     assert (again.svix_id, again.attempt) == (first.svix_id, 2)
     assert checkout.handle_webhook(again.body, again.headers) == 204
     assert checkout.handle_webhook(again.body, again.headers) == 204  # once more: a duplicate, skipped
     retrieves = dots_sandbox.requests("retrieve_payment_intent")
     assert [r.status for r in retrieves] == [503, 200]  # the duplicate read nothing
     assert order.status == "pending"
+
+
+@pytest.mark.dots_outcomes(faults=True)
+def test_every_outcome(dots: Dots, dots_outcome: Outcome) -> None:
+    """One order per outcome of a confirm (and per fault on it): the customer is told the status, then the final one."""
+    checkout = Checkout(dots, webhook_secret="whsec_" + "MDEyMzQ1Njc4OWFiY2RlZg==")  # no webhook in this test
+    order = checkout.pay("order-9", 1000, dots_outcome.payment_method_id)
+    assert order.status == ORDER_STATUS[dots_outcome.first_status]
+    dots_outcome.finish()  # the settlement or the customer's authentication, now
+    assert checkout.refresh("order-9").status == ORDER_STATUS[dots_outcome.final_status]
+
+
+def test_the_kit_takes_the_clients_own_ids(
+    dots: Dots, dots_sandbox: TestSandbox, dots_webhooks: WebhookReceiver
+) -> None:
+    """settle() and webhook_events() take `intent.id` as the client returns it; a typo'd operation is refused."""
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    dots.payment_intents.confirm(intent.id, payment_method_id=LATER)
+    dots_sandbox.settle(intent.id)
+    assert dots_webhooks.wait_for(intent.id, intent_status="succeeded").payment_intent_id == str(intent.id)
+    assert [event["status"] for event in dots_sandbox.webhook_events(intent.id)] == ["succeeded", "processing"]
+    with pytest.raises(ValueError, match="confirm_payment_intent"):
+        dots_sandbox.requests("confirm_payment")  # type: ignore[arg-type]  # mypy catches the typo too
+
+
+def test_a_fault_the_code_may_not_meet(checkout: Checkout, dots_sandbox: TestSandbox) -> None:
+    """A fault no request takes fails the test after it, unless optional=True says it may go unused."""
+    dots_sandbox.fail_next("retrieve_payment_intent", "refuse", optional=True)  # only a double click retrieves
+    assert checkout.pay("order-10", 1000, CARD).status == "paid"
+    assert dots_sandbox.requests("retrieve_payment_intent") == []
+
+
+def test_webhooks_forwarded_to_the_services_endpoint(
+    checkout: Checkout, dots_sandbox: TestSandbox, dots_webhooks: WebhookReceiver
+) -> None:
+    """The service's own webhook route gets every delivery (forward_to), and the settlement's pays the order."""
+    dots_webhooks.forward_to(checkout.webhook_endpoint, path="/webhooks/dots")
+    order = checkout.pay("order-11", 1000, LATER)
+    dots_sandbox.settle(order.payment_intent_id)
+    settled = dots_webhooks.wait_for(order.payment_intent_id, intent_status="succeeded")
+    assert settled.forwarded == 204  # answered by the service's endpoint, once it had done the work
+    assert order.status == "paid"

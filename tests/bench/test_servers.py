@@ -1,10 +1,12 @@
-"""bench/servers.py: reading wrk's output."""
+"""bench/servers.py: reading wrk's output, and starting our servers from their listening line."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
-from bench.servers import Load, median_load, parse_wrk, rows
+from bench.servers import Load, listening, median_load, parse_wrk, rows
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:4010
   1 threads and 10 connections
@@ -70,3 +72,19 @@ def test_rows_compare_the_sandbox_with_each_peer_and_the_ceiling() -> None:
     assert by_name["sandbox vs ceiling, retrieve, throughput"].ratio == 0.6
     assert by_name["WireMock vs ceiling, retrieve, throughput"].ratio == 0.5
     assert by_name["sandbox vs WireMock, retrieve, throughput"].target == "ratio ≥ 1"
+
+
+def test_a_server_is_reached_at_the_url_of_its_listening_line() -> None:
+    """`<tool> listening on URL` (facts may follow): the URL is what the server is reached at."""
+    announce = "print('some tool listening on http://127.0.0.1:1/api', 'database: x', sep='\\n', flush=True)"
+    with listening([sys.executable, "-c", f"{announce}; import time; time.sleep(60)"], 30) as url:
+        assert url == "http://127.0.0.1:1/api"
+
+
+def test_a_server_that_prints_no_listening_line_fails_the_run() -> None:
+    """A command that exits (or prints something else) instead is a RuntimeError quoting what it printed."""
+    with (
+        pytest.raises(RuntimeError, match="printed no listening line"),
+        listening([sys.executable, "-c", "print('cannot start')"], 30),
+    ):
+        pass

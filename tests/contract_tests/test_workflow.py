@@ -49,14 +49,18 @@ def test_real_server_runs_only_with_the_three_secrets() -> None:
 
 
 def test_pull_requests_run_the_spec_change_gate() -> None:
-    """On pull requests, check-breaking and check-generated compare with the target branch (full history fetched)."""
+    """Pull requests run check-breaking (annotations, Markdown summary), check-generated and check-compat."""
     job = _workflow()["jobs"]["spec-change"]
     assert job["if"] == "github.event_name == 'pull_request'"
     assert job["steps"][0]["with"]["fetch-depth"] == 0
-    assert _commands(job) == [
-        'make check-breaking BASE="origin/$BASE_REF"',
-        'make check-generated BASE="origin/$BASE_REF"',
-    ]
+    commands = _commands(job)
+    assert commands[0] == 'make check-breaking BASE="origin/$BASE_REF" BREAKING_FORMAT=github BREAKING_API=1'
+    assert "BREAKING_FORMAT=markdown" in commands[1]
+    assert commands[1].endswith('>> "$GITHUB_STEP_SUMMARY" || true')
+    assert commands[2] == 'make check-generated BASE="origin/$BASE_REF"'
+    compat = next(step for step in job["steps"] if step.get("run", "").startswith("make check-compat"))
+    assert compat["run"] == 'make check-compat BASE="origin/$BASE_REF"'
+    assert compat["if"] == "steps.spec.outputs.changed == 'true'"
     assert job["env"]["BASE_REF"] == "${{ github.base_ref }}"
 
 

@@ -20,7 +20,8 @@ import httpx
 import psycopg
 import pytest
 
-from dots_sandbox.__main__ import parse_args, quiet_per_request_warnings
+from dots_sandbox.__main__ import forwarding, parse_args, quiet_per_request_warnings
+from dots_sandbox.background.webhooks import parse_receivers
 from dots_sandbox.settings import Settings
 from dots_sandbox.store.url import parse_database
 from tools.postgres import Cluster
@@ -52,7 +53,7 @@ def test_prints_one_startup_line_and_stops_cleanly(start_sandbox: StartSandbox, 
     with httpx.Client(base_url=sandbox.url, auth=AUTH) as client:
         _create(client)
     assert sandbox.stop(signum) == 0
-    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url} (db {db})"]
+    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url}", f"database: {db}"]
 
 
 def test_credentials_never_appear_in_the_output(start_sandbox: StartSandbox) -> None:
@@ -72,7 +73,7 @@ def test_credentials_never_appear_in_the_output(start_sandbox: StartSandbox) -> 
         assert client.post("/v2/payment-intents", content=b"{", headers=good).status_code == 415
         assert client.post(f"/v2/payment-intents/{api_key}/confirm", headers=good, json={}).status_code == 400
     assert sandbox.stop() == 0
-    assert len(sandbox.lines) == 1
+    assert len(sandbox.lines) == 2  # the listening line and the database
     for secret in (api_key, token, intent["client_secret"]):
         assert secret not in sandbox.output
 
@@ -203,7 +204,7 @@ def test_sigterm_stops_the_server_while_a_client_holds_a_half_sent_body(start_sa
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert b"connection: close" in answer.lower()
     assert answer.endswith(b'"message":"The server is stopping; the body did not arrive in full"}]}')
-    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url} (db :memory:)"]
+    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url}", "database: :memory:"]
 
 
 MALFORMED_HTTP = [
@@ -231,7 +232,7 @@ def test_malformed_http_is_a_plain_400_and_leaves_no_log_line(start_sandbox: Sta
             )
             assert _read_response(sock)[0].startswith(b"HTTP/1.1 404 ")
     assert sandbox.stop() == 0
-    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url} (db :memory:)"]
+    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url}", "database: :memory:"]
 
 
 def test_the_log_filter_drops_only_per_request_warnings() -> None:
@@ -265,8 +266,9 @@ def test_a_busy_port_fails_with_a_message(tmp_path: Path) -> None:
             timeout=60,
             check=False,
         )
-    assert result.returncode == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"dots sandbox: cannot listen on 127.0.0.1:{port}: ")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
 def test_a_bad_environment_fails_with_a_message() -> None:
@@ -351,8 +353,8 @@ def test_postgresql_startup_line_masks_the_password(start_sandbox: StartSandbox,
         intent = _create(client)
         assert client.get(f"/v2/payment-intents/{intent['id']}").json()["id"] == intent["id"]
     assert sandbox.stop() == 0
-    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url} (db {_masked(postgres_url)})"]
-    assert ":***@" in sandbox.lines[0]
+    assert sandbox.lines == [f"dots sandbox listening on {sandbox.url}", f"database: {_masked(postgres_url)}"]
+    assert ":***@" in sandbox.lines[1]
     assert _secret(postgres_url) not in sandbox.output
 
 
@@ -508,7 +510,7 @@ def test_postgresql_stopped_under_a_running_sandbox(start_sandbox: StartSandbox,
         assert confirmed.status_code == 200
     assert sandbox.stop() == 0
     assert _secret(url) not in sandbox.output
-    assert sandbox.lines[1:] == [
+    assert sandbox.lines[2:] == [
         f"WARNING dots_sandbox: no connection to PostgreSQL at {parse_database(url).endpoint}; "
         "answering 503 until it is back",
         f"WARNING dots_sandbox: PostgreSQL at {parse_database(url).endpoint} is reachable again",
@@ -523,3 +525,44 @@ def test_help_shows_the_environment_s_database_masked(capsys: pytest.CaptureFixt
     out = " ".join(capsys.readouterr().out.split())
     assert "postgresql://sandbox:***@db.internal:5432/sandbox" in out
     assert "hunter2" not in out
+
+
+def test_forward_to_adds_a_receiver_with_the_documented_or_the_environments_secret() -> None:
+    """--forward-to URL is SANDBOX_WEBHOOKS' receiver for URL, signed with SANDBOX_WEBHOOK_SECRET or the local
+    default (shown, as it is no secret; an environment's secret is only named); a URL listed twice is refused."""
+    from dots_sandbox.receiver import DEFAULT_SECRET
+
+    url = "http://127.0.0.1:9/hooks"
+    settings = parse_args(["--forward-to", url], Settings(), environ={})
+    assert [(receiver.url, receiver.secret) for receiver in settings.webhooks] == [(url, DEFAULT_SECRET)]
+    assert forwarding(url, {})[1] == (
+        f"forwarding webhooks to {url}, signed with the documented local secret {DEFAULT_SECRET} "
+        "(set SANDBOX_WEBHOOK_SECRET for another)"
+    )
+    secret = "whsec_" + "c2VjcmV0" * 4
+    assert (
+        parse_args(["--forward-to", url], Settings(), environ={"SANDBOX_WEBHOOK_SECRET": secret}).webhooks[0].secret
+        == secret
+    )
+    assert secret not in forwarding(url, {"SANDBOX_WEBHOOK_SECRET": secret})[1]
+    with pytest.raises(SystemExit):
+        parse_args(["--forward-to", url], Settings(webhooks=parse_receivers(f"{url}={secret}")), environ={})
+
+
+def test_forward_to_is_said_after_the_listening_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """main() hands the runner the forwarding line, which it prints right after the listening line."""
+    from dots_sandbox import __main__ as entry
+
+    served: list[tuple[Settings, list[str]]] = []
+
+    def serve(settings: Settings, notes: list[str]) -> int:
+        served.append((settings, list(notes)))
+        return 0
+
+    monkeypatch.setattr(entry, "serve", serve)
+    for name in ("SANDBOX_WEBHOOKS", "SANDBOX_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    assert entry.main(["--forward-to", "http://127.0.0.1:9/hooks"]) == 0
+    [(settings, notes)] = served
+    assert [receiver.url for receiver in settings.webhooks] == ["http://127.0.0.1:9/hooks"]
+    assert notes == [f"dots sandbox: {forwarding('http://127.0.0.1:9/hooks', {})[1]}"]

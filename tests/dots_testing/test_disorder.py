@@ -214,6 +214,6 @@ def test_a_disturbance_no_delivery_took_fails_the_test(pytester: pytest.Pytester
     assert (result.parseoutcomes()["errors"], result.parseoutcomes()["failed"]) == (1, 1)
     output = result.stdout.str()
     assert "ERROR at teardown of test_unused_disturbance" in output
-    assert "disturb_webhooks('redeliver'): no delivery took it" in output
+    assert "disturb_webhooks('redeliver')" in output
     assert "ERROR at teardown of test_optional_disturbance" not in output
     assert "ERROR at teardown of test_failing_with_a_disturbance" not in output

@@ -23,6 +23,15 @@ UV = Path(sys.executable).parent / "uv"
 # Where docs/testing.md quotes a file of the example, and a snippet the fresh venv runs as a test file.
 QUOTED_FILE = re.compile(r"<!-- example-file: (\S+) -->\n```python\n(.*?)```", re.DOTALL)
 SNIPPET = re.compile(r"<!-- testing-snippet: (test_\w+\.py) .*?-->\n```python\n(.*?)```", re.DOTALL)
+# Tests written with the two mistakes the kit must catch, run from the wheels beside the example.
+MISTAKES = """
+def test_a_typo_in_an_operation_name(dots_sandbox):
+    assert dots_sandbox.requests("confirm_payment") == []
+
+
+def test_an_unused_fault(dots_sandbox):
+    dots_sandbox.fail_next("confirm_payment_intent", "lose-answer")
+"""
 
 
 def _install_line() -> list[str]:
@@ -42,8 +51,9 @@ def test_the_docs_quote_the_example_as_it_is() -> None:
 
 def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: Path) -> None:
     """Wheels built as `make dist` does, installed by the docs' line into a new venv, pass the worked example
-    (each outcome, webhooks included) and the docs' snippets from a folder that is not the checkout; the kit,
-    the client and the spec come from the venv; and `python -m dots_sandbox` runs there too."""
+    (each outcome, webhooks included) and the docs' snippets from a folder that is not the checkout, and fail
+    a typo'd operation name and an unused fault; the kit, the client and the spec come from the venv; and
+    `python -m dots_sandbox` runs there too."""
     dist = tmp_path / "dist"
     assert wheels.main([str(dist)]) == 0
     subprocess.run(
@@ -65,6 +75,7 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
     assert len(snippets) == 2, "docs/testing.md lost a snippet"
     for name, text in snippets:
         (project / name).write_text(text, encoding="utf-8")
+    (project / "test_mistakes.py").write_text(MISTAKES, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"} and not k.startswith("DOTS_")}
     run = subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "-rA"],
@@ -74,10 +85,16 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
         text=True,
         check=False,
     )
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert re.search(r"\b16 passed\b", run.stdout), run.stdout
+    # The example's 27 items and the 2 snippets pass; of the 2 mistakes, the typo fails and the unused
+    # fault passes its call but errs at teardown.
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.search(r"\b1 failed, 30 passed, 1 error\b", run.stdout), run.stdout
+    assert "FAILED test_mistakes.py::test_a_typo_in_an_operation_name" in run.stdout
+    assert "ERROR test_mistakes.py::test_an_unused_fault" in run.stdout
     assert "test_checkout.py::test_settles_later_by_webhook" in run.stdout  # the done-when, from the wheels
-    assert "test_checkout_disorder.py::test_time_settles_a_payment" in run.stdout  # advance() and each disturbance
+    assert "PASSED test_checkout_disorder.py::test_time_settles_a_payment" in run.stdout  # advance, disturbances
+    assert run.stdout.count("PASSED test_checkout.py::test_every_outcome[") == 10  # 6 outcomes, 4 faults
+    assert "PASSED test_checkout.py::test_every_outcome[answer-lost]" in run.stdout
     served = subprocess.run(
         [str(python), "-m", "dots_sandbox", "--help"], cwd=project, env=env, capture_output=True, text=True, check=False
     )

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any, Final
+
 import httpx
 import pytest
 from dots_client import Dots
 from dots_client.errors import APIStatusError, ConflictError, InternalServerError, RateLimitError, UnreadableResponse
 
 import dots_testing
+from dots_sandbox.request.control import with_control_routes
+from dots_sandbox.request.routing import Router
+from dots_sandbox.sandbox import Sandbox
+from dots_spec.document import load_spec
+from dots_testing import kit
 from dots_testing.kit import TestSandbox
+from dots_testing.webhook_receiver import WebhookReceiver
 
 DECLINE = "00000000-0000-4000-8000-000000000002"
 CHALLENGE = "00000000-0000-4000-8000-000000000003"
 SETTLES_LATER = "00000000-0000-4000-8000-000000000004"
 CARD = "00000000-0000-4000-8000-000000000001"
-CONFIRM = "confirm_payment_intent"
+CONFIRM: Final = "confirm_payment_intent"
 
 
 def test_a_decline_fails(dots: Dots) -> None:
@@ -58,7 +68,7 @@ def test_a_double_confirm_commits_once(dots: Dots, dots_sandbox: TestSandbox) ->
     ("options", "error"), [({"status": 503}, InternalServerError), ({"status": 429, "retry_after": 0}, RateLimitError)]
 )
 def test_refuse_answers_without_carrying_out(
-    dots: Dots, dots_sandbox: TestSandbox, options: dict[str, int], error: type[Exception]
+    dots: Dots, dots_sandbox: TestSandbox, options: dict[str, Any], error: type[Exception]
 ) -> None:
     """A refused create is answered as asked, marked, and commits nothing."""
     dots_sandbox.fail_next("create_payment_intent", "refuse", **options)
@@ -114,7 +124,7 @@ def test_fail_next_refuses_what_it_cannot_do(dots_sandbox: TestSandbox) -> None:
         (CONFIRM, "refuse", {"status": 404}),
     ]:
         with pytest.raises(ValueError):  # noqa: PT011 (each message names its own cause)
-            dots_sandbox.fail_next(operation_id, fault, **options)
+            dots_sandbox.fail_next(operation_id, fault, **options)  # type: ignore[call-overload]
 
 
 def test_running_gives_the_same_object_without_pytest() -> None:
@@ -149,3 +159,99 @@ def test_the_kit_retries_webhooks_within_a_wait(dots_sandbox: TestSandbox) -> No
     """A test sandbox retries a webhook (and waits for an answer) within wait_for's default 5 s."""
     assert sum(dots_sandbox.settings.webhook_retry_seconds) < 5.0
     assert dots_sandbox.settings.webhook_timeout_seconds < 5.0 + 1e-9
+
+
+def test_controls_take_the_ids_the_client_returns(dots: Dots, dots_sandbox: TestSandbox) -> None:
+    """settle, complete_action and webhook_events take the client's UUID as it is, or its text in any case."""
+    later = dots.payment_intents.create(amount=1000, currency="usd")
+    dots.payment_intents.confirm(later.id, payment_method_id=SETTLES_LATER)
+    assert dots_sandbox.settle(later.id)["status"] == "succeeded"
+    assert [event["status"] for event in dots_sandbox.webhook_events(later.id)] == ["succeeded", "processing"]
+    challenged = dots.payment_intents.create(amount=1000, currency="usd")
+    dots.payment_intents.confirm(challenged.id, payment_method_id=CHALLENGE)
+    assert dots_sandbox.complete_action(str(challenged.id).upper(), "succeeded")["status"] == "succeeded"
+    with pytest.raises(TypeError, match="str or a UUID"):
+        dots_sandbox.settle(12345)  # type: ignore[arg-type]
+
+
+def test_a_typo_in_an_operation_name_lists_the_valid_ones(dots_sandbox: TestSandbox) -> None:
+    """requests() with an operation the spec does not have is a ValueError naming them, never an empty list."""
+    with pytest.raises(ValueError, match="confirm_payment_intent") as raised:
+        dots_sandbox.requests("confirm_payment")  # type: ignore[arg-type]
+    assert "'confirm_payment'" in str(raised.value)
+    with pytest.raises(ValueError, match="create_payment_intent"):
+        dots_sandbox.fail_next("create_payment", "refuse")  # type: ignore[call-overload]
+
+
+def test_the_operation_literal_is_what_the_sandbox_routes(dots_sandbox: TestSandbox) -> None:
+    """OperationId lists exactly the operations a test sandbox routes (the spec's and the control routes')."""
+    routed = {op for route in Router(with_control_routes(load_spec())).routes for op in route.operations.values()}
+    assert set(kit.OPERATION_IDS) == routed
+
+
+def test_fail_next_refuses_a_delay_beyond_the_bound_and_never_reparses(dots_sandbox: TestSandbox) -> None:
+    """A 60 s delay is refused, not capped; a `;` in a value is a bad value, not a second option."""
+    with pytest.raises(ValueError, match="at most 30"):
+        dots_sandbox.fail_next(CONFIRM, "delay", seconds=60)
+    with pytest.raises(ValueError, match="body must be one of text, html, empty"):
+        dots_sandbox.fail_next(CONFIRM, "non-json", body="text; status=200")  # type: ignore[call-overload]
+    with pytest.raises(ValueError, match="lose-answer takes no options"):
+        dots_sandbox.fail_next(CONFIRM, "lose-answer", seconds=1)  # type: ignore[call-overload]
+    with pytest.raises(ValueError, match="refuse, non-json, delay, lose-answer"):
+        dots_sandbox.fail_next(CONFIRM, "explode")  # type: ignore[call-overload]
+    assert dots_sandbox.preparations.unused() == []  # nothing refused was queued
+
+
+def _closed(sandbox: Sandbox) -> bool:
+    return sandbox.worker is None
+
+
+def test_reset_lets_a_request_in_flight_finish_on_the_old_state(
+    dots_sandbox: TestSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reset() while a create is inside the store returns at once; the create is answered 200, then the old closes."""
+    old = dots_sandbox.sandbox
+    inside, release = threading.Event(), threading.Event()
+    add_with = old.store.add_with
+
+    def held(*args: Any) -> None:
+        inside.set()
+        release.wait(10)
+        add_with(*args)
+
+    monkeypatch.setattr(old.store, "add_with", held)
+    answers: list[int] = []
+    auth = (dots_sandbox.client_id, dots_sandbox.api_key)
+    url = f"{dots_sandbox.base_url}/v2/payment-intents"
+    create = threading.Thread(
+        target=lambda: answers.append(httpx.post(url, json={"amount": 1, "currency": "usd"}, auth=auth).status_code)
+    )
+    create.start()
+    assert inside.wait(10)
+    dots_sandbox.reset()  # returns while the create is held inside the old store
+    assert dots_sandbox.sandbox is not old
+    assert not _closed(old)  # not closed under the request
+    release.set()
+    create.join(10)
+    assert answers == [200]
+    for _ in range(500):  # closed on a thread of its own once the request ended
+        if _closed(old):
+            break
+        time.sleep(0.01)
+    assert _closed(old)
+
+
+@pytest.fixture
+def proxy_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY and ALL_PROXY name a port nothing listens on, as a CI image's proxy that cannot reach us."""
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+
+def test_the_kit_ignores_environment_proxies(proxy_nowhere: None, dots: Dots, dots_webhooks: WebhookReceiver) -> None:
+    """With the proxy variables set before the fixtures, the `dots` client and the deliveries reach 127.0.0.1."""
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    dots.payment_intents.confirm(intent.id, payment_method_id=DECLINE)
+    assert dots_webhooks.wait_for(intent.id).verified

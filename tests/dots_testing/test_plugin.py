@@ -69,3 +69,71 @@ async def test_async_dots_pays_on_the_tests_event_loop(async_dots: AsyncDots, do
     intent = await async_dots.payment_intents.create(amount=1000, currency="usd")
     assert (await async_dots.payment_intents.confirm(intent.id, payment_method_id=CARD)).status == "succeeded"
     assert [r.committed for r in dots_sandbox.requests("confirm_payment_intent")] == [True]
+
+
+USER_TESTS = """
+import pytest
+
+CARD = "00000000-0000-4000-8000-000000000001"
+
+
+def test_unused_fail_next(dots_sandbox):
+    dots_sandbox.fail_next("confirm_payment_intent", "refuse")
+
+
+def test_optional_fail_next(dots_sandbox):
+    dots_sandbox.fail_next("confirm_payment_intent", "refuse", optional=True)
+
+
+def test_used_fail_next(dots, dots_sandbox):
+    dots_sandbox.fail_next("create_payment_intent", "refuse", status=503, retry_after=1)
+    dots.payment_intents.create(amount=1000, currency="usd")
+
+
+def test_unused_respond_with(dots_webhooks):
+    dots_webhooks.respond_with(500)
+
+
+def test_a_failing_test_is_not_blamed_twice(dots_sandbox):
+    dots_sandbox.fail_next("confirm_payment_intent", "refuse")
+    assert False, "the test's own failure"
+
+
+@pytest.mark.dots_outcomes
+def test_pay(dots, dots_outcome):
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    confirmed = dots.payment_intents.confirm(intent.id, payment_method_id=dots_outcome.payment_method_id)
+    assert confirmed.status == dots_outcome.first_status
+    dots_outcome.finish()
+    assert dots.payment_intents.retrieve(intent.id).status == dots_outcome.final_status
+
+
+@pytest.mark.dots_outcomes
+def test_pays_one_order_twice(dots, dots_outcome):
+    for _ in range(2):
+        intent = dots.payment_intents.create(amount=1000, currency="usd", metadata={"order_id": "o-1"})
+        dots.payment_intents.confirm(intent.id, payment_method_id=dots_outcome.payment_method_id)
+"""
+
+
+def test_the_kit_fails_unused_preparations_and_double_payments(pytester: pytest.Pytester) -> None:
+    """In a user's run: unused fail_next and respond_with fail at teardown, naming them (optional=True opts
+    out); dots_outcomes makes 6 items, passes a correct handler, fails one that pays twice, naming the
+    intents (the 10 items of faults=True run from the wheels: tests/dots_testing/test_installed.py)."""
+    pytester.makepyfile(test_user=USER_TESTS)
+    result = pytester.runpytest_inprocess("-p", "dots_testing.plugin", "-p", "no:cacheprovider", "-v", "--tb=short")
+    outcomes = result.parseoutcomes()
+    # 5 plain tests + 6 + 6 items: test_pays_one_order_twice errs at teardown on all but `failed`, and a
+    # test that errs at teardown counts as passed too.
+    assert (outcomes["passed"], outcomes["failed"], outcomes["errors"]) == (16, 1, 2 + 5)
+    output = result.stdout.str()
+    ids = {f"test_pay[{case}]" for case in ("succeeded", "failed", "processing-succeeded", "processing-failed")}
+    ids |= {f"test_pay[{case}]" for case in ("requires_action-succeeded", "requires_action-failed")}
+    assert all(f"{name} PASSED" in output for name in ids), output
+    assert "ERROR at teardown of test_unused_fail_next" in output
+    assert "fail_next('confirm_payment_intent', 'refuse')" in output
+    assert "ERROR at teardown of test_unused_respond_with" in output
+    assert "respond_with(500)" in output
+    assert "ERROR at teardown of test_pays_one_order_twice[succeeded]" in output
+    assert "ERROR at teardown of test_pays_one_order_twice[failed]" not in output
+    assert "2 payments were confirmed, more than the 1" in output

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import base64
+import json
+import threading
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import httpx
 import pytest
 
+from dots_testing import routes
+from dots_testing.journal import Received
 from dots_testing.kit import SETTLEMENT_SECONDS, TestSandbox
 from dots_testing.webhook_receiver import WebhookReceiver
 
@@ -93,3 +100,103 @@ def test_the_time_and_disorder_routes_refuse_what_they_cannot_do(http: httpx.Cli
     """Seconds that are not a number >= 0, an unknown kind or option, a body of another shape: 400 invalid-input."""
     answer = http.post(f"/sandbox/{route}", json=body)
     assert (answer.status_code, answer.json()["code"]) == (400, "invalid-input")
+
+
+class _Controls:
+    """The controls the routes need, and nothing of a kit: a stand-in that notes each call."""
+
+    client_id = "id"
+    api_key = "key"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def fail_next(self, operation_id: str, fault: str, **options: Any) -> None:
+        self.calls.append(("fail_next", operation_id, fault, *map(str, options.values())))
+
+    def requests(self, operation_id: str | None = None) -> list[Received]:
+        self.calls.append(("requests", str(operation_id)))
+        return [Received("create_payment_intent", "POST", "/api/v2/payment-intents", 200, committed=True)]
+
+    def reset(self) -> None:
+        self.calls.append(("reset",))
+
+    def advance(self, seconds: float) -> None:
+        self.calls.append(("advance", str(seconds)))
+
+    def disturb_webhooks(self, kind: str, *, optional: bool = False, **options: Any) -> None:
+        self.calls.append(("disturb_webhooks", kind, str(optional), *map(str, options.values())))
+
+    def resend_webhook(self, svix_id: str) -> None:
+        self.calls.append(("resend_webhook", svix_id))
+
+
+def _serve_route(controls: routes.Controls, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    """One request through `routes.serve` with the controls' credentials: the status and body answered."""
+    sent: list[MutableMapping[str, Any]] = []
+    path, _, query = path.partition("?")
+    scope = {"type": "http", "method": method, "path": path, "query_string": query.encode(),
+             "headers": [(b"authorization", b"Basic " + base64.b64encode(b"id:key"))]}  # fmt: skip
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(routes.serve(controls, scope, receive, send))
+    return sent[0]["status"], sent[1]["body"]
+
+
+def test_the_routes_serve_any_controls_not_only_the_kit() -> None:
+    """The routes call the Controls protocol's names only: a stand-in with them is served in full."""
+    controls = _Controls()
+    status, body = _serve_route(controls, "GET", "/api/sandbox/requests?operation_id=create_payment_intent")
+    assert (status, json.loads(body)["data"][0]["committed"]) == (200, True)
+    assert _serve_route(controls, "POST", "/api/sandbox/fail-next", b'{"operation_id": "x", "fault": "refuse",'
+                        b' "options": {"status": 429}}') == (204, b"")  # fmt: skip
+    assert _serve_route(controls, "POST", "/api/sandbox/reset") == (204, b"")
+    assert _serve_route(controls, "POST", "/api/sandbox/advance", b'{"seconds": 60}') == (204, b"")
+    assert _serve_route(controls, "POST", "/api/sandbox/disturb-webhooks", b'{"kind": "delay",'
+                        b' "options": {"seconds": 5}}') == (204, b"")  # fmt: skip
+    assert _serve_route(controls, "POST", "/api/sandbox/resend-webhook", b'{"svix_id": "msg_1"}') == (204, b"")
+    assert controls.calls == [
+        ("requests", "create_payment_intent"),
+        ("fail_next", "x", "refuse", "429"),
+        ("reset",),
+        ("advance", "60"),
+        ("disturb_webhooks", "delay", "False", "5"),
+        ("resend_webhook", "msg_1"),
+    ]
+
+
+def test_the_http_reset_runs_off_the_event_loop(
+    http: httpx.Client, dots_sandbox: TestSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While POST /sandbox/reset is held inside reset(), another request is answered: the loop is free."""
+    inside, release = threading.Event(), threading.Event()
+    reset = dots_sandbox.reset
+
+    def held() -> None:
+        inside.set()
+        release.wait(10)
+        reset()
+
+    monkeypatch.setattr(dots_sandbox, "reset", held)
+    answers: list[int] = []
+    resetting = threading.Thread(target=lambda: answers.append(http.post("/sandbox/reset").status_code))
+    resetting.start()
+    try:
+        assert inside.wait(10)
+        assert http.get("/sandbox/requests", timeout=5).status_code == 200
+    finally:
+        release.set()
+        resetting.join(10)
+    assert answers == [204]
+
+
+def test_requests_over_http_refuses_an_unknown_operation(http: httpx.Client) -> None:
+    """GET /sandbox/requests?operation_id=<typo> is 400 naming the valid ones, never an empty list."""
+    answer = http.get("/sandbox/requests", params={"operation_id": "confirm_payment"})
+    assert (answer.status_code, answer.json()["code"]) == (400, "invalid-input")
+    assert "confirm_payment_intent" in answer.json()["details"][0]["message"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from dots_client import Dots
+from dots_client import AsyncDots, Dots
 
 from dots_sandbox.receiver import ReceiverServer
 from dots_testing.kit import TestSandbox
@@ -12,6 +12,7 @@ from dots_testing.webhook_receiver import WebhookReceiver, receiving
 
 CARD = "00000000-0000-4000-8000-000000000001"
 SETTLES_LATER = "00000000-0000-4000-8000-000000000004"
+DECLINE = "00000000-0000-4000-8000-000000000002"
 
 
 def _confirmed(dots: Dots, payment_method_id: str = CARD) -> str:
@@ -153,3 +154,31 @@ def test_an_answer_never_used_fails_the_block(dots_sandbox_session: TestSandbox)
     """respond_with queued but no delivery took it: leaving receiving() raises, naming the status."""
     with pytest.raises(AssertionError, match=r"respond_with\(503\)"), receiving(dots_sandbox_session) as receiver:
         receiver.respond_with(503)
+
+
+def test_wait_for_filters_by_svix_id_and_intent_status(
+    dots: Dots, dots_sandbox: TestSandbox, dots_webhooks: WebhookReceiver
+) -> None:
+    """intent_status skips the processing event for the settlement's; svix_id finds one event's redelivery."""
+    dots_webhooks.respond_with(500)  # the processing event comes twice
+    intent = dots.payment_intents.create(amount=1000, currency="usd")
+    dots.payment_intents.confirm(intent.id, payment_method_id=SETTLES_LATER)
+    processing = dots_webhooks.wait_for(intent_status="processing")  # answered 500, before the settlement
+    dots_sandbox.settle(intent.id)
+    settled = dots_webhooks.wait_for(intent.id, intent_status="succeeded")
+    assert settled.intent_status == "succeeded"
+    again = dots_webhooks.wait_for(svix_id=processing.svix_id)
+    assert (again.svix_id, again.attempt, again.intent_status) == (processing.svix_id, 2, "processing")
+    with pytest.raises(AssertionError, match="intent status failed"):
+        dots_webhooks.wait_for(intent.id, timeout=0, intent_status="failed")
+    with pytest.raises(ValueError, match="succeeded"):
+        dots_webhooks.wait_for(intent_status="paid")  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_wait_for_async_waits_off_the_event_loop(async_dots: AsyncDots, dots_webhooks: WebhookReceiver) -> None:
+    """An anyio test awaits the delivery of a confirm made with async_dots on the same loop."""
+    intent = await async_dots.payment_intents.create(amount=1000, currency="usd")
+    await async_dots.payment_intents.confirm(intent.id, payment_method_id=DECLINE)
+    delivery = await dots_webhooks.wait_for_async(intent.id, intent_status="failed")
+    assert delivery.payment_intent_id == str(intent.id)

@@ -88,8 +88,9 @@ def test_serve_prints_the_url_and_sigterm_removes_the_cluster() -> None:
     )
     assert process.stdout is not None
     line = process.stdout.readline()
-    url = line.split()[3]
-    assert line == f"throwaway PostgreSQL at {url} (Ctrl-C stops and removes it)\n"
+    url = line.split()[-1]
+    assert line == f"throwaway postgres listening on {url}\n"
+    assert process.stdout.readline() == "Ctrl-C or SIGTERM stops and removes it\n"
     with psycopg.connect(url) as connection:
         data = Path(str(connection.execute("SHOW data_directory").fetchone()[0]))  # type: ignore[index]
     process.send_signal(signal.SIGTERM)

@@ -1,7 +1,12 @@
-"""The command: `python -m tools.breaking [--base REF | --base-file PATH] [--spec PATH]`.
+"""The command: `python -m tools.breaking [--base REF | --base-file PATH] [--spec PATH] [--format F] [--api]`.
 
 Exit status 0 when the gate passes, 1 on a breaking change without a major bump of `info.version`, 2 when
-it cannot compare (unknown ref, no spec at that ref, not an OpenAPI document, a non-local `$ref`).
+it cannot compare (unknown ref, no spec at that ref, not an OpenAPI document, a non-local `$ref`) or the
+Python API diff cannot run. `--format` picks the output (:mod:`tools.breaking.formats`; `text` is the
+terminal report); `--api` adds the Python API diff of `dots_client` (:mod:`tools.api_diff`: BASE's
+committed `generated/` against a regeneration of the spec), against a git BASE on this project's own spec
+only. Neither changes the exit status or the verdict line; both are imported only when asked for, so the
+default run stays as fast as it was.
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ from dots_spec.document import SPEC_PATH, parse_spec
 from dots_spec.version import info_version
 from tools.breaking.compare import compare
 from tools.breaking.git import GateError, default_base, spec_at
+from tools.breaking.model import Change
 from tools.breaking.render import render
+
+# The output formats (tools.breaking.formats.FORMATS, repeated so the default run need not import it).
+FORMATS = ("text", "json", "markdown", "github", "junit")
 
 DESCRIPTION = "The spec-change gate (`make check-breaking`): classify each change between two versions of openapi.yaml."
 
@@ -28,7 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--base", help="git ref to compare with (default: origin/main if it exists, else HEAD)")
     source.add_argument("--base-file", type=Path, help="compare with this file instead of a git ref")
     parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="the changed spec (default: the working tree's)")
+    parser.add_argument(
+        "--format", default="text", choices=FORMATS, help="output: text (default), json, markdown, github or junit"
+    )
+    parser.add_argument(
+        "--api", action="store_true", help="add the Python API diff of dots_client (git BASE and this spec only)"
+    )
     args = parser.parse_args(argv)
+    if args.api and (args.base_file is not None or args.spec.resolve() != SPEC_PATH.resolve()):
+        print("check-breaking: --api diffs this project's dots_client: not with --base-file or --spec", file=sys.stderr)
+        return 2
     try:
         new = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
         if args.base_file is not None:
@@ -46,6 +64,34 @@ def main(argv: list[str] | None = None) -> int:
     if shown.is_relative_to(Path.cwd()):
         shown = shown.relative_to(Path.cwd())
     title = f"check-breaking: {shown} against {base_name}"
-    report, code = render(changes, info_version(old), info_version(new), title)
-    sys.stdout.write(report)
-    return code
+    if args.format == "text" and not args.api:
+        report, code = render(changes, info_version(old), info_version(new), title)
+        sys.stdout.write(report)
+        return code
+    return _formatted(args.format, changes, (info_version(old), info_version(new)), title, args)
+
+
+def _formatted(
+    name: str, changes: list[Change], versions: tuple[str, str], title: str, args: argparse.Namespace
+) -> int:
+    """Print the report in the format `name` (with the API diff when `args.api`); the gate's exit status."""
+    # Imported here: griffe alone takes 0.2 s to import, and the default run must stay as fast as it was.
+    from tools import api_diff  # noqa: PLC0415
+    from tools.breaking.formats import Report, render_as  # noqa: PLC0415
+
+    api = None
+    if args.api:
+        try:
+            old_api = api_diff.load_at(args.spec.parent, args.base or default_base(args.spec.parent))
+            with api_diff.regenerated(args.spec) as folder:
+                api = api_diff.diff(old_api, api_diff.load_from(folder))
+        except (api_diff.ApiDiffError, GateError) as error:
+            print(f"check-breaking: {error}", file=sys.stderr)
+            return 2
+    spec_name = str(args.spec.name if args.spec.resolve() == SPEC_PATH.resolve() else args.spec)
+    report = Report(changes, *versions, title, spec_name, args.spec.read_text(encoding="utf-8"), api)
+    output = render_as(name, report)
+    sys.stdout.write(output.stdout)
+    if output.stderr is not None:
+        print(output.stderr, file=sys.stderr)
+    return output.exit_code

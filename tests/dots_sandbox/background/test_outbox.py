@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -24,7 +25,17 @@ from dots_sandbox.background.changes import Changes
 from dots_sandbox.background.outbox import MAX_ANSWER_BYTES, SEND_ONCE, Dispatcher, Route, delivered, failure
 from dots_sandbox.background.schedule import RetryPolicy
 from dots_sandbox.background.webhooks import Receiver
-from dots_sandbox.store import Attempt, Delivery, Store, StoreUnavailable, open_store
+from dots_sandbox.store import (
+    Attempt,
+    Delivery,
+    SQLiteStore,
+    StorageFault,
+    Store,
+    StoreBusy,
+    StoreRefused,
+    StoreUnavailable,
+    open_store,
+)
 from tests.conftest import Clock
 
 CLIENT = "sandbox-client-id"
@@ -436,3 +447,28 @@ def test_a_plan_holds_duplicates_and_makes_deliveries_due_again(
     assert _send_due(dispatcher) == 1
     assert recorder.ids()[-1] == first
     assert [a.number for a in _attempts(store) if a.event_id == first] == [1, 2]
+
+
+@pytest.mark.parametrize("refusal", [StoreBusy("database is locked"), StorageFault("database or disk is full")])
+def test_an_attempt_the_store_refuses_to_record_is_logged(
+    clock: Clock, caplog: pytest.LogCaptureFixture, dispatchers: list[Dispatcher], refusal: StoreRefused
+) -> None:
+    """A busy store or a storage fault while recording an attempt is one warning naming it, never silence."""
+
+    class Refusing(SQLiteStore):
+        def record_attempt(self, attempt: Attempt, owner: str, next_attempt_at: float | None) -> None:
+            raise refusal
+
+    store = Refusing(":memory:")
+    recorder = Recorder()
+    dispatcher = _dispatcher(dispatchers, store, clock, recorder)
+    try:
+        _change(store, clock)
+        with caplog.at_level(logging.WARNING, logger="dots_sandbox.background.outbox"):
+            assert _send_due(dispatcher) == 1  # returns once the attempt ended (its record refused)
+    finally:
+        store.close()
+    assert len(recorder.requests) == 1
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"webhook attempt to {URL} not recorded, sent again once its lease ends: {refusal}")
+    ]

@@ -7,6 +7,7 @@ database): the outbox and timers must hold on both.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -22,7 +23,7 @@ from dots_sandbox.background.worker import Worker
 from dots_sandbox.receiver import LocalReceiver
 from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
-from dots_sandbox.store import StoreUnavailable
+from dots_sandbox.store import OutcomeUnknown, SQLiteStore, StoreBusy, StoreRefused, StoreUnavailable
 
 if TYPE_CHECKING:
     from tests.conftest import LiveSandbox
@@ -178,19 +179,29 @@ def test_two_servers_on_one_database_send_each_event_once(start_sandbox: StartSa
         receiver.stop()
 
 
-def test_a_database_outage_is_retried_each_tick_without_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
-    """While the store raises StoreUnavailable (the store logs the outage once), the worker keeps ticking quietly."""
+class _RefusedThenDone:
+    """A settler whose first three ticks raise `refusal`."""
 
-    class DownThenUp:
-        def __init__(self) -> None:
-            self.ticks = 0
+    def __init__(self, refusal: StoreRefused) -> None:
+        self.refusal = refusal
+        self.ticks = 0
 
-        def tick(self) -> None:
-            self.ticks += 1
-            if self.ticks <= 3:
-                raise StoreUnavailable("cannot use PostgreSQL at db.test:5432")
+    def tick(self) -> None:
+        self.ticks += 1
+        if self.ticks <= 3:
+            raise self.refusal
 
-    settler = DownThenUp()
+
+@pytest.mark.parametrize(
+    "refusal",
+    [StoreUnavailable("cannot use PostgreSQL at db.test:5432"), OutcomeUnknown("connection lost during COMMIT")],
+)
+def test_a_database_outage_is_retried_each_tick_without_a_traceback(
+    caplog: pytest.LogCaptureFixture, refusal: StoreRefused
+) -> None:
+    """While the store raises StoreUnavailable or OutcomeUnknown (the store logs the outage once), the worker
+    keeps ticking quietly."""
+    settler = _RefusedThenDone(refusal)
     worker = Worker(settler, None, poll_seconds=0.01)  # type: ignore[arg-type]  # only tick() is used
     with caplog.at_level(logging.ERROR, logger="dots_sandbox.background.worker"):
         worker.start()
@@ -199,3 +210,49 @@ def test_a_database_outage_is_retried_each_tick_without_a_traceback(caplog: pyte
         finally:
             worker.stop()
     assert caplog.records == []
+
+
+def test_a_busy_store_is_one_warning_per_tick_it_stopped(caplog: pytest.LogCaptureFixture) -> None:
+    """StoreBusy (which the store never logs) is one warning naming it for each tick it stopped, then ticks go on."""
+    settler = _RefusedThenDone(StoreBusy("the SQLite database x.db cannot be written: database is locked"))
+    worker = Worker(settler, None, poll_seconds=0.01)  # type: ignore[arg-type]  # only tick() is used
+    with caplog.at_level(logging.WARNING, logger="dots_sandbox.background.worker"):
+        worker.start()
+        try:
+            _wait_for(lambda: settler.ticks > 4)
+        finally:
+            worker.stop()
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == 3 * [
+        ("WARNING", f"background tick not done, retrying at the next one: {settler.refusal}")
+    ]
+
+
+def test_a_storage_fault_in_the_background_is_logged_once_by_the_store(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """The database file replaced under the worker: every tick's write is a StorageFault, logged in one line."""
+    db = tmp_path / "sandbox.db"
+    store = SQLiteStore(str(db))
+
+    class Writing:
+        def __init__(self) -> None:
+            self.ticks = 0
+
+        def tick(self) -> None:
+            self.ticks += 1
+            store.claim_deliveries(time.time(), 1.0, "owner", ("http://receiver.test/",), 1)  # a write transaction
+
+    os.replace(tmp_path / "sandbox.db", tmp_path / "moved.db")
+    db.write_bytes(b"")
+    settler = Writing()
+    worker = Worker(settler, None, poll_seconds=0.01)  # type: ignore[arg-type]  # only tick() is used
+    try:
+        with caplog.at_level(logging.WARNING):
+            worker.start()
+            try:
+                _wait_for(lambda: settler.ticks > 4)
+            finally:
+                worker.stop()
+    finally:
+        store.close()
+    assert [(r.levelname, "removed or replaced" in r.getMessage()) for r in caplog.records] == [("WARNING", True)]

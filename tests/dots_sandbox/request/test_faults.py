@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from dots_sandbox import errors
 from dots_sandbox.request import faults
 from dots_sandbox.sandbox import build_sandbox
 from dots_sandbox.settings import Settings
@@ -123,10 +124,41 @@ def test_delay_acts_then_answers_later(faulty: InProcess) -> None:
     assert response.headers["preference-applied"] == "dots-fault=delay"
 
 
-def test_delay_is_capped() -> None:
-    """A delay longer than the cap waits the cap."""
-    fault = faults.parse("dots-fault=delay; seconds=1e9")
-    assert fault == faults.Fault("delay", seconds=faults.MAX_DELAY_SECONDS)
+def test_delay_up_to_the_bound_is_kept_and_beyond_it_refused() -> None:
+    """A delay of the bound waits the bound; one beyond is refused (400), never capped to something else."""
+    assert faults.parse("dots-fault=delay; seconds=30") == faults.Fault("delay", seconds=faults.MAX_DELAY_SECONDS)
+    with pytest.raises(errors.ApiError) as refused:
+        faults.parse("dots-fault=delay; seconds=30.5")
+    assert refused.value.status == 400
+    assert b"at most 30" in refused.value.body()
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "message"),
+    [
+        ("explode", {}, "fault must be one of refuse, non-json, delay, not 'explode'"),
+        ("refuse", {"seconds": 1}, "refuse takes retry_after, status, not seconds"),
+        ("refuse", {"retry_after": "2"}, "retry-after must be whole seconds"),
+        ("refuse", {"status": True}, "refuse takes status 429 or 500-599"),
+        ("delay", {"seconds": 60}, "seconds must be at most 30"),
+        ("non-json", {"body": "xml"}, "body must be one of text, html, empty"),
+    ],
+)
+def test_build_refuses_in_plain_text(kind: str, options: dict[str, object], message: str) -> None:
+    """`build`, the one constructor, refuses a bad kind, option or value with a ValueError naming the valid ones."""
+    with pytest.raises(faults.FaultError, match=message) as refused:
+        faults.build(kind, **options)
+    assert isinstance(refused.value, ValueError)
+
+
+def test_the_header_and_build_make_the_same_value() -> None:
+    """The Prefer parser reads text into build's options: the same Fault as build with Python values."""
+    assert faults.parse('dots-fault=refuse; status=429; retry-after="7"') == faults.build(
+        "refuse", status=429, retry_after=7
+    )
+    assert faults.parse("dots-fault=non-json; status=502; body=empty") == faults.build(
+        "non-json", status=502, body="empty"
+    )
 
 
 def test_first_dots_fault_counts() -> None:
@@ -151,6 +183,7 @@ def test_first_dots_fault_counts() -> None:
         ("dots-fault=delay; seconds=nan", "seconds must be a number >= 0"),
         ("dots-fault=delay; seconds=-1", "seconds must be a number >= 0"),
         ("dots-fault=delay; seconds", "delay takes seconds"),
+        ("dots-fault=delay; seconds=1e9", "seconds must be at most 30"),
     ],
 )
 def test_unreadable_fault_is_400_naming_the_header(faulty: InProcess, value: str, message: str) -> None:

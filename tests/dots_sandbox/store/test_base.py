@@ -30,9 +30,15 @@ from dots_sandbox.store import (
     Delivery,
     Event,
     Intent,
+    OutcomeUnknown,
     Refusal,
     Settlement,
+    StorageFault,
     Store,
+    StoreBusy,
+    StoreCannotOpen,
+    StoreRefused,
+    StoreUnavailable,
     Transition,
     open_store,
 )
@@ -405,3 +411,11 @@ def test_events_are_newest_first_and_scoped(store: Store) -> None:
     assert [r.event.payment_intent_id for r in store.events(CLIENT, intent.id, 10)] == [intent.id]
     assert len(store.events(CLIENT, None, 1)) == 1
     assert store.events("someone-else", None, 10) == []
+
+
+def test_the_store_refusals_are_siblings_under_one_base() -> None:
+    """Unavailable, busy, storage fault and outcome unknown are each a StoreRefused, and none is another."""
+    kinds = (StoreUnavailable, StoreBusy, StorageFault, OutcomeUnknown)
+    assert all(issubclass(kind, StoreRefused) for kind in kinds)
+    assert [(a.__name__, b.__name__) for a in kinds for b in kinds if a is not b and issubclass(a, b)] == []
+    assert not issubclass(StoreCannotOpen, StoreRefused)  # a start that fails is no 503

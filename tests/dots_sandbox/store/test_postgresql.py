@@ -20,8 +20,9 @@ import pytest
 
 from dots_sandbox import lifecycle
 from dots_sandbox.background.changes import Changes
-from dots_sandbox.store import Intent, OutcomeUnknown, Refusal, StoreUnavailable, open_store
-from dots_sandbox.store.postgresql import SCHEMA_VERSION, PostgreSQLStore
+from dots_sandbox.store import Intent, OutcomeUnknown, Refusal, StoreCannotOpen, StoreUnavailable, open_store
+from dots_sandbox.store.postgresql import PostgreSQLStore
+from dots_sandbox.store.schema import SCHEMA_VERSION, SchemaVersionError
 from dots_sandbox.store.url import parse_database
 from tools.postgres import Cluster, ExistingServer, free_port
 
@@ -64,8 +65,18 @@ def test_another_schema_version_is_refused(postgres_url: str) -> None:
     PostgreSQLStore(postgres_url, pool_size=1).close()
     with psycopg.connect(postgres_url) as connection:
         connection.execute("UPDATE dots_sandbox_schema SET version = 99")
-    with pytest.raises(RuntimeError, match="schema version 99"):
+    with pytest.raises(SchemaVersionError, match="schema version 99, this sandbox knows 3"):
         PostgreSQLStore(postgres_url, pool_size=1)
+
+
+def test_a_schema_that_cannot_be_made_is_store_cannot_open(postgres_url: str) -> None:
+    """PostgreSQL answers but refuses the schema (here a version table of another shape): StoreCannotOpen, one line."""
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE dots_sandbox_schema (singleton boolean PRIMARY KEY)")
+    with pytest.raises(StoreCannotOpen, match=r'cannot use PostgreSQL at .*column "version" does not exist') as refused:
+        PostgreSQLStore(postgres_url, pool_size=1)
+    assert "\n" not in str(refused.value)
+    assert _password(postgres_url) not in str(refused.value)
 
 
 def test_a_version_1_database_gains_the_outbox_tables(postgres_url: str) -> None:

@@ -20,7 +20,7 @@ from dots_sandbox import lifecycle
 from dots_sandbox.background.changes import Changes
 from dots_sandbox.store import Attempt, Intent, Store, open_store
 from dots_sandbox.store.postgresql import PostgreSQLStore
-from dots_sandbox.store.sql import INDEXES
+from dots_sandbox.store.schema import INDEXES
 from dots_sandbox.store.sqlite import SQLiteStore
 
 

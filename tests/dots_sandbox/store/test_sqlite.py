@@ -17,6 +17,7 @@ import pytest
 from dots_sandbox import lifecycle
 from dots_sandbox.store import Intent, SQLiteStore, StoreBusy, open_store
 from dots_sandbox.store import sqlite as sqlite_store
+from dots_sandbox.store.schema import SchemaVersionError
 from dots_sandbox.store.sqlite import CHECKPOINT_BACKSTOP_PAGES
 
 CLIENT = "sandbox-client-id"
@@ -90,7 +91,7 @@ def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(db) as connection:
         connection.execute("PRAGMA user_version = 99")
     connection.close()
-    with pytest.raises(RuntimeError, match="schema version 99"):
+    with pytest.raises(SchemaVersionError, match="schema version 99, this sandbox knows 3"):
         SQLiteStore(str(db))
 
 
