@@ -123,8 +123,12 @@ def dots(dots_sandbox: TestSandbox) -> Iterator[Dots]:
     import httpx  # noqa: PLC0415 (the client only when a test asks for one)
     from dots_client import Dots  # noqa: PLC0415
 
+    from dots_sandbox.background.outbox import tls_context  # noqa: PLC0415
+
     with (
-        httpx.Client(trust_env=False) as http,  # loopback: never through HTTP_PROXY
+        # Loopback: never through HTTP_PROXY. The process's one TLS context (building one per test
+        # costs about 30 ms; the kit's sandbox is plain HTTP anyway).
+        httpx.Client(trust_env=False, verify=tls_context()) as http,
         Dots(
             client_id=dots_sandbox.client_id,
             api_key=dots_sandbox.api_key,
@@ -146,8 +150,10 @@ async def async_dots(dots_sandbox: TestSandbox, anyio_backend: object) -> AsyncI
     import httpx  # noqa: PLC0415
     from dots_client import AsyncDots  # noqa: PLC0415
 
+    from dots_sandbox.background.outbox import tls_context  # noqa: PLC0415
+
     async with (
-        httpx.AsyncClient(trust_env=False) as http,  # loopback: never through HTTP_PROXY
+        httpx.AsyncClient(trust_env=False, verify=tls_context()) as http,  # loopback, one TLS context: as `dots`
         AsyncDots(
             client_id=dots_sandbox.client_id,
             api_key=dots_sandbox.api_key,
