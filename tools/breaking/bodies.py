@@ -43,7 +43,12 @@ def compare_content(run: Comparison, old: dict[str, Any], new: dict[str, Any], h
             if here.request:
                 run.add(BREAKING, "request-media-type-removed", at, f"{media} no longer accepted", in_base=True)
             else:
-                run.add(NON, "response-media-type-removed", at, f"{media} no longer sent", in_base=True)
+                run.add(
+                    BREAKING, "response-media-type-removed", at,
+                    f"{media} no longer sent: callers that ask for it (the generated client reads every body as "
+                    "JSON) cannot read what comes instead",
+                    in_base=True,
+                )  # fmt: skip
             continue
         if media not in old:
             if here.request:

@@ -1,7 +1,9 @@
 """The command: `python -m tools.breaking [--base REF | --base-file PATH] [--spec PATH]`.
 
-Exit status 0 when the gate passes, 1 on a breaking change without a major bump of `info.version`, 2 when
-it cannot compare (unknown ref, no spec at that ref, not an OpenAPI document, a non-local `$ref`).
+Exit status 0 when the gate passes, 1 on a breaking change without a major bump of `info.version` (and
+for nothing else), 2 when it cannot compare: an unknown ref, no spec at that ref, a document that is not
+OpenAPI 3.0 or 3.1 (Swagger 2.0 included), a `$ref` to another file or a URL, a dangling `$ref`. A refusal
+is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,12 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
-from dots_spec.document import SPEC_PATH, parse_spec
+from dots_spec.document import SPEC_PATH
 from dots_spec.version import info_version
 from tools.breaking.compare import compare
 from tools.breaking.git import GateError, default_base, spec_at
+from tools.breaking.read import read_document
 from tools.breaking.render import render
 
 DESCRIPTION = "The spec-change gate (`make check-breaking`): classify each change between two versions of openapi.yaml."
@@ -30,18 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="the changed spec (default: the working tree's)")
     args = parser.parse_args(argv)
     try:
-        new = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
+        new = read_document(args.spec.read_text(encoding="utf-8"), str(args.spec))
         if args.base_file is not None:
             base_name = str(args.base_file)
-            old = parse_spec(args.base_file.read_text(encoding="utf-8"), base_name)
+            old = read_document(args.base_file.read_text(encoding="utf-8"), base_name)
         else:
             ref = args.base or default_base(args.spec.parent)
             base_name = f"{ref}:{args.spec.name}"
-            old = parse_spec(spec_at(ref, args.spec), base_name)
+            old = read_document(spec_at(ref, args.spec), base_name)
+    except (GateError, OSError, UnicodeDecodeError) as error:
+        return refuse(str(error))
+    try:
         changes = compare(old, new)
-    except (GateError, OSError, ValueError, yaml.YAMLError) as error:
-        print(f"check-breaking: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:
+        return refuse(f"cannot compare {base_name} with {args.spec}: {type(error).__name__}: {error}")
     shown = args.spec.resolve()
     if shown.is_relative_to(Path.cwd()):
         shown = shown.relative_to(Path.cwd())
@@ -49,3 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     report, code = render(changes, info_version(old), info_version(new), title)
     sys.stdout.write(report)
     return code
+
+
+def refuse(reason: str) -> int:
+    """Print why the gate cannot compare, on one line of stderr, and return exit status 2."""
+    print(f"check-breaking: {' '.join(reason.split())}", file=sys.stderr)
+    return 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dots_spec.refs import escape
 from tools.breaking.model import NON, POSSIBLY
+from tools.breaking.security import identity
 from tools.breaking.walk import Comparison, Here
 
 
@@ -17,7 +18,15 @@ def compare_components(run: Comparison) -> None:
     new_schemes = (run.new.get("components") or {}).get("securitySchemes") or {}
     for name in sorted(old_schemes.keys() & new_schemes.keys()):
         ptr = f"#/components/securitySchemes/{escape(name)}"
-        run.docs(old_schemes[name], new_schemes[name], Here(ptr, ptr, f"components.securitySchemes.{name}", True))
+        here = Here(ptr, ptr, f"components.securitySchemes.{name}", True)
+        old_scheme, new_scheme, here = run.pair(old_schemes[name], new_schemes[name], here)
+        run.docs(old_scheme, new_scheme, here)
+        if identity(old_scheme) == identity(new_scheme) and old_scheme.get("flows") != new_scheme.get("flows"):
+            run.add(
+                NON, "security-scheme-flows-changed", here.step("flows"),
+                "OAuth flows changed (URLs or the scopes offered): credentials clients hold still work; "
+                "operations that require a new scope are reported where they do",
+            )  # fmt: skip
     old_schemas = (run.old.get("components") or {}).get("schemas") or {}
     new_schemas = (run.new.get("components") or {}).get("schemas") or {}
     for name in sorted(set(old_schemas) - set(new_schemas)):

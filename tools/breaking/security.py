@@ -12,6 +12,27 @@ from tools.breaking.walk import DOC_KEYS, Comparison, Here, Spec
 Alternative = dict[str, tuple[str, frozenset[str]]]
 
 
+def identity(scheme: dict[str, Any]) -> str:
+    """What a client's credentials for a scheme depend on: its type and where the credential goes.
+
+    `http`: the scheme (case-insensitive, RFC 9110 section 11.1); `apiKey`: `in` and `name` (a header name
+    case-insensitive); `oauth2`: the flows offered; `openIdConnect`: the discovery URL. Descriptions,
+    `bearerFormat`, token and authorization URLs and the scopes a scheme lists are not part of it: a
+    change to them is reported on the scheme (non-breaking), and scopes count where operations require them.
+    """
+    kind = scheme.get("type")
+    if kind == "http":
+        return f"http {str(scheme.get('scheme', '')).lower()}"
+    if kind == "apiKey":
+        where, name = scheme.get("in"), str(scheme.get("name", ""))
+        return f"apiKey {where} {name.lower() if where == 'header' else name}"
+    if kind == "oauth2":
+        return f"oauth2 {sorted((scheme.get('flows') or {}).keys())}"
+    if kind == "openIdConnect":
+        return f"openIdConnect {scheme.get('openIdConnectUrl')}"
+    return repr(sorted((k, repr(v)) for k, v in scheme.items() if k not in DOC_KEYS and not k.startswith("x-")))
+
+
 def alternatives(spec: Spec, op: dict[str, Any]) -> list[Alternative]:
     """The operation's effective security (its own, else the document's): the alternatives a client may meet.
 
@@ -24,8 +45,7 @@ def alternatives(spec: Spec, op: dict[str, Any]) -> list[Alternative]:
         alternative = {}
         for name, scopes in requirement.items():
             scheme, _ = follow(schemes.get(name, {}), spec)
-            definition = {k: v for k, v in scheme.items() if k not in DOC_KEYS}
-            alternative[name] = (repr(sorted(definition.items())), frozenset(scopes))
+            alternative[name] = (identity(scheme if isinstance(scheme, dict) else {}), frozenset(scopes or []))
         found.append(alternative)
     return found
 

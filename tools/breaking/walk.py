@@ -58,6 +58,9 @@ class Comparison:
     changes: list[Change] = field(default_factory=list)
     # (old pointer, new pointer, direction) of the schemas on the walk's stack: a recursive schema stops here.
     active: set[tuple[str, str, bool]] = field(default_factory=set)
+    # (old pointer, new pointer, direction, in a webhook) of component schema pairs compared so far -> the
+    # label they were compared under and the changes found, replayed for every further use.
+    memo: dict[tuple[str, str, bool, bool], tuple[str, list[Change]]] = field(default_factory=dict)
 
     def add(self, severity: Severity, rule: str, here: Here, message: str, *, in_base: bool = False) -> None:
         """Record a change at `here` (located in the base document when `in_base`: the node was removed)."""
@@ -90,7 +93,10 @@ class Comparison:
         """Class a constraint that now admits less (`stricter`) or more, by the walk's direction.
 
         Narrowing what clients send is breaking; widening it is not. Narrowing what the server answers is
-        not; widening it is possibly breaking, since the generated client does not check such constraints.
+        not; widening it is breaking too: the generated client does not check such constraints, but the
+        code around it and every raw-HTTP caller were written to the documented ones (a column sized by
+        `maxLength`, a total that cannot be negative); oasdiff rates these ERR as well
+        (`response-property-max-increased`, `response-body-min-decreased`, ...).
         """
         if at.request and stricter:
             self.add(BREAKING, f"request-{what}-narrowed", at, f"{shown}: some values clients send are now rejected")
@@ -100,6 +106,6 @@ class Comparison:
             self.add(NON, f"response-{what}-narrowed", at, shown)
         else:
             self.add(
-                POSSIBLY, f"response-{what}-widened", at,
-                f"{shown}: the generated client does not check it, code that relies on it may",
+                BREAKING, f"response-{what}-widened", at,
+                f"{shown}: the server may now send values callers were told it would not",
             )  # fmt: skip

@@ -42,6 +42,7 @@ RETRIEVE: Where = ("paths", ONE_PATH, "get")
 CONFIRM: Where = ("paths", CONFIRM_PATH, "post")
 HOOK: Where = ("webhooks", "payment_intent.updated", "post")
 EVENT: Where = (*SCHEMAS, "PaymentIntentUpdatedEvent")
+CENTS = {"type": "integer", "exclusiveMinimum": 0, "maximum": 99999999}
 
 
 def _node(spec: Spec, where: Where) -> Any:
@@ -292,9 +293,57 @@ CATALOGUE: dict[str, list[Case]] = {
     "schemas": [
         case(
             "add_unrecognised_keyword",
-            [put((*CREATE_PROPS, "description", "contentMediaType"), "text/plain")],
+            [put((*CREATE_PROPS, "description", "maxGraphemes"), 10)],
             {"unrecognised-change": P},
             0,
+        ),
+    ],
+    "schemas.composition": [
+        case(
+            "narrow_request_amount_by_wrapping_its_ref_in_allof",
+            [
+                put((*SCHEMAS, "Cents"), CENTS),
+                put((*CREATE_PROPS, "amount"), {"allOf": [{"$ref": "#/components/schemas/Cents"}], "maximum": 5000}),
+            ],
+            {"request-range-narrowed": B},
+            1,
+            before=[
+                put((*SCHEMAS, "Cents"), CENTS),
+                put((*CREATE_PROPS, "amount"), {"$ref": "#/components/schemas/Cents"}),
+            ],
+        ),
+        case(
+            "narrow_request_amount_with_a_ref_sibling",
+            [
+                put((*SCHEMAS, "Cents"), CENTS),
+                put((*CREATE_PROPS, "amount"), {"$ref": "#/components/schemas/Cents", "maximum": 5000}),
+            ],
+            {"request-range-narrowed": B},
+            1,
+            before=[
+                put((*SCHEMAS, "Cents"), CENTS),
+                put((*CREATE_PROPS, "amount"), {"$ref": "#/components/schemas/Cents"}),
+            ],
+        ),
+        case(
+            "widen_a_response_type_behind_an_unchanged_composition_ref",
+            [
+                put((*SCHEMAS, "Fee"), {"type": "number"}),
+                put((*INTENT_PROPS, "fee"), {"anyOf": [{"$ref": "#/components/schemas/Fee"}, {"type": "string"}]}),
+            ],
+            {"response-type-changed": B},
+            1,
+            before=[
+                put((*SCHEMAS, "Fee"), {"type": "integer"}),
+                put((*INTENT_PROPS, "fee"), {"anyOf": [{"$ref": "#/components/schemas/Fee"}, {"type": "string"}]}),
+            ],
+        ),
+        case(
+            "remove_a_request_one_of_member",
+            [put((*CREATE_PROPS, "description"), {"oneOf": [{"type": "string"}]})],
+            {"request-one-of-removed": B},
+            1,
+            before=[put((*CREATE_PROPS, "description"), {"oneOf": [{"type": "string"}, {"type": "integer"}]})],
         ),
     ],
     "schemas.metadata": [
@@ -351,7 +400,7 @@ CATALOGUE: dict[str, list[Case]] = {
         case(
             "add_request_format",
             [put((*CREATE_PROPS, "description", "format"), "email")],
-            {"request-format-narrowed": B},
+            {"request-format-added": B},
             1,
         ),
         case(
@@ -366,8 +415,8 @@ CATALOGUE: dict[str, list[Case]] = {
         case(
             "remove_response_enum_value",
             [discard((*STATUS, "enum"), "requires_capture")],
-            {"response-enum-value-removed": P},
-            0,
+            {"response-enum-value-removed": B},
+            1,
         ),
         case(
             "add_enum_value_used_in_request_and_response",
@@ -386,8 +435,8 @@ CATALOGUE: dict[str, list[Case]] = {
         case(
             "widen_response_range",
             [],
-            {"response-range-widened": P},
-            0,
+            {"response-range-widened": B},
+            1,
             before=[put((*INTENT_PROPS, "amount", "maximum"), 99999999)],
         ),
         case(

@@ -8,6 +8,7 @@ import pytest
 
 from tests.tools.breaking.catalogue import CATALOGUE, Case, assert_verdict, doc, ids
 from tools.breaking.compare import compare
+from tools.breaking.model import Severity
 from tools.breaking.schemas import as_object
 
 
@@ -28,9 +29,9 @@ def test_recursive_schemas_terminate() -> None:
 
 
 def test_boolean_schemas_compare_as_objects() -> None:
-    """`true` is {} and `false` is {"not": {}}: a schema turned `false` is left to a person, never passed silently."""
+    """`true` is {} and `false` is {"not": {}}: a request schema turned `false` admits nothing, so it breaks."""
     assert as_object(True) == {}
     assert as_object(False) == {"not": {}}
     old, new = doc({"type": "string"}, request=True), doc({}, request=True)
     new["paths"]["/t"]["post"]["requestBody"]["content"]["application/json"]["schema"] = False
-    assert "unrecognised-change" in {c.rule for c in compare(old, new)}
+    assert ("request-not-added", Severity.BREAKING) in {(c.rule, c.severity) for c in compare(old, new)}

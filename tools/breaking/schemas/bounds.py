@@ -10,7 +10,12 @@ from tools.breaking.schemas.json_types import json_types, show_types
 from tools.breaking.walk import Comparison, Here, Schema
 
 SIDES = ("minimum", "maximum")
-SIZE_KEYS = (("minLength", "maxLength"), ("minItems", "maxItems"), ("minProperties", "maxProperties"))
+SIZE_KEYS = (
+    ("minLength", "maxLength"),
+    ("minItems", "maxItems"),
+    ("minProperties", "maxProperties"),
+    ("minContains", "maxContains"),
+)
 
 
 def _number(value: float) -> str:
