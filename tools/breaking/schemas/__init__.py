@@ -29,6 +29,7 @@ from tools.breaking.schemas import (
     objects,
     patterns,
 )
+from tools.breaking.model import NON
 from tools.breaking.schemas.merge import as_object, effective
 from tools.breaking.walk import Comparison, Here, Schema, Subschemas
 
@@ -79,6 +80,8 @@ def compare_schema(run: Comparison, old: Any, new: Any, here: Here) -> None:
     new, new_ptr = effective(new, run.new, here.new_ptr)
     here = Here(old_ptr, new_ptr, here.where, here.request)
     old, new = composition.wrap(old, new)
+    if _unconstrained(run, old, new, here):
+        return
     key = (here.old_ptr, here.new_ptr, here.request)
     if key in run.active or len(run.active) > MAX_NESTING:  # recursion: this pair is being compared further up
         return
@@ -102,6 +105,23 @@ def compare_schema(run: Comparison, old: Any, new: Any, here: Here) -> None:
         run.active.discard(key)
     if memo_key is not None:
         run.memo[memo_key] = (here.where, run.changes[start:])
+
+
+def _unconstrained(run: Comparison, old: Schema, new: Schema, here: Here) -> bool:
+    """A request schema that now admits anything, or a response schema that admitted anything: one change.
+
+    (What was inside the request schema no longer matters: every value is accepted, so a property "removed"
+    there is not ignored but unconstrained; a response that now has a schema only narrowed.)
+    """
+    if old == new:
+        return False
+    if here.request and not new:
+        run.add(NON, "request-schema-unconstrained", here, "every constraint removed: any value is accepted")
+        return True
+    if not here.request and not old:
+        run.add(NON, "response-schema-constrained", here, "a schema now describes what was unconstrained")
+        return True
+    return False
 
 
 def _replay(run: Comparison, where: str, first_where: str, changes: list[Any]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from tools.breaking.model import BREAKING
 from tools.breaking.schemas.json_types import json_types, show_types
 from tools.breaking.walk import Comparison, Here, Schema
 
@@ -101,14 +102,23 @@ def compare_ranges(run: Comparison, old: Schema, new: Schema, here: Here) -> Non
 
 
 def compare_multiple_of(run: Comparison, old: Schema, new: Schema, here: Here) -> None:
-    """`multipleOf` widens exactly when every old multiple is still a multiple."""
+    """`multipleOf` widens when every old multiple is still one, narrows when every new multiple was one;
+    otherwise (2 -> 3) each side admits values the other does not, which breaks either direction."""
     old_value, new_value = old.get("multipleOf"), new.get("multipleOf")
     if old_value == new_value:
         return
     # Every multiple of `old` is a multiple of `new` exactly when `old` is itself a multiple of `new`.
     widened = new_value is None or (old_value is not None and (old_value / new_value).is_integer())
+    narrowed = old_value is None or (new_value is not None and (new_value / old_value).is_integer())
     shown = f"multipleOf {old_value or 'none'} -> {new_value or 'none'}"
-    run.narrow_or_widen(not widened, here.step("multipleOf"), "range", shown)
+    if widened or narrowed:
+        run.narrow_or_widen(narrowed, here.step("multipleOf"), "range", shown)
+        return
+    side = "request" if here.request else "response"
+    run.add(
+        BREAKING, f"{side}-multiple-of-changed", here.step("multipleOf"),
+        f"{shown}: each admits values the other does not",
+    )  # fmt: skip
 
 
 def compare_sizes(run: Comparison, old: Schema, new: Schema, here: Here) -> None:
