@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from tools.breaking.model import NON
 from tools.breaking.schemas import (
     applicators,
     arrays,
@@ -29,7 +30,6 @@ from tools.breaking.schemas import (
     objects,
     patterns,
 )
-from tools.breaking.model import NON
 from tools.breaking.schemas.merge import as_object, effective
 from tools.breaking.walk import Comparison, Here, Schema, Subschemas
 
