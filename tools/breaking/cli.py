@@ -1,4 +1,4 @@
-"""The command: `python -m tools.breaking [--base REF | --base-file PATH] [--spec PATH]`.
+"""The command: `python -m tools.breaking [--base REF | --base-file PATH] [--spec PATH] [--accepted PATH]`.
 
 Exit status 0 when the gate passes, 1 on a breaking change without a major bump of `info.version` (and
 for nothing else), 2 when it cannot compare: an unknown ref, no spec at that ref, a document that is not
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dots_spec.document import SPEC_PATH
 from dots_spec.version import info_version
+from tools.breaking.accepted import ACCEPTED_NAME, apply, load_accepted
 from tools.breaking.compare import compare
 from tools.breaking.git import GateError, default_base, spec_at
 from tools.breaking.read import read_document
@@ -29,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--base", help="git ref to compare with (default: origin/main if it exists, else HEAD)")
     source.add_argument("--base-file", type=Path, help="compare with this file instead of a git ref")
     parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="the changed spec (default: the working tree's)")
+    parser.add_argument(
+        "--accepted",
+        type=Path,
+        help=f"the file of reviewed, accepted changes (default: {ACCEPTED_NAME} next to the spec, if any)",
+    )
     args = parser.parse_args(argv)
     try:
         new = read_document(args.spec.read_text(encoding="utf-8"), str(args.spec))
@@ -39,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             ref = args.base or default_base(args.spec.parent)
             base_name = f"{ref}:{args.spec.name}"
             old = read_document(spec_at(ref, args.spec), base_name)
+        entries = load_accepted(args.accepted or args.spec.parent / ACCEPTED_NAME)
     except (GateError, OSError, UnicodeDecodeError) as error:
         return refuse(str(error))
     try:
@@ -49,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     if shown.is_relative_to(Path.cwd()):
         shown = shown.relative_to(Path.cwd())
     title = f"check-breaking: {shown} against {base_name}"
-    report, code = render(changes, info_version(old), info_version(new), title)
+    kept, accepted, unmatched = apply(changes, entries)
+    report, code = render(kept, info_version(old), info_version(new), title, accepted=accepted, unmatched=unmatched)
     sys.stdout.write(report)
     return code
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tools.breaking.catalogue import CATALOGUE, Case, assert_verdict, doc, ids
+from tests.tools.breaking.catalogue import (
+    CATALOGUE,
+    RULE_PAIRS,
+    Case,
+    RulePair,
+    assert_rule_pair,
+    assert_verdict,
+    doc,
+    ids,
+    rule_ids,
+)
 from tools.breaking.compare import compare
 from tools.breaking.model import Severity
 
@@ -50,3 +60,9 @@ def test_a_body_wrapped_in_one_of_is_a_member_added_not_fields_removed() -> None
     other = {"type": "object", "properties": {"code": {"type": "integer"}}}
     changes = compare(doc(body, request=False), doc({"oneOf": [body, other]}, request=False))
     assert [(c.rule, c.pointer.rsplit("/", 2)[-2:]) for c in changes] == [("response-one-of-added", ["oneOf", "1"])]
+
+
+@pytest.mark.parametrize("item", RULE_PAIRS["schemas.composition"], ids=rule_ids(RULE_PAIRS["schemas.composition"]))
+def test_rule_pair_has_expected_classes(item: RulePair) -> None:
+    """Each small pair written for one of this module's rules yields exactly its (rule, class) set."""
+    assert_rule_pair(item)

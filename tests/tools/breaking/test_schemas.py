@@ -6,7 +6,17 @@ import copy
 
 import pytest
 
-from tests.tools.breaking.catalogue import CATALOGUE, Case, assert_verdict, doc, ids
+from tests.tools.breaking.catalogue import (
+    CATALOGUE,
+    RULE_PAIRS,
+    Case,
+    RulePair,
+    assert_rule_pair,
+    assert_verdict,
+    doc,
+    ids,
+    rule_ids,
+)
 from tools.breaking.compare import compare
 from tools.breaking.model import Severity
 from tools.breaking.schemas import as_object
@@ -35,3 +45,9 @@ def test_boolean_schemas_compare_as_objects() -> None:
     old, new = doc({"type": "string"}, request=True), doc({}, request=True)
     new["paths"]["/t"]["post"]["requestBody"]["content"]["application/json"]["schema"] = False
     assert ("request-not-added", Severity.BREAKING) in {(c.rule, c.severity) for c in compare(old, new)}
+
+
+@pytest.mark.parametrize("item", RULE_PAIRS["schemas"], ids=rule_ids(RULE_PAIRS["schemas"]))
+def test_rule_pair_has_expected_classes(item: RulePair) -> None:
+    """Each small pair written for one of this module's rules yields exactly its (rule, class) set."""
+    assert_rule_pair(item)

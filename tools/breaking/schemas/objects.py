@@ -50,6 +50,9 @@ def _properties(run: Comparison, old: Schema, new: Schema, here: Here) -> list[S
             label, here.request,
         )  # fmt: skip
         in_old, in_new = name in old_props, name in new_props
+        if in_old and not in_new and name in (new.get("properties") or {}):
+            _became_hidden(run, at, name in old_required)
+            continue
         if in_old and not in_new:
             _property_removed(run, at, name in old_required, closed)
             continue
@@ -68,6 +71,23 @@ def _properties(run: Comparison, old: Schema, new: Schema, here: Here) -> list[S
         if in_old and in_new:
             pairs.append((old_props[name], new_props[name], at))
     return pairs
+
+
+def _became_hidden(run: Comparison, at: Here, was_required: bool) -> None:
+    """A request property that became readOnly, or a response property that became writeOnly."""
+    if at.request:
+        run.add(
+            POSSIBLY, "request-property-became-read-only", at.step("readOnly"),
+            "field became readOnly: the server may now ignore (or refuse) it when clients send it",
+        )  # fmt: skip
+    else:
+        # oasdiff rates this INFO (`response-*-property-became-write-only`); a field the server no longer
+        # returns is gone for every reader, as a removed one is.
+        run.add(
+            BREAKING, "response-property-became-write-only", at.step("writeOnly"),
+            f"{'required ' if was_required else ''}field became writeOnly: it is no longer returned, so "
+            "readers of it get nothing (the generated from_dict raises KeyError on a required one)",
+        )  # fmt: skip
 
 
 def _required_changed(run: Comparison, was: bool, now: bool, here: Here, label: str) -> None:
