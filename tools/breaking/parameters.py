@@ -8,7 +8,7 @@ from typing import Any
 from dots_spec.refs import follow
 from tools.breaking.model import BREAKING, NON, POSSIBLY
 from tools.breaking.schemas import compare_schema
-from tools.breaking.walk import Comparison, Here, Spec
+from tools.breaking.walk import Comparison, Here, Spec, listing, mapping
 
 # A parameter's identity, (location, name), mapped to (the parameter, its pointer).
 Parameters = dict[tuple[str, str], tuple[dict[str, Any], str]]
@@ -23,9 +23,11 @@ def effective_parameters(spec: Spec, path: str, item: dict[str, Any], ptr: str, 
     """
     names = re.findall(r"\{([^}]*)\}", path)
     merged: Parameters = {}
-    for level, node in (("", item), (f"/{method}", item[method])):
-        for index, raw in enumerate(node.get("parameters") or []):
+    for level, node in (("", item), (f"/{method}", mapping(item.get(method)))):
+        for index, raw in enumerate(listing(node.get("parameters"))):
             param, param_ptr = follow(raw, spec, f"{ptr}{level}/parameters/{index}")
+            if not isinstance(param, dict):
+                continue
             where, name = param.get("in", ""), str(param.get("name", ""))
             if where == "path" and name in names:
                 name = f"#{names.index(name)}"

@@ -8,7 +8,7 @@ from dots_spec.refs import escape, follow
 from tools.breaking.bodies import compare_content
 from tools.breaking.model import BREAKING, NON, POSSIBLY
 from tools.breaking.schemas import compare_schema
-from tools.breaking.walk import Comparison, Here
+from tools.breaking.walk import Comparison, Here, mapping
 
 
 def compare_responses(run: Comparison, old: dict[str, Any], new: dict[str, Any], here: Here) -> None:
@@ -54,8 +54,11 @@ def compare_responses(run: Comparison, old: dict[str, Any], new: dict[str, Any],
             continue
         old_response, new_response, at = run.pair(old[status], new[status], at)
         run.docs(old_response, new_response, at)
-        compare_headers(run, old_response.get("headers") or {}, new_response.get("headers") or {}, at.step("headers"))
-        compare_content(run, old_response.get("content") or {}, new_response.get("content") or {}, at.step("content"))
+        headers = mapping(old_response.get("headers")), mapping(new_response.get("headers"))
+        compare_headers(run, *headers, at.step("headers"))
+        compare_content(
+            run, mapping(old_response.get("content")), mapping(new_response.get("content")), at.step("content")
+        )
 
 
 def compare_headers(run: Comparison, old: dict[str, Any], new: dict[str, Any], here: Here) -> None:
@@ -71,7 +74,7 @@ def compare_headers(run: Comparison, old: dict[str, Any], new: dict[str, Any], h
         )  # fmt: skip
         if name not in lower_new:
             old_header, _ = follow(old[lower_old[name]], run.old, at.old_ptr)
-            if old_header.get("required"):
+            if mapping(old_header).get("required"):
                 run.add(
                     BREAKING, "response-required-header-removed", at,
                     "required response header removed: callers that read it fail", in_base=True,

@@ -6,7 +6,7 @@ from typing import Any
 
 from dots_spec.refs import follow
 from tools.breaking.model import BREAKING, NON
-from tools.breaking.walk import DOC_KEYS, Comparison, Here, Spec
+from tools.breaking.walk import DOC_KEYS, Comparison, Here, Spec, listing, mapping
 
 # One way to authenticate: {scheme name: (the scheme's definition, its scopes)}; all of them together.
 Alternative = dict[str, tuple[str, frozenset[str]]]
@@ -39,13 +39,14 @@ def alternatives(spec: Spec, op: dict[str, Any]) -> list[Alternative]:
     No requirement at all is one alternative with no schemes (anonymous access).
     """
     requirements = op.get("security", spec.get("security", []))
-    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    schemes = mapping(mapping(spec.get("components")).get("securitySchemes"))
     found = []
-    for requirement in requirements or [{}]:
+    for requirement in [r for r in listing(requirements) if isinstance(r, dict)] or [{}]:
         alternative = {}
-        for name, scopes in requirement.items():
+        for name, raw_scopes in requirement.items():
             scheme, _ = follow(schemes.get(name, {}), spec)
-            alternative[name] = (identity(scheme if isinstance(scheme, dict) else {}), frozenset(scopes or []))
+            scopes = frozenset(s for s in listing(raw_scopes) if isinstance(s, str))
+            alternative[name] = (identity(mapping(scheme)), scopes)
         found.append(alternative)
     return found
 

@@ -18,6 +18,16 @@ Schema = dict[str, Any]
 DOC_KEYS = frozenset({"description", "summary", "example", "examples", "externalDocs", "$comment", "links"})
 
 
+def mapping(node: Any) -> dict[str, Any]:
+    """`node` when it is a mapping, else an empty one: the walk reads a misshapen node as absent."""
+    return node if isinstance(node, dict) else {}
+
+
+def listing(node: Any) -> list[Any]:
+    """`node` when it is a list, else an empty one."""
+    return node if isinstance(node, list) else []
+
+
 @dataclass(frozen=True)
 class Here:
     """Where the walk is: the node's pointer in each document, the operation + field label, the direction.
@@ -70,11 +80,12 @@ class Comparison:
     def pair(self, old: Any, new: Any, here: Here) -> tuple[Any, Any, Here]:
         """Both nodes with their `$ref`s followed, and `here` moved to where they really are.
 
-        Raises `ValueError` on a `$ref` that is not local or loops (the command exits 2).
+        A node that is not a mapping (`application/json:` with nothing under it reads as None) is read
+        as an empty one. Raises `ValueError` on a `$ref` that is not local or loops (the command exits 2).
         """
         old, old_ptr = follow(old, self.old, here.old_ptr)
         new, new_ptr = follow(new, self.new, here.new_ptr)
-        return old, new, Here(old_ptr, new_ptr, here.where, here.request)
+        return mapping(old), mapping(new), Here(old_ptr, new_ptr, here.where, here.request)
 
     def docs(self, old: Spec, new: Spec, here: Here, keys: frozenset[str] = DOC_KEYS) -> None:
         """Report documentation keywords (and `x-` extensions) that differ, as non-breaking."""

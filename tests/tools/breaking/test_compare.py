@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import re
+from typing import Any
 
 import pytest
 import yaml
 
 from dots_spec.document import SPEC_PATH, load_spec
-from tests.tools.breaking.catalogue import CATALOGUE, ROOT, Case, assert_verdict, edited_spec, ids, pair
+from tests.tools.breaking.catalogue import CATALOGUE, ROOT, Case, assert_verdict, doc, edited_spec, ids, pair
 from tools.breaking.compare import compare
 from tools.breaking.model import Severity
 from tools.breaking.verdict import Verdict, verdict
@@ -61,3 +63,38 @@ def test_empty_documents_compare_without_error() -> None:
 def test_info_version_alone_is_not_a_change() -> None:
     """Bumping info.version (the spec's and the package's one version) is the verdict's input, not a change."""
     assert compare(load_spec(), edited_spec([lambda s: s["info"].__setitem__("version", "2.0.0")])) == []
+
+
+MISSHAPEN: list[tuple[str, tuple[str, ...], Any]] = [
+    ("an empty path item", ("paths", "/t"), None),
+    ("an empty operation", ("paths", "/t", "post"), None),
+    ("an empty media type", ("paths", "/t", "post", "responses", "200", "content", "application/json"), None),
+    ("responses as a list", ("paths", "/t", "post", "responses"), ["200"]),
+    ("a parameter as a string", ("paths", "/t", "post", "parameters"), ["q"]),
+    ("security as a mapping", ("paths", "/t", "post", "security"), {"a": []}),
+    (
+        "a type that is a number",
+        ("paths", "/t", "post", "responses", "200", "content", "application/json", "schema", "type"),
+        5,
+    ),
+    (
+        "a bound that is a string",
+        ("paths", "/t", "post", "responses", "200", "content", "application/json", "schema", "maxLength"),
+        "5",
+    ),
+]
+
+
+@pytest.mark.parametrize(("shape", "where", "value"), MISSHAPEN, ids=[m[0] for m in MISSHAPEN])
+def test_a_misshapen_node_is_read_as_absent_not_a_crash(shape: str, where: tuple[str, ...], value: Any) -> None:
+    """What YAML gives for an empty or mistyped node is compared as absent, in both directions."""
+    good = doc({"type": "string"}, request=False)
+    good["paths"]["/t"]["post"]["parameters"] = [{"in": "query", "name": "q", "schema": {"type": "string"}}]
+    bad = copy.deepcopy(good)
+    node: Any = bad
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    compare(good, bad)  # neither direction raises
+    compare(bad, good)
+    assert compare(bad, bad) == []

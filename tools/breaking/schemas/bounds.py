@@ -39,8 +39,9 @@ def bound(schema: Schema, side: str) -> Bound | None:
 
     On an integer, an exclusive bound becomes the inclusive one it means (`exclusiveMinimum: 0` is `minimum: 1`).
     """
-    inclusive = schema.get(side)
+    inclusive = _numeric(schema.get(side))
     exclusive = schema.get("exclusive" + side.capitalize())
+    exclusive = exclusive if isinstance(exclusive, bool) else _numeric(exclusive)
     candidates: list[Bound] = []
     if isinstance(exclusive, bool):  # OpenAPI 3.0: a flag on minimum/maximum
         if inclusive is not None:
@@ -56,6 +57,11 @@ def bound(schema: Schema, side: str) -> Bound | None:
         candidates = [_integer_bound(b, side) for b in candidates]
     sign = 1 if side == "minimum" else -1
     return max(candidates, key=lambda b: (sign * b.value, b.exclusive))
+
+
+def _numeric(value: object) -> float | None:
+    """A bound's value, or None when it is not a number (a misshapen document: no bound)."""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _integer_bound(value: Bound, side: str) -> Bound:
@@ -104,7 +110,7 @@ def compare_ranges(run: Comparison, old: Schema, new: Schema, here: Here) -> Non
 def compare_multiple_of(run: Comparison, old: Schema, new: Schema, here: Here) -> None:
     """`multipleOf` widens when every old multiple is still one, narrows when every new multiple was one;
     otherwise (2 -> 3) each side admits values the other does not, which breaks either direction."""
-    old_value, new_value = old.get("multipleOf"), new.get("multipleOf")
+    old_value, new_value = _numeric(old.get("multipleOf")) or None, _numeric(new.get("multipleOf")) or None
     if old_value == new_value:
         return
     # Every multiple of `old` is a multiple of `new` exactly when `old` is itself a multiple of `new`.
@@ -125,7 +131,7 @@ def compare_sizes(run: Comparison, old: Schema, new: Schema, here: Here) -> None
     """Compare each min/max size keyword as an inclusive bound."""
     for low, high in SIZE_KEYS:
         for keyword, side in ((low, "minimum"), (high, "maximum")):
-            old_value, new_value = old.get(keyword), new.get(keyword)
+            old_value, new_value = _numeric(old.get(keyword)), _numeric(new.get(keyword))
             if old_value == new_value:
                 continue
             old_bound = None if old_value is None else Bound(old_value, exclusive=False)
