@@ -11,7 +11,17 @@ import pytest
 import yaml
 
 from dots_spec.document import SPEC_PATH, load_spec
-from tests.tools.breaking.catalogue import CATALOGUE, ROOT, Case, assert_verdict, doc, edited_spec, ids, pair
+from tests.tools.breaking.catalogue import (
+    CATALOGUE,
+    ROOT,
+    RULE_PAIRS,
+    Case,
+    assert_verdict,
+    doc,
+    edited_spec,
+    ids,
+    pair,
+)
 from tools.breaking.compare import compare
 from tools.breaking.model import Severity
 from tools.breaking.verdict import Verdict, verdict
@@ -32,6 +42,15 @@ def test_catalogue_is_large_uniquely_named_and_filed_by_module() -> None:
     )
     assert documented is not None
     assert len(names) == int(documented.group(1))
+    pairs = [p.name for group in RULE_PAIRS.values() for p in group]
+    small = re.search(
+        r"and (\d+) small pairs written for one rule each", (ROOT / "docs/spec-changes.md").read_text(encoding="utf-8")
+    )
+    assert small is not None
+    assert len(pairs) == int(small.group(1))
+    assert len(set(pairs)) == len(pairs)
+    for module in RULE_PAIRS:
+        importlib.import_module(f"tools.breaking.{module}")
     assert len(set(names)) == len(names)
     assert {c.exit_code for c in cases} == {0, 1}
     for module in CATALOGUE:
