@@ -346,6 +346,24 @@ CATALOGUE: dict[str, list[Case]] = {
             before=[put((*CREATE_PROPS, "description"), {"oneOf": [{"type": "string"}, {"type": "integer"}]})],
         ),
     ],
+    "schemas.merge": [
+        case(
+            "point_amount_at_a_narrower_component_with_a_wider_sibling",
+            [
+                put((*SCHEMAS, "Cents"), {**CENTS, "maximum": 100000}),
+                put(
+                    (*CREATE_PROPS, "amount"),
+                    {
+                        "$ref": "#/components/schemas/Cents",
+                        "maximum": 99999999,
+                        "description": "Amount in cents (1 to 99,999,999).",
+                    },
+                ),
+            ],
+            {"request-range-narrowed": B, "component-schema-added": N},
+            1,
+        ),
+    ],
     "schemas.metadata": [
         case("description_only", [put((*INTENT_PROPS, "amount", "description"), "Cents.")], {"docs-changed": N}, 0),
         case(

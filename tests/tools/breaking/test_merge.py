@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tools.breaking.catalogue import RULE_PAIRS, RulePair, assert_rule_pair, rule_ids
+from tests.tools.breaking.catalogue import (
+    CATALOGUE,
+    RULE_PAIRS,
+    Case,
+    RulePair,
+    assert_rule_pair,
+    assert_verdict,
+    ids,
+    rule_ids,
+)
 from tools.breaking.schemas.merge import effective, merge
+
+
+@pytest.mark.parametrize("item", CATALOGUE["schemas.merge"], ids=ids(CATALOGUE["schemas.merge"]))
+def test_catalogue_case_has_expected_verdict(item: Case) -> None:
+    """`amount: {$ref: Cents, maximum: 99999999}` where Cents says 100000 narrows what clients may send."""
+    assert_verdict(item)
 
 
 @pytest.mark.parametrize("item", RULE_PAIRS["schemas.merge"], ids=rule_ids(RULE_PAIRS["schemas.merge"]))
