@@ -14,6 +14,8 @@ from tools.breaking.model import BREAKING, NON, POSSIBLY, Change, Severity
 
 Spec = dict[str, Any]
 Schema = dict[str, Any]
+# The most places one finding lists: enough to show where a change reaches, bounded for any schema graph.
+MAX_PLACES = 50
 # Keywords that only document: any change to them is non-breaking.
 DOC_KEYS = frozenset({"description", "summary", "example", "examples", "externalDocs", "$comment", "links"})
 
@@ -71,11 +73,25 @@ class Comparison:
     # (old pointer, new pointer, direction, in a webhook) of component schema pairs compared so far -> the
     # label they were compared under and the changes found, replayed for every further use.
     memo: dict[tuple[str, str, bool, bool], tuple[str, list[Change]]] = field(default_factory=dict)
+    # The places ("at ...") recorded for each finding so far, capped at MAX_PLACES.
+    places: dict[tuple[Severity, str, str, bool, str], set[str]] = field(default_factory=dict)
 
     def add(self, severity: Severity, rule: str, here: Here, message: str, *, in_base: bool = False) -> None:
         """Record a change at `here` (located in the base document when `in_base`: the node was removed)."""
         pointer = here.old_ptr if in_base else here.new_ptr
-        self.changes.append(Change(severity, rule, pointer, message, here.where, in_base))
+        self.record(Change(severity, rule, pointer, message, here.where, in_base))
+
+    def record(self, change: Change) -> None:
+        """Keep `change`, unless its finding already names :data:`MAX_PLACES` places.
+
+        A component reached through many paths (reused, nested, recursive) would otherwise be reported once
+        per path, and the paths of a schema graph can grow exponentially with its depth.
+        """
+        key = (change.severity, change.rule, change.pointer, change.in_base, change.message)
+        places = self.places.setdefault(key, set())
+        if change.where in places or len(places) < MAX_PLACES:
+            places.add(change.where)
+            self.changes.append(change)
 
     def pair(self, old: Any, new: Any, here: Here) -> tuple[Any, Any, Here]:
         """Both nodes with their `$ref`s followed, and `here` moved to where they really are.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,8 @@ from tests.tools.breaking.catalogue import (
 from tools.breaking.compare import compare
 from tools.breaking.model import Severity
 from tools.breaking.schemas import as_object
+from tools.breaking.verdict import findings
+from tools.breaking.walk import MAX_PLACES
 
 
 @pytest.mark.parametrize("item", CATALOGUE["schemas"], ids=ids(CATALOGUE["schemas"]))
@@ -51,3 +54,25 @@ def test_boolean_schemas_compare_as_objects() -> None:
 def test_rule_pair_has_expected_classes(item: RulePair) -> None:
     """Each small pair written for one of this module's rules yields exactly its (rule, class) set."""
     assert_rule_pair(item)
+
+
+def test_a_change_deep_in_a_reused_schema_graph_is_found_without_walking_every_path() -> None:
+    """Six levels of six fields each referencing the next level (46656 paths): one finding, its places capped."""
+    levels = 6
+    schemas: dict[str, Any] = {
+        f"L{i}": {
+            "type": "object",
+            "properties": {f"f{j}": {"$ref": f"#/components/schemas/L{i + 1}"} for j in range(6)},
+        }
+        for i in range(levels)
+    }
+    schemas[f"L{levels}"] = {"type": "object", "properties": {"leaf": {"type": "string"}}}
+    old = {**doc({"$ref": "#/components/schemas/L0"}, request=False), "components": {"schemas": schemas}}
+    new = copy.deepcopy(old)
+    new["components"]["schemas"][f"L{levels}"]["properties"]["leaf"]["type"] = ["string", "null"]
+    found = findings(compare(old, new))
+    assert [(f.rule, f.pointer) for f in found] == [
+        ("response-type-widened", f"#/components/schemas/L{levels}/properties/leaf/type")
+    ]
+    assert len(found[0].wheres) == MAX_PLACES
+    assert found[0].wheres[0] == "POST /t response 200 body.f0.f0.f0.f0.f0.f0.leaf"

@@ -128,4 +128,4 @@ def _replay(run: Comparison, where: str, first_where: str, changes: list[Any]) -
     """The changes a component pair gave when first compared, relabelled for this use of it."""
     for change in changes:
         label = where + change.where[len(first_where) :] if change.where.startswith(first_where) else change.where
-        run.changes.append(replace(change, where=label))
+        run.record(replace(change, where=label))
