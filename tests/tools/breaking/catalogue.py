@@ -686,6 +686,13 @@ def with_response(response: dict[str, Any], *, components: dict[str, Any] | None
     return document
 
 
+def with_parameter(parameter: dict[str, Any]) -> Spec:
+    """A one-operation document whose operation takes `parameter`."""
+    document = with_response({})
+    document["paths"]["/t"]["get"]["parameters"] = [parameter]
+    return document
+
+
 def secured(scheme: dict[str, Any]) -> Spec:
     """A one-operation document whose operation requires the security scheme `auth`, defined as `scheme`."""
     document = with_response({}, components={"securitySchemes": {"auth": scheme}})
@@ -972,6 +979,16 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
             "request_schema_dropped",
             *bodies({"type": "object", "properties": {"a": STRING}}, {}, request=True),
             {"request-schema-unconstrained": N},
+        ),
+    ],
+    "parameters": [
+        rule_pair(
+            "request_parameter_serialised_as_json_narrowed",
+            with_parameter({"in": "query", "name": "f", "content": {"application/json": {"schema": STRING}}}),
+            with_parameter(
+                {"in": "query", "name": "f", "content": {"application/json": {"schema": {**STRING, "maxLength": 3}}}}
+            ),
+            {"request-size-narrowed": B},
         ),
     ],
     "responses": [

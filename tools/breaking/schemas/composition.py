@@ -21,8 +21,8 @@ from typing import Any
 
 from tools.breaking.model import BREAKING, NON
 from tools.breaking.schemas.json_types import json_types
-from tools.breaking.schemas.merge import effective
-from tools.breaking.walk import DOC_KEYS, Comparison, Here, Schema, Subschemas
+from tools.breaking.schemas.merge import ANNOTATIONS, effective
+from tools.breaking.walk import Comparison, Here, Schema, Subschemas
 
 KEYWORDS = ("anyOf", "oneOf")
 # Marks the side `wrap` made a one-member list of: its member is the schema itself, at the schema's pointer.
@@ -50,11 +50,11 @@ def _bare(schema: Schema, keyword: str) -> bool:
 
 
 def _core(schema: Schema, *also: str) -> Schema:
-    return {k: v for k, v in schema.items() if k not in DOC_KEYS and k not in also and not k.startswith("x-")}
+    return {k: v for k, v in schema.items() if k not in ANNOTATIONS and k not in also and not k.startswith("x-")}
 
 
 def _docs(schema: Schema) -> Schema:
-    return {k: v for k, v in schema.items() if k in DOC_KEYS or k.startswith("x-")}
+    return {k: v for k, v in schema.items() if k in ANNOTATIONS or k.startswith("x-")}
 
 
 def _identity(member: Any) -> Any:
