@@ -16,7 +16,8 @@ def identity(scheme: dict[str, Any]) -> str:
     """What a client's credentials for a scheme depend on: its type and where the credential goes.
 
     `http`: the scheme (case-insensitive, RFC 9110 section 11.1); `apiKey`: `in` and `name` (a header name
-    case-insensitive); `oauth2`: the flows offered; `openIdConnect`: the discovery URL. Descriptions,
+    case-insensitive); `oauth2`: nothing more (its flows are compared on the scheme itself: one removed is
+    breaking, see :mod:`~tools.breaking.components`); `openIdConnect`: the discovery URL. Descriptions,
     `bearerFormat`, token and authorization URLs and the scopes a scheme lists are not part of it: a
     change to them is reported on the scheme (non-breaking), and scopes count where operations require them.
     """
@@ -27,7 +28,7 @@ def identity(scheme: dict[str, Any]) -> str:
         where, name = scheme.get("in"), str(scheme.get("name", ""))
         return f"apiKey {where} {name.lower() if where == 'header' else name}"
     if kind == "oauth2":
-        return f"oauth2 {sorted((scheme.get('flows') or {}).keys())}"
+        return "oauth2"
     if kind == "openIdConnect":
         return f"openIdConnect {scheme.get('openIdConnectUrl')}"
     return repr(sorted((k, repr(v)) for k, v in scheme.items() if k not in DOC_KEYS and not k.startswith("x-")))

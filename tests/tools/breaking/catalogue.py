@@ -1019,6 +1019,36 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
             {"response-media-type-removed": B},
         ),
     ],
+    "components": [
+        rule_pair(
+            "oauth_flow_removed",
+            secured(
+                {
+                    **OAUTH,
+                    "flows": {
+                        **OAUTH["flows"],
+                        "authorizationCode": {**OAUTH_FLOW, "authorizationUrl": "https://t.example/a"},
+                    },
+                }
+            ),
+            secured(OAUTH),
+            {"security-scheme-flow-removed": B},
+        ),
+        rule_pair(
+            "oauth_flow_added",
+            secured(OAUTH),
+            secured(
+                {
+                    **OAUTH,
+                    "flows": {
+                        **OAUTH["flows"],
+                        "authorizationCode": {**OAUTH_FLOW, "authorizationUrl": "https://t.example/a"},
+                    },
+                }
+            ),
+            {"security-scheme-flows-changed": N},
+        ),
+    ],
     "security": [
         rule_pair(
             "scheme_description_changed",
