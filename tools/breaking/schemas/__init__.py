@@ -30,7 +30,7 @@ from tools.breaking.schemas import (
     objects,
     patterns,
 )
-from tools.breaking.schemas.merge import as_object, effective
+from tools.breaking.schemas.merge import ANNOTATIONS, as_object, effective
 from tools.breaking.walk import Comparison, Here, Schema, Subschemas
 
 __all__ = ["CHECKS", "SCHEMA_KEYS", "SUBSCHEMAS", "as_object", "compare_schema"]
@@ -115,13 +115,18 @@ def _unconstrained(run: Comparison, old: Schema, new: Schema, here: Here) -> boo
     """
     if old == new:
         return False
-    if here.request and not new:
+    if here.request and not new and _constrains(old):
         run.add(NON, "request-schema-unconstrained", here, "every constraint removed: any value is accepted")
         return True
-    if not here.request and not old:
+    if not here.request and not old and _constrains(new):
         run.add(NON, "response-schema-constrained", here, "a schema now describes what was unconstrained")
         return True
     return False
+
+
+def _constrains(schema: Schema) -> bool:
+    """Whether a schema has any keyword beyond annotations (descriptions, titles, examples, x-...)."""
+    return any(key not in ANNOTATIONS and not key.startswith("x-") for key in schema)
 
 
 def _replay(run: Comparison, where: str, first_where: str, changes: list[Any]) -> None:
