@@ -19,14 +19,21 @@ def unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
 
 
+# Keywords that may stand beside a `$ref` and only describe: they override the target's (the 3.1 Reference
+# Object allows `summary` and `description`; a schema's annotations read the same way).
+ANNOTATION_SIBLINGS = frozenset({"summary", "description", "title", "example", "examples", "deprecated", "$comment"})
+
+
 def follow(node: Any, spec: dict[str, Any], pointer: str = "") -> tuple[Any, str]:
     """Follow local `$ref`s from `node` (found at `pointer`) to the object they name, and where it is.
 
-    Sibling keys next to a `$ref` (3.1 allows `summary` and `description` there) override the target's,
-    and the pointer then stays `pointer`, since the merged object lives nowhere else. A node without
-    `$ref` comes back as it is. This is the rule for the objects OpenAPI 3.1 lets a Reference Object stand
-    for (parameters, responses, bodies, headers ...), whose only siblings are `summary` and `description`;
-    a Schema Object's siblings mean more: see :func:`follow_schema`.
+    Annotations beside a `$ref` (`summary`, `description`, `title`, examples, `x-` extensions) override the
+    target's, and the pointer then stays `pointer`, since the merged object lives nowhere else. Any other
+    sibling makes the node a Schema Object whose siblings constrain: in 3.1 they apply together with the
+    target, so the node comes back as `{"allOf": [<target>, <siblings>]}` (as :func:`follow_schema`
+    returns it; JSON Schema 2020-12 section 8.2.3.1), and in 3.0 they are ignored, as that version says.
+    Beside a `$ref` to anything else (a parameter, a response: :func:`is_schema`), every sibling overrides.
+    A node without `$ref` comes back as it is.
 
     Raises :class:`RefError` (a `ValueError`) for a `$ref` that is not local (`#/...`), that loops, or
     that names nothing in `spec`.
@@ -39,8 +46,12 @@ def follow(node: Any, spec: dict[str, Any], pointer: str = "") -> tuple[Any, str
         seen.add(ref)
         target = pointed(spec, ref, pointer)
         siblings = {k: v for k, v in node.items() if k != "$ref"}
-        node = {**target, **siblings} if isinstance(target, dict) else target
-        pointer = ref if not siblings else pointer
+        annotations = {k: v for k, v in siblings.items() if k in ANNOTATION_SIBLINGS or k.startswith("x-")}
+        if len(annotations) < len(siblings) and is_schema(target) and siblings_apply(spec):
+            return {"allOf": [target, siblings]}, pointer
+        kept = siblings if not is_schema(target) else annotations
+        node = {**target, **kept} if isinstance(target, dict) else target
+        pointer = ref if not kept else pointer
     return node, pointer
 
 
@@ -62,6 +73,22 @@ def pointed(spec: dict[str, Any], ref: str, at: str = "") -> Any:
         else:
             raise RefError(f"dangling $ref {ref!r} at {at or '#'}: {token!r} is not in the document")
     return target
+
+
+# Fields that mark an object as something other than a Schema Object (a parameter, response, body, header,
+# example, link, path item or security scheme): keywords beside a `$ref` to one of those only override.
+NOT_SCHEMA_FIELDS = frozenset(
+    {
+        "in", "content", "headers", "schema", "links", "value", "externalValue", "operationRef", "operationId",
+        "scheme", "flows", "openIdConnectUrl", "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    }
+)  # fmt: skip
+
+
+def is_schema(node: Any) -> bool:
+    """Whether `node` reads as a Schema Object (a boolean schema, or a mapping with none of the fields of the
+    other objects a `$ref` may name)."""
+    return isinstance(node, bool) or (isinstance(node, dict) and not NOT_SCHEMA_FIELDS & node.keys())
 
 
 def siblings_apply(spec: dict[str, Any]) -> bool:

@@ -116,3 +116,26 @@ def test_a_dangling_ref_raises_ref_error_naming_it(reader: Any) -> None:
     """A local ref that names nothing raises RefError (a ValueError), not KeyError."""
     with pytest.raises(RefError, match="dangling \\$ref '#/components/schemas/Nope' at #/x"):
         reader({"$ref": "#/components/schemas/Nope"}, SPEC, "#/x")
+
+
+def test_follow_applies_constraining_siblings_together_in_3_1() -> None:
+    """Every reader of the spec sees `{$ref: Cents, maximum: 99999999}` as both schemas, not Cents overridden."""
+    node = {"$ref": "#/components/schemas/Cents", "maximum": 99999999, "description": "amount"}
+    assert follow(node, _with_cents("3.1.0"), "#/amount") == (
+        {"allOf": [CENTS, {"maximum": 99999999, "description": "amount"}]},
+        "#/amount",
+    )
+
+
+def test_follow_ignores_constraining_siblings_in_3_0_but_keeps_annotations() -> None:
+    """3.0 ignores keywords beside $ref; a description there still reads as the node's own."""
+    node = {"$ref": "#/components/schemas/Cents", "maximum": 5, "description": "amount"}
+    assert follow(node, _with_cents("3.0.3"), "#/amount") == ({**CENTS, "description": "amount"}, "#/amount")
+
+
+def test_siblings_beside_a_ref_to_a_parameter_override() -> None:
+    """A `$ref` to a parameter is not a schema: a sibling `required` overrides the target's, as before."""
+    spec = {"openapi": "3.1.0", "components": {"parameters": {"p": {"in": "query", "name": "p"}}}}
+    node, pointer = follow({"$ref": "#/components/parameters/p", "required": True}, spec, "#/x")
+    assert node == {"in": "query", "name": "p", "required": True}
+    assert pointer == "#/x"
