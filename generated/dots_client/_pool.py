@@ -26,6 +26,7 @@ import contextvars
 import ipaddress
 import os
 import ssl
+import sys
 import threading
 import time
 import weakref
@@ -306,6 +307,28 @@ async def _close_with_loop(
         await client.aclose()
 
 
+def _start_closer(closer: AsyncGenerator[None, None], loop: asyncio.AbstractEventLoop) -> AsyncGenerator[None, None]:
+    """Run `closer` to its `yield` here, on `loop`, so that asyncio registers it with this loop.
+
+    Its finalizer is the loop's, except once the loop is closed: a loop closed without shutdown
+    cannot run it (asyncio's hook would raise "Event loop is closed" from the garbage collector),
+    and its sockets were released already (`_release_closed_loop_client`).
+    """
+    firstiter, finalizer = sys.get_asyncgen_hooks()
+
+    def finalize(generator: AsyncGenerator[Any, Any]) -> None:
+        if finalizer is not None and not loop.is_closed():
+            finalizer(generator)
+
+    sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalize)
+    try:
+        with contextlib.suppress(StopIteration):
+            closer.asend(None).send(None)
+    finally:
+        sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
+    return closer  # held by its pool: a loop holds its async generators only weakly
+
+
 _POOLS: weakref.WeakSet[Pool] = weakref.WeakSet()
 # Clients a fork's child abandoned: kept, never closed nor collected (collecting would close their
 # sockets, which the parent may be using, with a ResourceWarning), one set per fork.
@@ -375,11 +398,7 @@ class Pool:
             built: httpx.AsyncClient = self._build(httpx.AsyncClient)
             self._async[loop] = client = built
         if loop is not None:
-            closer = _close_with_loop(self, loop, client)
-            # Run to its `yield` here, on `loop`, so that asyncio registers it with this loop.
-            with contextlib.suppress(StopIteration):
-                closer.asend(None).send(None)
-            self._closers[loop] = closer  # a loop holds its async generators only weakly
+            self._closers[loop] = _start_closer(_close_with_loop(self, loop, client), loop)
         return client
 
     def _forget(self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> None:
