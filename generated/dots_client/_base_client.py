@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import functools
 import math
 import os
 import time
@@ -380,10 +381,7 @@ class AsyncAPIClient(_Options):
     async def __aexit__(self, *args: object) -> None:
         await self.close()
 
-    async def _attempt(self, call: Call[Any], timeout: Timeout) -> Response[Any]:
-        given = self._options.http_client
-        http = given if isinstance(given, httpx.AsyncClient) else self._pool.async_client()
-        request = self._request_for(http, call, timeout)
+    async def _attempt(self, http: httpx.AsyncClient, request: httpx.Request, call: Call[Any]) -> Response[Any]:
         _logs.log_request(call.operation_id, request)
         response = await http.send(request, stream=True, follow_redirects=False, auth=None)
         try:
@@ -398,10 +396,30 @@ class AsyncAPIClient(_Options):
     async def _send(self, call: Call[Any], timeout: Timeout) -> Response[Any]:
         """One attempt, in a task of its own that no cancellation reaches (encode/httpcore#1093: a
         cancellation inside httpcore keeps a pool slot for ever). A cancelled caller is released at
-        once; the attempt ends by its timeouts and the call's deadline, and gives its connection back."""
-        task = asyncio.ensure_future(self._attempt(call, timeout))
+        once; the attempt ends by its timeouts and the call's deadline, and gives its connection back.
+        With the pool's own client, the attempt first takes one of its slots (`Pool.async_client`),
+        waiting at most the pool timeout: so no more attempts are in flight than connections."""
+        given = self._options.http_client
+        slots: asyncio.Semaphore | None = None
+        if isinstance(given, httpx.AsyncClient):
+            http = given
+        else:
+            http, slots = self._pool.async_client()
+        request = self._request_for(http, call, timeout)
+        if slots is not None:
+            wait = request.extensions.get("timeout", {}).get("pool")
+            try:
+                await asyncio.wait_for(slots.acquire(), wait)
+            except TimeoutError:
+                raise httpx.PoolTimeout("no connection of the pool came free within the pool timeout") from None
+        try:
+            task = asyncio.ensure_future(self._attempt(http, request, call))
+        except BaseException:
+            if slots is not None:
+                slots.release()
+            raise
         _IN_FLIGHT.add(task)
-        task.add_done_callback(_ended)
+        task.add_done_callback(_ended if slots is None else functools.partial(_ended, slots=slots))
         left = _pool.remaining()
         if left is None:
             return await asyncio.shield(task)
@@ -426,7 +444,9 @@ class AsyncAPIClient(_Options):
         return finish(result, call.model)
 
 
-def _ended(task: asyncio.Task[Any]) -> None:
+def _ended(task: asyncio.Task[Any], slots: asyncio.Semaphore | None = None) -> None:
+    if slots is not None:
+        slots.release()
     _IN_FLIGHT.discard(task)
     if not task.cancelled():
         task.exception()  # retrieved: a released caller's attempt that failed is not "never retrieved"

@@ -348,6 +348,7 @@ class Pool:
         self._lock = threading.Lock()
         self._sync: httpx.Client | None = None
         self._async: dict[asyncio.AbstractEventLoop | None, httpx.AsyncClient] = {}
+        self._slots: dict[asyncio.AbstractEventLoop | None, asyncio.Semaphore] = {}
         self._closers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = {}
         self.closed = False
         _POOLS.add(self)
@@ -383,29 +384,41 @@ class Pool:
                 self._sync = self._build(httpx.Client)
             return self._sync
 
-    def async_client(self) -> httpx.AsyncClient:
-        """The running event loop's `httpx.AsyncClient`, built on first use there (the closed loops' released)."""
+    def async_client(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        """The running event loop's `httpx.AsyncClient`, built on first use there (the closed loops'
+        released), and its slots: one per connection the pool may open (`LIMITS`).
+
+        An attempt holds a slot from before it is handed to httpx until it ends, so that httpx's
+        pool never has requests waiting for a connection: a request cancelled while it waits there
+        can keep a slot for ever (encode/httpcore#1093), and waiting for one of ours is safe to cancel.
+        """
         loop = _running_loop()
         with self._lock:
             if self.closed:
                 raise ClientClosedError("this client was closed: make a new one")
-            for other in [other for other in self._async if other is not None and other.is_closed()]:
-                _release_closed_loop_client(self._async.pop(other))
-                self._closers.pop(other, None)
+            self._release_closed_loops()
             client = self._async.get(loop)
             if client is not None:
-                return client
+                return client, self._slots[loop]
             built: httpx.AsyncClient = self._build(httpx.AsyncClient)
             self._async[loop] = client = built
+            self._slots[loop] = slots = asyncio.Semaphore(LIMITS.max_connections or 100)
         if loop is not None:
             self._closers[loop] = _start_closer(_close_with_loop(self, loop, client), loop)
-        return client
+        return client, slots
+
+    def _release_closed_loops(self) -> None:
+        for other in [other for other in self._async if other is not None and other.is_closed()]:
+            _release_closed_loop_client(self._async.pop(other))
+            self._closers.pop(other, None)
+            self._slots.pop(other, None)
 
     def _forget(self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> None:
         with self._lock:
             if self._async.get(loop) is client:
                 del self._async[loop]
                 self._closers.pop(loop, None)
+                self._slots.pop(loop, None)
 
     def close(self) -> None:
         """Close what was built for sync use (nothing is built to be closed); later calls raise `ClientClosedError`."""
@@ -425,9 +438,8 @@ class Pool:
             self.closed = True
             client = self._async.pop(loop, None)
             closer = self._closers.pop(loop, None) if loop is not None else None
-            for other in [other for other in self._async if other is not None and other.is_closed()]:
-                _release_closed_loop_client(self._async.pop(other))
-                self._closers.pop(other, None)
+            self._slots.pop(loop, None)
+            self._release_closed_loops()
         if client is not None:
             await client.aclose()
         if closer is not None:
@@ -439,6 +451,7 @@ class Pool:
         self._sync = None
         self._async = {}
         self._closers = {}
+        self._slots = {}
 
 
 def _after_fork_in_child() -> None:

@@ -33,11 +33,13 @@ class Seen:
 
 @dataclasses.dataclass(frozen=True)
 class Reply:
-    """An answer: `status` and `json` after `delay` s; its body dripped a byte per `drip` s (`endless`: for ever)."""
+    """An answer: `status` and `json` after `delay` s, its body `pause` s after its headers, dripped a
+    byte per `drip` s (`endless`: for ever)."""
 
     status: int = 200
     json: Any = None
     delay: float = 0.0
+    pause: float = 0.0
     drip: float = 0.0
     endless: bool = False
 
@@ -122,7 +124,7 @@ class LocalServer:
                 self.seen.append(seen)
                 reply = self.reply(seen)
                 await self._answer(reader, writer, reply)
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, asyncio.CancelledError):
             pass
         finally:
             self.open -= 1
@@ -137,6 +139,9 @@ class LocalServer:
         writer.write(
             f"HTTP/1.1 {reply.status} X\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n".encode()
         )
+        if reply.pause:
+            await writer.drain()
+            await asyncio.sleep(reply.pause)
         if not reply.drip:
             writer.write(content)
             await writer.drain()

@@ -113,7 +113,7 @@ def test_clients_dots_builds_expire_idle_connections_before_servers_do() -> None
 
     async def async_pool_expiry() -> float:
         client = AsyncDots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE)
-        expiry: float = client._pool.async_client()._transport._pool._keepalive_expiry  # type: ignore[attr-defined]
+        expiry: float = client._pool.async_client()[0]._transport._pool._keepalive_expiry  # type: ignore[attr-defined]
         await client.close()
         return expiry
 

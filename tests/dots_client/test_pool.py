@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import sys
 import threading
 import time
@@ -260,28 +261,32 @@ def test_an_unusable_proxy_is_a_dots_error_naming_the_variable(
 # ---- cancellation -------------------------------------------------------------------------------------------------
 
 
-def _slow(seen: Seen) -> Reply:
-    return Reply(json=echo_intent(seen).json, delay=0.3)
-
-
-async def _cancel_with_wait_for(call: Callable[[], Any]) -> None:
+async def _cancel_with_wait_for(call: Callable[[], Any], seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(call(), 0.05)
+        await asyncio.wait_for(call(), seconds)
 
 
-async def _cancel_with_anyio(call: Callable[[], Any]) -> None:
-    with anyio.move_on_after(0.05):
+async def _cancel_with_anyio(call: Callable[[], Any], seconds: float) -> None:
+    with anyio.move_on_after(seconds):
         await call()
 
 
-@pytest.mark.parametrize("cancel", [_cancel_with_wait_for, _cancel_with_anyio], ids=["wait_for", "anyio"])
-def test_cancelled_calls_give_their_connections_back(cancel: Callable[[Callable[[], Any]], Any]) -> None:
-    """100 calls cancelled mid-request (every pool slot) leave the pool whole: a burst of 120 calls all answer."""
-    with LocalServer(_slow) as server:
+def test_cancelled_calls_give_their_connections_back() -> None:
+    """150 callers cancelling calls under pool contention for 1.5 s (asyncio.wait_for and anyio cancel
+    scopes, encode/httpcore#1093) leave the pool whole: a burst of 120 calls then all answer."""
+    with LocalServer() as server:
 
         async def main() -> tuple[list[uuid.UUID], list[uuid.UUID]]:
             async with _async_dots(server, max_retries=0, timeout=httpx.Timeout(10.0, pool=3.0)) as dots:
-                await asyncio.gather(*(cancel(lambda: dots.payment_intents.retrieve(uuid.uuid4())) for _ in range(100)))
+                churn_until = time.monotonic() + 1.5
+
+                async def churn(number: int) -> None:
+                    cancel = _cancel_with_anyio if number % 2 else _cancel_with_wait_for
+                    while time.monotonic() < churn_until:
+                        seconds = random.uniform(0.001, 0.02)  # noqa: S311 - spreads the cancellations over every phase
+                        await cancel(lambda: dots.payment_intents.retrieve(uuid.uuid4()), seconds)
+
+                await asyncio.gather(*(churn(number) for number in range(150)))
                 ids = [uuid.uuid4() for _ in range(120)]
                 answers = await asyncio.gather(*(dots.payment_intents.retrieve(i) for i in ids))
                 return ids, [answer.id for answer in answers]
