@@ -108,3 +108,20 @@ def test_redelivered_webhook(dots: Dots, dots_sandbox: TestSandbox, dots_webhook
     retrieves = dots_sandbox.requests("retrieve_payment_intent")
     assert [r.status for r in retrieves] == [503, 200]  # the duplicate read nothing
     assert order.status == "pending"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"svix-id": "msg_1", "svix-timestamp": "1764500000", "svix-signature": "v1,!!!not base64"},
+        {"svix-id": "msg_1", "svix-timestamp": "soon", "svix-signature": "v1,AAAA"},
+        {"svix-id": "msg_1", "svix-timestamp": "1764500000", "svix-signature": ","},
+    ],
+)
+def test_malformed_webhooks_answer_400(headers: dict[str, str]) -> None:
+    """Whatever anyone POSTs to the webhook endpoint, unsigned or malformed, is answered 400, never 500."""
+    dots = Dots(client_id="id", api_key="key", base_url="http://127.0.0.1:9")
+    checkout = Checkout(dots, webhook_secret="whsec_" + "A" * 43 + "=")
+    assert checkout.handle_webhook(b"\xff{not json", headers) == 400
+    assert checkout.handle_webhook(b'{"event": "payment_intent.updated"}', headers) == 400
