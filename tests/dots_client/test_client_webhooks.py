@@ -186,7 +186,7 @@ def test_every_malformed_input_to_unwrap_is_a_webhook_verification_error(name: s
 
 def test_webhooks_verifies_with_a_secret_alone() -> None:
     """`from dots_client import Webhooks`: Webhooks(secret) unwraps and signs with no API credentials."""
-    from dots_client import Webhooks  # noqa: PLC0415 (the import is what is tested)
+    from dots_client import Webhooks  # the import is what is tested
 
     webhooks = Webhooks(SECRET)
     body, headers = svix_delivery({"event": "payment_intent.updated", "payment_intent_id": str(INTENT)})
