@@ -1,3 +1,4 @@
+# A copy of codegen/sdk/_base_client.py, written by `make generate`: edit that file, never this copy.
 """What `Dots` and `AsyncDots` share: options, credentials, sending, retries and typed errors.
 
 Hand-written (`codegen/sdk/`, copied into the package by `make generate`); the resource classes

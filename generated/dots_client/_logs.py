@@ -1,3 +1,4 @@
+# A copy of codegen/sdk/_logs.py, written by `make generate`: edit that file, never this copy.
 """The `dots_client` logger: `DOTS_LOG=info|debug`, and redaction of every secret it could carry.
 
 Hand-written (`codegen/sdk/_logs.py`, copied into the package by `make generate`), after

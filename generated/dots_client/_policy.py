@@ -1,3 +1,4 @@
+# A copy of codegen/sdk/_policy.py, written by `make generate`: edit that file, never this copy.
 """The retry policy: which failures are retried for which operation, and how long to wait.
 
 Data (`RetryPolicy`) plus two functions (`should_retry`, `sleep_seconds`), in the manner of

@@ -1,3 +1,4 @@
+# A copy of codegen/sdk/_pool.py, written by `make generate`: edit that file, never this copy.
 """The connections of `Dots` and `AsyncDots`: one pool per process (and per event loop), built once.
 
 Hand-written (`codegen/sdk/_pool.py`, copied into the package by `make generate`). What it keeps

@@ -1,3 +1,4 @@
+# A copy of codegen/sdk/_retrying.py, written by `make generate`: edit that file, never this copy.
 """The retry loop (tenacity) and a confirm's reconciliation, sync and async, over the low-level functions.
 
 `call` sends one operation under a `RetryPolicy` (`dots_client._policy`). `confirm` adds the

@@ -1,3 +1,4 @@
+# A copy of codegen/sdk/_webhooks.py, written by `make generate`: edit that file, never this copy.
 """`dots.webhooks`: verify a webhook delivery with the `svix` library and read it as the typed event.
 
 Hand-written (`codegen/sdk/_webhooks.py`, copied into the package by `make generate`), shaped as

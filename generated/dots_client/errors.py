@@ -1,3 +1,4 @@
+# A copy of codegen/sdk/errors.py, written by `make generate`: edit that file, never this copy.
 """Every exception `dots_client` raises: `DotsError` and its subclasses.
 
 Hand-written (`codegen/sdk/errors.py`, copied into the package by `make generate`): the shape is
