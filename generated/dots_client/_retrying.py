@@ -169,6 +169,42 @@ async def call_async(
     return await AsyncRetrying(sleep=sleep, **_settings(policy, operation, started, until))(attempt)
 
 
+class ConfirmDecision:
+    """What a confirm comes to, decided without I/O; `confirm` and `confirm_async` only send and wait.
+
+    1. `attempt(send)` wraps each confirm attempt, counting it (`tally`);
+    2. `after_attempts(outcome)`, with what the retried attempts ended in (an answer, or the last
+       exception): the `Result` when it stands, None when a retrieve must reconcile it; re-raises
+       the exception when no attempt can have acted;
+    3. `after_retrieve(found)`, with what the reconciling retrieve ended in: the `Result`, or
+       raises `ConfirmOutcomeUnknown`.
+    """
+
+    def __init__(self, intent_id: UUID, payment_method_id: UUID) -> None:
+        self.intent_id = intent_id
+        self.payment_method_id = payment_method_id
+        self.tally = Tally()
+        self.started = time.monotonic()
+        self._outcome: Outcome | None = None
+
+    def after_attempts(self, outcome: Outcome) -> Result | None:
+        if isinstance(outcome, BaseException) and not self.tally.may_have_acted:
+            raise outcome
+        self._outcome = outcome
+        if not _needs_reconciling(outcome, self.tally):
+            assert isinstance(outcome, Response)  # an exception is raised above unless an attempt may have acted
+            return Result(outcome, self.tally.attempts)
+        logger.debug("confirm: %s after an attempt that may have acted; reconciling with a retrieve", describe(outcome))
+        return None
+
+    def after_retrieve(self, found: Outcome) -> Result:
+        if isinstance(found, BaseException):
+            reason = f"the reconciling retrieve failed too ({describe(found)})"
+            raise _unknown(self.intent_id, self.tally, reason) from found
+        assert self._outcome is not None  # after_attempts came first
+        return _reconciled(self.intent_id, self.payment_method_id, self.tally, self._outcome, found)
+
+
 def confirm(
     policy: RetryPolicy,
     *,
@@ -185,27 +221,24 @@ def confirm(
     reconciling retrieve found confirmed with `payment_method_id` (`reconciled=True`). Raises
     `ConfirmOutcomeUnknown` when an attempt may have acted and the retrieve cannot tell (the
     deadline `until` passing before it could is one such case); what the attempt raised when
-    none can have acted.
+    none can have acted. The decisions are `ConfirmDecision`'s.
     """
-    tally = Tally()
+    decision = ConfirmDecision(intent_id, payment_method_id)
+    started = decision.started
     outcome: Outcome
-    started = time.monotonic()
     try:
-        outcome = call(policy, Operation.CONFIRM, counted(send, tally), sleep, started=started, until=until)
+        outcome = call(policy, Operation.CONFIRM, counted(send, decision.tally), sleep, started=started, until=until)
     except Exception as error:
-        if not tally.may_have_acted:
-            raise
         outcome = error
-    if not _needs_reconciling(outcome, tally):
-        assert isinstance(outcome, Response)  # an exception is re-raised above unless an attempt may have acted
-        return Result(outcome, tally.attempts)
-    logger.debug("confirm: %s after an attempt that may have acted; reconciling with a retrieve", describe(outcome))
+    result = decision.after_attempts(outcome)
+    if result is not None:
+        return result
     try:
         # The call's budget, not a new one: its first attempt is sent even when the budget is spent.
-        found = call(policy, Operation.RETRIEVE, retrieve, sleep, started=started, until=until)
+        found: Outcome = call(policy, Operation.RETRIEVE, retrieve, sleep, started=started, until=until)
     except Exception as error:
-        raise _unknown(intent_id, tally, f"the reconciling retrieve failed too ({describe(error)})") from error
-    return _reconciled(intent_id, payment_method_id, tally, outcome, found)
+        found = error
+    return decision.after_retrieve(found)
 
 
 async def confirm_async(
@@ -218,27 +251,23 @@ async def confirm_async(
     sleep: AsyncSleep,
     until: float | None = None,
 ) -> Result:
-    """`confirm` for asyncio: the same retries, result and errors."""
-    tally = Tally()
+    """`confirm` for asyncio: the same retries, result and errors (the same `ConfirmDecision`)."""
+    decision = ConfirmDecision(intent_id, payment_method_id)
+    started = decision.started
+    attempt = counted_async(send, decision.tally)
     outcome: Outcome
-    started = time.monotonic()
     try:
-        outcome = await call_async(
-            policy, Operation.CONFIRM, counted_async(send, tally), sleep, started=started, until=until
-        )
+        outcome = await call_async(policy, Operation.CONFIRM, attempt, sleep, started=started, until=until)
     except Exception as error:
-        if not tally.may_have_acted:
-            raise
         outcome = error
-    if not _needs_reconciling(outcome, tally):
-        assert isinstance(outcome, Response)
-        return Result(outcome, tally.attempts)
-    logger.debug("confirm: %s after an attempt that may have acted; reconciling with a retrieve", describe(outcome))
+    result = decision.after_attempts(outcome)
+    if result is not None:
+        return result
     try:
-        found = await call_async(policy, Operation.RETRIEVE, retrieve, sleep, started=started, until=until)
+        found: Outcome = await call_async(policy, Operation.RETRIEVE, retrieve, sleep, started=started, until=until)
     except Exception as error:
-        raise _unknown(intent_id, tally, f"the reconciling retrieve failed too ({describe(error)})") from error
-    return _reconciled(intent_id, payment_method_id, tally, outcome, found)
+        found = error
+    return decision.after_retrieve(found)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
