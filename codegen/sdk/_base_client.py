@@ -123,7 +123,8 @@ class _Options:
         if url.userinfo or url.scheme not in {"http", "https"}:
             # Credentials in a URL end up in logs (httpx logs each request's URL): they go in client_id and api_key.
             raise DotsError("base_url must be an http(s) URL without credentials; pass client_id= and api_key=")
-        if http_client is None and not _pool.is_loopback(url.host):
+        loopback = _pool.is_loopback(url.host)
+        if http_client is None and not loopback:
             _pool.check_proxy_environment()
         token = base64.b64encode(f"{client_id}:{api_key}".encode()).decode("ascii")
         self._options = ClientOptions(
@@ -135,7 +136,7 @@ class _Options:
             http_client=http_client,
             sleep=sleep,
         )
-        self._pool = Pool(base_url, self._options.timeout)
+        self._pool = Pool(not loopback, self._options.timeout)
         _logs.SECRETS.hold(self._pool, str(api_key), token)
         # What the low-level response builders read their settings from; it never builds an httpx client.
         self._low = AuthenticatedClient(base_url=base_url, token=token, prefix="Basic")

@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import Any
 
 import httpcore
@@ -46,9 +46,10 @@ so that a request is not sent on a connection the server is closing (encode/http
 # httpx's own defaults (100 connections, 20 kept alive), with the idle expiry above.
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS)
 
-# The proxy variables httpx reads (urllib.request.getproxies: `<scheme>_proxy`, any case) and the proxy
-# schemes it can use (httpx.Proxy; socks5 and socks5h need the `socksio` package: httpx[socks]).
-PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
+# The proxy variables httpx reads (urllib.request.getproxies: `<scheme>_proxy`), in the two cases
+# people write them (a name in another case still fails when the client is built, without its name),
+# and the proxy schemes httpx can use (httpx.Proxy; socks5 and socks5h need `socksio`: httpx[socks]).
+PROXY_VARIABLES = ("all_proxy", "ALL_PROXY", "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")
 _PROXY_SCHEMES = frozenset({"http", "https"})
 _SOCKS_SCHEMES = frozenset({"socks5", "socks5h"})
 
@@ -246,14 +247,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_proxy_environment(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+def check_proxy_environment(environ: Mapping[str, str] = os.environ) -> None:
     """Raise `DotsError` naming the first proxy variable of `environ` httpx could not use (never its value).
 
     httpx raises `ValueError` for a scheme it does not know and `ImportError` for SOCKS without
     `socksio`, when the client is built: this says which variable, before anything is sent.
     """
-    for name, value in sorted(environ.items()):
-        if name.lower() not in PROXY_VARIABLES or not value:
+    for name in PROXY_VARIABLES:
+        value = environ.get(name)
+        if not value:
             continue
         url = value if "://" in value else f"http://{value}"  # as httpx reads a scheme-less value
         scheme = url.split("://", 1)[0].lower()
@@ -339,12 +341,12 @@ _ABANDONED: list[object] = []
 class Pool:
     """The httpx clients of one `Dots` or `AsyncDots` (and of its `with_options` copies).
 
-    `base_url`'s host decides whether environment proxies apply (never for a loopback host).
+    `trust_env`: whether environment proxies apply (never for a loopback host: `is_loopback`).
     Raises `ClientClosedError` from `sync_client` / `async_client` once `close` / `aclose` ran.
     """
 
-    def __init__(self, base_url: str, timeout: httpx.Timeout) -> None:
-        self._trust_env = not is_loopback(httpx.URL(base_url).host)
+    def __init__(self, trust_env: bool, timeout: httpx.Timeout) -> None:
+        self._trust_env = trust_env
         self._timeout = timeout
         self._lock = threading.Lock()
         self._sync: httpx.Client | None = None
