@@ -104,8 +104,13 @@ class Secrets:
             self._built = True
             return self._pattern
 
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()  # a parent thread may have held it at the fork: it would never be released here
+
 
 SECRETS = Secrets()
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=SECRETS._after_fork_in_child)
 
 
 class RedactingFilter(logging.Filter):
