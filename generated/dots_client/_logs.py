@@ -66,32 +66,49 @@ class Secrets:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._held: dict[int, frozenset[str]] = {}
+        # Owners the garbage collector took. Its finalizers may run inside a section that holds the
+        # lock, in the same thread (any allocation can start a collection): they only append here,
+        # and the holder of the lock removes them (`_drain`).
+        self._collected: list[int] = []
         self._pattern: re.Pattern[str] | None = None
         self._built = True  # `_pattern` is current
 
     def hold(self, owner: object, *secrets: str) -> None:
         """Redact these strings (those of 4 characters or more) while `owner` is alive and not released."""
         key = id(owner)
+        values = frozenset(s for s in secrets if len(s) >= 4)
         with self._lock:
-            self._held[key] = frozenset(s for s in secrets if len(s) >= 4)
+            self._drain()  # before the key is used again: an id is reused once its object is gone
+            self._held[key] = values
             self._built = False
-        weakref.finalize(owner, self._drop, key)
+        weakref.finalize(owner, self._on_collected, key)
 
     def release(self, owner: object) -> None:
         """Forget the secrets `owner` holds (a client's `close()`)."""
-        self._drop(id(owner))
-
-    def _drop(self, key: int) -> None:
         with self._lock:
-            if self._held.pop(key, None) is not None:
+            self._drain()
+            if self._held.pop(id(owner), None) is not None:
                 self._built = False
+
+    def _on_collected(self, key: int) -> None:
+        self._collected.append(key)
+        self._built = False
+
+    def _drain(self) -> None:
+        while self._collected:
+            self._held.pop(self._collected.pop(), None)
+
+    def _every(self) -> frozenset[str]:
+        with self._lock:
+            self._drain()
+            return frozenset[str]().union(*self._held.values())
 
     def __len__(self) -> int:
         """How many strings are held."""
-        return len(frozenset[str]().union(*self._held.values()))
+        return len(self._every())
 
     def __contains__(self, secret: object) -> bool:
-        return any(secret in held for held in list(self._held.values()))
+        return secret in self._every()
 
     @property
     def pattern(self) -> re.Pattern[str] | None:
@@ -99,9 +116,11 @@ class Secrets:
         if self._built:
             return self._pattern
         with self._lock:
-            every = sorted(frozenset[str]().union(*self._held.values()), key=len, reverse=True)
-            self._pattern = re.compile("|".join(map(re.escape, every))) if every else None
-            self._built = True
+            if not self._built:
+                self._built = True  # first: an owner collected while this builds marks it stale again
+                self._drain()
+                every = sorted(frozenset[str]().union(*self._held.values()), key=len, reverse=True)
+                self._pattern = re.compile("|".join(map(re.escape, every))) if every else None
             return self._pattern
 
     def _after_fork_in_child(self) -> None:

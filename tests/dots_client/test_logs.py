@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,21 @@ def test_only_live_clients_keys_are_held_for_redaction(caplog: pytest.LogCapture
     assert caplog.messages == ["oops: [redacted]"]
     live.close()
     assert len(_logs.SECRETS) == before
+
+
+def test_a_client_collected_while_the_secrets_are_locked_does_not_deadlock() -> None:
+    """A client's finalizer run by a collection inside the secrets' locked section (any allocation there
+    can start one) neither waits for that lock nor keeps the key: seen as a hang of a whole test run."""
+    Dots(client_id="cyclic", api_key="sk_key_of_a_cyclic_client", base_url="http://127.0.0.1:9").payment_intents  # noqa: B018 - a cycle
+    ended = threading.Event()
+
+    def collect_while_locked() -> None:
+        with _logs.SECRETS._lock:  # what hold() and release() hold while they allocate
+            gc.collect()
+        ended.set()
+
+    worker = threading.Thread(target=collect_while_locked, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert ended.is_set(), "the finalizer waited for the lock its own thread held"
+    assert "sk_key_of_a_cyclic_client" not in _logs.SECRETS
