@@ -173,7 +173,7 @@ def _settle(server: LocalServer, most: int) -> None:
 
 
 def test_loops_closed_without_shutdown_leave_at_most_two_more_open_files() -> None:
-    """50 jobs, each on a new event loop closed without shutdown, hold at most one loop's connection."""
+    """100 jobs, each on a new event loop closed without shutdown, hold at most one loop's connection."""
     with LocalServer() as server:
         dots = _async_dots(server)
 
@@ -187,11 +187,11 @@ def test_loops_closed_without_shutdown_leave_at_most_two_more_open_files() -> No
         job()
         _settle(server, 1)
         before = _open_files()
-        answers = [job() for _ in range(50)]
+        answers = [job() for _ in range(100)]
         _settle(server, 1)
         after = _open_files()
         asyncio.run(dots.close())
-    assert len(set(answers)) == 50
+    assert len(set(answers)) == 100
     assert after - before <= 2
 
 
