@@ -22,7 +22,7 @@ import functools
 import math
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Self, TypeVar
 
 import httpx
@@ -408,13 +408,16 @@ class AsyncAPIClient(_Options):
             http, slots = self._pool.async_client()
         request = self._request_for(http, call, timeout)
         if slots is not None:
-            wait = request.extensions.get("timeout", {}).get("pool")
-            try:
-                await asyncio.wait_for(slots.acquire(), wait)
-            except TimeoutError:
-                raise httpx.PoolTimeout("no connection of the pool came free within the pool timeout") from None
+            if slots.locked():  # else acquire() returns at once: no wait_for (a task and a timer)
+                wait = request.extensions.get("timeout", {}).get("pool")
+                try:
+                    await asyncio.wait_for(slots.acquire(), wait)
+                except TimeoutError:
+                    raise httpx.PoolTimeout("no connection of the pool came free within the pool timeout") from None
+            else:
+                await slots.acquire()
         try:
-            task = asyncio.ensure_future(self._attempt(http, request, call))
+            task = _start(self._attempt(http, request, call))
         except BaseException:
             if slots is not None:
                 slots.release()
@@ -443,6 +446,15 @@ class AsyncAPIClient(_Options):
         finally:
             _pool.reset_deadline(token)
         return finish(result, call.model)
+
+
+def _start(attempt: Coroutine[Any, Any, Response[Any]]) -> asyncio.Task[Response[Any]]:
+    """`attempt` as a task, started at once where asyncio can (3.12+: one loop turn less per attempt)."""
+    eager = getattr(asyncio, "eager_task_factory", None)
+    if eager is None:
+        return asyncio.ensure_future(attempt)
+    task: asyncio.Task[Response[Any]] = eager(asyncio.get_running_loop(), attempt)
+    return task
 
 
 def _ended(task: asyncio.Task[Any], slots: asyncio.Semaphore | None = None) -> None:
