@@ -277,7 +277,7 @@ def test_cancelled_calls_give_their_connections_back() -> None:
     with LocalServer() as server:
 
         async def main() -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-            async with _async_dots(server, max_retries=0, timeout=httpx.Timeout(10.0, pool=3.0)) as dots:
+            async with _async_dots(server, max_retries=0, timeout=httpx.Timeout(10.0, pool=10.0)) as dots:
                 churn_until = time.monotonic() + 1.5
 
                 async def churn(number: int) -> None:
