@@ -409,10 +409,12 @@ class AsyncAPIClient(_Options):
             http, slots = self._pool.async_client()
         request = self._request_for(http, call, timeout)
         if slots is not None:
-            if slots.locked():  # else acquire() returns at once: no wait_for (a task and a timer)
+            if slots.locked():  # else acquire() returns at once, and no timer is needed
                 wait = request.extensions.get("timeout", {}).get("pool")
                 try:
-                    await asyncio.wait_for(slots.acquire(), wait)
+                    # asyncio.timeout, not wait_for: nothing is awaited after a cancellation, and no task is made.
+                    async with asyncio.timeout(wait):
+                        await slots.acquire()
                 except TimeoutError:
                     raise httpx.PoolTimeout("no connection of the pool came free within the pool timeout") from None
             else:
@@ -429,7 +431,8 @@ class AsyncAPIClient(_Options):
         if left is None:
             return await asyncio.shield(task)
         try:
-            return await asyncio.wait_for(asyncio.shield(task), max(left, 0.0))
+            async with asyncio.timeout(max(left, 0.0)):
+                return await asyncio.shield(task)
         except TimeoutError:
             raise httpx.ReadTimeout("the call's deadline passed while waiting for an answer") from None
 
