@@ -81,7 +81,9 @@ def reconciler_of(call: Call[Any]) -> Call[Any] | None:
     name = RECONCILED_BY.get(call.operation_id)
     if name is None:
         return None
-    module: Any = importlib.import_module(f"dots_client.api.payment_intents.{name}")
+    # The retrieve's module beside the call's own (`dots_client.api.<tag>.<operation>`).
+    package = call.build.__module__.rpartition(".")[0]
+    module: Any = importlib.import_module(f"{package}.{name}")
     return Call(
         name, "get", module._get_kwargs(*call.path), module._build_response, module._undecodable, object, call.path
     )
