@@ -14,10 +14,12 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 def operations(spec: dict[str, Any] | None = None) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Yield (path, method, operation) for every operation of `spec` (default: openapi.yaml), in file order.
 
-    `method` is lower case, as the spec spells it. A document without `paths` has no operations.
+    `method` is lower case, as the spec spells it. A document without `paths` has no operations, and a
+    path item or operation that is not a mapping (an empty `get:` in YAML) is not one.
     """
     spec = load_spec() if spec is None else spec
-    for path, item in (spec.get("paths") or {}).items():
+    paths = spec.get("paths")
+    for path, item in (paths if isinstance(paths, dict) else {}).items():
         for method in HTTP_METHODS:
-            if method in item:
+            if isinstance(item, dict) and isinstance(item.get(method), dict):
                 yield path, method, item[method]

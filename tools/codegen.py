@@ -47,6 +47,8 @@ IGNORED_NAMES = frozenset({"__pycache__", ".pdm-build", ".mypy_cache", ".ruff_ca
 IGNORED_SUFFIXES = (".pyc", ".egg-info")
 
 STALE_MESSAGE = "generated/ is stale: run `make generate` and commit"
+# The first line of each codegen/sdk module's copy in the package: the file to edit.
+COPY_HEADER = "# A copy of codegen/sdk/{name}, written by `make generate`: edit that file, never this copy.\n"
 VERSION_OVERRIDE = "package_version_override"
 
 
@@ -107,7 +109,8 @@ def generate(spec: Path, output: Path, config: Path = CONFIG, revision: Path = R
 
 
 def copy_sdk(source: Path, package: Path) -> None:
-    """Copy the hand-written modules of `source` (`codegen/sdk/*.py`) into the generated `package`, as they are.
+    """Copy the hand-written modules of `source` (`codegen/sdk/*.py`) into the generated `package`,
+    each as it is under a first line (`COPY_HEADER`) naming the file to edit.
 
     Raises SystemExit when one would replace a generated module other than those in `REPLACED`
     (a template and a hand-written module must not both claim a file).
@@ -116,7 +119,7 @@ def copy_sdk(source: Path, package: Path) -> None:
         target = package / module.name
         if target.exists() and module.name not in REPLACED:
             raise SystemExit(f"codegen/sdk/{module.name} would replace the generated {PACKAGE}/{module.name}")
-        shutil.copyfile(module, target)
+        target.write_text(COPY_HEADER.format(name=module.name) + module.read_text(encoding="utf-8"), encoding="utf-8")
 
 
 def _is_ignored(path: Path) -> bool:
@@ -130,14 +133,24 @@ def _files(tree: Path) -> set[Path]:
 
 
 def diff_trees(expected: Path, actual: Path) -> list[str]:
-    """Describe how `actual` differs from `expected`: one line per changed, new or missing file."""
+    """Describe how `actual` differs from `expected`: one line per changed, new or missing file; a changed
+    copy of a codegen/sdk module names that module (regenerating would discard an edit made to the copy)."""
     want, have = _files(expected), _files(actual)
     problems = [f"missing: {p}" for p in sorted(want - have)]
     problems += [f"unexpected: {p}" for p in sorted(have - want)]
     problems += [
-        f"changed: {p}" for p in sorted(want & have) if not filecmp.cmp(expected / p, actual / p, shallow=False)
+        f"changed: {p}{_source_of(p)}"
+        for p in sorted(want & have)
+        if not filecmp.cmp(expected / p, actual / p, shallow=False)
     ]
     return problems
+
+
+def _source_of(path: Path) -> str:
+    """` (edit codegen/sdk/NAME ...)` for a copy of a codegen/sdk module in the package, else ``."""
+    if path.parent != Path(PACKAGE) or not (SDK / path.name).is_file():
+        return ""
+    return f" (a copy: edit codegen/sdk/{path.name}, then `make generate`; an edit of the copy is discarded)"
 
 
 def check(spec: Path, generated: Path, revision: Path = REVISION) -> list[str]:

@@ -52,14 +52,15 @@ from pathlib import Path
 import yaml
 from packaging.version import InvalidVersion, Version
 
-from dots_spec.document import parse_spec
 from dots_spec.refs import unescape
 from dots_spec.version import info_version
 from tools import api_diff
+from tools.breaking.accepted import ACCEPTED_NAME, apply, load_accepted
 from tools.breaking.compare import compare
 from tools.breaking.formats import FORMATS, Report, larger_bump, render_as
 from tools.breaking.git import GateError, default_base, is_commit, run_git, spec_at
 from tools.breaking.model import BREAKING
+from tools.breaking.read import read_document
 from tools.breaking.verdict import Finding, bumped, findings, suggested_bump
 from tools.client_version import VersionError, changed_since
 from tools.codegen import diff_trees, generate
@@ -305,11 +306,12 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
     if not is_commit(tree.root, ref):
         raise Refused(f"release: BASE {ref!r} is not a commit in {tree.root}: pass BASE=<a ref that exists>")
     try:
-        old = parse_spec(spec_at(ref, tree.spec), f"{ref}:openapi.yaml")
+        # Read as the gate reads (integer status codes, one-line refusals), its reviewed changes set aside.
+        old = read_document(spec_at(ref, tree.spec), f"{ref}:openapi.yaml")
         spec_text = tree.spec.read_text(encoding="utf-8")
         revision_text = tree.revision.read_text(encoding="utf-8")
-        new = parse_spec(spec_text, str(tree.spec))
-        changes = compare(old, new)
+        new = read_document(spec_text, str(tree.spec))
+        changes, _, _ = apply(compare(old, new), load_accepted(tree.spec.parent / ACCEPTED_NAME))
     except (GateError, OSError, ValueError, yaml.YAMLError) as error:
         raise Refused(f"release: {error}") from None
     base_version, current = info_version(old), info_version(new)

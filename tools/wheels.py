@@ -7,6 +7,8 @@ written here, so the spec is copied into `dots_spec/` only inside the wheel (fou
 implements that version of the spec), and `dots-sandbox` pins `dots-spec` to it. `dots-sandbox`
 also ships `dots_testing`, the pytest plugin (entry point `pytest11`), since the kit serves only
 this sandbox and must move in lock-step with it; PostgreSQL's driver is the extra `postgresql`.
+Every package of both wheels ships a `py.typed` marker (PEP 561), so that `mypy --strict` on a
+user's tests reads their types rather than failing `import-untyped`.
 The kit's fixtures `dots`, `async_dots` and `dots_webhooks` use the client, so `dots-sandbox`
 requires `dots-client[webhooks]` of the same spec version (any generator revision: `==X.Y.Z.*`),
 and anyio, whose pytest plugin runs `async_dots`.
@@ -89,6 +91,7 @@ def stage(version: str, into: Path) -> dict[str, Path]:
         (folder / "pyproject.toml").write_text(text, encoding="utf-8")
         for package in packages[name]:
             shutil.copytree(ROOT / package, folder / package, ignore=shutil.ignore_patterns("__pycache__"))
+            (folder / package / "py.typed").touch()  # PEP 561: the package's inline types are to be used
         folders[name] = folder
     shutil.copyfile(SPEC_PATH, folders["dots-spec"] / "dots_spec" / "openapi.yaml")
     return folders

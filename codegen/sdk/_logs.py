@@ -6,9 +6,10 @@ openai-python's `OPENAI_LOG`. `DOTS_LOG=info` logs each attempt's operation and 
 confirm's reconciliation (`dots_client._retrying`). Without DOTS_LOG nothing is configured: the
 standard `logging` configuration of the logger "dots_client" applies. Either way a filter on the
 logger rewrites each record before any handler sees it: the Authorization header's credentials,
-`whsec_` webhook secrets, `client_secret` values (`pi_..._secret_...`) and the client's own API
-key and Basic credentials are replaced by `[redacted]`. No body is ever logged (a create's answer
-holds the `client_secret`).
+`whsec_` webhook secrets, `client_secret` values (the spec's `pi_secret_<hex>`, and the
+`pi_<id>_secret_<hex>` of Stripe-shaped gateways) and the API keys and Basic credentials of the
+clients alive (`SECRETS`: a closed or collected client's are forgotten) are replaced by
+`[redacted]`. No body is ever logged (a create's answer holds the `client_secret`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+import weakref
 from collections.abc import Mapping
 
 import httpx
@@ -29,36 +32,111 @@ logger = logging.getLogger("dots_client")
 _PATTERNS = (
     re.compile(r"(?i)\b((?:basic|bearer)\s+)[A-Za-z0-9+/=._~-]+"),
     re.compile(r"whsec_[A-Za-z0-9+/=]+"),
-    re.compile(r"\b[A-Za-z0-9]+_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"),
+    # openapi.yaml's create example `pi_secret_6f1c2d3e4b5a4c6d`; Stripe's `pi_3Mtw..._secret_YrKJ...`.
+    re.compile(r"\b[A-Za-z0-9]+_(?:[A-Za-z0-9]+_)?secret_[A-Za-z0-9]+"),
     re.compile(r"(?i)((?:api_key|client_secret|secret|password)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
 )
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
-def redact(text: str, known: frozenset[str] = frozenset()) -> str:
-    """`text` with every secret `_PATTERNS` recognises, and each string of `known`, replaced by `[redacted]`."""
-    for value in known:
-        if value:
-            text = text.replace(value, REDACTED)
+def redact(text: str, known: frozenset[str] | re.Pattern[str] = frozenset()) -> str:
+    """`text` with every secret `_PATTERNS` recognises, and each string of `known` (or each match
+    of a pattern of them), replaced by `[redacted]`."""
+    if isinstance(known, re.Pattern):
+        text = known.sub(REDACTED, text)
+    else:
+        for value in known:
+            if value:
+                text = text.replace(value, REDACTED)
     for pattern in _PATTERNS:
         # Patterns with a group keep it (the key, or "Basic "): only the secret after it goes.
         text = pattern.sub((r"\1" if pattern.groups else "") + REDACTED, text)
     return text
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message with `redact` (the client's registered secrets included); keeps every record."""
+class Secrets:
+    """The exact secrets of the clients alive (API keys, Basic credentials), each held by its owner.
+
+    `hold(owner, ...)` until `release(owner)` or until `owner` is garbage-collected: nothing of a
+    closed client is kept. `pattern` is one compiled alternation of them, rebuilt only when they
+    change, so that filtering a record costs one regex pass however many clients ever existed.
+    """
 
     def __init__(self) -> None:
-        super().__init__()
-        self.known: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+        self._held: dict[int, frozenset[str]] = {}
+        # Owners the garbage collector took. Its finalizers may run inside a section that holds the
+        # lock, in the same thread (any allocation can start a collection): they only append here,
+        # and the holder of the lock removes them (`_drain`).
+        self._collected: list[int] = []
+        self._pattern: re.Pattern[str] | None = None
+        self._built = True  # `_pattern` is current
 
-    def remember(self, *secrets: str) -> None:
-        """Redact these exact strings too (a client's API key and its Basic credentials)."""
-        self.known = self.known | {s for s in secrets if len(s) >= 4}
+    def hold(self, owner: object, *secrets: str) -> None:
+        """Redact these strings (those of 4 characters or more) while `owner` is alive and not released."""
+        key = id(owner)
+        values = frozenset(s for s in secrets if len(s) >= 4)
+        with self._lock:
+            self._drain()  # before the key is used again: an id is reused once its object is gone
+            self._held[key] = values
+            self._built = False
+        weakref.finalize(owner, self._on_collected, key)
+
+    def release(self, owner: object) -> None:
+        """Forget the secrets `owner` holds (a client's `close()`)."""
+        with self._lock:
+            self._drain()
+            if self._held.pop(id(owner), None) is not None:
+                self._built = False
+
+    def _on_collected(self, key: int) -> None:
+        self._collected.append(key)
+        self._built = False
+
+    def _drain(self) -> None:
+        while self._collected:
+            self._held.pop(self._collected.pop(), None)
+
+    def _every(self) -> frozenset[str]:
+        with self._lock:
+            self._drain()
+            return frozenset[str]().union(*self._held.values())
+
+    def __len__(self) -> int:
+        """How many strings are held."""
+        return len(self._every())
+
+    def __contains__(self, secret: object) -> bool:
+        return secret in self._every()
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        """One regex matching any held secret (longest first), None when none is held."""
+        if self._built:
+            return self._pattern
+        with self._lock:
+            if not self._built:
+                self._built = True  # first: an owner collected while this builds marks it stale again
+                self._drain()
+                every = sorted(frozenset[str]().union(*self._held.values()), key=len, reverse=True)
+                self._pattern = re.compile("|".join(map(re.escape, every))) if every else None
+            return self._pattern
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()  # a parent thread may have held it at the fork: it would never be released here
+
+
+SECRETS = Secrets()
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=SECRETS._after_fork_in_child)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message with `redact` (the live clients' `SECRETS` included); keeps every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), self.known)
+        pattern = SECRETS.pattern
+        record.msg = redact(record.getMessage(), frozenset() if pattern is None else pattern)
         record.args = None
         return True
 

@@ -27,6 +27,7 @@ from dots_client._policy import (
     should_retry,
     sleep_seconds,
 )
+from dots_client._response import Call
 from dots_client.errors import ConfirmOutcomeUnknown
 from dots_client.models import Error, PaymentIntent
 from dots_client.types import Response
@@ -103,13 +104,20 @@ def counted_async(send: Callable[[], Awaitable[R]], tally: Tally) -> Callable[[]
 
 
 def call(
-    policy: RetryPolicy, operation: Operation, send: Callable[[], R], sleep: Sleep, started: float | None = None
+    policy: RetryPolicy,
+    operation: Operation,
+    send: Callable[[], R],
+    sleep: Sleep,
+    *,
+    started: float | None = None,
+    until: float | None = None,
 ) -> R:
     """`send()` under `policy`: the first attempt directly, any retries by tenacity.
 
     Returns the last answer; raises the last exception. `started` (a `time.monotonic()`) is when the
     call's budget began, now by default: a confirm's reconciling retrieve retries within the
-    confirm's budget. An answer that needs no retry (nearly every one) costs no tenacity machinery;
+    confirm's budget. `until` (a `time.monotonic()`, or None) is the call's deadline: no retry
+    starts, and no wait ends, after it. An answer that needs no retry (nearly every one) costs no tenacity machinery;
     a retried call gives tenacity the first outcome to replay as its attempt 1.
     """
     started = time.monotonic() if started is None else started
@@ -128,7 +136,7 @@ def call(
     def attempt() -> R:
         return _give_back(pending.pop()) if pending else send()
 
-    return Retrying(sleep=sleep, **_settings(policy, operation, started))(attempt)
+    return Retrying(sleep=sleep, **_settings(policy, operation, started, until))(attempt)
 
 
 async def call_async(
@@ -136,7 +144,9 @@ async def call_async(
     operation: Operation,
     send: Callable[[], Awaitable[R]],
     sleep: AsyncSleep,
+    *,
     started: float | None = None,
+    until: float | None = None,
 ) -> R:
     """`call` for asyncio."""
     started = time.monotonic() if started is None else started
@@ -155,7 +165,43 @@ async def call_async(
     async def attempt() -> R:
         return _give_back(pending.pop()) if pending else await send()
 
-    return await AsyncRetrying(sleep=sleep, **_settings(policy, operation, started))(attempt)
+    return await AsyncRetrying(sleep=sleep, **_settings(policy, operation, started, until))(attempt)
+
+
+class ConfirmDecision:
+    """What a confirm comes to, decided without I/O; `confirm` and `confirm_async` only send and wait.
+
+    1. `attempt(send)` wraps each confirm attempt, counting it (`tally`);
+    2. `after_attempts(outcome)`, with what the retried attempts ended in (an answer, or the last
+       exception): the `Result` when it stands, None when a retrieve must reconcile it; re-raises
+       the exception when no attempt can have acted;
+    3. `after_retrieve(found)`, with what the reconciling retrieve ended in: the `Result`, or
+       raises `ConfirmOutcomeUnknown`.
+    """
+
+    def __init__(self, intent_id: UUID, payment_method_id: UUID) -> None:
+        self.intent_id = intent_id
+        self.payment_method_id = payment_method_id
+        self.tally = Tally()
+        self.started = time.monotonic()
+        self._outcome: Outcome | None = None
+
+    def after_attempts(self, outcome: Outcome) -> Result | None:
+        if isinstance(outcome, BaseException) and not self.tally.may_have_acted:
+            raise outcome
+        self._outcome = outcome
+        if not _needs_reconciling(outcome, self.tally):
+            assert isinstance(outcome, Response)  # an exception is raised above unless an attempt may have acted
+            return Result(outcome, self.tally.attempts)
+        logger.debug("confirm: %s after an attempt that may have acted; reconciling with a retrieve", describe(outcome))
+        return None
+
+    def after_retrieve(self, found: Outcome) -> Result:
+        if isinstance(found, BaseException):
+            reason = f"the reconciling retrieve failed too ({describe(found)})"
+            raise _unknown(self.intent_id, self.tally, reason) from found
+        assert self._outcome is not None  # after_attempts came first
+        return _reconciled(self.intent_id, self.payment_method_id, self.tally, self._outcome, found)
 
 
 def confirm(
@@ -166,33 +212,32 @@ def confirm(
     send: Callable[[], Response[Any]],
     retrieve: Callable[[], Response[Any]],
     sleep: Sleep,
+    until: float | None = None,
 ) -> Result:
     """A confirm (`send`) retried after an ambiguous failure, a lost answer reconciled with `retrieve`.
 
     Returns the answer (a `200`, or an error answer such as a `409` that stands), or the intent a
     reconciling retrieve found confirmed with `payment_method_id` (`reconciled=True`). Raises
-    `ConfirmOutcomeUnknown` when an attempt may have acted and the retrieve cannot tell; what the
-    attempt raised when none can have acted.
+    `ConfirmOutcomeUnknown` when an attempt may have acted and the retrieve cannot tell (the
+    deadline `until` passing before it could is one such case); what the attempt raised when
+    none can have acted. The decisions are `ConfirmDecision`'s.
     """
-    tally = Tally()
+    decision = ConfirmDecision(intent_id, payment_method_id)
+    started = decision.started
     outcome: Outcome
-    started = time.monotonic()
     try:
-        outcome = call(policy, Operation.CONFIRM, counted(send, tally), sleep, started)
+        outcome = call(policy, Operation.CONFIRM, counted(send, decision.tally), sleep, started=started, until=until)
     except Exception as error:
-        if not tally.may_have_acted:
-            raise
         outcome = error
-    if not _needs_reconciling(outcome, tally):
-        assert isinstance(outcome, Response)  # an exception is re-raised above unless an attempt may have acted
-        return Result(outcome, tally.attempts)
-    logger.debug("confirm: %s after an attempt that may have acted; reconciling with a retrieve", describe(outcome))
+    result = decision.after_attempts(outcome)
+    if result is not None:
+        return result
     try:
         # The call's budget, not a new one: its first attempt is sent even when the budget is spent.
-        found = call(policy, Operation.RETRIEVE, retrieve, sleep, started)
+        found: Outcome = call(policy, Operation.RETRIEVE, retrieve, sleep, started=started, until=until)
     except Exception as error:
-        raise _unknown(intent_id, tally, f"the reconciling retrieve failed too ({describe(error)})") from error
-    return _reconciled(intent_id, payment_method_id, tally, outcome, found)
+        found = error
+    return decision.after_retrieve(found)
 
 
 async def confirm_async(
@@ -203,26 +248,76 @@ async def confirm_async(
     send: Callable[[], Awaitable[Response[Any]]],
     retrieve: Callable[[], Awaitable[Response[Any]]],
     sleep: AsyncSleep,
+    until: float | None = None,
 ) -> Result:
-    """`confirm` for asyncio: the same retries, result and errors."""
-    tally = Tally()
+    """`confirm` for asyncio: the same retries, result and errors (the same `ConfirmDecision`)."""
+    decision = ConfirmDecision(intent_id, payment_method_id)
+    started = decision.started
+    attempt = counted_async(send, decision.tally)
     outcome: Outcome
-    started = time.monotonic()
     try:
-        outcome = await call_async(policy, Operation.CONFIRM, counted_async(send, tally), sleep, started)
+        outcome = await call_async(policy, Operation.CONFIRM, attempt, sleep, started=started, until=until)
     except Exception as error:
-        if not tally.may_have_acted:
-            raise
         outcome = error
-    if not _needs_reconciling(outcome, tally):
-        assert isinstance(outcome, Response)
-        return Result(outcome, tally.attempts)
-    logger.debug("confirm: %s after an attempt that may have acted; reconciling with a retrieve", describe(outcome))
+    result = decision.after_attempts(outcome)
+    if result is not None:
+        return result
     try:
-        found = await call_async(policy, Operation.RETRIEVE, retrieve, sleep, started)
+        found: Outcome = await call_async(policy, Operation.RETRIEVE, retrieve, sleep, started=started, until=until)
     except Exception as error:
-        raise _unknown(intent_id, tally, f"the reconciling retrieve failed too ({describe(error)})") from error
-    return _reconciled(intent_id, payment_method_id, tally, outcome, found)
+        found = error
+    return decision.after_retrieve(found)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Plan:
+    """How one call is sent: its `policy`, its `operation`, the retrieve `Call` that reconciles it
+    (`dots_client._policy.reconciler_of`; None when it is not reconciled) and its deadline `until`
+    (a `time.monotonic()`, or None)."""
+
+    policy: RetryPolicy
+    operation: Operation
+    reconcile: Call[Any] | None
+    until: float | None = None
+
+
+def run(plan: Plan, send: Callable[[Call[Any]], Response[Any]], request: Call[Any], sleep: Sleep) -> Result:
+    """Send `request` with `send` as `plan` says: retried, and reconciled when it has a reconciler."""
+    if plan.reconcile is not None:
+        retrieve = plan.reconcile
+        return confirm(
+            plan.policy,
+            intent_id=request.path[0],
+            payment_method_id=request.body.payment_method_id,
+            send=lambda: send(request),
+            retrieve=lambda: send(retrieve),
+            sleep=sleep,
+            until=plan.until,
+        )
+    tally = Tally()
+    response = call(plan.policy, plan.operation, counted(lambda: send(request), tally), sleep, until=plan.until)
+    return Result(response, tally.attempts)
+
+
+async def run_async(
+    plan: Plan, send: Callable[[Call[Any]], Awaitable[Response[Any]]], request: Call[Any], sleep: AsyncSleep
+) -> Result:
+    """`run` for asyncio."""
+    if plan.reconcile is not None:
+        retrieve = plan.reconcile
+        return await confirm_async(
+            plan.policy,
+            intent_id=request.path[0],
+            payment_method_id=request.body.payment_method_id,
+            send=lambda: send(request),
+            retrieve=lambda: send(retrieve),
+            sleep=sleep,
+            until=plan.until,
+        )
+    tally = Tally()
+    send_counted = counted_async(lambda: send(request), tally)
+    response = await call_async(plan.policy, plan.operation, send_counted, sleep, until=plan.until)
+    return Result(response, tally.attempts)
 
 
 def _needs_reconciling(outcome: Outcome, tally: Tally) -> bool:
@@ -288,8 +383,11 @@ class _Deadline(stop_base):
         return time.monotonic() + retry_state.upcoming_sleep >= self.deadline
 
 
-def _settings(policy: RetryPolicy, operation: Operation, started: float) -> dict[str, Any]:
-    """The tenacity arguments that apply `policy` to one call of `operation` whose first attempt began at `started`."""
+def _settings(policy: RetryPolicy, operation: Operation, started: float, until: float | None) -> dict[str, Any]:
+    """The tenacity arguments that apply `policy` to one call of `operation` whose first attempt began at
+    `started` and that must end by `until` (None: no deadline)."""
+    budget = started + policy.max_elapsed_seconds
+    deadline = budget if until is None else min(budget, until)
 
     def retry(state: RetryCallState) -> bool:
         return should_retry(operation, _outcome(state))
@@ -314,7 +412,7 @@ def _settings(policy: RetryPolicy, operation: Operation, started: float) -> dict
         return state.outcome.result()  # the last answer, or the last exception raised again
 
     return {
-        "stop": stop_after_attempt(policy.max_attempts) | _Deadline(started + policy.max_elapsed_seconds),
+        "stop": stop_after_attempt(policy.max_attempts) | _Deadline(deadline),
         "retry": retry,
         "wait": wait,
         "before_sleep": before_sleep,

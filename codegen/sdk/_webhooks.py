@@ -53,7 +53,19 @@ def _svix_webhook(secret: str | None) -> Any:
 
 
 class Webhooks:
-    """`dots.webhooks` (the same on `Dots` and `AsyncDots`: verifying needs no I/O)."""
+    """Verify (`unwrap`) and sign (`sign`) webhook deliveries with a signing secret alone.
+
+    `Webhooks(secret=None)`: `secret` is the endpoint's `whsec_...` secret, used when a call gives
+    none (else DOTS_WEBHOOK_SECRET); no API credentials are needed (`from dots_client import
+    Webhooks`). `dots.webhooks` on `Dots` and `AsyncDots` is one with no secret of its own
+    (verifying needs no I/O, so nothing here is a coroutine). The repr never shows the secret.
+    """
+
+    def __init__(self, secret: str | None = None) -> None:
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(secret={'[redacted]' if self._secret else None})"
 
     def unwrap(
         self, body: str | bytes, headers: Mapping[str, str], secret: str | None = None
@@ -62,27 +74,41 @@ class Webhooks:
 
         `body`: the request body exactly as received (bytes, or str as received); `headers`: the
         request's headers (any mapping; names in any case, `svix-*` or `webhook-*`); `secret`: the
-        endpoint's signing secret (`whsec_...`), else DOTS_WEBHOOK_SECRET.
+        endpoint's signing secret (`whsec_...`), else this object's, else DOTS_WEBHOOK_SECRET.
 
         Raises `WebhookVerificationError` (answer `400`: Svix gives up on a bad delivery's retries
-        only once they fail) for a missing or malformed secret, missing signature headers, a
-        signature that does not match (tampered body, wrong secret) or a timestamp more than 5
-        minutes away from now; `UnreadableWebhook` for a verified body that is not the event (a
-        bug on the sender's side); `WebhooksNotInstalled` without svix. The event is read
-        tolerantly, as the client reads answers: an `event` value this client does not know is kept
-        as a plain `str`, unknown fields in `additional_properties`.
+        only once they fail) for every input that cannot be verified: a missing or malformed
+        secret, missing or malformed signature headers (bad base64, a non-integer timestamp), a
+        body that is not UTF-8, a signature that does not match (tampered body, wrong secret) or a
+        timestamp more than 5 minutes away from now; `UnreadableWebhook` for a verified body that
+        is not the event (a bug on the sender's side); `WebhooksNotInstalled` without svix. The
+        event is read tolerantly, as the client reads answers: an `event` value this client does
+        not know is kept as a plain `str`, unknown fields in `additional_properties`.
         """
-        webhook = _svix_webhook(secret)
+        webhook = _svix_webhook(secret if secret is not None else self._secret)
+        try:
+            text = body.decode("utf-8") if isinstance(body, bytes | bytearray) else body
+            if not isinstance(text, str):
+                raise TypeError("the body is not bytes or str")
+            plain_headers = {str(name): str(value) for name, value in headers.items()}
+        except (UnicodeDecodeError, TypeError, AttributeError) as error:
+            raise WebhookVerificationError(
+                f"webhook delivery not verified: unreadable input ({type(error).__name__})"
+            ) from None
         from svix.webhooks import WebhookVerificationError as SvixVerificationError  # noqa: PLC0415
 
         try:
-            webhook.verify(body, {str(name): str(value) for name, value in headers.items()})
+            webhook.verify(text, plain_headers)
         except SvixVerificationError as error:
             # svix's messages name the failed check ("No matching signature found",
             # "Message timestamp too old"), never the body or the secret.
             raise WebhookVerificationError(f"webhook delivery not verified: {error}") from None
+        except Exception as error:  # malformed input makes svix raise ValueError, binascii.Error...
+            raise WebhookVerificationError(
+                f"webhook delivery not verified: malformed signature headers ({type(error).__name__})"
+            ) from None
         try:
-            data = json.loads(body)
+            data = json.loads(text)
             if not isinstance(data, dict):
                 raise TypeError(f"a JSON {type(data).__name__}, not an object")
             return PaymentIntentUpdatedEvent.from_dict(data)
@@ -105,7 +131,7 @@ class Webhooks:
         `timestamp` (aware) to now: pass an old one to test the tolerance. For tests and local
         development: Dots' own deliveries come from Svix. Raises as `unwrap` does for the secret.
         """
-        webhook = _svix_webhook(secret)
+        webhook = _svix_webhook(secret if secret is not None else self._secret)
         if isinstance(payload, Mapping):
             text = json.dumps(dict(payload), separators=(",", ":"))
         else:

@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+from dots_client._logs import redact
 from dots_client.models.error import Error
 from dots_client.types import Response
 
@@ -27,6 +28,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfirmOutcomeUnknown",
     "ConflictError",
     "DotsError",
@@ -46,6 +48,11 @@ __all__ = [
 
 class DotsError(Exception):
     """The base of every exception this package raises."""
+
+
+class ClientClosedError(DotsError):
+    """A call on a `Dots` or `AsyncDots` after its `close()` (or after the client it was copied from
+    with `with_options` was closed): nothing was sent. Make a new client."""
 
 
 class APIConnectionError(DotsError):
@@ -149,14 +156,46 @@ def status_error(response: Response[Any]) -> APIStatusError:
         what = f"HTTP {status}: a redirect, not followed (the request was not sent to its Location)"
     else:
         what = f"HTTP {status}" + (f" {error.code}" if error is not None and isinstance(error.code, str) else "")
+        what += _details(error) if status == 400 else ""
     return cls(what, response=response, error=error)
 
 
-def connection_error(error: Exception, may_have_reached_server: bool) -> APIConnectionError:
-    """The exception for an httpx failure `error` (chain it as the cause); names its type only, never its URL."""
+def _details(error: Error | None) -> str:
+    """`: <location>: <message>; ...` of a `400`'s `details` (the spec's `ErrorDetail`s), at most 5.
+
+    Only `details`, never `error.error` nor the body: each detail names a field of the caller's own
+    request and a rule it broke, which is what the caller must fix; secrets of the formats the
+    logs redact are redacted here too.
+    """
+    details = getattr(error, "details", None)
+    if not isinstance(details, list) or not details:
+        return ""
+    problems = [_problem(item) for item in details[:5]]
+    more = f"; and {len(details) - 5} more" if len(details) > 5 else ""
+    return ": " + redact("; ".join(problems))[:800] + more
+
+
+def _problem(detail: object) -> str:
+    """One `ErrorDetail` as `location: message`."""
+    location, message = getattr(detail, "location", None), getattr(detail, "message", None)
+    if isinstance(location, str) and isinstance(message, str):
+        return f"{location}: {message}"
+    return type(detail).__name__
+
+
+def connection_error(
+    error: Exception, may_have_reached_server: bool, base_url: str | None = None
+) -> APIConnectionError:
+    """The exception for an httpx failure `error` (chain it as the cause): its type and the host
+    (`base_url`'s host and port, never its path or query), never the whole URL."""
     cls = APITimeoutError if isinstance(error, httpx.TimeoutException) else APIConnectionError
     reached = "may have reached the server" if may_have_reached_server else "did not reach the server"
-    return cls(f"{type(error).__name__}: the request {reached}", may_have_reached_server=may_have_reached_server)
+    where = ""
+    if base_url is not None:
+        url = httpx.URL(base_url)
+        where = f" at {url.host}" + (f":{url.port}" if url.port is not None else "")
+    message = f"{type(error).__name__}{where}: the request {reached}"
+    return cls(message, may_have_reached_server=may_have_reached_server)
 
 
 class ConfirmOutcomeUnknown(DotsError):

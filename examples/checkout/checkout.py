@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
-from dots_client import Dots, errors
+from dots_client import Dots, Webhooks, errors
 from dots_client.models import PaymentIntent
 
 # What an order's customer is told, by the intent's status; anything else is still to be known.
@@ -38,7 +38,7 @@ class Checkout:
 
     def __init__(self, dots: Dots, webhook_secret: str) -> None:
         self.dots = dots
-        self.webhook_secret = webhook_secret
+        self.webhooks = Webhooks(webhook_secret)  # verifying needs the signing secret only
         self.orders: dict[str, Order] = {}
         self.handled: set[str] = set()  # svix-ids whose work is done: a unique key in a real database
 
@@ -68,9 +68,9 @@ class Checkout:
     def handle_webhook(self, body: bytes, headers: Mapping[str, str]) -> int:
         """The HTTP status to answer one webhook delivery: `body` exactly as received, `headers` any case."""
         try:
-            event = self.dots.webhooks.unwrap(body, headers, secret=self.webhook_secret)
-        except errors.WebhookVerificationError:
-            return 400  # not signed with our secret, or too old
+            event = self.webhooks.unwrap(body, headers)
+        except (errors.WebhookVerificationError, errors.UnreadableWebhook):
+            return 400  # not signed with our secret, too old, malformed, or not the event: anyone can POST here
         svix_id = {name.lower(): value for name, value in headers.items()}["svix-id"]
         if svix_id in self.handled:
             return 204  # a redelivery whose work is done already

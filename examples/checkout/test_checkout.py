@@ -151,3 +151,20 @@ def test_webhooks_forwarded_to_the_services_endpoint(
     settled = dots_webhooks.wait_for(order.payment_intent_id, intent_status="succeeded")
     assert settled.forwarded == 204  # answered by the service's endpoint, once it had done the work
     assert order.status == "paid"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"svix-id": "msg_1", "svix-timestamp": "1764500000", "svix-signature": "v1,!!!not base64"},
+        {"svix-id": "msg_1", "svix-timestamp": "soon", "svix-signature": "v1,AAAA"},
+        {"svix-id": "msg_1", "svix-timestamp": "1764500000", "svix-signature": ","},
+    ],
+)
+def test_malformed_webhooks_answer_400(headers: dict[str, str]) -> None:
+    """Whatever anyone POSTs to the webhook endpoint, unsigned or malformed, is answered 400, never 500."""
+    dots = Dots(client_id="id", api_key="key", base_url="http://127.0.0.1:9")
+    checkout = Checkout(dots, webhook_secret="whsec_" + "A" * 43 + "=")
+    assert checkout.handle_webhook(b"\xff{not json", headers) == 400
+    assert checkout.handle_webhook(b'{"event": "payment_intent.updated"}', headers) == 400

@@ -3,7 +3,7 @@
 from functools import cached_property
 
 from . import errors
-from ._base_client import DEFAULT_BASE_URL, AsyncAPIClient, SyncAPIClient
+from ._base_client import DEFAULT_BASE_URL, AsyncAPIClient, ClientOptions, SyncAPIClient
 from ._response import RawResponse
 from ._webhooks import AsyncWebhooks, SignedDelivery, Webhooks
 from .api.payment_intents import AsyncPaymentIntents, PaymentIntents
@@ -17,9 +17,10 @@ class Dots(SyncAPIClient):
     either the base URL is Dots' production API (`DEFAULT_BASE_URL`). A missing credential
     raises `errors.DotsError` here, not a `401` later. Options, each also settable for one
     call: `timeout` (seconds or an `httpx.Timeout`; default `client.DEFAULT_TIMEOUT`),
-    `max_retries` (3; a confirm's reconciling retrieve is not counted); `http_client` (an
-    `httpx.Client` you configured; Dots never follows its redirects) and
-    `with_options(...)` for a copy with others. `sleep` waits between attempts (tests pass
+    `max_retries` (3; a confirm's reconciling retrieve is not counted), `deadline` (seconds a
+    whole call may take; None by default); `http_client` (an `httpx.Client` you
+    configured; Dots never follows its redirects, never uses its `auth` and never closes it) and
+    `with_options(...)` for a copy with others that shares the connections. `sleep` waits between attempts (tests pass
     one that does not). `with Dots() as dots:` or `dots.close()`.
     No repr or message shows a credential. Retries, errors and redirects: docs/client.md.
     """
@@ -42,9 +43,10 @@ class AsyncDots(AsyncAPIClient):
     either the base URL is Dots' production API (`DEFAULT_BASE_URL`). A missing credential
     raises `errors.DotsError` here, not a `401` later. Options, each also settable for one
     call: `timeout` (seconds or an `httpx.Timeout`; default `client.DEFAULT_TIMEOUT`),
-    `max_retries` (3; a confirm's reconciling retrieve is not counted); `http_client` (an
-    `httpx.AsyncClient` you configured; Dots never follows its redirects) and
-    `with_options(...)` for a copy with others. `sleep` waits between attempts (tests pass
+    `max_retries` (3; a confirm's reconciling retrieve is not counted), `deadline` (seconds a
+    whole call may take; None by default); `http_client` (an `httpx.AsyncClient` you
+    configured; Dots never follows its redirects, never uses its `auth` and never closes it) and
+    `with_options(...)` for a copy with others that shares the connections. `sleep` waits between attempts (tests pass
     one that does not). `async with AsyncDots() as dots:` or `await dots.close()`.
     No repr or message shows a credential. Retries, errors and redirects: docs/client.md.
     """
@@ -65,8 +67,10 @@ __all__ = (
     "AsyncDots",
     "AuthenticatedClient",
     "Client",
+    "ClientOptions",
     "Dots",
     "RawResponse",
     "SignedDelivery",
+    "Webhooks",
     "errors",
 )

@@ -1,3 +1,4 @@
+# A copy of codegen/sdk/_policy.py, written by `make generate`: edit that file, never this copy.
 """The retry policy: which failures are retried for which operation, and how long to wait.
 
 Data (`RetryPolicy`) plus two functions (`should_retry`, `sleep_seconds`), in the manner of
@@ -20,11 +21,13 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import enum
+import importlib
 import random
 import time
 from typing import Any
 
 import httpx
+from dots_client._response import Call
 from dots_client.types import Response
 
 Outcome = Response[Any] | BaseException
@@ -67,6 +70,24 @@ OPERATIONS: dict[str, Operation] = {
     "retrieve_payment_intent": Operation.RETRIEVE,
     "confirm_payment_intent": Operation.CONFIRM,
 }
+
+
+# The operations whose lost or ambiguous answer is reconciled, each with what reads its result: the
+# operationId of the retrieve, given the same path parameters. dots_client._retrying.confirm does it.
+RECONCILED_BY: dict[str, str] = {"confirm_payment_intent": "retrieve_payment_intent"}
+
+
+def reconciler_of(call: Call[Any]) -> Call[Any] | None:
+    """The retrieve `Call` that reconciles `call` (its operation in `RECONCILED_BY`), or None."""
+    name = RECONCILED_BY.get(call.operation_id)
+    if name is None:
+        return None
+    # The retrieve's module beside the call's own (`dots_client.api.<tag>.<operation>`).
+    package = call.build.__module__.rpartition(".")[0]
+    module: Any = importlib.import_module(f"{package}.{name}")
+    return Call(
+        name, "get", module._get_kwargs(*call.path), module._build_response, module._undecodable, object, call.path
+    )
 
 
 def operation_of(operation_id: str, method: str) -> Operation:

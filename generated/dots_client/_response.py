@@ -1,3 +1,4 @@
+# A copy of codegen/sdk/_response.py, written by `make generate`: edit that file, never this copy.
 """The shapes of a call and of its answer: `Call` (what a generated resource method asks the client to
 send) and `RawResponse` (`dots.<resource>.with_raw_response.<method>`), with the argument
 conversions the resource methods use (`as_uuid`, `plain`)."""

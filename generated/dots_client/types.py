@@ -11,6 +11,10 @@ class Unset:
     def __bool__(self) -> Literal[False]:
         return False
 
+    def __repr__(self) -> str:
+        """dots: a model's repr shows a field left out as `UNSET`, the name to compare it with"""
+        return "UNSET"
+
 
 UNSET: Unset = Unset()
 

@@ -98,7 +98,7 @@ def test_context_manager_closes_the_clients_own_connections() -> None:
         dots.payment_intents.retrieve(uuid.uuid4())
     assert not given.is_closed
     with Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE) as own:
-        built = own._low.get_httpx_client()
+        built = own._pool.sync_client()
     assert built.is_closed
 
 
@@ -106,14 +106,14 @@ def test_clients_dots_builds_expire_idle_connections_before_servers_do() -> None
     """The pool of a client Dots builds drops a connection idle longer than 2 s, below servers' 5 s (httpx#2983)."""
     assert _base_client.KEEPALIVE_EXPIRY_SECONDS < 5.0
     dots = Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE)
-    pool = dots._low.get_httpx_client()._transport._pool  # type: ignore[attr-defined]
+    pool = dots._pool.sync_client()._transport._pool  # type: ignore[attr-defined]
     assert pool._keepalive_expiry == _base_client.KEEPALIVE_EXPIRY_SECONDS
     # httpx's other pool defaults are kept: a bounded pool, so the 5 s pool timeout means something.
     assert (pool._max_connections, pool._max_keepalive_connections) == (100, 20)
 
     async def async_pool_expiry() -> float:
         client = AsyncDots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE)
-        expiry: float = client._low.get_async_httpx_client()._transport._pool._keepalive_expiry  # type: ignore[attr-defined]
+        expiry: float = client._pool.async_client()[0]._transport._pool._keepalive_expiry  # type: ignore[attr-defined]
         await client.close()
         return expiry
 
@@ -137,7 +137,7 @@ def test_with_options_timeout_applies_on_the_shared_own_client() -> None:
     """A copy's timeout reaches its requests though it shares the httpx client Dots built (and its base URL)."""
     script = Script(httpx.Response(200, json=intent_json()))
     dots = Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE, timeout=7.0)
-    dots._low.set_httpx_client(httpx.Client(base_url=BASE, transport=httpx.MockTransport(script)))
+    dots._pool._sync = httpx.Client(transport=httpx.MockTransport(script))
     dots.with_options(timeout=1.5).payment_intents.retrieve(uuid.uuid4())
     dots.payment_intents.retrieve(uuid.uuid4())
     assert [request.extensions["timeout"]["read"] for request in script.requests] == [1.5, 7.0]
@@ -184,7 +184,7 @@ def test_redirect_loop_surfaces_as_a_dots_error() -> None:
 def test_redirect_of_the_clients_own_httpx_client_is_not_followed() -> None:
     """The httpx client Dots builds does not follow redirects either."""
     dots = Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE)
-    assert dots._low.get_httpx_client().follow_redirects is False
+    assert dots._pool.sync_client().follow_redirects is False
 
 
 def test_an_http_client_of_the_other_kind_is_refused_when_the_client_is_made() -> None:

@@ -30,8 +30,10 @@ from dots_client.errors import (
     connection_error,
     status_error,
 )
-from dots_client.models import CreatePaymentIntentRequest, Currency, Error
-from dots_client.types import Response
+from dots_client.models import CreatePaymentIntentRequest, Currency, Error, ErrorDetail, PaymentIntent
+from dots_client.types import UNSET, Response
+
+from tests.dots_client.scripted import Script, scripted_dots
 
 SECRET = "pi_secret_0123456789abcdef"
 
@@ -156,3 +158,28 @@ def test_unexpected_status_message_never_quotes_the_body() -> None:
     assert raised.value.content == content  # still there for whoever needs it
     assert SECRET not in str(raised.value) + repr(raised.value)
     assert "201" in str(raised.value)
+
+
+def test_a_400s_details_are_in_its_message() -> None:
+    """A 400's message lists each detail as `location: message`, what the caller must fix."""
+    details = [ErrorDetail(location="body.amount", message="0 is less than or equal to the minimum of 0")]
+    body = Error(error="Invalid request", code="invalid-input", details=details)
+    raised = status_error(_answer(400, body))
+    assert str(raised) == "HTTP 400 invalid-input: body.amount: 0 is less than or equal to the minimum of 0"
+
+
+def test_a_connection_error_names_the_host_not_the_url() -> None:
+    """A connection error says which host could not be reached, never the path (ids) of the URL."""
+    script = Script(httpx.ConnectError("refused"))
+    intent_id = uuid.uuid4()
+    with pytest.raises(APIConnectionError) as raised:
+        scripted_dots(script, max_retries=0).payment_intents.retrieve(intent_id)
+    assert "at api.dots.test" in str(raised.value)
+    assert str(intent_id) not in str(raised.value)
+
+
+def test_unset_reads_as_unset_in_reprs() -> None:
+    """UNSET's repr is `UNSET`, so a model's repr shows its missing fields by that name."""
+    intent = PaymentIntent(id=uuid.uuid4(), amount=1000, currency="usd")
+    assert repr(UNSET) == "UNSET"
+    assert "status=UNSET" in repr(intent)

@@ -131,3 +131,68 @@ def test_missing_svix_raises_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(builtins, "__import__", no_svix)
     with pytest.raises(WebhooksNotInstalled, match=r"dots-client\[webhooks\]"):
         dots().webhooks.unwrap(b"{}", {}, secret=SECRET)
+
+
+def _malformed(name: str) -> tuple[str | bytes, dict[str, str], str]:
+    """A delivery with one input malformed (`name`), else signed properly: body, headers, secret."""
+    body, headers = svix_delivery({"event": "payment_intent.updated", "payment_intent_id": str(INTENT)})
+    signature = headers["svix-signature"]
+    changes: dict[str, Any] = {
+        "signature without a version": {"svix-signature": signature.split(",", 1)[1]},
+        "signature with an empty value": {"svix-signature": "v1,"},
+        "signature that is not base64": {"svix-signature": "v1,!!!not base64!!!"},
+        "signature of padding only": {"svix-signature": "v1,===="},
+        "signature of a single comma": {"svix-signature": ","},
+        "timestamp that is not a number": {"svix-timestamp": "yesterday"},
+        "timestamp out of range": {"svix-timestamp": "9" * 30},
+        "no svix-id": {"svix-id": None},
+        "no signature": {"svix-signature": None},
+    }
+    if name == "body that is not UTF-8":
+        return b"\xff\xfe" + body.encode(), headers, SECRET
+    if name == "secret that is not base64":
+        return body, headers, "whsec_!!!"
+    for header, value in changes[name].items():
+        if value is None:
+            headers.pop(header)
+        else:
+            headers[header] = value
+    return body, headers, SECRET
+
+
+MALFORMED = [
+    "signature without a version",
+    "signature with an empty value",
+    "signature that is not base64",
+    "signature of padding only",
+    "signature of a single comma",
+    "timestamp that is not a number",
+    "timestamp out of range",
+    "no svix-id",
+    "no signature",
+    "body that is not UTF-8",
+    "secret that is not base64",
+]
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_every_malformed_input_to_unwrap_is_a_webhook_verification_error(name: str) -> None:
+    """Malformed headers, base64, body or secret: WebhookVerificationError (answer 400), never another exception."""
+    body, headers, secret = _malformed(name)
+    with pytest.raises(WebhookVerificationError) as raised:
+        dots().webhooks.unwrap(body, headers, secret=secret)
+    assert "!!!" not in str(raised.value)
+
+
+def test_webhooks_verifies_with_a_secret_alone() -> None:
+    """`from dots_client import Webhooks`: Webhooks(secret) unwraps and signs with no API credentials."""
+    from dots_client import Webhooks  # the import is what is tested
+
+    webhooks = Webhooks(SECRET)
+    body, headers = svix_delivery({"event": "payment_intent.updated", "payment_intent_id": str(INTENT)})
+    assert webhooks.unwrap(body, headers).payment_intent_id == INTENT
+    signed = webhooks.sign({"event": "payment_intent.updated", "payment_intent_id": str(INTENT)})
+    assert webhooks.unwrap(signed.body, signed.headers).payment_intent_id == INTENT
+    with pytest.raises(WebhookVerificationError):
+        webhooks.unwrap(body, headers, secret=OTHER_SECRET)
+    assert SECRET not in repr(webhooks)

@@ -188,7 +188,7 @@ def test_errors_of_the_live_server(live: LiveSandbox) -> None:
         wrong.payment_intents.retrieve(uuid.uuid4())
     fault = {"Prefer": "dots-fault=refuse; status=500"}
     with _dots(live.url, max_retries=1) as dots:
-        dots._low.get_httpx_client().headers.update(fault)
+        dots._pool.sync_client().headers.update(fault)
         with pytest.raises(InternalServerError) as raised:
             dots.payment_intents.retrieve(uuid.uuid4())
     assert raised.value.status_code == 500

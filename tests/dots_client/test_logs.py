@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import subprocess
 import sys
 import textwrap
+import threading
+from pathlib import Path
 
 import pytest
-from dots_client import _logs
+import yaml
+from dots_client import Dots, _logs
+
+SPEC = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
 # Run in a child so that DOTS_LOG is read at import, as a user's process reads it.
 SCRIPT = textwrap.dedent(
@@ -68,3 +74,72 @@ def test_standard_logging_config_is_redacted_too(caplog: pytest.LogCaptureFixtur
     with caplog.at_level(logging.DEBUG, logger="dots_client"):
         _logs.logger.debug("Authorization: Basic %s client_secret=%s", "Zm9vOmJhcg==", "pi_9_secret_8")
     assert caplog.messages == ["Authorization: Basic [redacted] client_secret=[redacted]"]
+
+
+def _spec_client_secrets() -> list[str]:
+    """Every `client_secret` example value of openapi.yaml (placeholders like `<string>` left out)."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "client_secret" and isinstance(value, str) and not value.startswith("<"):
+                    found.append(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load(SPEC.read_text(encoding="utf-8")))
+    return found
+
+
+def test_the_specs_client_secret_examples_are_redacted_in_free_text(caplog: pytest.LogCaptureFixture) -> None:
+    """Each client_secret example of the spec (`pi_secret_<hex>`), logged in free text, is redacted."""
+    secrets = _spec_client_secrets()
+    assert secrets
+    with caplog.at_level(logging.DEBUG, logger="dots_client"):
+        for secret in secrets:
+            _logs.logger.debug("the intent's secret is %s, and Stripe's shape pi_3Mt_secret_YrK too", secret)
+    assert caplog.messages == ["the intent's secret is [redacted], and Stripe's shape [redacted] too"] * len(secrets)
+
+
+def test_only_live_clients_keys_are_held_for_redaction(caplog: pytest.LogCaptureFixture) -> None:
+    """A client's API key is redacted while it lives; close() or garbage collection forgets it, 2,000 clients too."""
+    gc.collect()  # clients of earlier tests that only the cycle collector frees
+    before = len(_logs.SECRETS)
+    live = Dots(client_id="live-client", api_key="sk_live_key_of_a_live_client", base_url="http://127.0.0.1:9")
+    closed = Dots(client_id="closed-client", api_key="sk_key_of_a_closed_client", base_url="http://127.0.0.1:9")
+    dropped = Dots(client_id="dropped-client", api_key="sk_key_of_a_dropped_client", base_url="http://127.0.0.1:9")
+    closed.close()
+    del dropped
+    gc.collect()
+    for number in range(2000):
+        Dots(client_id="many", api_key=f"sk_one_of_many_{number}", base_url="http://127.0.0.1:9").close()
+    assert "sk_live_key_of_a_live_client" in _logs.SECRETS
+    assert "sk_key_of_a_closed_client" not in _logs.SECRETS
+    assert "sk_key_of_a_dropped_client" not in _logs.SECRETS
+    assert len(_logs.SECRETS) == before + 2  # the live client's key and Basic credentials
+    with caplog.at_level(logging.DEBUG, logger="dots_client"):
+        _logs.logger.debug("oops: %s", "sk_live_key_of_a_live_client")
+    assert caplog.messages == ["oops: [redacted]"]
+    live.close()
+    assert len(_logs.SECRETS) == before
+
+
+def test_a_client_collected_while_the_secrets_are_locked_does_not_deadlock() -> None:
+    """A client's finalizer run by a collection inside the secrets' locked section (any allocation there
+    can start one) neither waits for that lock nor keeps the key: seen as a hang of a whole test run."""
+    Dots(client_id="cyclic", api_key="sk_key_of_a_cyclic_client", base_url="http://127.0.0.1:9").payment_intents  # noqa: B018 - a cycle
+    ended = threading.Event()
+
+    def collect_while_locked() -> None:
+        with _logs.SECRETS._lock:  # what hold() and release() hold while they allocate
+            gc.collect()
+        ended.set()
+
+    worker = threading.Thread(target=collect_while_locked, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert ended.is_set(), "the finalizer waited for the lock its own thread held"
+    assert "sk_key_of_a_cyclic_client" not in _logs.SECRETS

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from dots_client._policy import (
     OPERATIONS,
+    RECONCILED_BY,
     Operation,
     Outcome,
     RetryPolicy,
@@ -18,6 +19,7 @@ from dots_client._policy import (
     should_retry,
     sleep_seconds,
 )
+from dots_client.api.payment_intents import PaymentIntents
 from dots_client.types import Response
 
 from dots_spec.operations import operations
@@ -148,3 +150,12 @@ def test_operations_table_names_spec_operations_and_defaults_by_method() -> None
     assert set(OPERATIONS) <= spec_ids
     assert operation_of("list_payment_intents", "get") is RETRIEVE
     assert operation_of("cancel_payment_intent", "post") is CREATE
+
+
+def test_reconciled_operations_are_the_specs_and_their_docs_say_so() -> None:
+    """RECONCILED_BY names spec operations (confirm, by retrieve); only those methods document ConfirmOutcomeUnknown."""
+    assert RECONCILED_BY == {"confirm_payment_intent": "retrieve_payment_intent"}
+    assert set(RECONCILED_BY) | set(RECONCILED_BY.values()) <= set(OPERATIONS)
+    for name in ("create", "retrieve", "confirm"):
+        documented = "ConfirmOutcomeUnknown" in (getattr(PaymentIntents, name).__doc__ or "")
+        assert documented is (f"{name}_payment_intent" in RECONCILED_BY), name

@@ -61,7 +61,7 @@ def test_arguments_are_the_path_parameters_and_the_body_properties(
         positional = [p.name for p in parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD][1:]
         keyword = {p.name: p for p in parameters.values() if p.kind is p.KEYWORD_ONLY}
         assert positional == path_names
-        assert set(keyword) == properties | {"timeout", "max_retries"}
+        assert set(keyword) == properties | {"timeout", "max_retries", "deadline"}
         assert {name for name in properties if keyword[name].default is inspect.Parameter.empty} == required
 
 

@@ -129,3 +129,20 @@ def test_async_loop_waits_with_the_injected_sleep() -> None:
 
     result = asyncio.run(_retrying.call_async(RetryPolicy(), Operation.RETRIEVE, send, sleep))
     assert (result.status_code, waits) == (200, [3.0])
+
+
+def test_the_confirm_decision_needs_no_io() -> None:
+    """ConfirmDecision alone: a 409 after a lost answer asks for a retrieve; the retrieve's intent decides."""
+    decision = _retrying.ConfirmDecision(INTENT, METHOD)
+    decision.tally.record(httpx.ReadError("lost"))
+    decision.tally.record(_answer(409, Error(error="x", code=_retrying.ALREADY_CONFIRMED)))
+    assert decision.after_attempts(_answer(409, Error(error="x", code=_retrying.ALREADY_CONFIRMED))) is None
+    result = decision.after_retrieve(_answer(200, _intent("succeeded")))
+    assert (result.reconciled, result.attempts) == (True, 2)
+    undecided = _retrying.ConfirmDecision(INTENT, METHOD)
+    undecided.tally.record(httpx.ReadError("lost"))
+    assert undecided.after_attempts(httpx.ReadError("lost")) is None
+    with pytest.raises(ConfirmOutcomeUnknown):
+        undecided.after_retrieve(httpx.ConnectError("down"))
+    with pytest.raises(httpx.ConnectError):  # nothing can have acted: what the attempt raised
+        _retrying.ConfirmDecision(INTENT, METHOD).after_attempts(httpx.ConnectError("refused"))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dots_spec.document import load_spec
-from dots_spec.refs import escape, follow, resolve, unescape
+from dots_spec.refs import RefError, escape, follow, follow_schema, resolve, siblings_apply, unescape
 
 SPEC: dict[str, Any] = {
     "components": {
@@ -79,3 +79,63 @@ def test_every_ref_in_the_spec_resolves() -> None:
     walk(spec)
     assert found
     assert all(isinstance(resolve(node, spec), dict) and "$ref" not in resolve(node, spec) for node in found)
+
+
+CENTS: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": 100000}
+
+
+def _with_cents(version: str) -> dict[str, Any]:
+    return {"openapi": version, "components": {"schemas": {"Cents": CENTS}}}
+
+
+def test_schema_siblings_apply_together_with_the_target_in_3_1() -> None:
+    """In 3.1 `{$ref, maximum}` is both schemas at once (an allOf), kept at the referring node's pointer."""
+    node = {"$ref": "#/components/schemas/Cents", "maximum": 99999999}
+    assert follow_schema(node, _with_cents("3.1.0"), "#/amount") == (
+        {"allOf": [CENTS, {"maximum": 99999999}]},
+        "#/amount",
+    )
+
+
+def test_schema_siblings_are_ignored_in_3_0() -> None:
+    """OpenAPI 3.0 says keywords beside `$ref` are ignored: the target alone, at its own pointer."""
+    node = {"$ref": "#/components/schemas/Cents", "maximum": 5}
+    assert follow_schema(node, _with_cents("3.0.3"), "#/amount") == (CENTS, "#/components/schemas/Cents")
+    assert not siblings_apply({"openapi": "3.0.3"})
+    assert siblings_apply({"openapi": "3.1.0"})
+
+
+def test_a_schema_ref_alone_is_its_target() -> None:
+    """Without siblings, follow_schema is follow: the target and where it is."""
+    node = {"$ref": "#/components/schemas/Cents"}
+    assert follow_schema(node, _with_cents("3.1.0"), "#/x") == (CENTS, "#/components/schemas/Cents")
+
+
+@pytest.mark.parametrize("reader", [follow, follow_schema])
+def test_a_dangling_ref_raises_ref_error_naming_it(reader: Any) -> None:
+    """A local ref that names nothing raises RefError (a ValueError), not KeyError."""
+    with pytest.raises(RefError, match="dangling \\$ref '#/components/schemas/Nope' at #/x"):
+        reader({"$ref": "#/components/schemas/Nope"}, SPEC, "#/x")
+
+
+def test_follow_applies_constraining_siblings_together_in_3_1() -> None:
+    """Every reader of the spec sees `{$ref: Cents, maximum: 99999999}` as both schemas, not Cents overridden."""
+    node = {"$ref": "#/components/schemas/Cents", "maximum": 99999999, "description": "amount"}
+    assert follow(node, _with_cents("3.1.0"), "#/amount") == (
+        {"allOf": [CENTS, {"maximum": 99999999, "description": "amount"}]},
+        "#/amount",
+    )
+
+
+def test_follow_ignores_constraining_siblings_in_3_0_but_keeps_annotations() -> None:
+    """3.0 ignores keywords beside $ref; a description there still reads as the node's own."""
+    node = {"$ref": "#/components/schemas/Cents", "maximum": 5, "description": "amount"}
+    assert follow(node, _with_cents("3.0.3"), "#/amount") == ({**CENTS, "description": "amount"}, "#/amount")
+
+
+def test_siblings_beside_a_ref_to_a_parameter_override() -> None:
+    """A `$ref` to a parameter is not a schema: a sibling `required` overrides the target's, as before."""
+    spec = {"openapi": "3.1.0", "components": {"parameters": {"p": {"in": "query", "name": "p"}}}}
+    node, pointer = follow({"$ref": "#/components/parameters/p", "required": True}, spec, "#/x")
+    assert node == {"in": "query", "name": "p", "required": True}
+    assert pointer == "#/x"

@@ -1,5 +1,8 @@
 """Done-when for the test kit: docs/testing.md's install line, worked example and snippets, in a fresh venv.
 
+One venv (the `installed` fixture), then one test per purpose: the example runs, every wheel is
+typed (PEP 561), `mypy --strict` passes on the example against the installed wheels.
+
 The wheels are built as `make dist` builds them and installed by the documented line into a new
 virtual environment (uv, its cache and `-c requirements.lock`: a few seconds), and the example runs
 from a folder outside the checkout, so nothing of the checkout's own packages is imported.
@@ -7,12 +10,16 @@ from a folder outside the checkout, so nothing of the checkout's own packages is
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shlex
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+
+import pytest
 
 from tools import wheels
 
@@ -20,6 +27,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "testing.md"
 EXAMPLE = ROOT / "examples" / "checkout"
 UV = Path(sys.executable).parent / "uv"
+# mypy's cache for the example against the installed wheels, beside `make lint`'s (Makefile: MYPY_CACHE_DIR):
+# the third-party packages it reads are the same from one run's venv to the next.
+MYPY_CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dots-confirm-contract" / "mypy-installed"
+)
 # Where docs/testing.md quotes a file of the example, and a snippet the fresh venv runs as a test file.
 QUOTED_FILE = re.compile(r"<!-- example-file: (\S+) -->\n```python\n(.*?)```", re.DOTALL)
 SNIPPET = re.compile(r"<!-- testing-snippet: (test_\w+\.py) .*?-->\n```python\n(.*?)```", re.DOTALL)
@@ -49,11 +61,22 @@ def test_the_docs_quote_the_example_as_it_is() -> None:
         assert text == (ROOT / name).read_text(encoding="utf-8"), f"docs/testing.md quotes an old {name}"
 
 
-def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: Path) -> None:
-    """Wheels built as `make dist` does, installed by the docs' line into a new venv, pass the worked example
-    (each outcome, webhooks included) and the docs' snippets from a folder that is not the checkout, and fail
-    a typo'd operation name and an unused fault; the kit, the client and the spec come from the venv; and
-    `python -m dots_sandbox` runs there too."""
+@dataclasses.dataclass(frozen=True)
+class Installed:
+    """The one fresh venv: its `python`, the `dist` folder of the wheels installed, and a `project` folder
+    outside the checkout holding examples/checkout and the docs' snippets, run with `env`."""
+
+    venv: Path
+    python: Path
+    dist: Path
+    project: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """Wheels built as `make dist` builds them, installed by the docs' line into a new venv (once per module)."""
+    tmp_path = tmp_path_factory.mktemp("installed")
     dist = tmp_path / "dist"
     assert wheels.main([str(dist)]) == 0
     subprocess.run(
@@ -77,6 +100,15 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
         (project / name).write_text(text, encoding="utf-8")
     (project / "test_mistakes.py").write_text(MISTAKES, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"} and not k.startswith("DOTS_")}
+    return Installed(venv, python, dist, project, env)
+
+
+def test_the_documented_install_runs_the_example_outside_the_checkout(installed: Installed) -> None:
+    """Wheels built as `make dist` does, installed by the docs' line into a new venv, pass the worked example
+    (each outcome, webhooks included) and the docs' snippets from a folder that is not the checkout, and fail
+    a typo'd operation name and an unused fault; the kit, the client and the spec come from the venv; and
+    `python -m dots_sandbox` runs there too."""
+    python, project, env = installed.python, installed.project, installed.env
     run = subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "-rA"],
         cwd=project,
@@ -85,10 +117,10 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
         text=True,
         check=False,
     )
-    # The example's 27 items and the 2 snippets pass; of the 2 mistakes, the typo fails and the unused
-    # fault passes its call but errs at teardown.
+    # The example's 21 items, its 4 malformed-webhook items, the 6 of time and webhook disorder and the 2
+    # snippets pass; of the 2 mistakes, the typo fails and the unused fault passes its call but errs at teardown.
     assert run.returncode == 1, run.stdout + run.stderr
-    assert re.search(r"\b1 failed, 30 passed, 1 error\b", run.stdout), run.stdout
+    assert re.search(r"\b1 failed, 34 passed, 1 error\b", run.stdout), run.stdout
     assert "FAILED test_mistakes.py::test_a_typo_in_an_operation_name" in run.stdout
     assert "ERROR test_mistakes.py::test_an_unused_fault" in run.stdout
     assert "test_checkout.py::test_settles_later_by_webhook" in run.stdout  # the done-when, from the wheels
@@ -105,7 +137,37 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
         "print(dots_spec.document.SPEC_PATH, dots_testing.__file__, dots_client.__file__)"
     )
     where = subprocess.run([str(python), "-c", probe], cwd=project, env=env, capture_output=True, text=True, check=True)
-    assert all(Path(found).is_relative_to(venv) for found in where.stdout.split())
+    assert all(Path(found).is_relative_to(installed.venv) for found in where.stdout.split())
+
+
+def test_every_wheel_ships_py_typed(installed: Installed) -> None:
+    """Each top-level package of each wheel built (dots_client, dots_spec, dots_sandbox, dots_testing) has py.typed."""
+    packages: dict[str, bool] = {}
+    for wheel in sorted(installed.dist.glob("*.whl")):
+        with zipfile.ZipFile(wheel) as archive:
+            names = archive.namelist()
+        for name in names:
+            top = name.split("/", 1)[0]
+            if name.endswith("/__init__.py") and name.count("/") == 1:
+                packages[top] = f"{top}/py.typed" in names
+    assert packages == dict.fromkeys(("dots_client", "dots_spec", "dots_sandbox", "dots_testing"), True)
+
+
+def test_mypy_strict_passes_on_the_worked_example(installed: Installed) -> None:
+    """`mypy --strict` on the worked example (examples/checkout), against the installed wheels, passes."""
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "mypy", "--strict", "--python-executable", str(installed.python),
+            "--cache-dir", str(MYPY_CACHE), *sorted(path.name for path in EXAMPLE.glob("*.py")),
+        ],
+        cwd=installed.project,
+        env=installed.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Success: no issues found" in run.stdout
 
 
 def _expand(argument: str, dist: Path) -> list[Path | str]:

@@ -43,3 +43,11 @@ def test_staging_copies_the_spec_into_dots_spec_only(tmp_path: Path) -> None:
     assert staged.read_bytes() == (wheels.ROOT / "openapi.yaml").read_bytes()
     assert (folders["dots-sandbox"] / "dots_testing" / "plugin.py").is_file()
     assert not (wheels.ROOT / "dots_spec" / "openapi.yaml").exists()
+
+
+def test_every_staged_package_is_marked_typed(tmp_path: Path) -> None:
+    """Each package of both wheels carries PEP 561's py.typed, so users' mypy --strict reads its types."""
+    folders = wheels.stage("1.0.0", tmp_path)
+    packages = [path.parent for folder in folders.values() for path in folder.glob("*/__init__.py")]
+    assert {package.name for package in packages} == {"dots_spec", "dots_sandbox", "dots_testing"}
+    assert all((package / "py.typed").is_file() for package in packages)

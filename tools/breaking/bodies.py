@@ -7,7 +7,7 @@ from typing import Any
 from dots_spec.refs import follow
 from tools.breaking.model import BREAKING, NON, POSSIBLY
 from tools.breaking.schemas import compare_schema
-from tools.breaking.walk import Comparison, Here
+from tools.breaking.walk import Comparison, Here, mapping
 
 
 def compare_request_body(run: Comparison, old: Any, new: Any, here: Here) -> None:
@@ -17,7 +17,7 @@ def compare_request_body(run: Comparison, old: Any, new: Any, here: Here) -> Non
     if old is None and new is None:
         return
     if old is None:
-        if follow(new, run.new, here.new_ptr)[0].get("required"):
+        if mapping(follow(new, run.new, here.new_ptr)[0]).get("required"):
             run.add(BREAKING, "request-body-added-required", here, "required request body added")
         else:
             run.add(NON, "request-body-added", here, "optional request body added")
@@ -32,7 +32,7 @@ def compare_request_body(run: Comparison, old: Any, new: Any, here: Here) -> Non
         run.add(NON, "request-body-became-optional", here.step("required"), "request body became optional")
     run.docs(old_body, new_body, here)
     content = here.named(f"{operation} request", request=True).step("content")
-    compare_content(run, old_body.get("content") or {}, new_body.get("content") or {}, content)
+    compare_content(run, mapping(old_body.get("content")), mapping(new_body.get("content")), content)
 
 
 def compare_content(run: Comparison, old: dict[str, Any], new: dict[str, Any], here: Here) -> None:
@@ -43,7 +43,12 @@ def compare_content(run: Comparison, old: dict[str, Any], new: dict[str, Any], h
             if here.request:
                 run.add(BREAKING, "request-media-type-removed", at, f"{media} no longer accepted", in_base=True)
             else:
-                run.add(NON, "response-media-type-removed", at, f"{media} no longer sent", in_base=True)
+                run.add(
+                    BREAKING, "response-media-type-removed", at,
+                    f"{media} no longer sent: callers that ask for it (the generated client reads every body as "
+                    "JSON) cannot read what comes instead",
+                    in_base=True,
+                )  # fmt: skip
             continue
         if media not in old:
             if here.request:

@@ -1,12 +1,15 @@
-"""The command: `python -m tools.breaking [--base REF | --base-file PATH] [--spec PATH] [--format F] [--api]`.
+"""The command: `python -m tools.breaking [--base REF | --base-file PATH] [--spec PATH] [--accepted PATH]
+[--format F] [--api]`.
 
-Exit status 0 when the gate passes, 1 on a breaking change without a major bump of `info.version`, 2 when
-it cannot compare (unknown ref, no spec at that ref, not an OpenAPI document, a non-local `$ref`) or the
-Python API diff cannot run. `--format` picks the output (:mod:`tools.breaking.formats`; `text` is the
-terminal report); `--api` adds the Python API diff of `dots_client` (:mod:`tools.api_diff`: BASE's
-committed `generated/` against a regeneration of the spec), against a git BASE on this project's own spec
-only. Neither changes the exit status or the verdict line; both are imported only when asked for, so the
-default run stays as fast as it was.
+Exit status 0 when the gate passes, 1 on a breaking change without a major bump of `info.version` (and
+for nothing else), 2 when it cannot compare: an unknown ref, no spec at that ref, a document that is not
+OpenAPI 3.0 or 3.1 (Swagger 2.0 included), a `$ref` to another file or a URL, a dangling `$ref`, or the
+Python API diff cannot run. A refusal is one line on stderr, never a traceback. `--accepted` names the
+file of reviewed changes (:mod:`tools.breaking.accepted`). `--format` picks the output
+(:mod:`tools.breaking.formats`; `text` is the terminal report); `--api` adds the Python API diff of
+`dots_client` (:mod:`tools.api_diff`: BASE's committed `generated/` against a regeneration of the spec),
+against a git BASE on this project's own spec only. Neither changes the exit status or the verdict line;
+both are imported only when asked for, so the default run stays as fast as it was.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
-from dots_spec.document import SPEC_PATH, parse_spec
+from dots_spec.document import SPEC_PATH
 from dots_spec.version import info_version
+from tools.breaking.accepted import ACCEPTED_NAME, apply, load_accepted
 from tools.breaking.compare import compare
 from tools.breaking.git import GateError, default_base, spec_at
 from tools.breaking.model import Change
+from tools.breaking.read import read_document
 from tools.breaking.render import render
 
 # The output formats (tools.breaking.formats.FORMATS, repeated so the default run need not import it).
@@ -38,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--base-file", type=Path, help="compare with this file instead of a git ref")
     parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="the changed spec (default: the working tree's)")
     parser.add_argument(
+        "--accepted",
+        type=Path,
+        help=f"the file of reviewed, accepted changes (default: {ACCEPTED_NAME} next to the spec, if any)",
+    )
+    parser.add_argument(
         "--format", default="text", choices=FORMATS, help="output: text (default), json, markdown, github or junit"
     )
     parser.add_argument(
@@ -48,27 +56,37 @@ def main(argv: list[str] | None = None) -> int:
         print("check-breaking: --api diffs this project's dots_client: not with --base-file or --spec", file=sys.stderr)
         return 2
     try:
-        new = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
+        new = read_document(args.spec.read_text(encoding="utf-8"), str(args.spec))
         if args.base_file is not None:
             base_name = str(args.base_file)
-            old = parse_spec(args.base_file.read_text(encoding="utf-8"), base_name)
+            old = read_document(args.base_file.read_text(encoding="utf-8"), base_name)
         else:
             ref = args.base or default_base(args.spec.parent)
             base_name = f"{ref}:{args.spec.name}"
-            old = parse_spec(spec_at(ref, args.spec), base_name)
+            old = read_document(spec_at(ref, args.spec), base_name)
+        entries = load_accepted(args.accepted or args.spec.parent / ACCEPTED_NAME)
+    except (GateError, OSError, UnicodeDecodeError) as error:
+        return refuse(str(error))
+    try:
         changes = compare(old, new)
-    except (GateError, OSError, ValueError, yaml.YAMLError) as error:
-        print(f"check-breaking: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:
+        return refuse(f"cannot compare {base_name} with {args.spec}: {type(error).__name__}: {error}")
     shown = args.spec.resolve()
     if shown.is_relative_to(Path.cwd()):
         shown = shown.relative_to(Path.cwd())
     title = f"check-breaking: {shown} against {base_name}"
+    kept, accepted, unmatched = apply(changes, entries)
     if args.format == "text" and not args.api:
-        report, code = render(changes, info_version(old), info_version(new), title)
+        report, code = render(kept, info_version(old), info_version(new), title, accepted=accepted, unmatched=unmatched)
         sys.stdout.write(report)
         return code
-    return _formatted(args.format, changes, (info_version(old), info_version(new)), title, args)
+    return _formatted(args.format, kept, (info_version(old), info_version(new)), title, args)
+
+
+def refuse(reason: str) -> int:
+    """Print why the gate cannot compare, on one line of stderr, and return exit status 2."""
+    print(f"check-breaking: {' '.join(reason.split())}", file=sys.stderr)
+    return 2
 
 
 def _formatted(

@@ -6,8 +6,9 @@ from tools.breaking import components, paths, webhooks
 from tools.breaking.model import NON, Change
 from tools.breaking.walk import DOC_KEYS, Comparison, Here, Spec
 
-# Top-level fields the comparison looks into; a change to any other one is unrecognised.
-TOP_LEVEL_KEYS = frozenset({"info", "tags", "externalDocs", "servers", "paths", "webhooks", "components"})
+# Top-level fields the comparison looks into (`security` through each operation that inherits it); a
+# change to any other one is unrecognised.
+TOP_LEVEL_KEYS = frozenset({"info", "tags", "externalDocs", "servers", "paths", "webhooks", "components", "security"})
 # Fields of the Info Object that only describe; `info.version` is the verdict's business, not a change.
 INFO_DOC_KEYS = DOC_KEYS | {"title", "contact", "license", "termsOfService"}
 

@@ -6,13 +6,14 @@ import re
 from typing import Any
 
 from dots_spec.refs import follow
+from tools.breaking.bodies import compare_content
 from tools.breaking.model import BREAKING, NON, POSSIBLY
 from tools.breaking.schemas import compare_schema
-from tools.breaking.walk import Comparison, Here, Spec
+from tools.breaking.walk import Comparison, Here, Spec, listing, mapping
 
 # A parameter's identity, (location, name), mapped to (the parameter, its pointer).
 Parameters = dict[tuple[str, str], tuple[dict[str, Any], str]]
-PARAMETER_KEYS = frozenset({"name", "in", "required", "schema", "deprecated"})
+PARAMETER_KEYS = frozenset({"name", "in", "required", "schema", "content", "deprecated"})
 
 
 def effective_parameters(spec: Spec, path: str, item: dict[str, Any], ptr: str, method: str) -> Parameters:
@@ -23,9 +24,11 @@ def effective_parameters(spec: Spec, path: str, item: dict[str, Any], ptr: str, 
     """
     names = re.findall(r"\{([^}]*)\}", path)
     merged: Parameters = {}
-    for level, node in (("", item), (f"/{method}", item[method])):
-        for index, raw in enumerate(node.get("parameters") or []):
+    for level, node in (("", item), (f"/{method}", mapping(item.get(method)))):
+        for index, raw in enumerate(listing(node.get("parameters"))):
             param, param_ptr = follow(raw, spec, f"{ptr}{level}/parameters/{index}")
+            if not isinstance(param, dict):
+                continue
             where, name = param.get("in", ""), str(param.get("name", ""))
             if where == "path" and name in names:
                 name = f"#{names.index(name)}"
@@ -80,4 +83,8 @@ def compare_parameters(
             run.add(NON, "request-parameter-became-optional", at, "parameter became optional")
         run.docs(old_param, new_param, at)
         run.leftovers(old_param, new_param, at, PARAMETER_KEYS)
-        compare_schema(run, old_param.get("schema", {}), new_param.get("schema", {}), at.step("schema"))
+        if "content" in old_param or "content" in new_param:  # a parameter serialised as a media type
+            content = mapping(old_param.get("content")), mapping(new_param.get("content"))
+            compare_content(run, *content, at.step("content"))
+        if "schema" in old_param or "schema" in new_param or "content" not in old_param:
+            compare_schema(run, old_param.get("schema", {}), new_param.get("schema", {}), at.step("schema"))

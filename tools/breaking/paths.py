@@ -9,7 +9,7 @@ from dots_spec.operations import operations
 from dots_spec.refs import escape
 from tools.breaking import bodies, parameters, responses, security
 from tools.breaking.model import BREAKING, NON, POSSIBLY
-from tools.breaking.walk import Comparison, Here, Spec
+from tools.breaking.walk import Comparison, Here, Spec, mapping
 
 # (path, method, path item) of one operation.
 Entry = tuple[str, str, dict[str, Any]]
@@ -48,7 +48,7 @@ def compare_operation(run: Comparison, old_entry: Entry, new_entry: Entry) -> No
         old_item, new_item, Here(f"#/paths/{escape(old_path)}", f"#/paths/{escape(new_path)}", "", request=True)
     )
     here = item_here.step(method, f"{method.upper()} {new_path}")
-    old_op, new_op = old_item[method], new_item[method]
+    old_op, new_op = mapping(old_item.get(method)), mapping(new_item.get(method))
     run.docs(old_item, new_item, item_here.named(here.where, request=True))
     run.docs(old_op, new_op, here)
     if old_op.get("operationId") != new_op.get("operationId"):
@@ -71,6 +71,6 @@ def compare_operation(run: Comparison, old_entry: Entry, new_entry: Entry) -> No
     )
     bodies.compare_request_body(run, old_op.get("requestBody"), new_op.get("requestBody"), here.step("requestBody"))
     responses.compare_responses(
-        run, old_op.get("responses") or {}, new_op.get("responses") or {}, here.step("responses")
+        run, mapping(old_op.get("responses")), mapping(new_op.get("responses")), here.step("responses")
     )
     run.leftovers(old_op, new_op, here, OPERATION_KEYS)

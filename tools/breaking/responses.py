@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dots_spec.refs import escape
+from dots_spec.refs import escape, follow
 from tools.breaking.bodies import compare_content
 from tools.breaking.model import BREAKING, NON, POSSIBLY
 from tools.breaking.schemas import compare_schema
-from tools.breaking.walk import Comparison, Here
+from tools.breaking.walk import Comparison, Here, mapping
 
 
 def compare_responses(run: Comparison, old: dict[str, Any], new: dict[str, Any], here: Here) -> None:
@@ -19,9 +19,9 @@ def compare_responses(run: Comparison, old: dict[str, Any], new: dict[str, Any],
     clients return None for it), an added 4xx/5xx is not (None is already in their return type).
     """
     operation = here.where
-    for status in sorted(set(old) | set(new)):
+    for status in sorted(set(old) | set(new), key=str):
         at = here.named(f"{operation} response {status}", request=False).step(status)
-        success = status.startswith("2")
+        success = str(status).upper().startswith("2")
         if status not in new:
             if success:
                 run.add(
@@ -54,8 +54,11 @@ def compare_responses(run: Comparison, old: dict[str, Any], new: dict[str, Any],
             continue
         old_response, new_response, at = run.pair(old[status], new[status], at)
         run.docs(old_response, new_response, at)
-        compare_headers(run, old_response.get("headers") or {}, new_response.get("headers") or {}, at.step("headers"))
-        compare_content(run, old_response.get("content") or {}, new_response.get("content") or {}, at.step("content"))
+        headers = mapping(old_response.get("headers")), mapping(new_response.get("headers"))
+        compare_headers(run, *headers, at.step("headers"))
+        compare_content(
+            run, mapping(old_response.get("content")), mapping(new_response.get("content")), at.step("content")
+        )
 
 
 def compare_headers(run: Comparison, old: dict[str, Any], new: dict[str, Any], here: Here) -> None:
@@ -70,10 +73,27 @@ def compare_headers(run: Comparison, old: dict[str, Any], new: dict[str, Any], h
             f"{response} header {new_name if name in lower_new else old_name}", request=False,
         )  # fmt: skip
         if name not in lower_new:
-            run.add(POSSIBLY, "response-header-removed", at, "response header removed", in_base=True)
+            old_header, _ = follow(old[lower_old[name]], run.old, at.old_ptr)
+            if mapping(old_header).get("required"):
+                run.add(
+                    BREAKING, "response-required-header-removed", at,
+                    "required response header removed: callers that read it fail", in_base=True,
+                )  # fmt: skip
+            else:
+                run.add(
+                    POSSIBLY, "response-optional-header-removed", at,
+                    "optional response header removed: callers that use it when present lose it", in_base=True,
+                )  # fmt: skip
         elif name not in lower_old:
             run.add(NON, "response-header-added", at, "response header added")
         else:
             old_header, new_header, at = run.pair(old[lower_old[name]], new[lower_new[name]], at)
             run.docs(old_header, new_header, at)
+            if old_header.get("required") and not new_header.get("required"):
+                run.add(
+                    BREAKING, "response-header-became-optional", at.step("required"),
+                    "response header no longer required: callers that read it may find it missing",
+                )  # fmt: skip
+            elif new_header.get("required") and not old_header.get("required"):
+                run.add(NON, "response-header-became-required", at.step("required"), "response header now always sent")
             compare_schema(run, old_header.get("schema", {}), new_header.get("schema", {}), at.step("schema"))

@@ -6,10 +6,32 @@ from typing import Any
 
 from dots_spec.refs import follow
 from tools.breaking.model import BREAKING, NON
-from tools.breaking.walk import DOC_KEYS, Comparison, Here, Spec
+from tools.breaking.walk import DOC_KEYS, Comparison, Here, Spec, listing, mapping
 
 # One way to authenticate: {scheme name: (the scheme's definition, its scopes)}; all of them together.
 Alternative = dict[str, tuple[str, frozenset[str]]]
+
+
+def identity(scheme: dict[str, Any]) -> str:
+    """What a client's credentials for a scheme depend on: its type and where the credential goes.
+
+    `http`: the scheme (case-insensitive, RFC 9110 section 11.1); `apiKey`: `in` and `name` (a header name
+    case-insensitive); `oauth2`: nothing more (its flows are compared on the scheme itself: one removed is
+    breaking, see :mod:`~tools.breaking.components`); `openIdConnect`: the discovery URL. Descriptions,
+    `bearerFormat`, token and authorization URLs and the scopes a scheme lists are not part of it: a
+    change to them is reported on the scheme (non-breaking), and scopes count where operations require them.
+    """
+    kind = scheme.get("type")
+    if kind == "http":
+        return f"http {str(scheme.get('scheme', '')).lower()}"
+    if kind == "apiKey":
+        where, name = scheme.get("in"), str(scheme.get("name", ""))
+        return f"apiKey {where} {name.lower() if where == 'header' else name}"
+    if kind == "oauth2":
+        return "oauth2"
+    if kind == "openIdConnect":
+        return f"openIdConnect {scheme.get('openIdConnectUrl')}"
+    return repr(sorted((k, repr(v)) for k, v in scheme.items() if k not in DOC_KEYS and not k.startswith("x-")))
 
 
 def alternatives(spec: Spec, op: dict[str, Any]) -> list[Alternative]:
@@ -18,14 +40,14 @@ def alternatives(spec: Spec, op: dict[str, Any]) -> list[Alternative]:
     No requirement at all is one alternative with no schemes (anonymous access).
     """
     requirements = op.get("security", spec.get("security", []))
-    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    schemes = mapping(mapping(spec.get("components")).get("securitySchemes"))
     found = []
-    for requirement in requirements or [{}]:
+    for requirement in [r for r in listing(requirements) if isinstance(r, dict)] or [{}]:
         alternative = {}
-        for name, scopes in requirement.items():
+        for name, raw_scopes in requirement.items():
             scheme, _ = follow(schemes.get(name, {}), spec)
-            definition = {k: v for k, v in scheme.items() if k not in DOC_KEYS}
-            alternative[name] = (repr(sorted(definition.items())), frozenset(scopes))
+            scopes = frozenset(s for s in listing(raw_scopes) if isinstance(s, str))
+            alternative[name] = (identity(mapping(scheme)), scopes)
         found.append(alternative)
     return found
 

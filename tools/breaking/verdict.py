@@ -67,15 +67,19 @@ class Verdict:
     line: str
 
 
-def verdict(changes: list[Change], old_version: str, new_version: str) -> Verdict:
-    """Pass unless there is a breaking change and info.version's major part was not raised."""
+def verdict(changes: list[Change], old_version: str, new_version: str, *, accepted: int = 0) -> Verdict:
+    """Pass unless there is a breaking change and info.version's major part was not raised.
+
+    `accepted` counts the findings the accepted-changes file set aside (:mod:`tools.breaking.accepted`);
+    they are named in the summary but judged no further.
+    """
     found = findings(changes)
     counts = {s: sum(1 for f in found if f.severity is s) for s in Severity}
-    summary = ", ".join(f"{counts[s]} {s.label}" for s in Severity)
+    summary = ", ".join(f"{counts[s]} {s.label}" for s in Severity) + (f", {accepted} accepted" if accepted else "")
     versions = f"info.version {old_version} -> {new_version}"
     old_major, new_major = major(old_version), major(new_version)
     raised = old_major is not None and new_major is not None and new_major > old_major
-    if not found:
+    if not found and not accepted:
         return Verdict(0, f"PASS: no changes ({versions})")
     if counts[BREAKING] and not raised:
         return Verdict(1, f"FAIL: {summary}; {versions}: undo the breaking changes or raise the major version")

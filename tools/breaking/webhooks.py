@@ -31,7 +31,7 @@ def keyed_webhooks(spec: Spec) -> Webhooks:
     found: Webhooks = {}
     for name, item in (spec.get("webhooks") or {}).items():
         for method in HTTP_METHODS:
-            if isinstance(item, dict) and method in item:
+            if isinstance(item, dict) and isinstance(item.get(method), dict):
                 found[(name, method)] = (item, f"#/webhooks/{escape(name)}")
     return found
 

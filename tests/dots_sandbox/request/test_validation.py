@@ -253,3 +253,32 @@ def test_unsupported_spec_features_fail_at_start_up() -> None:
     form = {"paths": {"/x": {"post": {"operationId": "x", "requestBody": {"content": {"text/plain": {}}}}}}}
     with pytest.raises(NotImplementedError, match="application/json"):
         compile_rules(form)
+
+
+def test_keywords_beside_a_schema_ref_are_enforced_with_it() -> None:
+    """`{$ref: Cents, maximum: 1000}` refuses what either forbids: above the sibling's bound, below the target's."""
+    spec = {
+        "openapi": "3.1.0",
+        "paths": {
+            "/x": {
+                "post": {
+                    "operationId": "x",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"amount": {"$ref": "#/components/schemas/Cents", "maximum": 1000}},
+                                }
+                            }
+                        }
+                    },
+                }
+            }
+        },
+        "components": {"schemas": {"Cents": {"type": "integer", "minimum": 1, "maximum": 100000}}},
+    }
+    rules = compile_rules(spec)["x"]
+    assert rules.check_body(b'{"amount": 1000}') == {"amount": 1000}
+    assert [where for where, _ in _invalid(rules.check_body, b'{"amount": 5000}')] == ["body.amount"]
+    assert [where for where, _ in _invalid(rules.check_body, b'{"amount": 0}')] == ["body.amount"]

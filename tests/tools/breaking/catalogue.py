@@ -42,6 +42,7 @@ RETRIEVE: Where = ("paths", ONE_PATH, "get")
 CONFIRM: Where = ("paths", CONFIRM_PATH, "post")
 HOOK: Where = ("webhooks", "payment_intent.updated", "post")
 EVENT: Where = (*SCHEMAS, "PaymentIntentUpdatedEvent")
+CENTS = {"type": "integer", "exclusiveMinimum": 0, "maximum": 99999999}
 
 
 def _node(spec: Spec, where: Where) -> Any:
@@ -292,9 +293,75 @@ CATALOGUE: dict[str, list[Case]] = {
     "schemas": [
         case(
             "add_unrecognised_keyword",
-            [put((*CREATE_PROPS, "description", "contentMediaType"), "text/plain")],
+            [put((*CREATE_PROPS, "description", "maxGraphemes"), 10)],
             {"unrecognised-change": P},
             0,
+        ),
+    ],
+    "schemas.composition": [
+        case(
+            "narrow_request_amount_by_wrapping_its_ref_in_allof",
+            [
+                put((*SCHEMAS, "Cents"), CENTS),
+                put((*CREATE_PROPS, "amount"), {"allOf": [{"$ref": "#/components/schemas/Cents"}], "maximum": 5000}),
+            ],
+            {"request-range-narrowed": B},
+            1,
+            before=[
+                put((*SCHEMAS, "Cents"), CENTS),
+                put((*CREATE_PROPS, "amount"), {"$ref": "#/components/schemas/Cents"}),
+            ],
+        ),
+        case(
+            "narrow_request_amount_with_a_ref_sibling",
+            [
+                put((*SCHEMAS, "Cents"), CENTS),
+                put((*CREATE_PROPS, "amount"), {"$ref": "#/components/schemas/Cents", "maximum": 5000}),
+            ],
+            {"request-range-narrowed": B},
+            1,
+            before=[
+                put((*SCHEMAS, "Cents"), CENTS),
+                put((*CREATE_PROPS, "amount"), {"$ref": "#/components/schemas/Cents"}),
+            ],
+        ),
+        case(
+            "widen_a_response_type_behind_an_unchanged_composition_ref",
+            [
+                put((*SCHEMAS, "Fee"), {"type": "number"}),
+                put((*INTENT_PROPS, "fee"), {"anyOf": [{"$ref": "#/components/schemas/Fee"}, {"type": "string"}]}),
+            ],
+            {"response-type-changed": B},
+            1,
+            before=[
+                put((*SCHEMAS, "Fee"), {"type": "integer"}),
+                put((*INTENT_PROPS, "fee"), {"anyOf": [{"$ref": "#/components/schemas/Fee"}, {"type": "string"}]}),
+            ],
+        ),
+        case(
+            "remove_a_request_one_of_member",
+            [put((*CREATE_PROPS, "description"), {"oneOf": [{"type": "string"}]})],
+            {"request-one-of-removed": B},
+            1,
+            before=[put((*CREATE_PROPS, "description"), {"oneOf": [{"type": "string"}, {"type": "integer"}]})],
+        ),
+    ],
+    "schemas.merge": [
+        case(
+            "point_amount_at_a_narrower_component_with_a_wider_sibling",
+            [
+                put((*SCHEMAS, "Cents"), {**CENTS, "maximum": 100000}),
+                put(
+                    (*CREATE_PROPS, "amount"),
+                    {
+                        "$ref": "#/components/schemas/Cents",
+                        "maximum": 99999999,
+                        "description": "Amount in cents (1 to 99,999,999).",
+                    },
+                ),
+            ],
+            {"request-range-narrowed": B, "component-schema-added": N},
+            1,
         ),
     ],
     "schemas.metadata": [
@@ -351,7 +418,7 @@ CATALOGUE: dict[str, list[Case]] = {
         case(
             "add_request_format",
             [put((*CREATE_PROPS, "description", "format"), "email")],
-            {"request-format-narrowed": B},
+            {"request-format-added": B},
             1,
         ),
         case(
@@ -366,8 +433,8 @@ CATALOGUE: dict[str, list[Case]] = {
         case(
             "remove_response_enum_value",
             [discard((*STATUS, "enum"), "requires_capture")],
-            {"response-enum-value-removed": P},
-            0,
+            {"response-enum-value-removed": B},
+            1,
         ),
         case(
             "add_enum_value_used_in_request_and_response",
@@ -386,8 +453,8 @@ CATALOGUE: dict[str, list[Case]] = {
         case(
             "widen_response_range",
             [],
-            {"response-range-widened": P},
-            0,
+            {"response-range-widened": B},
+            1,
             before=[put((*INTENT_PROPS, "amount", "maximum"), 99999999)],
         ),
         case(
@@ -584,3 +651,438 @@ def make_repo(root: Path) -> Path:
 def write_spec(path: Path, edits: list[Edit]) -> None:
     """Write the real spec with `edits` applied to `path`."""
     path.write_text(yaml.safe_dump(edited_spec(edits), sort_keys=False), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class RulePair:
+    """A small before/after pair written for one rule: two whole documents and the (rule, class) set they give."""
+
+    name: str
+    before: Spec
+    after: Spec
+    expected: frozenset[tuple[str, Severity]]
+
+
+def rule_pair(name: str, before: Spec, after: Spec, expected: dict[str, Severity]) -> RulePair:
+    """A RulePair from a plain dict of the expected rule -> class."""
+    return RulePair(name, before, after, frozenset(expected.items()))
+
+
+def bodies(old: Any, new: Any, *, request: bool) -> tuple[Spec, Spec]:
+    """Two one-operation documents whose request (or 200 response) body schemas are `old` and `new`."""
+    return doc(old, request=request), doc(new, request=request)
+
+
+def with_response(response: dict[str, Any], *, components: dict[str, Any] | None = None) -> Spec:
+    """A one-operation document whose 200 response is `response` (and with these `components`)."""
+    operation = {"responses": {"200": {"description": "ok", **response}}}
+    document: Spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1.0.0"},
+        "paths": {"/t": {"get": operation}},
+    }
+    if components:
+        document["components"] = components
+    return document
+
+
+def with_parameter(parameter: dict[str, Any]) -> Spec:
+    """A one-operation document whose operation takes `parameter`."""
+    document = with_response({})
+    document["paths"]["/t"]["get"]["parameters"] = [parameter]
+    return document
+
+
+def secured(scheme: dict[str, Any]) -> Spec:
+    """A one-operation document whose operation requires the security scheme `auth`, defined as `scheme`."""
+    document = with_response({}, components={"securitySchemes": {"auth": scheme}})
+    document["paths"]["/t"]["get"]["security"] = [{"auth": []}]
+    return document
+
+
+def assert_rule_pair(item: RulePair) -> None:
+    """The pair yields exactly its expected (rule, class) set."""
+    assert {(c.rule, c.severity) for c in compare(item.before, item.after)} == item.expected
+
+
+STRING, INTEGER = {"type": "string"}, {"type": "integer"}
+HEADER = {"schema": {"type": "integer"}}
+OAUTH_FLOW: dict[str, Any] = {"tokenUrl": "https://t.example/token", "scopes": {"read": "Read"}}
+OAUTH: dict[str, Any] = {
+    "type": "oauth2",
+    "flows": {"clientCredentials": OAUTH_FLOW},
+}
+# Small pairs, one per rule, filed (like CATALOGUE) under the gate module that decides them.
+RULE_PAIRS: dict[str, list[RulePair]] = {
+    "schemas.composition": [
+        rule_pair(
+            "request_one_of_member_removed",
+            *bodies({"oneOf": [STRING, INTEGER]}, {"oneOf": [STRING]}, request=True),
+            {"request-one-of-removed": B},
+        ),
+        rule_pair(
+            "request_any_of_member_added",
+            *bodies({"anyOf": [STRING]}, {"anyOf": [STRING, INTEGER]}, request=True),
+            {"request-any-of-added": N},
+        ),
+        rule_pair(
+            "response_one_of_member_added",
+            *bodies({"oneOf": [STRING]}, {"oneOf": [STRING, INTEGER]}, request=False),
+            {"response-one-of-added": B},
+        ),
+        rule_pair(
+            "response_any_of_member_removed",
+            *bodies({"anyOf": [STRING, INTEGER]}, {"anyOf": [STRING]}, request=False),
+            {"response-any-of-removed": N},
+        ),
+        rule_pair(
+            "response_body_made_nullable_with_one_of",
+            *bodies(STRING, {"oneOf": [{"type": "null"}, STRING]}, request=False),
+            {"response-one-of-added": B},
+        ),
+    ],
+    "schemas.merge": [
+        rule_pair(
+            "request_all_of_member_adds_a_required_field",
+            *bodies(
+                {"allOf": [{"type": "object"}]},
+                {"allOf": [{"type": "object"}, {"required": ["id"], "properties": {"id": STRING}}]},
+                request=True,
+            ),
+            {"request-property-added-required": B},
+        ),
+        rule_pair(
+            "request_field_narrowed_by_wrapping_it_in_all_of",
+            *bodies(
+                {"type": "integer", "maximum": 100},
+                {"allOf": [{"type": "integer", "maximum": 100}], "maximum": 10},
+                request=True,
+            ),
+            {"request-range-narrowed": B},
+        ),
+        rule_pair(
+            "request_all_of_restated_without_change",
+            *bodies(
+                {"type": "integer", "minimum": 1, "maximum": 10},
+                {"allOf": [{"type": "integer", "minimum": 1}, {"maximum": 10}]},
+                request=True,
+            ),
+            {},
+        ),
+    ],
+    "schemas.applicators": [
+        rule_pair(
+            "request_contains_added",
+            *bodies({"type": "array"}, {"type": "array", "contains": INTEGER}, request=True),
+            {"request-contains-added": B},
+        ),
+        rule_pair(
+            "response_contains_removed",
+            *bodies({"type": "array", "contains": INTEGER}, {"type": "array"}, request=False),
+            {"response-contains-removed": B},
+        ),
+        rule_pair(
+            "response_contains_added",
+            *bodies({"type": "array"}, {"type": "array", "contains": INTEGER}, request=False),
+            {"response-contains-added": N},
+        ),
+        rule_pair(
+            "request_not_added",
+            *bodies(STRING, {**STRING, "not": {"const": "x"}}, request=True),
+            {"request-not-added": B},
+        ),
+        rule_pair(
+            "request_not_narrowed_widens",
+            *bodies({"not": {"type": "string"}}, {"not": {"type": "string", "maxLength": 3}}, request=True),
+            {"response-size-narrowed": N},
+        ),
+        rule_pair(
+            "request_if_added",
+            *bodies(
+                {"type": "object"},
+                {"type": "object", "if": {"required": ["a"]}, "then": {"required": ["b"]}},
+                request=True,
+            ),
+            {"request-if-added": B, "request-then-added": B},
+        ),
+        rule_pair(
+            "response_if_changed",
+            *bodies({"if": {"required": ["a"]}}, {"if": {"required": ["b"]}}, request=False),
+            {"response-if-changed": P},
+        ),
+        rule_pair(
+            "request_unevaluated_properties_closed",
+            *bodies({"type": "object"}, {"type": "object", "unevaluatedProperties": False}, request=True),
+            {"request-unevaluated-properties-added": B},
+        ),
+        rule_pair(
+            "request_pattern_property_added",
+            *bodies({"type": "object"}, {"type": "object", "patternProperties": {"^x-": STRING}}, request=True),
+            {"request-pattern-property-added": B},
+        ),
+        rule_pair(
+            "response_pattern_property_removed",
+            *bodies({"type": "object", "patternProperties": {"^x-": STRING}}, {"type": "object"}, request=False),
+            {"response-pattern-property-removed": B},
+        ),
+        rule_pair(
+            "request_dependent_schema_added",
+            *bodies(
+                {"type": "object"}, {"type": "object", "dependentSchemas": {"a": {"required": ["b"]}}}, request=True
+            ),
+            {"request-dependent-schema-added": B},
+        ),
+        rule_pair(
+            "request_dependent_required_grown",
+            *bodies({"dependentRequired": {"a": ["b"]}}, {"dependentRequired": {"a": ["b", "c"]}}, request=True),
+            {"request-dependent-required-added": B},
+        ),
+        rule_pair(
+            "response_dependent_required_shrunk",
+            *bodies({"dependentRequired": {"a": ["b", "c"]}}, {"dependentRequired": {"a": ["b"]}}, request=False),
+            {"response-dependent-required-removed": B},
+        ),
+        rule_pair(
+            "request_dependent_required_swapped",
+            *bodies({"dependentRequired": {"a": ["b"]}}, {"dependentRequired": {"a": ["c"]}}, request=True),
+            {"request-dependent-required-changed": B},
+        ),
+        rule_pair(
+            "response_content_media_type_changed",
+            *bodies(
+                {**STRING, "contentMediaType": "application/json"},
+                {**STRING, "contentMediaType": "text/plain"},
+                request=False,
+            ),
+            {"response-content-media-type-changed": B},
+        ),
+        rule_pair(
+            "request_content_schema_added",
+            *bodies(STRING, {**STRING, "contentSchema": INTEGER}, request=True),
+            {"request-content-schema-added": B},
+        ),
+    ],
+    "schemas.arrays": [
+        rule_pair(
+            "request_prefix_item_narrows_a_position",
+            *bodies(
+                {"type": "array", "items": STRING},
+                {"type": "array", "items": STRING, "prefixItems": [INTEGER]},
+                request=True,
+            ),
+            {"request-type-narrowed": B},
+        ),
+        rule_pair(
+            "request_prefix_item_restating_items",
+            *bodies(
+                {"type": "array", "items": STRING},
+                {"type": "array", "items": STRING, "prefixItems": [STRING]},
+                request=True,
+            ),
+            {},
+        ),
+    ],
+    "schemas.formats": [
+        rule_pair(
+            "request_format_widened",
+            *bodies({**INTEGER, "format": "int32"}, {**INTEGER, "format": "int64"}, request=True),
+            {"request-format-widened": N},
+        ),
+        rule_pair(
+            "response_format_widened",
+            *bodies({**INTEGER, "format": "int32"}, {**INTEGER, "format": "int64"}, request=False),
+            {"response-format-changed": B},
+        ),
+        rule_pair(
+            "response_format_narrowed",
+            *bodies({**INTEGER, "format": "int64"}, {**INTEGER, "format": "int32"}, request=False),
+            {"response-format-narrowed": N},
+        ),
+        rule_pair(
+            "response_format_replaced",
+            *bodies({**STRING, "format": "hostname"}, {**STRING, "format": "uuid"}, request=False),
+            {"response-format-changed": B},
+        ),
+        rule_pair(
+            "response_format_removed",
+            *bodies({**STRING, "format": "hostname"}, STRING, request=False),
+            {"response-format-removed": B},
+        ),
+    ],
+    "schemas.patterns": [
+        rule_pair(
+            "request_empty_pattern_made_real",
+            *bodies({**STRING, "pattern": ""}, {**STRING, "pattern": "^\\w+$"}, request=True),
+            {"request-pattern-narrowed": B},
+        ),
+        rule_pair(
+            "response_pattern_made_match_all",
+            *bodies({**STRING, "pattern": "^\\w+$"}, {**STRING, "pattern": ".*"}, request=False),
+            {"response-pattern-widened": B},
+        ),
+        rule_pair("match_all_pattern_dropped", *bodies({**STRING, "pattern": ".*"}, STRING, request=True), {}),
+    ],
+    "schemas.bounds": [
+        rule_pair(
+            "response_multiple_of_swapped",
+            *bodies({**INTEGER, "multipleOf": 2}, {**INTEGER, "multipleOf": 3}, request=False),
+            {"response-multiple-of-changed": B},
+        ),
+        rule_pair(
+            "response_exclusive_maximum_raised",
+            *bodies(
+                {"type": "number", "exclusiveMaximum": 10}, {"type": "number", "exclusiveMaximum": 20}, request=False
+            ),
+            {"response-range-widened": B},
+        ),
+    ],
+    "schemas.objects": [
+        rule_pair(
+            "read_only_field_made_required_in_a_request",
+            *bodies(
+                {"type": "object", "properties": {"id": {**STRING, "readOnly": True}}},
+                {"type": "object", "required": ["id"], "properties": {"id": {**STRING, "readOnly": True}}},
+                request=True,
+            ),
+            {},
+        ),
+        rule_pair(
+            "write_only_field_removed_from_a_response",
+            *bodies(
+                {"type": "object", "properties": {"secret": {**STRING, "writeOnly": True}}},
+                {"type": "object"},
+                request=False,
+            ),
+            {},
+        ),
+        rule_pair(
+            "response_field_became_write_only",
+            *bodies(
+                {"type": "object", "properties": {"secret": STRING}},
+                {"type": "object", "properties": {"secret": {**STRING, "writeOnly": True}}},
+                request=False,
+            ),
+            {"response-property-became-write-only": B},
+        ),
+        rule_pair(
+            "request_field_became_read_only",
+            *bodies(
+                {"type": "object", "properties": {"id": STRING}},
+                {"type": "object", "properties": {"id": {**STRING, "readOnly": True}}},
+                request=True,
+            ),
+            {"request-property-became-read-only": P},
+        ),
+    ],
+    "schemas": [
+        rule_pair(
+            "request_schema_dropped",
+            *bodies({"type": "object", "properties": {"a": STRING}}, {}, request=True),
+            {"request-schema-unconstrained": N},
+        ),
+    ],
+    "parameters": [
+        rule_pair(
+            "request_parameter_serialised_as_json_narrowed",
+            with_parameter({"in": "query", "name": "f", "content": {"application/json": {"schema": STRING}}}),
+            with_parameter(
+                {"in": "query", "name": "f", "content": {"application/json": {"schema": {**STRING, "maxLength": 3}}}}
+            ),
+            {"request-size-narrowed": B},
+        ),
+    ],
+    "responses": [
+        rule_pair(
+            "required_response_header_became_optional",
+            with_response({"headers": {"X-Rate": {**HEADER, "required": True}}}),
+            with_response({"headers": {"X-Rate": HEADER}}),
+            {"response-header-became-optional": B},
+        ),
+        rule_pair(
+            "required_response_header_removed",
+            with_response({"headers": {"X-Rate": {**HEADER, "required": True}}}),
+            with_response({}),
+            {"response-required-header-removed": B},
+        ),
+        rule_pair(
+            "optional_response_header_removed",
+            with_response({"headers": {"X-Rate": HEADER}}),
+            with_response({}),
+            {"response-optional-header-removed": P},
+        ),
+    ],
+    "bodies": [
+        rule_pair(
+            "success_answer_moved_off_json",
+            with_response({"content": {"application/json": {"schema": STRING}, "text/plain": {"schema": STRING}}}),
+            with_response({"content": {"text/plain": {"schema": STRING}}}),
+            {"response-media-type-removed": B},
+        ),
+    ],
+    "components": [
+        rule_pair(
+            "oauth_flow_removed",
+            secured(
+                {
+                    **OAUTH,
+                    "flows": {
+                        **OAUTH["flows"],
+                        "authorizationCode": {**OAUTH_FLOW, "authorizationUrl": "https://t.example/a"},
+                    },
+                }
+            ),
+            secured(OAUTH),
+            {"security-scheme-flow-removed": B},
+        ),
+        rule_pair(
+            "oauth_flow_added",
+            secured(OAUTH),
+            secured(
+                {
+                    **OAUTH,
+                    "flows": {
+                        **OAUTH["flows"],
+                        "authorizationCode": {**OAUTH_FLOW, "authorizationUrl": "https://t.example/a"},
+                    },
+                }
+            ),
+            {"security-scheme-flows-changed": N},
+        ),
+    ],
+    "security": [
+        rule_pair(
+            "scheme_description_changed",
+            secured({"type": "http", "scheme": "basic"}),
+            secured({"type": "http", "scheme": "basic", "description": "Basic."}),
+            {"docs-changed": N},
+        ),
+        rule_pair(
+            "scheme_replaced",
+            secured({"type": "http", "scheme": "basic"}),
+            secured({"type": "http", "scheme": "bearer"}),
+            {"security-tightened": B},
+        ),
+        rule_pair(
+            "scheme_header_name_case_changed",
+            secured({"type": "apiKey", "in": "header", "name": "X-Key"}),
+            secured({"type": "apiKey", "in": "header", "name": "x-key"}),
+            {},
+        ),
+        rule_pair(
+            "oauth_scope_description_changed",
+            secured(OAUTH),
+            secured(
+                {
+                    **OAUTH,
+                    "flows": {"clientCredentials": {**OAUTH_FLOW, "scopes": {"read": "Read things"}}},
+                }
+            ),
+            {"security-scheme-flows-changed": N},
+        ),
+    ],
+}
+
+
+def rule_ids(pairs: list[RulePair]) -> list[str]:
+    """Test ids: the pair names."""
+    return [p.name for p in pairs]

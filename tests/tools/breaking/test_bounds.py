@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tools.breaking.catalogue import CATALOGUE, Case, assert_verdict, doc, ids
+from tests.tools.breaking.catalogue import (
+    CATALOGUE,
+    RULE_PAIRS,
+    Case,
+    RulePair,
+    assert_rule_pair,
+    assert_verdict,
+    doc,
+    ids,
+    rule_ids,
+)
 from tools.breaking.compare import compare
 
 
@@ -28,3 +38,9 @@ def test_multiple_of_widens_only_to_a_divisor() -> None:
     ten, five = {"type": "integer", "multipleOf": 10}, {"type": "integer", "multipleOf": 5}
     assert {c.rule for c in compare(doc(ten, request=True), doc(five, request=True))} == {"request-range-widened"}
     assert {c.rule for c in compare(doc(five, request=True), doc(ten, request=True))} == {"request-range-narrowed"}
+
+
+@pytest.mark.parametrize("item", RULE_PAIRS["schemas.bounds"], ids=rule_ids(RULE_PAIRS["schemas.bounds"]))
+def test_rule_pair_has_expected_classes(item: RulePair) -> None:
+    """Each small pair written for one of this module's rules yields exactly its (rule, class) set."""
+    assert_rule_pair(item)

@@ -16,6 +16,7 @@ from tests.tools.breaking.catalogue import (
     ROOT,
     STATUS,
     append,
+    discard,
     drop,
     edited_spec,
     git,
@@ -23,6 +24,7 @@ from tests.tools.breaking.catalogue import (
     put,
     write_spec,
 )
+from tools.breaking.accepted import ACCEPTED_NAME
 from tools.breaking.cli import main
 from tools.breaking.git import default_base
 
@@ -122,3 +124,88 @@ def test_makefile_documents_check_breaking() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "check-breaking: setup ## " in makefile
     assert "-m tools.breaking $(if $(BASE),--base '$(BASE)')" in makefile
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('swagger: "2.0"\ninfo: {title: t, version: "1"}\npaths: {}\n', "a Swagger 2.0 document"),
+        ("openapi: 3.1.0\ncomponents:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n", "dangling $ref"),
+        ("openapi: 3.1.0\ncomponents:\n  schemas:\n    A: {$ref: 'common.yaml#/B'}\n", "points outside the document"),
+    ],
+)
+def test_a_document_it_cannot_compare_exits_2_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, says: str
+) -> None:
+    """Swagger 2.0, a dangling or external $ref: exit 2, one line on stderr naming it, nothing on stdout."""
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(yaml.safe_dump(load_spec(), sort_keys=False), encoding="utf-8")
+    new.write_text(text, encoding="utf-8")
+    assert main(["--base-file", str(old), "--spec", str(new)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("check-breaking: ")
+    assert says in line
+
+
+def test_an_unforeseen_failure_exits_2_not_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit 1 means a breaking change and nothing else: an internal error is a one-line refusal."""
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(load_spec(), sort_keys=False), encoding="utf-8")
+
+    def fail(*_: object) -> None:
+        raise AttributeError("'int' object has no attribute 'replace'")
+
+    monkeypatch.setattr("tools.breaking.cli.compare", fail)
+    assert main(["--base-file", str(spec), "--spec", str(spec)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith("AttributeError: 'int' object has no attribute 'replace'")
+
+
+def test_unquoted_status_codes_compare_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 3.0 file written with `200:` keys is read, and a change in it is found (no traceback, exit 1)."""
+    text = (
+        "openapi: 3.0.3\ninfo: {title: t, version: 1.0.0}\npaths:\n  /t:\n    get:\n      responses:\n"
+        "        200:\n          description: ok\n          content:\n            application/json:\n"
+        "              schema: {type: object, required: [id], properties: {id: {type: string}}}\n"
+    )
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(text, encoding="utf-8")
+    new.write_text(text.replace("required: [id], ", ""), encoding="utf-8")
+    assert main(["--base-file", str(old), "--spec", str(new)]) == 1
+    assert (
+        "[response-property-became-optional] #/paths/~1t/get/responses/200/content/application~1json/schema/required"
+        in (capsys.readouterr().out)
+    )
+
+
+def test_an_accepted_change_passes_and_a_stale_entry_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reviewed entry moves its change under ACCEPTED (the gate passes); one matching nothing is listed."""
+    old, new, accepted = tmp_path / "old.yaml", tmp_path / "new.yaml", tmp_path / ACCEPTED_NAME
+    old.write_text(yaml.safe_dump(load_spec(), sort_keys=False), encoding="utf-8")
+    new.write_text(yaml.safe_dump(edited_spec([discard((*STATUS, "enum"), "requires_capture")]), sort_keys=False))
+    accepted.write_text(
+        "accepted:\n"
+        "  - rule: response-enum-value-removed\n    pointer: '#/components/schemas/PaymentIntentStatus/enum'\n"
+        "    why: never sent by any deployed server\n"
+        "  - rule: operation-removed\n    pointer: '#/paths/~1v2~1gone/get'\n    why: was removed last release\n",
+        encoding="utf-8",
+    )
+    assert main(["--base-file", str(old), "--spec", str(new)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("ACCEPTED (1)")
+    assert lines[at + 1] == "  [response-enum-value-removed] #/components/schemas/PaymentIntentStatus/enum"
+    assert "accepted (openapi-accepted-changes.yaml entry 1): never sent by any deployed server" in lines[at + 2]
+    assert lines[lines.index("UNMATCHED ACCEPTED ENTRIES (1)") + 2] == (
+        "      openapi-accepted-changes.yaml entry 2 matches no change: remove it"
+    )
+    version = load_spec()["info"]["version"]
+    assert (
+        lines[-1]
+        == f"PASS: 0 breaking, 0 possibly breaking, 0 non-breaking, 1 accepted (info.version {version} -> {version})"
+    )

@@ -12,13 +12,12 @@ import yaml
 
 from dots_spec.document import load_spec
 from tests.tools.breaking.catalogue import (
+    CONFIRM,
     CREATE_PROPS,
     CREATE_REQ,
     INTENT_PROPS,
     ROOT,
-    STATUS,
     append,
-    discard,
     edited_spec,
     put,
 )
@@ -29,11 +28,11 @@ from tools.breaking.formats import Report, line_of, render_as
 from tools.breaking.render import render
 from tools.breaking.verdict import findings
 
-# One edit of each class: a required create field (breaking), a status removed (possibly), a response field added.
+# One edit of each class: a required create field (breaking), an operationId renamed (possibly), a response field added.
 EDITS = [
     put((*CREATE_PROPS, "reference"), {"type": "string"}),
     append((*CREATE_REQ, "required"), "reference"),
-    discard((*STATUS, "enum"), "requires_capture"),
+    put((*CONFIRM, "operationId"), "confirm_intent"),
     put((*INTENT_PROPS, "captured_at"), {"type": "string"}),
 ]
 

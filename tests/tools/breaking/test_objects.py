@@ -12,11 +12,15 @@ from tests.tools.breaking.catalogue import (
     CATALOGUE,
     CREATE_PATH,
     CREATE_PROPS,
+    RULE_PAIRS,
     Case,
+    RulePair,
+    assert_rule_pair,
     assert_verdict,
     edited_spec,
     ids,
     put,
+    rule_ids,
 )
 from tools.breaking.compare import compare
 
@@ -48,3 +52,9 @@ def test_generated_client_keeps_unknown_response_fields() -> None:
     """An undeclared response field lands in additional_properties (so adding one is non-breaking)."""
     intent = PaymentIntent.from_dict({**INTENT_JSON, "created_at": "2026-01-01T00:00:00Z"})
     assert intent.additional_properties == {"created_at": "2026-01-01T00:00:00Z"}
+
+
+@pytest.mark.parametrize("item", RULE_PAIRS["schemas.objects"], ids=rule_ids(RULE_PAIRS["schemas.objects"]))
+def test_rule_pair_has_expected_classes(item: RulePair) -> None:
+    """Each small pair written for one of this module's rules yields exactly its (rule, class) set."""
+    assert_rule_pair(item)

@@ -32,7 +32,7 @@ def test_pair_moves_here_to_the_referenced_component() -> None:
         (True, True, "request-size-narrowed", Severity.BREAKING),
         (True, False, "request-size-widened", Severity.NON_BREAKING),
         (False, True, "response-size-narrowed", Severity.NON_BREAKING),
-        (False, False, "response-size-widened", Severity.POSSIBLY_BREAKING),
+        (False, False, "response-size-widened", Severity.BREAKING),
     ],
 )
 def test_direction_decides_the_class(request_side: bool, stricter: bool, rule: str, severity: Severity) -> None:

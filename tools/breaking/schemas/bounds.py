@@ -6,11 +6,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from tools.breaking.model import BREAKING
 from tools.breaking.schemas.json_types import json_types, show_types
 from tools.breaking.walk import Comparison, Here, Schema
 
 SIDES = ("minimum", "maximum")
-SIZE_KEYS = (("minLength", "maxLength"), ("minItems", "maxItems"), ("minProperties", "maxProperties"))
+SIZE_KEYS = (
+    ("minLength", "maxLength"),
+    ("minItems", "maxItems"),
+    ("minProperties", "maxProperties"),
+    ("minContains", "maxContains"),
+)
 
 
 def _number(value: float) -> str:
@@ -33,8 +39,9 @@ def bound(schema: Schema, side: str) -> Bound | None:
 
     On an integer, an exclusive bound becomes the inclusive one it means (`exclusiveMinimum: 0` is `minimum: 1`).
     """
-    inclusive = schema.get(side)
+    inclusive = _numeric(schema.get(side))
     exclusive = schema.get("exclusive" + side.capitalize())
+    exclusive = exclusive if isinstance(exclusive, bool) else _numeric(exclusive)
     candidates: list[Bound] = []
     if isinstance(exclusive, bool):  # OpenAPI 3.0: a flag on minimum/maximum
         if inclusive is not None:
@@ -50,6 +57,11 @@ def bound(schema: Schema, side: str) -> Bound | None:
         candidates = [_integer_bound(b, side) for b in candidates]
     sign = 1 if side == "minimum" else -1
     return max(candidates, key=lambda b: (sign * b.value, b.exclusive))
+
+
+def _numeric(value: object) -> float | None:
+    """A bound's value, or None when it is not a number (a misshapen document: no bound)."""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _integer_bound(value: Bound, side: str) -> Bound:
@@ -96,21 +108,30 @@ def compare_ranges(run: Comparison, old: Schema, new: Schema, here: Here) -> Non
 
 
 def compare_multiple_of(run: Comparison, old: Schema, new: Schema, here: Here) -> None:
-    """`multipleOf` widens exactly when every old multiple is still a multiple."""
-    old_value, new_value = old.get("multipleOf"), new.get("multipleOf")
+    """`multipleOf` widens when every old multiple is still one, narrows when every new multiple was one;
+    otherwise (2 -> 3) each side admits values the other does not, which breaks either direction."""
+    old_value, new_value = _numeric(old.get("multipleOf")) or None, _numeric(new.get("multipleOf")) or None
     if old_value == new_value:
         return
     # Every multiple of `old` is a multiple of `new` exactly when `old` is itself a multiple of `new`.
     widened = new_value is None or (old_value is not None and (old_value / new_value).is_integer())
+    narrowed = old_value is None or (new_value is not None and (new_value / old_value).is_integer())
     shown = f"multipleOf {old_value or 'none'} -> {new_value or 'none'}"
-    run.narrow_or_widen(not widened, here.step("multipleOf"), "range", shown)
+    if widened or narrowed:
+        run.narrow_or_widen(narrowed, here.step("multipleOf"), "range", shown)
+        return
+    side = "request" if here.request else "response"
+    run.add(
+        BREAKING, f"{side}-multiple-of-changed", here.step("multipleOf"),
+        f"{shown}: each admits values the other does not",
+    )  # fmt: skip
 
 
 def compare_sizes(run: Comparison, old: Schema, new: Schema, here: Here) -> None:
     """Compare each min/max size keyword as an inclusive bound."""
     for low, high in SIZE_KEYS:
         for keyword, side in ((low, "minimum"), (high, "maximum")):
-            old_value, new_value = old.get(keyword), new.get(keyword)
+            old_value, new_value = _numeric(old.get(keyword)), _numeric(new.get(keyword))
             if old_value == new_value:
                 continue
             old_bound = None if old_value is None else Bound(old_value, exclusive=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.breaking.model import BREAKING, NON, POSSIBLY
+from tools.breaking.model import BREAKING, NON
 from tools.breaking.walk import Comparison, Here, Schema
 
 
@@ -58,8 +58,10 @@ def compare(run: Comparison, old: Schema, new: Schema, here: Here) -> None:
             "does not know, so the whole response fails to parse (from 1.1.0 it reads the value as a plain str)",
         )  # fmt: skip
     if removed:
+        # oasdiff rates this INFO (`response-property-enum-value-removed`); the project differs on purpose.
         run.add(
-            POSSIBLY, "response-enum-value-removed", at,
+            BREAKING, "response-enum-value-removed", at,
             f"{show_values(removed)} no longer sent: safe on the wire, but the regenerated enum loses the member, "
-            "so code that names it breaks on upgrade",
+            "so code that names it (a comparison, a match case) fails mypy --strict or raises AttributeError "
+            "on upgrade",
         )  # fmt: skip

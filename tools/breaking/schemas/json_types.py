@@ -15,7 +15,9 @@ def json_types(schema: Schema) -> set[str] | None:
     if raw is None:
         types = None if "enum" not in schema and "const" not in schema else _enum_types(schema)
     else:
-        types = {raw} if isinstance(raw, str) else set(raw)
+        types = (
+            {raw} if isinstance(raw, str) else {t for t in raw if isinstance(t, str)} if isinstance(raw, list) else None
+        )
     if types is not None and schema.get("nullable") is True:  # OpenAPI 3.0 spelling
         types.add("null")
     return types

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dots_spec.refs import escape
 from tools.breaking.model import BREAKING, NON, POSSIBLY
-from tools.breaking.walk import Comparison, Here, Schema, Subschemas
+from tools.breaking.schemas.merge import effective
+from tools.breaking.walk import Comparison, Here, Schema, Spec, Subschemas
 
 
 def subschemas(run: Comparison, old: Schema, new: Schema, here: Here) -> list[Subschemas]:
@@ -19,18 +20,39 @@ def subschemas(run: Comparison, old: Schema, new: Schema, here: Here) -> list[Su
     return pairs
 
 
+def hidden(schema: object, spec: Spec, request: bool) -> bool:
+    """Whether a property is absent in this direction: `readOnly` ones are not sent in requests, `writeOnly`
+    ones not returned in responses (OpenAPI 3.0 Schema Object; JSON Schema 2020-12 section 9.4)."""
+    resolved, _ = effective(schema, spec, "")
+    return bool(resolved.get("readOnly" if request else "writeOnly"))
+
+
+def _visible(schema: Schema, spec: Spec, request: bool) -> tuple[dict[str, object], set[str]]:
+    """The properties and required names of `schema` that exist in this direction."""
+    raw_properties, raw_required = schema.get("properties"), schema.get("required")
+    properties: dict[str, object] = raw_properties if isinstance(raw_properties, dict) else {}
+    required: list[object] = raw_required if isinstance(raw_required, list) else []
+    shown = {name: value for name, value in properties.items() if not hidden(value, spec, request)}
+    return shown, {str(name) for name in required if name not in properties or name in shown}
+
+
 def _properties(run: Comparison, old: Schema, new: Schema, here: Here) -> list[Subschemas]:
-    old_props, new_props = old.get("properties") or {}, new.get("properties") or {}
-    old_required, new_required = set(old.get("required") or []), set(new.get("required") or [])
+    # A readOnly property in a request (a writeOnly one in a response) is not there: whatever changes about
+    # it, clients neither send (nor read) it; one that becomes readOnly (writeOnly) is as if removed.
+    old_props, old_required = _visible(old, run.old, here.request)
+    new_props, new_required = _visible(new, run.new, here.request)
     closed = new.get("additionalProperties") is False
     pairs: list[Subschemas] = []
-    for name in sorted(set(old_props) | set(new_props) | old_required | new_required):
+    for name in sorted(set(old_props) | set(new_props) | old_required | new_required, key=str):
         label = f"{here.where}.{name}"
         at = Here(
             f"{here.old_ptr}/properties/{escape(name)}", f"{here.new_ptr}/properties/{escape(name)}",
             label, here.request,
         )  # fmt: skip
         in_old, in_new = name in old_props, name in new_props
+        if in_old and not in_new and name in (new.get("properties") or {}):
+            _became_hidden(run, at, name in old_required)
+            continue
         if in_old and not in_new:
             _property_removed(run, at, name in old_required, closed)
             continue
@@ -49,6 +71,23 @@ def _properties(run: Comparison, old: Schema, new: Schema, here: Here) -> list[S
         if in_old and in_new:
             pairs.append((old_props[name], new_props[name], at))
     return pairs
+
+
+def _became_hidden(run: Comparison, at: Here, was_required: bool) -> None:
+    """A request property that became readOnly, or a response property that became writeOnly."""
+    if at.request:
+        run.add(
+            POSSIBLY, "request-property-became-read-only", at.step("readOnly"),
+            "field became readOnly: the server may now ignore (or refuse) it when clients send it",
+        )  # fmt: skip
+    else:
+        # oasdiff rates this INFO (`response-*-property-became-write-only`); a field the server no longer
+        # returns is gone for every reader, as a removed one is.
+        run.add(
+            BREAKING, "response-property-became-write-only", at.step("writeOnly"),
+            f"{'required ' if was_required else ''}field became writeOnly: it is no longer returned, so "
+            "readers of it get nothing (the generated from_dict raises KeyError on a required one)",
+        )  # fmt: skip
 
 
 def _required_changed(run: Comparison, was: bool, now: bool, here: Here, label: str) -> None:

@@ -39,6 +39,7 @@ class PaymentIntentsWithRawResponse:
         application_fee_amount: int | Unset = UNSET,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> RawResponse[models.PaymentIntent]:
         """`create`, returning the answer's status and headers too: a `RawResponse` whose `parse()` is the `PaymentIntent`."""
 
@@ -80,7 +81,7 @@ class PaymentIntentsWithRawResponse:
             (),
             _body,
         )
-        return self._client._request(_call, timeout, max_retries)
+        return self._client._request(_call, timeout, max_retries, deadline)
 
     def retrieve(
         self,
@@ -88,6 +89,7 @@ class PaymentIntentsWithRawResponse:
         *,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> RawResponse[models.PaymentIntent]:
         """`retrieve`, returning the answer's status and headers too: a `RawResponse` whose `parse()` is the `PaymentIntent`."""
 
@@ -104,7 +106,7 @@ class PaymentIntentsWithRawResponse:
             (_payment_intent_id,),
             None,
         )
-        return self._client._request(_call, timeout, max_retries)
+        return self._client._request(_call, timeout, max_retries, deadline)
 
     def confirm(
         self,
@@ -113,6 +115,7 @@ class PaymentIntentsWithRawResponse:
         payment_method_id: UUID | str,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> RawResponse[models.PaymentIntent]:
         """`confirm`, returning the answer's status and headers too: a `RawResponse` whose `parse()` is the `PaymentIntent`."""
 
@@ -130,7 +133,7 @@ class PaymentIntentsWithRawResponse:
             (_payment_intent_id,),
             _body,
         )
-        return self._client._request(_call, timeout, max_retries)
+        return self._client._request(_call, timeout, max_retries, deadline)
 
 
 class PaymentIntents:
@@ -158,6 +161,7 @@ class PaymentIntents:
         application_fee_amount: int | Unset = UNSET,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> models.PaymentIntent:
         """Create a Payment Intent (POST /v2/payment-intents).
 
@@ -207,6 +211,7 @@ class PaymentIntents:
                 given, not compared with `amount`; stored, not returned.
             timeout: Seconds, or an `httpx.Timeout`, for each request of this call; None: the client's.
             max_retries: Retries for this call; None: the client's (3 by default).
+            deadline: Seconds this whole call may take (attempts, waits, reconciliation); None: the client's.
 
         Returns:
             PaymentIntent: the answer's model.
@@ -217,6 +222,7 @@ class PaymentIntents:
             dots_client.errors.APIConnectionError: No answer (`APITimeoutError` for a timeout);
                 `may_have_reached_server` says whether the server may have acted.
             dots_client.errors.UnreadableResponse: A success answer whose body cannot be read.
+            dots_client.errors.ClientClosedError: The client was closed; nothing is sent.
             ValueError: An argument the request schema refuses (an id that is not a UUID, an unknown
                 enum value); nothing is sent.
         """
@@ -236,6 +242,7 @@ class PaymentIntents:
             application_fee_amount=application_fee_amount,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
         )
         return raw.parsed
 
@@ -245,6 +252,7 @@ class PaymentIntents:
         *,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> models.PaymentIntent:
         """Retrieve a Payment Intent (GET /v2/payment-intents/{payment_intent_id}).
 
@@ -254,6 +262,7 @@ class PaymentIntents:
             payment_intent_id: The `payment_intent_id` path parameter (a `uuid.UUID` or its string).
             timeout: Seconds, or an `httpx.Timeout`, for each request of this call; None: the client's.
             max_retries: Retries for this call; None: the client's (3 by default).
+            deadline: Seconds this whole call may take (attempts, waits, reconciliation); None: the client's.
 
         Returns:
             PaymentIntent: the answer's model.
@@ -264,6 +273,7 @@ class PaymentIntents:
             dots_client.errors.APIConnectionError: No answer (`APITimeoutError` for a timeout);
                 `may_have_reached_server` says whether the server may have acted.
             dots_client.errors.UnreadableResponse: A success answer whose body cannot be read.
+            dots_client.errors.ClientClosedError: The client was closed; nothing is sent.
             ValueError: An argument the request schema refuses (an id that is not a UUID, an unknown
                 enum value); nothing is sent.
         """
@@ -272,6 +282,7 @@ class PaymentIntents:
             payment_intent_id,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
         )
         return raw.parsed
 
@@ -282,6 +293,7 @@ class PaymentIntents:
         payment_method_id: UUID | str,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> models.PaymentIntent:
         """Confirm a Payment Intent (POST /v2/payment-intents/{payment_intent_id}/confirm).
 
@@ -312,6 +324,7 @@ class PaymentIntents:
                 as a UUID, so a non-UUID could never be recorded faithfully.
             timeout: Seconds, or an `httpx.Timeout`, for each request of this call; None: the client's.
             max_retries: Retries for this call; None: the client's (3 by default).
+            deadline: Seconds this whole call may take (attempts, waits, reconciliation); None: the client's.
 
         Returns:
             PaymentIntent: the answer's model.
@@ -322,8 +335,9 @@ class PaymentIntents:
             dots_client.errors.APIConnectionError: No answer (`APITimeoutError` for a timeout);
                 `may_have_reached_server` says whether the server may have acted.
             dots_client.errors.UnreadableResponse: A success answer whose body cannot be read.
+            dots_client.errors.ClientClosedError: The client was closed; nothing is sent.
             dots_client.errors.ConfirmOutcomeUnknown: An attempt may have acted and a retrieve cannot show
-                whether it did: retrieve the intent later before confirming again.
+                whether it did (or the deadline passed first): retrieve the intent later before confirming again.
             ValueError: An argument the request schema refuses (an id that is not a UUID, an unknown
                 enum value); nothing is sent.
         """
@@ -333,6 +347,7 @@ class PaymentIntents:
             payment_method_id=payment_method_id,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
         )
         return raw.parsed
 
@@ -361,6 +376,7 @@ class AsyncPaymentIntentsWithRawResponse:
         application_fee_amount: int | Unset = UNSET,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> RawResponse[models.PaymentIntent]:
         """`create`, returning the answer's status and headers too: a `RawResponse` whose `parse()` is the `PaymentIntent`."""
 
@@ -402,7 +418,7 @@ class AsyncPaymentIntentsWithRawResponse:
             (),
             _body,
         )
-        return await self._client._request(_call, timeout, max_retries)
+        return await self._client._request(_call, timeout, max_retries, deadline)
 
     async def retrieve(
         self,
@@ -410,6 +426,7 @@ class AsyncPaymentIntentsWithRawResponse:
         *,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> RawResponse[models.PaymentIntent]:
         """`retrieve`, returning the answer's status and headers too: a `RawResponse` whose `parse()` is the `PaymentIntent`."""
 
@@ -426,7 +443,7 @@ class AsyncPaymentIntentsWithRawResponse:
             (_payment_intent_id,),
             None,
         )
-        return await self._client._request(_call, timeout, max_retries)
+        return await self._client._request(_call, timeout, max_retries, deadline)
 
     async def confirm(
         self,
@@ -435,6 +452,7 @@ class AsyncPaymentIntentsWithRawResponse:
         payment_method_id: UUID | str,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> RawResponse[models.PaymentIntent]:
         """`confirm`, returning the answer's status and headers too: a `RawResponse` whose `parse()` is the `PaymentIntent`."""
 
@@ -452,7 +470,7 @@ class AsyncPaymentIntentsWithRawResponse:
             (_payment_intent_id,),
             _body,
         )
-        return await self._client._request(_call, timeout, max_retries)
+        return await self._client._request(_call, timeout, max_retries, deadline)
 
 
 class AsyncPaymentIntents:
@@ -480,6 +498,7 @@ class AsyncPaymentIntents:
         application_fee_amount: int | Unset = UNSET,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> models.PaymentIntent:
         """Create a Payment Intent (POST /v2/payment-intents).
 
@@ -529,6 +548,7 @@ class AsyncPaymentIntents:
                 given, not compared with `amount`; stored, not returned.
             timeout: Seconds, or an `httpx.Timeout`, for each request of this call; None: the client's.
             max_retries: Retries for this call; None: the client's (3 by default).
+            deadline: Seconds this whole call may take (attempts, waits, reconciliation); None: the client's.
 
         Returns:
             PaymentIntent: the answer's model.
@@ -539,6 +559,7 @@ class AsyncPaymentIntents:
             dots_client.errors.APIConnectionError: No answer (`APITimeoutError` for a timeout);
                 `may_have_reached_server` says whether the server may have acted.
             dots_client.errors.UnreadableResponse: A success answer whose body cannot be read.
+            dots_client.errors.ClientClosedError: The client was closed; nothing is sent.
             ValueError: An argument the request schema refuses (an id that is not a UUID, an unknown
                 enum value); nothing is sent.
         """
@@ -558,6 +579,7 @@ class AsyncPaymentIntents:
             application_fee_amount=application_fee_amount,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
         )
         return raw.parsed
 
@@ -567,6 +589,7 @@ class AsyncPaymentIntents:
         *,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> models.PaymentIntent:
         """Retrieve a Payment Intent (GET /v2/payment-intents/{payment_intent_id}).
 
@@ -576,6 +599,7 @@ class AsyncPaymentIntents:
             payment_intent_id: The `payment_intent_id` path parameter (a `uuid.UUID` or its string).
             timeout: Seconds, or an `httpx.Timeout`, for each request of this call; None: the client's.
             max_retries: Retries for this call; None: the client's (3 by default).
+            deadline: Seconds this whole call may take (attempts, waits, reconciliation); None: the client's.
 
         Returns:
             PaymentIntent: the answer's model.
@@ -586,6 +610,7 @@ class AsyncPaymentIntents:
             dots_client.errors.APIConnectionError: No answer (`APITimeoutError` for a timeout);
                 `may_have_reached_server` says whether the server may have acted.
             dots_client.errors.UnreadableResponse: A success answer whose body cannot be read.
+            dots_client.errors.ClientClosedError: The client was closed; nothing is sent.
             ValueError: An argument the request schema refuses (an id that is not a UUID, an unknown
                 enum value); nothing is sent.
         """
@@ -594,6 +619,7 @@ class AsyncPaymentIntents:
             payment_intent_id,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
         )
         return raw.parsed
 
@@ -604,6 +630,7 @@ class AsyncPaymentIntents:
         payment_method_id: UUID | str,
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> models.PaymentIntent:
         """Confirm a Payment Intent (POST /v2/payment-intents/{payment_intent_id}/confirm).
 
@@ -634,6 +661,7 @@ class AsyncPaymentIntents:
                 as a UUID, so a non-UUID could never be recorded faithfully.
             timeout: Seconds, or an `httpx.Timeout`, for each request of this call; None: the client's.
             max_retries: Retries for this call; None: the client's (3 by default).
+            deadline: Seconds this whole call may take (attempts, waits, reconciliation); None: the client's.
 
         Returns:
             PaymentIntent: the answer's model.
@@ -644,8 +672,9 @@ class AsyncPaymentIntents:
             dots_client.errors.APIConnectionError: No answer (`APITimeoutError` for a timeout);
                 `may_have_reached_server` says whether the server may have acted.
             dots_client.errors.UnreadableResponse: A success answer whose body cannot be read.
+            dots_client.errors.ClientClosedError: The client was closed; nothing is sent.
             dots_client.errors.ConfirmOutcomeUnknown: An attempt may have acted and a retrieve cannot show
-                whether it did: retrieve the intent later before confirming again.
+                whether it did (or the deadline passed first): retrieve the intent later before confirming again.
             ValueError: An argument the request schema refuses (an id that is not a UUID, an unknown
                 enum value); nothing is sent.
         """
@@ -655,6 +684,7 @@ class AsyncPaymentIntents:
             payment_method_id=payment_method_id,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
         )
         return raw.parsed
 
