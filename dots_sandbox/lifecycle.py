@@ -60,13 +60,14 @@ def transfer_id(status: str) -> str | None:
     return _transfer_id(status)
 
 
-def new_intent(client_id: str, request: Mapping[str, Any]) -> tuple[Intent, str]:
+def new_intent(client_id: str, request: Mapping[str, Any], at: float | None = None) -> tuple[Intent, str]:
     """A new intent for a validated create request, and its client secret (shown once, stored hashed).
 
     Without `confirm: true` it starts `initialized`. With it, a `payment_method_id` confirms it
     at once (same outcomes as confirm); without one it waits in `requires_payment_method`.
+    `at` (epoch seconds; None: now) is its creation time (and its confirm's).
     """
-    now = _now()
+    now = _now(at)
     client_secret = f"pi_secret_{secrets.token_hex(16)}"
     payment_method_id = request.get("payment_method_id")
     status, transfer_id, confirmed_at = INITIALIZED, None, None
@@ -91,11 +92,14 @@ def new_intent(client_id: str, request: Mapping[str, Any]) -> tuple[Intent, str]
     return intent, client_secret
 
 
-def confirmation(request: Mapping[str, Any]) -> Confirmation:
-    """What confirming with a validated confirm request writes (applied only to an unconfirmed intent)."""
+def confirmation(request: Mapping[str, Any], at: float | None = None) -> Confirmation:
+    """What confirming with a validated confirm request writes (applied only to an unconfirmed intent).
+
+    `at` (epoch seconds; None: now) is the confirm's time.
+    """
     payment_method_id: str = request["payment_method_id"]
     status = outcome(payment_method_id)
-    return Confirmation(status, payment_method_id, _transfer_id(status), request, _now())
+    return Confirmation(status, payment_method_id, _transfer_id(status), request, _now(at))
 
 
 def new_id() -> str:
@@ -114,5 +118,6 @@ def _transfer_id(status: str) -> str | None:
     return str(uuid_utils.uuid4()) if status == SUCCEEDED else None
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")
+def _now(at: float | None = None) -> str:
+    moment = datetime.datetime.now(datetime.UTC) if at is None else datetime.datetime.fromtimestamp(at, datetime.UTC)
+    return moment.isoformat(timespec="microseconds")

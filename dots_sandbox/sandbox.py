@@ -11,13 +11,14 @@ deliveries on a thread of their own).
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from dots_sandbox.background.changes import Changes
-from dots_sandbox.background.outbox import Dispatcher
+from dots_sandbox.background.outbox import DeliveryPlan, Dispatcher
 from dots_sandbox.background.retention import Pruner
 from dots_sandbox.background.schedule import RetryPolicy
 from dots_sandbox.background.settlement import Settler
@@ -28,7 +29,7 @@ from dots_sandbox.request.handlers import Handlers
 from dots_sandbox.request.operations import Operation, operation
 from dots_sandbox.request.pipeline import SandboxApp
 from dots_sandbox.request.routing import Router
-from dots_sandbox.request.validation import compile_rules
+from dots_sandbox.request.validation import OperationRules, compile_rules
 from dots_sandbox.settings import Settings
 from dots_sandbox.store import Store, open_store
 from dots_spec.document import load_spec
@@ -37,6 +38,19 @@ if TYPE_CHECKING:
     from dots_sandbox.in_thread import Served
 
 Clock = Callable[[], float]
+
+
+def _compiled(spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, OperationRules]]:
+    """`spec` with the control routes, and its compiled validation rules."""
+    served = with_control_routes(spec)
+    return served, compile_rules(served)
+
+
+@functools.cache
+def _default_spec() -> tuple[dict[str, Any], dict[str, OperationRules]]:
+    """`_compiled(load_spec())`, once per process: compiling the validators costs about 5 ms, and a test
+    kit builds a sandbox per test. Both are only read, never changed, so sandboxes share them."""
+    return _compiled(load_spec())
 
 
 class Sandbox:
@@ -49,17 +63,18 @@ class Sandbox:
     """
 
     def __init__(self, settings: Settings, store: Store, clock: Clock, spec: dict[str, Any] | None = None) -> None:
-        spec = with_control_routes(load_spec() if spec is None else spec)
+        spec, rules = _default_spec() if spec is None else _compiled(spec)
         self.settings = settings
         self.store = store
         self._receivers: dict[str, Receiver] = {receiver.url: receiver for receiver in settings.webhooks}
         self.changes = Changes(tuple(self._receivers), settings.settlement_seconds, clock)
         self.settler = Settler(store, self.changes)
         self.worker: Worker | None = None
+        # The webhook dispatcher's plan (Dispatcher's `plan`): None in production; a test kit sets its own.
+        self.delivery_plan: DeliveryPlan | None = None
         self._worker_lock = threading.Lock()
         handlers = Handlers(store, spec, self.changes)
         control = ControlHandlers(store, handlers, self.changes)
-        rules = compile_rules(spec)
         operations: dict[str, Operation] = {}
         for operation_id in rules:
             owner = next((each for each in (handlers, control) if operation_id in each.ACCESS), None)
@@ -74,13 +89,19 @@ class Sandbox:
         return f"Sandbox({self.settings!r})"
 
     def dispatcher(self, **options: Any) -> Dispatcher | None:
-        """A webhook dispatcher for the receivers (None when there are none); `options` for tests."""
+        """A webhook dispatcher for the receivers (None when there are none); `options` for tests.
+
+        Its schedule runs on the sandbox's clock (a test kit's may be ahead: `advance`), its leases
+        on the real time (`time.time`), so moving the clock never ends a lease early.
+        """
         if not self._receivers:
             return None
         options.setdefault("policy", RetryPolicy(self.settings.webhook_retry_seconds))
         options.setdefault("timeout", self.settings.webhook_timeout_seconds)
         options.setdefault("attempts_per_receiver", self.settings.webhook_attempts_per_receiver)
         options.setdefault("clock", self.changes.clock)
+        options.setdefault("lease_clock", time.time)
+        options.setdefault("plan", self.delivery_plan)
         return Dispatcher(self.store, tuple(self._receivers.values()), **options)
 
     def add_receiver(self, receiver: Receiver) -> None:

@@ -3,7 +3,9 @@
 The same sandbox as the pytest fixtures (in-memory store, fail-next faults, settlement only when
 asked), with the kit's routes beside the sandbox's own (dots_testing/routes.py): a test in another
 language resets it (`POST /api/sandbox/reset`), queues faults (`POST /api/sandbox/fail-next`),
-settles (`POST /api/sandbox/payment-intents/{id}/settle`) and reads `GET /api/sandbox/requests`.
+settles (`POST /api/sandbox/payment-intents/{id}/settle`), moves its clock (`POST /api/sandbox/advance`),
+disturbs webhooks (`POST /api/sandbox/disturb-webhooks`), resends one (`POST /api/sandbox/resend-webhook`)
+and reads `GET /api/sandbox/requests`.
 Prints `dots test sandbox listening on <base_url>` once it accepts connections (the first line
 on stdout, flushed, as every server command here prints it). Credentials: DOTS_CLIENT_ID
 and DOTS_API_KEY, else the sandbox's documented local defaults. `--forward-to URL` also delivers

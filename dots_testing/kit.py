@@ -30,6 +30,7 @@ from dots_sandbox.sandbox import Sandbox, build_sandbox
 from dots_sandbox.settings import MEMORY_DB, Settings
 from dots_spec.document import load_spec
 from dots_testing import faults, routes
+from dots_testing.disorder import Disorder, DisturbanceKind, KitClock, disturbance, seconds_value
 from dots_testing.journal import Journal, Received, RecordingStore
 from dots_testing.preparations import Preparation, Preparations
 
@@ -352,6 +353,71 @@ class TestSandbox:
         intent_id = None if payment_intent_id is None else intent_text(payment_intent_id)
         return [present_event(r) for r in self.sandbox.store.events(self.client_id, intent_id, RECENT_EVENTS)]
 
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox's clock `seconds` (a finite number >= 0) ahead, without sleeping.
+
+        The payment lifecycle keeps time with that clock: intents created and confirmed from now on,
+        their events, settlement timers (a `processing` intent whose settlement came due is settled
+        before this returns: `SETTLEMENT_SECONDS` after its confirm, unless `running(settlement_seconds=...)`
+        chose another), the webhook redelivery schedule and `disturb_webhooks("delay", ...)` (what came
+        due is sent at once, as the sandbox's worker sends: wait for it with `dots_webhooks.wait_for`).
+        What was due before the move is sent (or held by a disturbance) and recorded first (waiting up
+        to WEBHOOK_TIMEOUT_SECONDS), so a delay and a retry scheduled by an answer that just arrived
+        count from before the move. `svix-timestamp`, attempt
+        timeouts and leases stay on real time; `reset()` returns to it. The same as POST
+        /api/sandbox/advance. Raises TypeError for a non-number, ValueError for a negative or non-finite one.
+        """
+        sandbox = self.sandbox
+        clock = _kit_clock(sandbox)
+        seconds_value(seconds)  # refused before anything waits
+        _caught_up(sandbox)  # what was due, or answered a moment ago, is routed and recorded before the move
+        clock.advance(seconds)
+        sandbox.settler.tick()
+        sandbox.changes.wake()
+
+    def disturb_webhooks(self, kind: DisturbanceKind, *, optional: bool = False, **options: Any) -> None:
+        """Make the next webhook delivery (of `payment_intent_id=`, when given) arrive as the real world may send it.
+
+        Kinds (dots_testing/disorder.py): "duplicate" (sent twice at once, one `svix-id`), "reorder"
+        (held until its intent's next event was delivered, so the two arrive in reverse order), "delay"
+        (`seconds=`: held until `advance()` moved the clock that far) and "redeliver" (sent again after
+        the receiver's 2xx). Every delivery is signed as a real one. Calls queue, each taken by the next
+        delivery it applies to; one that no delivery took fails the test at teardown (the `dots_sandbox`
+        fixture), naming it, unless `optional=True`. The same as POST /api/sandbox/disturb-webhooks.
+        Raises ValueError naming the valid kinds or options, TypeError for a value of the wrong type.
+        """
+        planned = disturbance(kind, optional=optional, **options)
+        # A preparation of the test, so the fixtures fail the test if no delivery takes it (preparations.py).
+        planned.on_use = self.prepare(planned.describe(), optional=optional).use
+        _disorder(self.sandbox).add(planned)
+
+    def unused_disturbances(self) -> list[str]:
+        """The `disturb_webhooks` calls (not optional) that no delivery took yet, each with why; [] when all did."""
+        return _disorder(self.sandbox).unused()
+
+    def resend_webhook(self, svix_id: str) -> None:
+        """Send the event `svix_id` again (the same `svix-id`, signed afresh) to each receiver registered now.
+
+        As Svix's "resend": a new attempt, whether the event was delivered, failed or still pending (one in
+        flight now is left to that attempt); it arrives as the sandbox's worker sends it (wait for it with
+        `dots_webhooks.wait_for`). The same as POST /api/sandbox/resend-webhook. Raises LookupError for
+        an event id the sandbox does not know (among its newest RECENT_EVENTS), TypeError for a non-str.
+        """
+        if not isinstance(svix_id, str):
+            raise TypeError(f"svix_id must be a str (the svix-id header), not {type(svix_id).__name__}")
+        sandbox = self.sandbox
+        _caught_up(sandbox)  # a delivery answered a moment ago is delivered, not in flight
+        record = next(
+            (r for r in sandbox.store.events(self.client_id, None, RECENT_EVENTS) if r.event.id == svix_id), None
+        )
+        if record is None:
+            raise LookupError(f"no webhook event {svix_id!r} in this sandbox")
+        now = sandbox.changes.clock()
+        for delivery in record.deliveries:
+            if delivery.receiver in sandbox.changes.receivers:
+                sandbox.store.schedule_delivery(svix_id, delivery.receiver, now, None)
+        sandbox.changes.wake()
+
     def _control(self, operation_id: str, payment_intent_id: str | UUID, body: Any) -> dict[str, Any]:
         """Run a control route's handler, as its HTTP route would: 404 is LookupError, another refusal ValueError."""
         handler = self.sandbox.operations[operation_id].handler
@@ -359,6 +425,33 @@ class TestSandbox:
             return handler(self.client_id, {"payment_intent_id": intent_text(payment_intent_id)}, body)
         except errors.ApiError as error:
             raise (LookupError if error.status == 404 else ValueError)(error.body().decode()) from None
+
+
+def _kit_clock(sandbox: Sandbox) -> KitClock:
+    clock = sandbox.changes.clock
+    assert isinstance(clock, KitClock), "a test sandbox keeps time with a KitClock (_build)"
+    return clock
+
+
+def _disorder(sandbox: Sandbox) -> Disorder:
+    plan = sandbox.delivery_plan
+    assert isinstance(plan, Disorder), "a test sandbox routes webhooks through a Disorder (_build)"
+    return plan
+
+
+def _caught_up(sandbox: Sandbox) -> None:
+    """Start the webhook deliveries due now, then wait (up to WEBHOOK_TIMEOUT_SECONDS) until every attempt
+    in flight is recorded: what the worker would do at its next ticks, done before the clock moves.
+
+    So a delivery is routed (sent, or held by a disturbance) at the time it came due, whether or not
+    the worker had claimed it yet; a claim from this thread beside the worker's may put a receiver one
+    attempt over its slots for a moment, which a test sandbox's receivers do not notice.
+    """
+    worker = sandbox.worker
+    dispatcher = None if worker is None else worker.dispatcher
+    if dispatcher is not None:
+        dispatcher.start_due(sandbox.changes.wake)
+        dispatcher.drain(WEBHOOK_TIMEOUT_SECONDS)
 
 
 def intent_text(payment_intent_id: str | UUID) -> str:
@@ -376,7 +469,10 @@ def _check_operation(operation_id: object) -> None:
 
 
 def _build(settings: Settings) -> Sandbox:
-    sandbox = build_sandbox(settings, RecordingStore(MEMORY_DB, settings.synchronous))
+    # Each sandbox keeps time with a clock of its own (a reset is back to real time) and routes its
+    # webhooks through a plan of its own (dots_testing/disorder.py).
+    sandbox = build_sandbox(settings, RecordingStore(MEMORY_DB, settings.synchronous), KitClock())
+    sandbox.delivery_plan = Disorder()
     sandbox.start_background()
     return sandbox
 

@@ -7,7 +7,8 @@
 - `dots` / `async_dots`: a `dots_client.Dots` / `AsyncDots` pointed at `dots_sandbox`, closed after the test;
 - `dots_webhooks`: a webhook receiver of this test's own, registered with the session's sandbox
   (so with `dots_sandbox` too, in either order), every delivery verified and kept
-  (dots_testing/webhook_receiver.py);
+  (dots_testing/webhook_receiver.py): a path of its own on `dots_webhooks_server`, the session's one
+  receiver server;
 - `dots_outcome`: the outcome an item of `@pytest.mark.dots_outcomes` plays (dots_testing/outcomes.py).
 
 After a test that passed, `dots_sandbox` and `dots_webhooks` fail it (at teardown) for every
@@ -32,6 +33,7 @@ from dots_testing import outcomes
 if TYPE_CHECKING:
     from dots_client import AsyncDots, Dots
 
+    from dots_sandbox.receiver import ReceiverServer
     from dots_testing.kit import TestSandbox
     from dots_testing.webhook_receiver import WebhookReceiver
 
@@ -121,8 +123,12 @@ def dots(dots_sandbox: TestSandbox) -> Iterator[Dots]:
     import httpx  # noqa: PLC0415 (the client only when a test asks for one)
     from dots_client import Dots  # noqa: PLC0415
 
+    from dots_sandbox.background.outbox import tls_context  # noqa: PLC0415
+
     with (
-        httpx.Client(trust_env=False) as http,  # loopback: never through HTTP_PROXY
+        # Loopback: never through HTTP_PROXY. The process's one TLS context (building one per test
+        # costs about 30 ms; the kit's sandbox is plain HTTP anyway).
+        httpx.Client(trust_env=False, verify=tls_context()) as http,
         Dots(
             client_id=dots_sandbox.client_id,
             api_key=dots_sandbox.api_key,
@@ -144,8 +150,10 @@ async def async_dots(dots_sandbox: TestSandbox, anyio_backend: object) -> AsyncI
     import httpx  # noqa: PLC0415
     from dots_client import AsyncDots  # noqa: PLC0415
 
+    from dots_sandbox.background.outbox import tls_context  # noqa: PLC0415
+
     async with (
-        httpx.AsyncClient(trust_env=False) as http,  # loopback: never through HTTP_PROXY
+        httpx.AsyncClient(trust_env=False, verify=tls_context()) as http,  # loopback, one TLS context: as `dots`
         AsyncDots(
             client_id=dots_sandbox.client_id,
             api_key=dots_sandbox.api_key,
@@ -157,8 +165,33 @@ async def async_dots(dots_sandbox: TestSandbox, anyio_backend: object) -> AsyncI
         yield client
 
 
+@pytest.fixture(scope="session")
+def dots_webhooks_server() -> Iterator[ReceiverServer]:
+    """The session's one webhook receiver server (127.0.0.1, a free port); each `dots_webhooks` is a path on it."""
+    from dots_sandbox.receiver import ReceiverServer  # noqa: PLC0415
+
+    server = ReceiverServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _dots_webhooks_verifier(dots_sandbox_session: TestSandbox) -> Iterator[Dots]:
+    """The client whose `webhooks.unwrap` verifies every `dots_webhooks` delivery (it sends no request)."""
+    from dots_client import Dots  # noqa: PLC0415
+
+    session = dots_sandbox_session
+    with Dots(client_id=session.client_id, api_key=session.api_key, base_url=session.base_url) as client:
+        yield client
+
+
 @pytest.fixture
-def dots_webhooks(dots_sandbox_session: TestSandbox, request: pytest.FixtureRequest) -> Iterator[WebhookReceiver]:
+def dots_webhooks(
+    dots_sandbox_session: TestSandbox,
+    dots_webhooks_server: ReceiverServer,
+    _dots_webhooks_verifier: Dots,
+    request: pytest.FixtureRequest,
+) -> Iterator[WebhookReceiver]:
     """This test's webhook receiver, registered with the session's sandbox until the test ends.
 
     `.wait_for(payment_intent_id=None, timeout=5.0)` returns the next verified delivery (`body`,
@@ -169,7 +202,7 @@ def dots_webhooks(dots_sandbox_session: TestSandbox, request: pytest.FixtureRequ
     """
     from dots_testing.webhook_receiver import receiving  # noqa: PLC0415
 
-    with receiving(dots_sandbox_session, check=False) as receiver:
+    with receiving(dots_sandbox_session, dots_webhooks_server, _dots_webhooks_verifier, check=False) as receiver:
         yield receiver
     _check_preparations(request, dots_sandbox_session)
 

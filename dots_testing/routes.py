@@ -1,4 +1,4 @@
-"""The kit's own routes, for tests in any language: the controls `fail_next`, `requests` and `reset` over HTTP.
+"""The kit's own routes, for tests in any language: the controls of `TestSandbox` over HTTP.
 
 Served by a test sandbox (`dots_testing.running()`, the fixtures, `python -m dots_testing`) beside the
 sandbox's control routes (`/api/sandbox/...`: complete-action, settle, webhook-events), behind the same
@@ -9,8 +9,18 @@ HTTP Basic credentials; every answer is JSON:
 - `GET /api/sandbox/requests[?operation_id=...]` → `{"data": [request, ...]}`, oldest first, each with
   `operation_id`, `method`, `path`, `status`, `committed` and `fault` as `requests()` gives them;
   `400 invalid-input` for an operation id the spec does not have.
-- `POST /api/sandbox/reset` → `204`: a fresh, empty state, made on a thread of its own (never on the
-  server's event loop, where it would hold up other requests); requests in flight finish on the old state.
+- `POST /api/sandbox/reset` → `204`: a fresh, empty state; requests in flight finish on the old state.
+- `POST /api/sandbox/advance` `{"seconds": N}` → `204` once the clock moved (`advance`); `400
+  invalid-input` for seconds that are not a finite number >= 0.
+- `POST /api/sandbox/disturb-webhooks` `{"kind": ..., "options": {...}, "optional": false}` → `204`
+  (`disturb_webhooks`); `400 invalid-input` for a kind or option it refuses. Over HTTP no fixture
+  checks for unused disturbances: `reset` forgets them.
+- `POST /api/sandbox/resend-webhook` `{"svix_id": "msg_..."}` → `204` (`resend_webhook`); `404
+  not-found` for an event the sandbox does not know.
+
+`reset`, `advance` and `resend-webhook` run on a thread of their own, never on the server's event
+loop, where they would hold up other requests: building a fresh sandbox takes milliseconds, and the
+other two wait for webhook attempts in flight to be recorded.
 """
 
 from __future__ import annotations
@@ -29,12 +39,22 @@ from dots_testing.journal import Received
 
 PREFIX = "/api/sandbox/"
 MAX_BODY_BYTES = 64 * 1024
-_ROUTES = {("POST", "fail-next"), ("GET", "requests"), ("POST", "reset")}
+_ROUTES = {
+    ("POST", "fail-next"),
+    ("GET", "requests"),
+    ("POST", "reset"),
+    ("POST", "advance"),
+    ("POST", "disturb-webhooks"),
+    ("POST", "resend-webhook"),
+}
+# Routes whose control takes milliseconds or waits (a fresh sandbox; webhook attempts in flight): on a
+# thread, off the event loop, where other requests would wait for it.
+_OFF_LOOP = {"reset", "advance", "resend-webhook"}
 
 
 class Controls(Protocol):
     """What the routes need of a test sandbox (`dots_testing.kit.TestSandbox` is one): its credentials and
-    the three controls they serve, so the routes depend on these five names, not on the kit."""
+    the controls they serve, so the routes depend on these names, not on the kit."""
 
     @property
     def client_id(self) -> str:
@@ -60,6 +80,20 @@ class Controls(Protocol):
         """A fresh, empty state."""
         ...
 
+    def advance(self, seconds: float) -> None:
+        """Move the lifecycle's clock; TypeError or ValueError for seconds that are not a finite number >= 0."""
+        ...
+
+    @property
+    def disturb_webhooks(self) -> Callable[..., None]:
+        """Plan a disturbance: (kind, *, optional=False, **options); ValueError or TypeError for what it refuses.
+        (Typed loosely: the kit types `kind` as a Literal, and the routes pass on JSON.)"""
+        ...
+
+    def resend_webhook(self, svix_id: str) -> None:
+        """Send an event again; LookupError for an unknown one, TypeError for a non-str."""
+        ...
+
 
 def is_kit_route(scope: Scope) -> bool:
     """Whether this HTTP request is for one of the kit's routes (any other goes to the sandbox)."""
@@ -74,11 +108,8 @@ async def serve(kit: Controls, scope: Scope, receive: Receive, send: Send) -> No
             next((value for name, value in scope["headers"] if name == b"authorization"), None)
         )
         body = await _body(receive)
-        if scope["path"][len(PREFIX) :] == "reset":
-            # Off the event loop: building the fresh sandbox takes milliseconds that other requests,
-            # in flight on this loop, must not wait for.
-            await asyncio.to_thread(kit.reset)
-            status, answer = 204, b""
+        if scope["path"][len(PREFIX) :] in _OFF_LOOP:
+            status, answer = await asyncio.to_thread(_dispatch, kit, scope, body)
         else:
             status, answer = _dispatch(kit, scope, body)
         await _send(send, status, answer, ())
@@ -97,7 +128,52 @@ def _dispatch(kit: Controls, scope: Scope, body: bytes) -> tuple[int, bytes]:
             raise errors.invalid_input([("query.operation_id", str(error))]) from None
         data = [dataclasses.asdict(entry) for entry in entries]
         return 200, json.dumps({"data": data}).encode()
+    if route == "reset":
+        kit.reset()
+        return 204, b""
+    if route == "advance":
+        document = _object(body, ("seconds",))
+        seconds: Any = document.get("seconds")  # checked by advance
+        _refusing(lambda: kit.advance(seconds))
+        return 204, b""
+    if route == "disturb-webhooks":
+        document = _object(body, ("kind", "options", "optional"))
+        options = document.get("options", {})
+        if not isinstance(options, dict):
+            raise errors.invalid_input([("body.options", "must be an object")])
+        optional = document.get("optional", False)
+        if not isinstance(optional, bool):
+            raise errors.invalid_input([("body.optional", "must be true or false")])
+        _refusing(lambda: kit.disturb_webhooks(str(document.get("kind")), optional=optional, **options))
+        return 204, b""
+    if route == "resend-webhook":
+        document = _object(body, ("svix_id",))
+        svix_id: Any = document.get("svix_id")  # checked by resend_webhook
+        try:
+            _refusing(lambda: kit.resend_webhook(svix_id))
+        except LookupError as error:
+            raise errors.not_found(str(error)) from None
+        return 204, b""
     return _fail_next(kit.fail_next, body)
+
+
+def _object(body: bytes, names: tuple[str, ...]) -> dict[str, Any]:
+    """The body as a JSON object of (some of) `names`; 400 invalid-input otherwise."""
+    try:
+        document = json.loads(body or b"{}")
+    except ValueError:
+        raise errors.invalid_input([("body", "must be JSON")]) from None
+    if not isinstance(document, dict) or set(document) - set(names):
+        raise errors.invalid_input([("body", f"must be an object of {', '.join(names)}")])
+    return document
+
+
+def _refusing(control: Callable[[], None]) -> None:
+    """Run a control; its ValueError or TypeError (a value it refuses) is 400 invalid-input."""
+    try:
+        control()
+    except (ValueError, TypeError) as error:
+        raise errors.invalid_input([("body", str(error))]) from None
 
 
 def _fail_next(fail_next: Callable[..., None], body: bytes) -> tuple[int, bytes]:

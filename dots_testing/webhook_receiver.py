@@ -1,16 +1,19 @@
 """`dots_webhooks`: a webhook receiver a test runs and registers with its sandbox, keeping every delivery verified.
 
-`WebhookReceiver` is an HTTP server (the standard library's `ThreadingHTTPServer`) on 127.0.0.1,
-a free port, in the test's own process, with a fresh `whsec_` secret and a fresh random path of
-its own (`/webhooks/<token>`): ports are reused within a session, and a later receiver on an
-earlier one's port must not be sent the earlier one's pending redeliveries, which the sandbox
-keeps for that receiver's URL; a request to another path is answered `404` and not kept. Each `POST` is a
-delivery: verified with that secret through `dots_client`'s `dots.webhooks.unwrap` (the `svix`
+`WebhookReceiver` is a path of its own (`/webhooks/<token>`, fresh and random) on a
+`dots_sandbox.receiver.ReceiverServer` (the one receiver shell: a `ThreadingHTTPServer` on
+127.0.0.1, a free port, in the test's own process), with a fresh `whsec_` secret. The pytest
+plugin runs one server for the whole session and mounts a receiver per test, so a test's receiver
+costs a mount, not a server start; the random path keeps a later receiver from being sent an
+earlier one's pending redeliveries, which the sandbox keeps for that receiver's URL: a request to
+an unmounted path is answered `404` and kept by no one. Each `POST` is a delivery: verified with
+that secret through `dots_client`'s `dots.webhooks.unwrap` (the `svix`
 library: signature, and a timestamp within 5 minutes), kept with its raw body and headers (to call
 the service's own webhook handler with) and its typed `PaymentIntentUpdatedEvent`, and answered
 `204`, or what `respond_with` queued. `wait_for` hands the test the next delivery it has not
 returned yet, woken by the arrival itself (a condition variable: no test sleeps). `receiving(sandbox)`
-registers one with a `TestSandbox` for the length of a block; the `dots_webhooks` fixture is that block.
+registers one with a `TestSandbox` for the length of a block; the `dots_webhooks` fixture is that block
+on the session's server.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import math
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Literal, get_args
 from uuid import UUID
 
@@ -33,6 +35,7 @@ from dots_client import Dots
 from dots_client.errors import UnreadableWebhook, WebhookVerificationError
 from dots_client.models import PaymentIntentUpdatedEvent
 
+from dots_sandbox.receiver import ReceiverServer
 from dots_testing import forwarding
 from dots_testing.forwarding import ASGIApp, Forwarder
 from dots_testing.preparations import Preparation, Preparations
@@ -61,10 +64,6 @@ DEFAULT_STATUS = 204
 # A delivery that fails verification is answered 400, as docs/client.md tells a receiver to.
 REFUSED_STATUS = 400
 WAIT_SECONDS = 5.0
-# A sandbox's event body is under 100 bytes; anything far larger is not a delivery.
-MAX_BODY_BYTES = 1_048_576
-# How often the server thread looks for `stop()`: the bound on how long stopping it takes.
-POLL_SECONDS = 0.02
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -112,19 +111,19 @@ class Delivery:
 
 
 class WebhookReceiver:
-    """A webhook receiver served from a thread of this process, keeping every delivery it gets.
+    """A webhook receiver at a path of its own on `server`, keeping every delivery it gets, until `close()`.
 
-    `url`, `secret` (a fresh `whsec_` one), `deliveries`, `wait_for`, `respond_with`. Made by
-    `receiving(sandbox)` and the `dots_webhooks` fixture; `dots` verifies each delivery
-    (`dots.webhooks.unwrap`, which sends no request). Its repr never shows the secret, and no message
-    of it does. Every method is safe to call from the test's thread while deliveries arrive.
+    `url` (`http://127.0.0.1:<port>/webhooks/<token>`, unique to this receiver), `secret` (a fresh
+    `whsec_` one), `deliveries`, `wait_for`, `respond_with`. Made by `receiving(sandbox)` and the
+    `dots_webhooks` fixture; `dots` verifies each delivery (`dots.webhooks.unwrap`, which sends no
+    request). Its repr never shows the secret, and no message of it does. Every method is safe to
+    call from the test's thread while deliveries arrive.
     """
 
     def __init__(
         self,
         dots: Dots,
-        host: str = "127.0.0.1",
-        port: int = 0,
+        server: ReceiverServer,
         *,
         preparations: Preparations | None = None,
         intent_status: Callable[[str], str | None] | None = None,
@@ -138,20 +137,13 @@ class WebhookReceiver:
         self._handed: set[int] = set()  # indexes of the deliveries wait_for returned
         self._answers: collections.deque[tuple[int, Preparation]] = collections.deque()
         self._arrived = threading.Condition()
-        self._server = ThreadingHTTPServer((host, port), _handler(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
         self._forwarder: Forwarder | None = None
         self._forwarding = contextlib.ExitStack()
+        self._server = server
+        self.url = server.mount(self.path, self._receive)
 
     def __repr__(self) -> str:
         return f"WebhookReceiver(url={self.url!r}, deliveries={len(self.deliveries)})"
-
-    @property
-    def url(self) -> str:
-        """Where the sandbox posts deliveries: `http://127.0.0.1:<port>/webhooks/<token>` (unique to this receiver)."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{self.path}"
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -310,53 +302,11 @@ class WebhookReceiver:
         preparation.use()
         return status
 
-    def start(self) -> WebhookReceiver:
-        """Serve on a daemon thread; returns self."""
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(POLL_SECONDS,), name="dots-webhooks", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket (a delivery arriving later is refused a connection); then stop
+    def close(self) -> None:
+        """Unmount (a delivery arriving later is answered 404 and not kept; the server serves on), then stop
         forwarding (and the app served for `forward_to`)."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
+        self._server.unmount(self.path)
         self._forwarding.close()
-
-
-def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "dots-testing-webhooks"
-
-        def do_POST(self) -> None:
-            if self.path != receiver.path:
-                self._answer(404)  # another receiver's URL (an earlier one on this port): not ours to keep
-                return
-            length = int(self.headers.get("content-length") or 0)
-            if not 0 <= length <= MAX_BODY_BYTES:
-                self._answer(413)
-                return
-            body = self.rfile.read(length)
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            self._answer(receiver._receive(body, headers))
-
-        def do_GET(self) -> None:
-            self._answer(405)
-
-        def _answer(self, status: int) -> None:
-            self.send_response(status)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: a test's output is its own; `deliveries` shows what arrived."""
-
-    return Handler
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -384,27 +334,36 @@ class _Wanted:
 
 
 @contextlib.contextmanager
-def receiving(sandbox: TestSandbox, *, check: bool = True) -> Iterator[WebhookReceiver]:
-    """A started `WebhookReceiver` registered with `sandbox` (and kept across its `reset()`s) for the block.
+def receiving(
+    sandbox: TestSandbox, server: ReceiverServer | None = None, dots: Dots | None = None, *, check: bool = True
+) -> Iterator[WebhookReceiver]:
+    """A `WebhookReceiver` on `server` registered with `sandbox` (and kept across its `reset()`s) for the block.
 
-    Its `respond_with` answers are preparations of `sandbox` (dots_testing/preparations.py). On
-    leaving, it is unregistered (no new deliveries to it) and its server stopped; then, with `check`
-    and when the block ended without an exception, AssertionError naming each preparation of the
-    sandbox never used (as pytest-httpx fails a test whose mocked response was never requested: the
-    test did not test the redelivery it set up). Raises OSError when no port can be bound.
+    `server` None: a server of the block's own, on a free port, stopped on leaving; `dots` None: a
+    client for `sandbox` made and closed for the block (it only verifies). Its `respond_with` answers
+    are preparations of `sandbox` (dots_testing/preparations.py). On leaving, the receiver is
+    unregistered (no new deliveries to it) and unmounted; then, with `check` and when the block ended
+    without an exception, AssertionError naming each preparation of the sandbox never used (as
+    pytest-httpx fails a test whose mocked response was never requested: the test did not test the
+    redelivery it set up). Raises OSError when no port can be bound.
     """
-    with Dots(client_id=sandbox.client_id, api_key=sandbox.api_key, base_url=sandbox.base_url) as dots:
+    with contextlib.ExitStack() as stack:
+        if server is None:
+            server = ReceiverServer().start()
+            stack.callback(server.stop)
+        if dots is None:
+            dots = stack.enter_context(
+                Dots(client_id=sandbox.client_id, api_key=sandbox.api_key, base_url=sandbox.base_url)
+            )
         receiver = WebhookReceiver(
-            dots, preparations=sandbox.preparations, intent_status=functools.partial(_announced, sandbox)
-        ).start()
+            dots, server, preparations=sandbox.preparations, intent_status=functools.partial(_announced, sandbox)
+        )
+        stack.callback(receiver.close)
+        sandbox.add_receiver(receiver.url, receiver.secret)
         try:
-            sandbox.add_receiver(receiver.url, receiver.secret)
-            try:
-                yield receiver
-            finally:
-                sandbox.remove_receiver(receiver.url)
+            yield receiver
         finally:
-            receiver.stop()
+            sandbox.remove_receiver(receiver.url)
     if check:
         sandbox.preparations.check()
 

@@ -39,6 +39,12 @@ is a timeout, even after a 2xx status line ("receivers answer 2xx within 15 s").
 asks only for receivers with a free slot, never more than the freest of them has; so a slow,
 silent or dripping receiver holds its own slots and no other receiver's (`start_due`).
 
+**A plan** (`DeliveryPlan`, optional) is the seam for the world's disorder in a test kit: the
+dispatcher asks it for a `Route` for each delivery it claimed, and so holds one back (due again
+later, no attempt recorded), sends it twice at once (one `svix-id`), or makes deliveries due again
+once it is recorded (a redelivery after a 2xx, a held one released after a later event). Each send
+is a real attempt, signed afresh; production has no plan and sends each delivery once per claim.
+
 When a delivery is due again, and how long its lease is, is dots_sandbox/background/schedule.py.
 """
 
@@ -47,13 +53,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
+import functools
 import itertools
 import logging
+import ssl
 import threading
 import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -78,6 +87,44 @@ SENDERS_THREAD = "webhook-senders"
 logger = logging.getLogger("dots_sandbox.background.outbox")
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Route:
+    """What the dispatcher does with one delivery it claimed, as a `DeliveryPlan` says (the default: send it once).
+
+    `hold_until`: not sent now but due again at that time (epoch seconds, the dispatcher's `clock`),
+    its lease ended and no attempt recorded. `copies`: sent this many times at once (>= 1), one
+    `svix-id`, each signed; the first copy's answer is the attempt recorded. `due_after`: deliveries
+    (event id, receiver URL) made due at once after this attempt is recorded; `again_if_delivered`:
+    this delivery too, when the attempt was a 2xx (sent again, as Svix may after a 2xx).
+    """
+
+    hold_until: float | None = None
+    copies: int = 1
+    due_after: tuple[tuple[str, str], ...] = ()
+    again_if_delivered: bool = False
+
+
+SEND_ONCE = Route()
+
+
+class DeliveryPlan(Protocol):
+    """The seam a test kit plans webhook disorder through (dots_testing/disorder.py); production has none."""
+
+    def route(self, delivery: Delivery, now: float) -> Route:
+        """The route of `delivery`, claimed at `now` (the dispatcher's clock); once per claim, off the loop."""
+        ...
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default verifying TLS context, built once per process and shared by every dispatcher.
+
+    Building one costs about 30 ms (`load_verify_locations`; docs/performance.md), which a test kit
+    that builds a sandbox, so a dispatcher, per test would pay each time.
+    """
+    return httpx.create_ssl_context()
+
+
 def delivered(response: httpx.Response) -> bool:
     """Svix's rule: any 2xx is a delivery; everything else (3xx included: no redirects) is retried."""
     return 200 <= response.status_code < 300
@@ -95,12 +142,15 @@ def failure(error: Exception) -> str:
 class Dispatcher:
     """Claims due deliveries from the store, sends them and records the attempts.
 
-    `timeout` (seconds) bounds each whole attempt; `clock` gives epoch seconds for schedules and
-    leases (tests pass their own); `svix-timestamp` is always the real time (`wall_clock`), since
-    receivers check it against theirs. `transport` is an httpx async transport (tests pass a
-    MockTransport). The synchronous methods (`claim`, `send`, `record`, `deliver`, `dispatch`) may
-    be called from any thread but the dispatcher's loop (there they raise RuntimeError); `start_due`
-    runs attempts concurrently, at most `attempts_per_receiver` (>= 1) per receiver. `close()` when done.
+    `timeout` (seconds) bounds each whole attempt; `clock` gives epoch seconds for the schedule (when
+    a delivery is due, when it is due again: a test kit's clock may run ahead of the real one);
+    `lease_clock` gives them for leases (None: `clock`); `svix-timestamp` is always the real time
+    (`wall_clock`), since receivers check it against theirs. `transport` is an httpx async transport
+    (tests pass a MockTransport); `plan` routes each claimed delivery (a test kit's disorder; None:
+    each is sent once). Its one way to send is `start_due`, which runs attempts
+    concurrently on the dispatcher's loop, at most `attempts_per_receiver` (>= 1) per receiver, each
+    `attempt` then `record`; `claim` and `record` block and may be called from any thread but the
+    loop's. `close()` when done.
 
     The loop is an anyio blocking portal (asyncio backend) on a daemon thread named SENDERS_THREAD,
     started on first use rather than at construction: starting and stopping one costs about 2 ms
@@ -120,12 +170,16 @@ class Dispatcher:
         owner: str | None = None,
         wall_clock: Callable[[], float] = time.time,
         attempts_per_receiver: int = ATTEMPTS_PER_RECEIVER,
+        lease_clock: Callable[[], float] | None = None,
+        plan: DeliveryPlan | None = None,
     ) -> None:
         self.store = store
         self.attempts_per_receiver = attempts_per_receiver
         self.policy = RetryPolicy() if policy is None else policy
         self.clock = clock
         self.wall_clock = wall_clock
+        self.lease_clock = clock if lease_clock is None else lease_clock
+        self.plan = plan
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.timeout = timeout
         self.lease_seconds = lease_seconds(timeout)
@@ -147,6 +201,7 @@ class Dispatcher:
         # 100) would let slow receivers' connections hold up the others'.
         self._client = httpx.AsyncClient(
             timeout=timeout,
+            verify=tls_context(),
             transport=transport,
             follow_redirects=False,
             headers={"user-agent": USER_AGENT},
@@ -179,16 +234,16 @@ class Dispatcher:
         for future in abandoned:
             future.cancel()
 
-    def in_flight(self, url: str) -> int:
-        """How many attempts to `url` are in flight (started by `start_due`, not yet recorded)."""
-        with self._lock:
-            return len(self._in_flight.get(url, ()))
-
     def claim(self, limit: int, receivers: tuple[str, ...] | None = None, owner: str | None = None) -> list[Delivery]:
-        """Lease up to `limit` due deliveries to `receivers` (None: all) as `owner` (None: this dispatcher's)."""
+        """Lease up to `limit` due deliveries to `receivers` (None: all) as `owner` (None: this dispatcher's).
+
+        Due by `clock`, leased for `lease_seconds` by `lease_clock`.
+        """
         urls = self.receivers if receivers is None else receivers
         lessee = self.owner if owner is None else owner
-        return self.store.claim_deliveries(self.clock(), self.lease_seconds, lessee, urls, limit)
+        return self.store.claim_deliveries(
+            self.lease_clock(), self.lease_seconds, lessee, urls, limit, due_by=self.clock()
+        )
 
     def lease_token(self) -> str:
         """A lease owner of its own for one claim: this dispatcher's `owner`, then a claim number.
@@ -233,15 +288,6 @@ class Dispatcher:
         reason = None if ok else f"HTTP {status}"
         return Attempt(delivery.event_id, delivery.receiver, number, at, status, reason, delivered=ok)
 
-    def send(self, delivery: Delivery, deadline: float | None = None) -> Attempt | None:
-        """`attempt` from this thread; the deadline (time.monotonic()) by default `timeout` seconds from now.
-
-        The lease invariant holds when the default deadline is taken right after the claim (well
-        within the lease's margin), as the tests do; `start_due` takes it before the claim.
-        """
-        deadline = time.monotonic() + self.timeout if deadline is None else deadline
-        return self._running_portal().call(self.attempt, delivery, deadline)
-
     def record(self, attempt: Attempt, owner: str | None = None) -> None:
         """Store the attempt and move the delivery on: done, failed, or due again per the policy.
 
@@ -250,23 +296,6 @@ class Dispatcher:
         """
         next_at = None if attempt.delivered else self.policy.next_attempt_at(attempt.number, self.clock())
         self.store.record_attempt(attempt, self.owner if owner is None else owner, next_at)
-
-    def deliver(self, delivery: Delivery) -> Attempt | None:
-        """Send and record one claimed delivery (None: its receiver was removed; nothing sent or recorded)."""
-        attempt = self.send(delivery)
-        if attempt is not None:
-            self.record(attempt)
-        return attempt
-
-    def dispatch(self, limit: int = 100) -> list[Attempt]:
-        """Claim up to `limit` due deliveries, send them all at once, record each (the tests' synchronous pass)."""
-        deadline = time.monotonic() + self.timeout
-        claimed = self.claim(limit)
-        attempts = self._running_portal().call(self._attempt_all, claimed, deadline)
-        for attempt in attempts:
-            if attempt is not None:
-                self.record(attempt)
-        return [attempt for attempt in attempts if attempt is not None]
 
     def start_due(self, on_done: Callable[[], None]) -> int:
         """Claim due deliveries for the receivers with a free slot and start them; how many were started.
@@ -305,10 +334,16 @@ class Dispatcher:
             if key in self._sending_keys:
                 return False
             self._sending_keys.add(key)
+        route = SEND_ONCE if self.plan is None else self.plan.route(delivery, self.clock())
+        if route.hold_until is not None:
+            with self._lock:
+                self._sending_keys.discard(key)
+            self.store.schedule_delivery(delivery.event_id, delivery.receiver, route.hold_until, owner)
+            return False
         # Started outside `_lock`: start_task_soon waits for the loop to take the task, and the loop
         # may be waiting for `_lock` (an attempt ending, `done`). So the future is registered just
         # after, and cancelled if `remove_receiver` ran in between (it could not see it).
-        future = self._running_portal().start_task_soon(self._attempt_and_record, delivery, deadline, owner)
+        future = self._running_portal().start_task_soon(self._attempt_and_record, delivery, deadline, owner, route)
         with self._lock:
             self._in_flight.setdefault(delivery.receiver, set()).add(future)
             removed = delivery.receiver not in self._signers
@@ -327,11 +362,26 @@ class Dispatcher:
         future.add_done_callback(done)  # at once, on this thread, if the attempt ended already
         return True
 
-    async def _attempt_and_record(self, delivery: Delivery, deadline: float, owner: str) -> None:
+    async def _attempt_and_record(self, delivery: Delivery, deadline: float, owner: str, route: Route) -> None:
         try:
-            attempt = await self.attempt(delivery, deadline)
+            # Copies beyond the first only reach the receiver (this task's answer is the attempt); they
+            # end with it when it is cancelled (a receiver removed, the dispatcher closing).
+            copies = [asyncio.ensure_future(self.attempt(delivery, deadline)) for _ in range(route.copies - 1)]
+            try:
+                attempt = await self.attempt(delivery, deadline)
+                if copies:
+                    await asyncio.wait(copies)
+            finally:
+                for copy in copies:
+                    copy.cancel()
             if attempt is not None:
-                await asyncio.get_running_loop().run_in_executor(self._recorders, self.record, attempt, owner)
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._recorders, self.record, attempt, owner)
+                due = route.due_after
+                if route.again_if_delivered and attempt.delivered:
+                    due = (*due, (delivery.event_id, delivery.receiver))
+                if due:
+                    await loop.run_in_executor(self._recorders, self._make_due, due)
         except (StoreUnavailable, OutcomeUnknown):
             pass  # an outage, which the store logs as it begins and ends: due again once its lease ends
         except (StoreBusy, StorageFault) as error:  # no outage line for these: say it here, once per attempt
@@ -344,12 +394,26 @@ class Dispatcher:
             if not self._closing:
                 logger.exception("webhook delivery to %s failed unexpectedly", delivery.receiver)
 
+    def _make_due(self, deliveries: tuple[tuple[str, str], ...]) -> None:
+        now = self.clock()
+        for event_id, receiver in deliveries:
+            self.store.schedule_delivery(event_id, receiver, now, None)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds until every attempt started before this call has ended (sent and
+        recorded, or abandoned); whether they all did. Attempts started meanwhile are not waited for."""
+        _, not_done = concurrent.futures.wait(self._started(), timeout=timeout)
+        return not not_done
+
+    def _started(self) -> list[concurrent.futures.Future[None]]:
+        with self._lock:
+            return [future for futures in self._in_flight.values() for future in futures]
+
     def close(self, wait: float = 0.0) -> None:
         """Wait up to `wait` seconds for attempts in flight, abandon the rest (each retried after its lease
         ends), then close the HTTP client, the loop and the recorders. Works from any thread but the
         loop's, one running an event loop of its own (a lifespan hook) included."""
-        with self._lock:
-            in_flight = [future for futures in self._in_flight.values() for future in futures]
+        in_flight = self._started()
         concurrent.futures.wait(in_flight, timeout=wait)
         self._closing = True
         for future in in_flight:
@@ -367,9 +431,6 @@ class Dispatcher:
             if self._portal is None:
                 self._portal = self._stop_portal.enter_context(start_blocking_portal("asyncio", name=SENDERS_THREAD))
             return self._portal
-
-    async def _attempt_all(self, claimed: list[Delivery], deadline: float) -> list[Attempt | None]:
-        return list(await asyncio.gather(*(self.attempt(delivery, deadline) for delivery in claimed)))
 
     async def _cancelled_then_closed(self) -> None:
         # Let each cancelled attempt close its connection before the client and the loop go.

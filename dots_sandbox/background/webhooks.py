@@ -5,7 +5,8 @@ through Svix; payloads are thin pointers to the changed object; each request car
 (the message id, the same on every retry), `svix-timestamp` (epoch seconds of the attempt) and
 `svix-signature` (`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed by the
 base64-decoded secret after `whsec_`). Signing and verifying are the `svix` library's
-(`svix.webhooks.Webhook`), never code of ours; it is imported only when a receiver is configured
+(`svix.webhooks.Webhook`), never code of ours (receivers verify with it: dots_client's
+`webhooks.unwrap`, dots_sandbox/receiver.py); it is imported only when a receiver is configured
 (it takes about a second to import).
 """
 
@@ -16,7 +17,6 @@ import dataclasses
 import datetime
 import json
 import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import uuid_utils
@@ -101,17 +101,6 @@ class Signer:
             "svix-timestamp": str(int(at)),
             "svix-signature": self._webhook.sign(event_id, timestamp, body),
         }
-
-
-def verify(secret: str, body: bytes, headers: Mapping[str, str]) -> None:
-    """Check a delivery's Svix signature and timestamp (5 minutes' tolerance) with the `svix` library.
-
-    Raises `svix.webhooks.WebhookVerificationError` if a header is missing, the timestamp is too
-    old or too new, or no signature matches `body`.
-    """
-    from svix.webhooks import Webhook  # noqa: PLC0415
-
-    Webhook(secret).verify(body, dict(headers))
 
 
 def _decoded_secret(secret: str) -> bytes:

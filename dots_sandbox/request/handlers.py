@@ -39,7 +39,7 @@ class Handlers:
 
     def create_payment_intent(self, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
         """Store a new intent (confirmed at once with `confirm: true` and a payment method)."""
-        intent, client_secret = lifecycle.new_intent(client_id, body)
+        intent, client_secret = lifecycle.new_intent(client_id, body, self.changes.clock())
         if intent.confirmed_at is None:  # a creation is no status change: no event
             self.store.add_with(intent, None, None)
         else:  # confirmed in the same request: one event, for the confirm
@@ -59,7 +59,7 @@ class Handlers:
     def confirm_payment_intent(self, client_id: str, params: Mapping[str, str], body: Any) -> dict[str, Any]:
         """Confirm an unconfirmed intent atomically; 409 if it was confirmed before, 404 if unknown."""
         intent_id = params["payment_intent_id"].lower()
-        confirmation = lifecycle.confirmation(body)
+        confirmation = lifecycle.confirmation(body, self.changes.clock())
         event, settlement = self.changes.confirmed(
             client_id, intent_id, confirmation.status, confirmation.payment_method_id
         )

@@ -259,12 +259,31 @@ class Store(Protocol):
         """Apply a due settlement once (atomically, whoever else tries); the intent after it, or None."""
 
     def claim_deliveries(
-        self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
+        self,
+        now: float,
+        lease_seconds: float,
+        owner: str,
+        receivers: tuple[str, ...],
+        limit: int,
+        *,
+        due_by: float | None = None,
     ) -> list[Delivery]:
-        """Lease up to `limit` due pending deliveries to `receivers`; no other owner gets them until the lease ends."""
+        """Lease up to `limit` due pending deliveries to `receivers`; no other owner gets them until the lease ends.
+
+        Leases are read and written at `now`; a delivery is due when its next attempt is at or before
+        `due_by` (epoch seconds; None: `now`), which a test's clock may have moved ahead.
+        """
 
     def record_attempt(self, attempt: Attempt, owner: str, next_attempt_at: float | None) -> None:
         """Record `attempt`; end the delivery (delivered, or failed when `next_attempt_at` is None) or reschedule it."""
+
+    def schedule_delivery(self, event_id: str, receiver: str, next_attempt_at: float, owner: str | None) -> bool:
+        """Make a delivery pending again, due at `next_attempt_at`, unleased, with no attempt recorded.
+
+        For a delivery leased by `owner` (None: one leased by no one), or one that ended (delivered or
+        failed: sent again, as Svix's "resend"). False, changing nothing, when another owner holds its
+        lease or there is no such delivery.
+        """
 
     def events(self, client_id: str, intent_id: str | None, limit: int) -> list[EventRecord]:
         """The most recent events of `client_id` (of one intent if given), newest first, with their deliveries."""

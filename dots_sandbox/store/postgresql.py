@@ -204,12 +204,19 @@ class PostgreSQLStore(SQLStore):
         return self._database.endpoint
 
     def claim_deliveries(
-        self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
+        self,
+        now: float,
+        lease_seconds: float,
+        owner: str,
+        receivers: tuple[str, ...],
+        limit: int,
+        *,
+        due_by: float | None = None,
     ) -> list[Delivery]:
         """Lease due pending deliveries (none leased by another owner until `now`) to `owner`, oldest first."""
         if not receivers or limit <= 0:
             return []
-        values = (owner, now + lease_seconds, now, list(receivers), now, limit)
+        values = (owner, now + lease_seconds, now if due_by is None else due_by, list(receivers), now, limit)
         rows = self._run(lambda connection: connection.execute(_CLAIM, values).fetchall(), write=True)
         return [Delivery(event_id, receiver, body, attempts) for *_, event_id, receiver, body, attempts in sorted(rows)]
 

@@ -83,6 +83,7 @@ class Statements:
     end_attempt: str
     events: str
     events_of_intent: str
+    schedule_delivery: str
     deliveries_of: str
     attempts_of: str
     prunable: str
@@ -122,6 +123,9 @@ def statements(dialect: Dialect) -> Statements:
         " SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at),"
         " lease_owner = NULL, lease_until = NULL"
         " WHERE event_id = ? AND receiver = ? AND lease_owner = ? AND state = 'pending'",
+        "schedule_delivery": "UPDATE webhook_deliveries"
+        " SET state = 'pending', next_attempt_at = ?, lease_owner = NULL, lease_until = NULL"
+        " WHERE event_id = ? AND receiver = ? AND (state <> 'pending' OR lease_owner IS NULL OR lease_owner = ?)",
         "events": events + order,
         "events_of_intent": events + " AND payment_intent_id = ?" + order,
         "deliveries_of": "SELECT event_id, receiver, state, next_attempt_at FROM webhook_deliveries"
@@ -232,9 +236,20 @@ class SQLStore:
         return self._run(attempt, write=True)
 
     def claim_deliveries(
-        self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
+        self,
+        now: float,
+        lease_seconds: float,
+        owner: str,
+        receivers: tuple[str, ...],
+        limit: int,
+        *,
+        due_by: float | None = None,
     ) -> list[Delivery]:
-        """Lease up to `limit` due pending deliveries to `receivers`; no other owner gets them until the lease ends."""
+        """Lease up to `limit` due pending deliveries to `receivers`; no other owner gets them until the lease ends.
+
+        Leases are read and written at `now`; a delivery is due when its next attempt is at or before
+        `due_by` (epoch seconds; None: `now`), which a test's clock may have moved ahead.
+        """
         raise NotImplementedError
 
     def record_attempt(self, attempt: Attempt, owner: str, next_attempt_at: float | None) -> None:
@@ -260,6 +275,15 @@ class SQLStore:
             connection.execute(self.sql.end_attempt, end)
 
         self._run(write, write=True)
+
+    def schedule_delivery(self, event_id: str, receiver: str, next_attempt_at: float, owner: str | None) -> bool:
+        """Make a delivery pending, due at `next_attempt_at` and unleased (see `Store.schedule_delivery`)."""
+        values = (next_attempt_at, event_id, receiver, owner)
+
+        def write(connection: Connection) -> bool:
+            return bool(connection.execute(self.sql.schedule_delivery, values).rowcount)
+
+        return self._run(write, write=True)
 
     def events(self, client_id: str, intent_id: str | None, limit: int) -> list[EventRecord]:
         """The newest `limit` events of `client_id` (of `intent_id` if given), each with its deliveries.

@@ -195,12 +195,19 @@ class SQLiteStore(SQLStore):
         connection.execute("COMMIT")
 
     def claim_deliveries(
-        self, now: float, lease_seconds: float, owner: str, receivers: tuple[str, ...], limit: int
+        self,
+        now: float,
+        lease_seconds: float,
+        owner: str,
+        receivers: tuple[str, ...],
+        limit: int,
+        *,
+        due_by: float | None = None,
     ) -> list[Delivery]:
         """Lease due pending deliveries (none leased by another owner until `now`) to `owner`, oldest first."""
         if not receivers or limit <= 0:
             return []
-        values = (owner, now + lease_seconds, now, _json_list(receivers), now, limit)
+        values = (owner, now + lease_seconds, now if due_by is None else due_by, _json_list(receivers), now, limit)
 
         def claim(connection: sqlite3.Connection) -> list[Delivery]:
             rows = connection.execute(_CLAIM, values).fetchall()

@@ -8,12 +8,14 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from dots_sandbox.background import webhooks
-from dots_sandbox.receiver import DEFAULT_SECRET, SECRET_VAR, LocalReceiver
+from dots_sandbox.receiver import DEFAULT_SECRET, MAX_BODY_BYTES, SECRET_VAR, LocalReceiver, ReceiverServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,3 +90,53 @@ def test_python_m_dots_sandbox_receiver_prints_its_url_and_each_event() -> None:
         process.wait(10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_one_server_serves_many_receivers_by_path() -> None:
+    """Each mounted path gets its own deliveries; an unmounted or unknown path is 404; GET is 405 unless served."""
+    got: dict[str, list[bytes]] = {"a": [], "b": []}
+
+    def keeper(name: str, status: int) -> Callable[[bytes, dict[str, str]], int]:
+        def keep(body: bytes, headers: dict[str, str]) -> int:
+            got[name].append(body)
+            return status
+
+        return keep
+
+    server = ReceiverServer().start()
+    http = httpx.Client()
+    try:
+        url_a = server.mount("/a", keeper("a", 204))
+        url_b = server.mount("/b", keeper("b", 503), lambda: b"b's page")
+        assert http.post(url_a + "?x=1", content=b"1").status_code == 204  # the query is not the path
+        assert http.post(url_b, content=b"2").status_code == 503
+        assert http.post(server.url("/c"), content=b"3").status_code == 404
+        assert (http.get(url_a).status_code, http.get(url_b).text) == (405, "b's page")
+        server.unmount("/a")
+        assert http.post(url_a, content=b"4").status_code == 404
+        assert got == {"a": [b"1"], "b": [b"2"]}
+        too_big = http.post(url_b, content=b"x" * (MAX_BODY_BYTES + 1))
+        assert too_big.status_code == 413
+        with pytest.raises(ValueError, match="mounted"):
+            server.mount("/b", lambda body, headers: 204)
+        with pytest.raises(ValueError, match="starts with"):
+            server.mount("b", lambda body, headers: 204)
+    finally:
+        http.close()
+        server.stop()
+
+
+def test_the_local_receiver_is_the_root_of_a_shared_server() -> None:
+    """LocalReceiver takes every path no other mount claims, beside a receiver mounted on its server."""
+    printed: list[str] = []
+    receiver = LocalReceiver(DEFAULT_SECRET, on_line=printed.append).start()
+    http = httpx.Client()
+    try:
+        other = receiver.server.mount("/other", lambda body, headers: 202)
+        body, headers = _delivery(DEFAULT_SECRET)
+        assert http.post(receiver.url + "any/path", content=body, headers=headers).status_code == 204
+        assert http.post(other, content=body, headers=headers).status_code == 202
+        assert len(printed) == 1
+    finally:
+        http.close()
+        receiver.stop()

@@ -117,13 +117,14 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(installed:
         text=True,
         check=False,
     )
-    # The example's 21 items, its 4 malformed-webhook items and the 2 snippets pass; of the 2 mistakes, the
-    # typo fails and the unused fault passes its call but errs at teardown.
+    # The example's 21 items, its 4 malformed-webhook items, the 6 of time and webhook disorder and the 2
+    # snippets pass; of the 2 mistakes, the typo fails and the unused fault passes its call but errs at teardown.
     assert run.returncode == 1, run.stdout + run.stderr
-    assert re.search(r"\b1 failed, 28 passed, 1 error\b", run.stdout), run.stdout
+    assert re.search(r"\b1 failed, 34 passed, 1 error\b", run.stdout), run.stdout
     assert "FAILED test_mistakes.py::test_a_typo_in_an_operation_name" in run.stdout
     assert "ERROR test_mistakes.py::test_an_unused_fault" in run.stdout
     assert "test_checkout.py::test_settles_later_by_webhook" in run.stdout  # the done-when, from the wheels
+    assert "PASSED test_checkout_disorder.py::test_time_settles_a_payment" in run.stdout  # advance, disturbances
     assert run.stdout.count("PASSED test_checkout.py::test_every_outcome[") == 10  # 6 outcomes, 4 faults
     assert "PASSED test_checkout.py::test_every_outcome[answer-lost]" in run.stdout
     served = subprocess.run(

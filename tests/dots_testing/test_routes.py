@@ -1,4 +1,4 @@
-"""The kit's controls over HTTP (/api/sandbox/fail-next, /requests, /reset), for tests in other languages."""
+"""The kit's controls over HTTP (/api/sandbox/fail-next, /requests, /reset, /advance, ...) for other languages."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import pytest
 
 from dots_testing import routes
 from dots_testing.journal import Received
-from dots_testing.kit import TestSandbox
+from dots_testing.kit import SETTLEMENT_SECONDS, TestSandbox
+from dots_testing.webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture
@@ -64,6 +65,43 @@ def test_the_kit_routes_need_the_credentials(dots_sandbox: TestSandbox) -> None:
     assert httpx.get(f"{dots_sandbox.base_url}/sandbox/requests").status_code == 401
 
 
+def test_advance_disturb_and_resend_over_http(http: httpx.Client, dots_webhooks: WebhookReceiver) -> None:
+    """advance settles a processing intent; a duplicate planned over HTTP arrives twice; resend-webhook sends the
+    event once more (404 for an unknown one)."""
+    assert http.post("/sandbox/disturb-webhooks", json={"kind": "duplicate", "options": {}}).status_code == 204
+    created = http.post("/v2/payment-intents", json={"amount": 1, "currency": "usd"}).json()
+    confirm = {"payment_method_id": "00000000-0000-4000-8000-000000000004"}  # processing, then succeeded
+    assert http.post(f"/v2/payment-intents/{created['id']}/confirm", json=confirm).json()["status"] == "processing"
+    assert http.post("/sandbox/advance", json={"seconds": SETTLEMENT_SECONDS}).status_code == 204
+    assert http.get(f"/v2/payment-intents/{created['id']}").json()["status"] == "succeeded"
+    arrived = [dots_webhooks.wait_for(created["id"]) for _ in range(3)]  # the processing event twice, the settlement
+    assert len({each.svix_id for each in arrived}) == 2
+    assert http.post("/sandbox/resend-webhook", json={"svix_id": arrived[0].svix_id}).status_code == 204
+    assert dots_webhooks.wait_for(created["id"]).svix_id == arrived[0].svix_id
+    missing = http.post("/sandbox/resend-webhook", json={"svix_id": "msg_unknown"})
+    assert (missing.status_code, missing.json()["code"]) == (404, "not-found")
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("advance", {"seconds": -1}),
+        ("advance", {"seconds": "soon"}),
+        ("advance", {"minutes": 1}),
+        ("disturb-webhooks", {"kind": "shuffle"}),
+        ("disturb-webhooks", {"kind": "delay", "options": {"second": 5}}),
+        ("disturb-webhooks", {"kind": "delay", "options": []}),
+        ("disturb-webhooks", {"kind": "duplicate", "optional": "yes"}),
+        ("resend-webhook", {"svix_id": 5}),
+        ("resend-webhook", []),
+    ],
+)
+def test_the_time_and_disorder_routes_refuse_what_they_cannot_do(http: httpx.Client, route: str, body: object) -> None:
+    """Seconds that are not a number >= 0, an unknown kind or option, a body of another shape: 400 invalid-input."""
+    answer = http.post(f"/sandbox/{route}", json=body)
+    assert (answer.status_code, answer.json()["code"]) == (400, "invalid-input")
+
+
 class _Controls:
     """The controls the routes need, and nothing of a kit: a stand-in that notes each call."""
 
@@ -82,6 +120,15 @@ class _Controls:
 
     def reset(self) -> None:
         self.calls.append(("reset",))
+
+    def advance(self, seconds: float) -> None:
+        self.calls.append(("advance", str(seconds)))
+
+    def disturb_webhooks(self, kind: str, *, optional: bool = False, **options: Any) -> None:
+        self.calls.append(("disturb_webhooks", kind, str(optional), *map(str, options.values())))
+
+    def resend_webhook(self, svix_id: str) -> None:
+        self.calls.append(("resend_webhook", svix_id))
 
 
 def _serve_route(controls: routes.Controls, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
@@ -102,17 +149,24 @@ def _serve_route(controls: routes.Controls, method: str, path: str, body: bytes 
 
 
 def test_the_routes_serve_any_controls_not_only_the_kit() -> None:
-    """The routes call the Controls protocol's five names only: a stand-in with them is served in full."""
+    """The routes call the Controls protocol's names only: a stand-in with them is served in full."""
     controls = _Controls()
     status, body = _serve_route(controls, "GET", "/api/sandbox/requests?operation_id=create_payment_intent")
     assert (status, json.loads(body)["data"][0]["committed"]) == (200, True)
     assert _serve_route(controls, "POST", "/api/sandbox/fail-next", b'{"operation_id": "x", "fault": "refuse",'
                         b' "options": {"status": 429}}') == (204, b"")  # fmt: skip
     assert _serve_route(controls, "POST", "/api/sandbox/reset") == (204, b"")
+    assert _serve_route(controls, "POST", "/api/sandbox/advance", b'{"seconds": 60}') == (204, b"")
+    assert _serve_route(controls, "POST", "/api/sandbox/disturb-webhooks", b'{"kind": "delay",'
+                        b' "options": {"seconds": 5}}') == (204, b"")  # fmt: skip
+    assert _serve_route(controls, "POST", "/api/sandbox/resend-webhook", b'{"svix_id": "msg_1"}') == (204, b"")
     assert controls.calls == [
         ("requests", "create_payment_intent"),
         ("fail_next", "x", "refuse", "429"),
         ("reset",),
+        ("advance", "60"),
+        ("disturb_webhooks", "delay", "False", "5"),
+        ("resend_webhook", "msg_1"),
     ]
 
 

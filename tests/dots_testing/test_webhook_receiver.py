@@ -6,6 +6,7 @@ import httpx
 import pytest
 from dots_client import AsyncDots, Dots
 
+from dots_sandbox.receiver import ReceiverServer
 from dots_testing.kit import TestSandbox
 from dots_testing.webhook_receiver import WebhookReceiver, receiving
 
@@ -123,26 +124,30 @@ def test_respond_with_and_wait_for_refuse_bad_arguments(dots_webhooks: WebhookRe
         dots_webhooks.wait_for(12345)  # type: ignore[arg-type]
 
 
-def test_a_later_receiver_on_the_same_port_gets_none_of_an_earlier_ones_deliveries(
-    dots: Dots, dots_sandbox_session: TestSandbox
+def test_a_later_receiver_on_the_same_server_gets_none_of_an_earlier_ones_deliveries(
+    dots: Dots, dots_sandbox_session: TestSandbox, dots_webhooks_server: ReceiverServer
 ) -> None:
-    """An unregistered receiver's pending redelivery never reaches a new receiver bound to its port."""
-    with receiving(dots_sandbox_session) as first:
+    """An unregistered receiver's pending redelivery never reaches a later receiver on the session's server."""
+    with receiving(dots_sandbox_session, dots_webhooks_server, dots) as first:
         first.respond_with(500)  # its redelivery stays pending once `first` is unregistered
         earlier = _confirmed(dots)
         first.wait_for(earlier)
-    port = int(first.url.split(":")[2].split("/")[0])
-    second = WebhookReceiver(dots, port=port).start()
-    try:
-        dots_sandbox_session.add_receiver(second.url, second.secret)
+    with receiving(dots_sandbox_session, dots_webhooks_server, dots) as second:
+        assert second.url.startswith(dots_webhooks_server.url("/webhooks/"))
+        assert second.url != first.url
         later = _confirmed(dots)
         assert second.wait_for(later).payment_intent_id == later
         stray = httpx.post(first.url, content=b"{}")
         assert stray.status_code == 404
         assert [delivery.payment_intent_id for delivery in second.deliveries] == [later]
-    finally:
-        dots_sandbox_session.remove_receiver(second.url)
-        second.stop()
+
+
+def test_each_test_s_receiver_is_a_path_on_the_session_server(
+    dots_webhooks: WebhookReceiver, dots_webhooks_server: ReceiverServer
+) -> None:
+    """dots_webhooks mounts a path on the session's one server rather than starting a server of its own."""
+    assert dots_webhooks.url.startswith(dots_webhooks_server.url("/webhooks/"))
+    assert httpx.get(dots_webhooks.url).status_code == 405
 
 
 def test_an_answer_never_used_fails_the_block(dots_sandbox_session: TestSandbox) -> None:

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dots_sandbox.background.outbox import SENDERS_THREAD
+from dots_sandbox.background.outbox import SENDERS_THREAD, Route
 from dots_sandbox.background.webhooks import Receiver
 from dots_sandbox.receiver import LocalReceiver
 from dots_sandbox.sandbox import Sandbox, build_sandbox
 from dots_sandbox.settings import Settings
-from dots_sandbox.store import DeliveryState
+from dots_sandbox.store import Delivery, DeliveryState
 
 if TYPE_CHECKING:
     from tests.conftest import InProcess
@@ -272,17 +272,44 @@ def test_a_silent_receiver_holds_only_its_own_slots(tmp_path: Path) -> None:
             # Every healthy delivery went out while the silent receiver held all its slots, none ended.
             assert len(silent.requests) == SLOTS
             assert all(state.attempts == () for state in _deliveries(sandbox, silent.url))
-            worker = sandbox.worker
-            assert worker is not None
-            assert worker.dispatcher is not None
-            assert worker.dispatcher.in_flight(silent.url) == SLOTS
             sandbox.remove_receiver(silent.url)
             _wait_for(lambda: silent.closed_by_peer == SLOTS)
-            _wait_for(lambda: worker.dispatcher is not None and worker.dispatcher.in_flight(silent.url) == 0)
             assert all(state.state == "pending" for state in _deliveries(sandbox, silent.url))
+            # Its slots are free: added back, it gets SLOTS attempts at once (new events', or its unleased ones).
+            sandbox.add_receiver(Receiver(silent.url, SECRET))
+            for _ in range(SLOTS):
+                _confirm(client)
+            _wait_for(lambda: len(silent.requests) == 2 * SLOTS)
+            sandbox.remove_receiver(silent.url)  # its attempts abandoned now, not at the worker's stop
     finally:
         silent.stop()
         healthy.stop()
+
+
+class TwoCopies:
+    """A DeliveryPlan that sends every delivery twice at once (one svix-id), as the test kit's "duplicate" does."""
+
+    def route(self, delivery: Delivery, now: float) -> Route:
+        """Two copies."""
+        return Route(copies=2)
+
+
+def test_both_copies_of_a_duplicated_attempt_close_when_its_receiver_is_removed(tmp_path: Path) -> None:
+    """A plan's second copy is no orphan: removing a silent receiver closes both connections of the attempt."""
+    silent = RawReceiver(never_answer)
+    try:
+        with _running(_file(tmp_path), (silent.url,), webhook_timeout_seconds=LIVENESS_SECONDS * 2) as client:
+            sandbox = client.sandbox
+            assert sandbox.worker is not None
+            assert sandbox.worker.dispatcher is not None
+            sandbox.worker.dispatcher.plan = TwoCopies()
+            _confirm(client)
+            _wait_for(lambda: silent.in_flight() == 2)
+            assert len({request["svix-id"] for request in silent.requests}) == 1
+            sandbox.remove_receiver(silent.url)
+            _wait_for(lambda: silent.closed_by_peer == 2)
+    finally:
+        silent.stop()
 
 
 def test_a_redirect_is_not_followed(tmp_path: Path) -> None:

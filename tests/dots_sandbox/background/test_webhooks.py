@@ -1,13 +1,12 @@
-"""Receivers from settings, the payload, and Svix signatures made and checked by the `svix` library."""
+"""Receivers from settings, the payload, and Svix signatures made by the `svix` library."""
 
 from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import pytest
-from svix.webhooks import Webhook, WebhookVerificationError
+from svix.webhooks import Webhook
 
 from dots_sandbox.background import webhooks
 from dots_spec.document import load_spec
@@ -84,33 +83,3 @@ def test_signed_headers_verify_with_svix() -> None:
     assert headers["svix-timestamp"] == str(int(now))
     assert headers["svix-signature"].startswith("v1,")
     Webhook(SECRET).verify(body, headers)
-    webhooks.verify(SECRET, body.encode(), headers)
-
-
-def test_a_tampered_body_is_rejected() -> None:
-    """Changing one character of the body (another intent id) fails verification."""
-    body = webhooks.payload(INTENT)
-    headers = webhooks.Signer(SECRET).headers("msg_1", body, time.time())
-    tampered = webhooks.payload(str(uuid.uuid4()))
-    with pytest.raises(WebhookVerificationError, match="No matching signature"):
-        webhooks.verify(SECRET, tampered.encode(), headers)
-
-
-def test_a_stale_or_future_timestamp_is_rejected() -> None:
-    """A signature made more than 5 minutes ago (or ahead) fails verification, though it is genuine."""
-    body = webhooks.payload(INTENT)
-    for offset, reason in ((-301, "too old"), (301, "too new")):
-        headers = webhooks.Signer(SECRET).headers("msg_1", body, time.time() + offset)
-        with pytest.raises(WebhookVerificationError, match=reason):
-            webhooks.verify(SECRET, body.encode(), headers)
-
-
-def test_another_secret_or_id_does_not_verify() -> None:
-    """A signature made with another secret, or for another svix-id, is rejected."""
-    body = webhooks.payload(INTENT)
-    headers = webhooks.Signer(OTHER_SECRET).headers("msg_1", body, time.time())
-    with pytest.raises(WebhookVerificationError):
-        webhooks.verify(SECRET, body.encode(), headers)
-    headers = webhooks.Signer(SECRET).headers("msg_1", body, time.time())
-    with pytest.raises(WebhookVerificationError):
-        webhooks.verify(SECRET, body.encode(), {**headers, "svix-id": "msg_2"})
