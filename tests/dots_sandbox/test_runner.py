@@ -227,7 +227,11 @@ def test_a_worker_killed_in_an_outage_is_replaced_once(start_sandbox: StartSandb
     # A receiver nothing listens on: each worker's background path claims deliveries through the outage too.
     receiver = {"SANDBOX_WEBHOOKS": f"http://127.0.0.1:{free_port()}/hook=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
     sandbox = start_sandbox(url, env=receiver, args=("--workers", "2"))
-    created = httpx.post(f"{sandbox.url}/v2/payment-intents", json={"amount": 1, "currency": "usd"}, auth=AUTH)
+    # A worker's first answer compiles the spec's validators and opens its pool: a loaded machine took over
+    # httpx's default 5 s, so the first request waits as long as a new worker may take.
+    created = httpx.post(
+        f"{sandbox.url}/v2/payment-intents", json={"amount": 1, "currency": "usd"}, auth=AUTH, timeout=ANSWER_S
+    )
     path = f"/v2/payment-intents/{created.json()['id']}"
     killed, survivor = _workers(sandbox.process.pid)
     postgres_cluster.stop("immediate")
