@@ -1,14 +1,18 @@
 """`python -m contract_tests.proxy --upstream URL [options] [-- COMMAND ...]`: the validating proxy's command.
 
 It listens on `--host:--port` (default 127.0.0.1 and a free port), prints
-`contract proxy listening on URL` (the upstream URL's path on the proxy's origin: use it as
-`DOTS_BASE_URL`), forwards every request to `--upstream` and judges every exchange. With
-`-- COMMAND`, it runs the command in the current directory and environment with `DOTS_BASE_URL`
-set to the proxy (and `CONTRACT_PROXY_WEBHOOK_URL` to the webhook listener, if any), stops when
-it ends, and exits with the command's status if it failed, else 1 if any violation was seen,
-else 0. Without one, it runs until SIGINT or SIGTERM and exits 1 if any violation was seen,
-else 0. Either way the reports are written first. Under `--strict`, a request that breaks the
-spec is a violation too (and is answered by the proxy, never forwarded).
+`contract proxy listening on URL` as the first line on stdout, flushed (the upstream URL's path
+on the proxy's origin: use it as `DOTS_BASE_URL`; a program that starts the proxy reads it),
+forwards every request to `--upstream` and judges every exchange; everything else it says goes to
+stderr. With `-- COMMAND`, it runs the command in the current directory and environment with
+`DOTS_BASE_URL` set to the proxy (and `CONTRACT_PROXY_WEBHOOK_URL` to the webhook listener, if
+any), stops when it ends, and exits with the command's status if it failed, else 1 if any
+violation was seen or nothing at all was judged, else 0. Without one, it runs until SIGINT or
+SIGTERM and exits the same way (1 for a violation or for nothing judged). Either way the reports
+are written first. Nothing judged is a failure because it is what a misrouted test run looks like
+(its client talked to something else, and every check passed on nothing); `--allow-nothing-judged`
+allows it. Under `--strict`, a request that breaks the spec is a violation too (and is answered by
+the proxy, never forwarded).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from contract_tests.proxy.forwarding import Exchange, Forwarder
 from contract_tests.proxy.reports import Reports
-from contract_tests.proxy.verdict import Judge
+from contract_tests.proxy.verdict import Judge, Record
 
 if TYPE_CHECKING:
     from contract_tests.proxy.webhooks import WebhookJudge
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
 BASE_URL_VAR = "DOTS_BASE_URL"
 WEBHOOK_URL_VAR = "CONTRACT_PROXY_WEBHOOK_URL"
 SECRET_VAR = "CONTRACT_PROXY_WEBHOOK_SECRET"
+LISTENING = "contract proxy listening on"
 logger = logging.getLogger("contract_tests.proxy")
 
 
@@ -60,6 +65,11 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         help=f"the receiver endpoint's signing secret (better: {SECRET_VAR} in the environment)",
     )
     parser.add_argument("--webhook-port", type=int, default=0, help="the webhook listener's port (default: a free one)")
+    parser.add_argument(
+        "--allow-nothing-judged",
+        action="store_true",
+        help="exit 0 even when no exchange was judged (by default that fails: nothing went through the proxy)",
+    )
     args = parser.parse_args(options)
     if urllib.parse.urlsplit(args.upstream).scheme not in ("http", "https"):
         parser.error("--upstream must be an http(s) URL such as http://127.0.0.1:8080/api")
@@ -75,7 +85,7 @@ class Proxy:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.judge = Judge(urllib.parse.urlsplit(args.upstream).path, strict=args.strict)
-        self.reports = Reports(args.report, strict=args.strict)
+        self.reports = Reports(args.report, strict=args.strict, allow_nothing_judged=args.allow_nothing_judged)
         self.api = Forwarder(args.upstream, gate=self.judge.gate, record=self._exchange, host=args.host)
         self.hooks: Forwarder | None = None
         self.webhook_judge: WebhookJudge | None = None
@@ -107,11 +117,21 @@ class Proxy:
         self._judged.put((self._delivery_verdict, exchange))
 
     def _verdict(self, exchange: Exchange) -> None:
-        self.reports.add(self.judge.verdict(exchange))
+        try:
+            record = self.judge.verdict(exchange)
+        except Exception as error:  # recorded as not judgeable, never left out of the record
+            logger.exception("contract proxy: judging %s %s failed", exchange.method, exchange.target)
+            record = Record(exchange, None, None, None, not_judged=f"the proxy could not judge it ({error!r:.200})")
+        self.reports.add(record)
 
     def _delivery_verdict(self, exchange: Exchange) -> None:
         assert self.webhook_judge is not None
-        event, checks = self.webhook_judge.judge(exchange)
+        try:
+            event, checks = self.webhook_judge.judge(exchange)
+        except Exception as error:  # reported as a delivery not judged, never only logged
+            logger.exception("contract proxy: judging the webhook delivery %s failed", exchange.target)
+            self.reports.add_delivery(exchange, None, {}, not_judged=f"the proxy could not judge it ({error!r:.200})")
+            return
         self.reports.add_delivery(exchange, event, checks)
 
     def _judge_in_order(self) -> None:
@@ -127,12 +147,13 @@ class Proxy:
         """Warm the judge up, then listen."""
         self.judge.warm_up()
         await self.api.start(self.args.port)
-        logger.info("contract proxy listening on %s (upstream %s)", self.url, self.args.upstream)
         if self.hooks is not None:
             await self.hooks.start(self.args.webhook_port)
-            logger.info(
-                "contract proxy webhooks listening on %s (receiver %s)", self.webhook_url, self.args.webhooks_to
-            )
+        # On stdout, first and flushed: what a program that started the proxy waits for (the logs are on stderr).
+        print(f"{LISTENING} {self.url} (upstream {self.args.upstream})", flush=True)
+        if self.hooks is not None:
+            hooks = f"contract proxy webhooks listening on {self.webhook_url} (receiver {self.args.webhooks_to})"
+            print(hooks, flush=True)
         self._judging.start()
 
     async def stop(self) -> None:
@@ -144,6 +165,8 @@ class Proxy:
         await asyncio.to_thread(self._judging.join)
         self.reports.close()
         logger.info("%s", self.reports.summary())
+        if self.reports.nothing_judged:
+            logger.error("%s", self.reports.nothing_judged_line())
 
 
 async def run(args: argparse.Namespace, command: list[str]) -> int:

@@ -136,7 +136,9 @@ def judge_request(exchange: Exchange, base_path: str) -> RequestJudgement:
             problems.append(f"content type {content_type.decode('latin-1')!r} is not {JSON}")
         try:
             body = json.loads(exchange.request_body)
-        except ValueError:
+        except RecursionError:
+            return RequestJudgement(op, parameters, problems, not_judged="a request body nested too deeply to parse")
+        except ValueError:  # not UTF-8 included (UnicodeDecodeError)
             problems.append("the body is not JSON")
         else:
             problems += _errors(body_validator, body)

@@ -151,6 +151,8 @@ class Judge:
             status=exchange.status,
             body=body,
             caller=record.caller,
+            started=exchange.start_mark,
+            ended=exchange.end_mark,
         )
         for name, problems in rules.items():
             record.checks[name] = [_violation(name, operation, record.intent_id, problem) for problem in problems]

@@ -73,6 +73,14 @@ class WebhookJudge:
         label = name or "webhook"
         results: dict[str, list[Violation]] = {SIGNATURE: [], CONFORMANCE: [], FOLLOWS_A_CHANGE: []}
         try:
+            exchange.request_body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            # JSON between systems is UTF-8 (RFC 8259 §8.1), and svix verifies text: neither can be judged further.
+            found = f"bytes that are not UTF-8 ({error.reason} at byte {error.start})"
+            results[CONFORMANCE].append(Violation(CONFORMANCE, label, intent, "a UTF-8 JSON body", found))
+            results[SIGNATURE].append(Violation(SIGNATURE, label, intent, "a signed UTF-8 body", found))
+            return name, results
+        try:
             self._verifier.verify(exchange.request_body, headers)
         except WebhookVerificationError as error:
             results[SIGNATURE].append(
