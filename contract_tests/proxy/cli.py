@@ -31,26 +31,26 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from contract_tests.proxy.forwarding import Exchange, Forwarder
-from contract_tests.proxy.reports import Reports
-from contract_tests.proxy.verdict import Judge, Record
+from .forwarding import Exchange, Forwarder
+from .reports import Reports
+from .verdict import Judge, Record
 
 if TYPE_CHECKING:
-    from contract_tests.proxy.webhooks import WebhookJudge
+    from .webhooks import WebhookJudge
 
 BASE_URL_VAR = "DOTS_BASE_URL"
 WEBHOOK_URL_VAR = "CONTRACT_PROXY_WEBHOOK_URL"
 SECRET_VAR = "CONTRACT_PROXY_WEBHOOK_SECRET"
 LISTENING = "contract proxy listening on"
-logger = logging.getLogger("contract_tests.proxy")
+logger = logging.getLogger(__package__)  # contract_tests.proxy (dots_contract.proxy installed)
 
 
-def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+def parse(argv: Sequence[str], prog: str = "python -m contract_tests.proxy") -> tuple[argparse.Namespace, list[str]]:
     """The options, and the command after `--` (empty when none). Exits 2 on a usage error."""
     argv = list(argv)
     command = argv[argv.index("--") + 1 :] if "--" in argv else []
     options = argv[: argv.index("--")] if "--" in argv else argv
-    parser = argparse.ArgumentParser(prog="python -m contract_tests.proxy", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", required=True, help="the server's base URL, like DOTS_BASE_URL (with /api)")
     parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="the port to listen on (default 0: a free one)")
@@ -95,7 +95,7 @@ class Proxy:
         self._judging = threading.Thread(target=self._judge_in_order, name="contract-proxy-judge", daemon=True)
         if args.webhooks_to:
             # Imported only when asked for: the svix package takes about a second to import.
-            from contract_tests.proxy import webhooks  # noqa: PLC0415
+            from . import webhooks  # noqa: PLC0415
 
             self.webhook_judge = webhooks.WebhookJudge(args.webhook_secret, self.judge.history)
             self.hooks = Forwarder(args.webhooks_to, record=self._delivery, host=args.host, rebase=True)
@@ -218,9 +218,9 @@ async def run(args: argparse.Namespace, command: list[str]) -> int:
     return 1 if proxy.reports.failed else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse, run, and return the exit status."""
-    args, command = parse(sys.argv[1:] if argv is None else argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m contract_tests.proxy") -> int:
+    """Parse, run, and return the exit status (`prog` names the command in usage messages)."""
+    args, command = parse(sys.argv[1:] if argv is None else argv, prog)
     # The judging thread holds the GIL for up to this long before the event loop gets it back (default 5 ms).
     sys.setswitchinterval(0.0005)
     handler = logging.StreamHandler(sys.stderr)

@@ -48,7 +48,7 @@ IDLE_SECONDS = 75.0
 # How long the proxy reads and drops what a caller it refused still sends, before closing (seconds).
 LINGER_SECONDS = 2.0
 UPSTREAM_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
-logger = logging.getLogger("contract_tests.proxy")
+logger = logging.getLogger(__package__)  # contract_tests.proxy (dots_contract.proxy installed)
 
 
 @dataclasses.dataclass

@@ -23,9 +23,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from contract_tests import lifecycle_rules
-from contract_tests.lifecycle_rules import Problem
-from contract_tests.spec_data import UNCONFIRMED_STATUSES
+from .. import lifecycle_rules
+from ..lifecycle_rules import Problem
+from ..spec_data import UNCONFIRMED_STATUSES
 
 # The names of the rules in reports: one JUnit case per rule per operation.
 CREATED = "create-answer"

@@ -30,10 +30,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from contract_tests.proxy.forwarding import Exchange
-from contract_tests.spec_data import JSON, Operation, load_schema, spec_operations
 from dots_spec.document import load_spec
 from dots_spec.validators import compile_schema
+
+from ..spec_data import JSON, Operation, load_schema, spec_operations
+from .forwarding import Exchange
 
 CHECKS = (status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance)
 REQUEST_CHECK = "request_conformance"

@@ -21,11 +21,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, TextIO
 
-from contract_tests.proxy.forwarding import Exchange
-from contract_tests.proxy.judging import Violation
-from contract_tests.proxy.verdict import REQUEST_INVALID, Record, iso_time, text_headers
+from .forwarding import Exchange
+from .judging import Violation
+from .verdict import REQUEST_INVALID, Record, iso_time, text_headers
 
-logger = logging.getLogger("contract_tests.proxy")
+logger = logging.getLogger(__package__)  # contract_tests.proxy (dots_contract.proxy installed)
 REDACTED = "[redacted]"
 NDJSON_NAME = "contract-proxy.ndjson"
 JUNIT_NAME = "contract-proxy-junit.xml"

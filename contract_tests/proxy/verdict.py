@@ -11,10 +11,10 @@ import dataclasses
 import datetime
 from typing import Any
 
-from contract_tests.lifecycle_rules import Problem
-from contract_tests.proxy import history, judging
-from contract_tests.proxy.forwarding import Exchange, Refusal
-from contract_tests.proxy.judging import RequestJudgement, Violation
+from ..lifecycle_rules import Problem
+from . import history, judging
+from .forwarding import Exchange, Refusal
+from .judging import RequestJudgement, Violation
 
 # The rule for a request that breaks the spec: its answer must be one of the operation's documented 4xx.
 INVALID_REQUEST_REFUSED = "invalid-request-refused"

@@ -22,13 +22,14 @@ from typing import Any
 import jsonschema_rs
 from svix.webhooks import Webhook, WebhookVerificationError
 
-from contract_tests.proxy.forwarding import Exchange
-from contract_tests.proxy.history import History, json_body
-from contract_tests.proxy.judging import Violation
-from contract_tests.spec_data import JSON
 from dots_spec.document import load_spec
 from dots_spec.refs import resolve
 from dots_spec.validators import compile_schema
+
+from ..spec_data import JSON
+from .forwarding import Exchange
+from .history import History, json_body
+from .judging import Violation
 
 SIGNATURE = "webhook-signature"
 CONFORMANCE = "webhook-conformance"
