@@ -88,6 +88,51 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
     )
     where = subprocess.run([str(python), "-c", probe], cwd=project, env=env, capture_output=True, text=True, check=True)
     assert all(Path(found).is_relative_to(venv) for found in where.stdout.split())
+    _contract_from_the_wheels(venv, project, env)
+
+
+def _contract_from_the_wheels(venv: Path, project: Path, env: dict[str, str]) -> None:
+    """dots-contract from the same wheels: the proxy fails a command that sent it nothing; the suite (a smoke:
+    the client lifecycle group, quick profile; CI runs it whole) passes against a sandbox started from the wheels."""
+    contract = str(venv / "bin" / "dots-contract")
+    nothing = subprocess.run(
+        [contract, "proxy", "--upstream", "http://127.0.0.1:9/api", "--", "true"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert nothing.returncode == 1, nothing.stdout + nothing.stderr
+    assert nothing.stdout.startswith("contract proxy listening on http://127.0.0.1:")
+    assert "nothing was judged" in nothing.stderr
+    with subprocess.Popen(
+        [str(venv / "bin" / "python"), "-m", "dots_sandbox", "--port", "0", "--db", ":memory:"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as sandbox:
+        try:
+            assert sandbox.stdout is not None
+            line = sandbox.stdout.readline()
+            assert "listening on " in line, line
+            base_url = line.split("listening on ")[1].split()[0]
+            suite = subprocess.run(
+                [contract, "suite", "--base-url", base_url, "--profile", "quick", "--", "-k", "test_client_lifecycle"],
+                cwd=project,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        finally:
+            sandbox.terminate()
+    junit = project / "reports" / "contract-junit.xml"
+    assert suite.returncode == 0, suite.stdout + suite.stderr
+    assert "every contract test passed" in suite.stdout
+    assert re.search(r'tests="[1-9]\d*" time', junit.read_text(encoding="utf-8"))
 
 
 def _expand(argument: str, dist: Path) -> list[Path | str]:
