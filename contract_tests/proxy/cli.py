@@ -12,7 +12,10 @@ SIGTERM and exits the same way (1 for a violation or for nothing judged). Either
 are written first. Nothing judged is a failure because it is what a misrouted test run looks like
 (its client talked to something else, and every check passed on nothing); `--allow-nothing-judged`
 allows it. Under `--strict`, a request that breaks the spec is a violation too (and is answered by
-the proxy, never forwarded).
+the proxy, never forwarded); under `--fail-request-invalid` it fails the run but is forwarded. With
+`--tests-on-stdin` (what the test kit's `pytest --dots-proxy` uses), each line on stdin names the
+test now running; the proxy applies it, prints `contract proxy test: NAME` on stdout, and every
+exchange that arrives afterwards, and each of its violation lines, names that test.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ BASE_URL_VAR = "DOTS_BASE_URL"
 WEBHOOK_URL_VAR = "CONTRACT_PROXY_WEBHOOK_URL"
 SECRET_VAR = "CONTRACT_PROXY_WEBHOOK_SECRET"
 LISTENING = "contract proxy listening on"
+TESTING = "contract proxy test:"
 logger = logging.getLogger(__package__)  # contract_tests.proxy (dots_contract.proxy installed)
 
 
@@ -66,6 +70,16 @@ def parse(argv: Sequence[str], prog: str = "python -m contract_tests.proxy") -> 
     )
     parser.add_argument("--webhook-port", type=int, default=0, help="the webhook listener's port (default: a free one)")
     parser.add_argument(
+        "--fail-request-invalid",
+        action="store_true",
+        help="a request that breaks the spec fails the run, but is still forwarded (--strict refuses it)",
+    )
+    parser.add_argument(
+        "--tests-on-stdin",
+        action="store_true",
+        help="each line on stdin names the test now running: its exchanges carry it (acknowledged on stdout)",
+    )
+    parser.add_argument(
         "--allow-nothing-judged",
         action="store_true",
         help="exit 0 even when no exchange was judged (by default that fails: nothing went through the proxy)",
@@ -85,7 +99,12 @@ class Proxy:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.judge = Judge(urllib.parse.urlsplit(args.upstream).path, strict=args.strict)
-        self.reports = Reports(args.report, strict=args.strict, allow_nothing_judged=args.allow_nothing_judged)
+        self.reports = Reports(
+            args.report,
+            strict=args.strict,
+            allow_nothing_judged=args.allow_nothing_judged,
+            fail_request_invalid=args.fail_request_invalid,
+        )
         self.api = Forwarder(args.upstream, gate=self.judge.gate, record=self._exchange, host=args.host)
         self.hooks: Forwarder | None = None
         self.webhook_judge: WebhookJudge | None = None
@@ -155,6 +174,19 @@ class Proxy:
             hooks = f"contract proxy webhooks listening on {self.webhook_url} (receiver {self.args.webhooks_to})"
             print(hooks, flush=True)
         self._judging.start()
+        if self.args.tests_on_stdin:
+            loop = asyncio.get_running_loop()
+            threading.Thread(target=self._read_tests, args=(loop,), name="contract-proxy-tests", daemon=True).start()
+
+    def _read_tests(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Each line on stdin names the test now running; applied on the event loop, then acknowledged on stdout."""
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(self._now_testing, line.strip())
+
+    def _now_testing(self, test: str) -> None:
+        self.api.test = test
+        # Acknowledged once applied: the exchanges the test sends after reading this line carry its name.
+        print(f"{TESTING} {test}", flush=True)
 
     async def stop(self) -> None:
         """Stop listening and write the reports."""

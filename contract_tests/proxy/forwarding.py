@@ -81,6 +81,8 @@ class Exchange:
     """Seconds from the request's last byte to the answer's last byte."""
     refusal: str = ""
     """Why the proxy answered itself (`refused`), for the report."""
+    test: str = ""
+    """The test that was running when the request arrived (`--tests-on-stdin`), or empty."""
 
     @property
     def path(self) -> str:
@@ -167,6 +169,8 @@ class Forwarder:
         self.record = record
         self.host = host
         self.port = 0
+        self.test = ""
+        """The test now running (set on the event loop's thread): each new exchange carries it."""
         self._server: asyncio.Server | None = None
         self._client = httpx.AsyncClient(
             timeout=UPSTREAM_TIMEOUT,
@@ -238,6 +242,7 @@ class Forwarder:
             target=request.target.decode("latin-1"),
             request_headers=list(request.headers.raw_items()),
             request_body=b"",
+            test=self.test,
         )
         body = await connection.read_body(MAX_REQUEST_BODY)
         finished = time.perf_counter()

@@ -150,7 +150,7 @@ def not_judged_answer(exchange: Exchange) -> str | None:
     """Why the answer is not judged (the sandbox's failure controls), or None."""
     applied = exchange.response_header(b"preference-applied") or b""
     if any(part.strip().startswith(FAULT_PREFERENCE) for part in applied.split(b",")):
-        return "a failure the request asked for (Preference-Applied: dots-fault)"
+        return "fault injected, not judged (Preference-Applied: dots-fault)"
     return None
 
 

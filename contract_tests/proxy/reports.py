@@ -110,9 +110,17 @@ class Redactor:
 class Reports:
     """Logs each violation at once; with a directory, streams the NDJSON and writes the JUnit file on `close`."""
 
-    def __init__(self, directory: Path | None, *, strict: bool = False, allow_nothing_judged: bool = False) -> None:
+    def __init__(
+        self,
+        directory: Path | None,
+        *,
+        strict: bool = False,
+        allow_nothing_judged: bool = False,
+        fail_request_invalid: bool = False,
+    ) -> None:
         self.directory = directory
-        self.strict = strict
+        # A request that breaks the spec fails the run under --strict (refused) or --fail-request-invalid (forwarded).
+        self.strict = strict or fail_request_invalid
         self.allow_nothing_judged = allow_nothing_judged
         self.redactor = Redactor()
         self.counts: collections.Counter[str] = collections.Counter()
@@ -155,14 +163,15 @@ class Reports:
             self.invalid_requests[operation] += 1
             log = logger.error if self.strict else logger.warning
             log(
-                "%s %s intent=%s: %s",
+                "%s %s intent=%s: %s%s",
                 REQUEST_INVALID,
                 operation,
                 record.intent_id or "-",
                 self.redactor.text("; ".join(record.request_problems)),
+                sent_by(record.exchange.test),
             )
         for check, violations in record.checks.items():
-            self.add_check(operation, check, violations)
+            self.add_check(operation, check, violations, test=record.exchange.test)
         self.write(line)
         # Counted last: judging runs on its own thread, and whoever sees the count (a test waiting for
         # the verdict, the exit summary) must find the exchange's every check already recorded.
@@ -205,14 +214,14 @@ class Reports:
         )
         self.counts[kind] += 1  # counted last, as in `add`
 
-    def add_check(self, operation: str, check: str, violations: list[Violation]) -> None:
-        """Count one run of a check and log its violations, one line each."""
+    def add_check(self, operation: str, check: str, violations: list[Violation], *, test: str = "") -> None:
+        """Count one run of a check and log its violations, one line each (naming the test that sent it, if known)."""
         passed, failures = self.cases.setdefault((operation, check), ([0], []))
         if not violations:
             passed[0] += 1
         for violation in violations:
             failures.append(violation)
-            logger.error("%s", self.redactor.text(violation_line(violation)))
+            logger.error("%s", self.redactor.text(violation_line(violation) + sent_by(test)))
 
     def write(self, line: dict[str, Any]) -> None:
         """Append one redacted line to the NDJSON report (if any); a body too deep to write is replaced by a note."""
@@ -282,6 +291,11 @@ class Reports:
             f"contract proxy: FAILED: nothing was judged ({seen} exchanges recorded, none judged): "
             "is the code under test sending its requests to the proxy's URL? (--allow-nothing-judged allows this)"
         )
+
+
+def sent_by(test: str) -> str:
+    """` [test NAME]`, naming the test an exchange came from (`--tests-on-stdin`), or nothing."""
+    return f" [test {test}]" if test else ""
 
 
 def violation_line(violation: Violation) -> str:

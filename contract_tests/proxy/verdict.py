@@ -58,6 +58,7 @@ class Record:
             "operation": self.operation,
             "intent_id": self.intent_id,
             "client_id": self.caller,
+            "test": exchange.test or None,
             "outcome": exchange.outcome,
             "status": exchange.status or None,
             "elapsed_ms": round(exchange.elapsed * 1000, 3),

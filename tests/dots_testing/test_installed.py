@@ -89,6 +89,7 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(tmp_path: 
     where = subprocess.run([str(python), "-c", probe], cwd=project, env=env, capture_output=True, text=True, check=True)
     assert all(Path(found).is_relative_to(venv) for found in where.stdout.split())
     _contract_from_the_wheels(venv, project, env)
+    _the_kits_traffic_judged(python, project, env)
 
 
 def _contract_from_the_wheels(venv: Path, project: Path, env: dict[str, str]) -> None:
@@ -133,6 +134,40 @@ def _contract_from_the_wheels(venv: Path, project: Path, env: dict[str, str]) ->
     assert suite.returncode == 0, suite.stdout + suite.stderr
     assert "every contract test passed" in suite.stdout
     assert re.search(r'tests="[1-9]\d*" time', junit.read_text(encoding="utf-8"))
+
+
+FORBIDDEN = """
+import httpx
+
+
+def test_sends_a_request_the_spec_forbids(dots_sandbox):
+    sent = httpx.post(dots_sandbox.base_url + "/v2/payment-intents", json={"amount": "ten", "currency": "usd"},
+                      auth=(dots_sandbox.client_id, dots_sandbox.api_key))
+    assert sent.status_code == 400
+    assert len(dots_sandbox.requests("create_payment_intent")) == 1  # forwarded: the journal has it
+"""
+
+
+def _the_kits_traffic_judged(python: Path, project: Path, env: dict[str, str]) -> None:
+    """DOTS_TESTING_PROXY=1: the worked example's traffic (a refused retrieve and lost answers included) is
+    judged and conforms; a test that sends a request the spec forbids fails the session's verdict, by name."""
+    (project / "test_forbidden.py").write_text(FORBIDDEN, encoding="utf-8")
+    run = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "-k", "lost_answer or forbidden"],
+        cwd=project,
+        env={**env, "DOTS_TESTING_PROXY": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.search(r"\b1 failed, 3 passed\b", run.stdout), run.stdout  # only the verdict failed
+    (summary,) = set(re.findall(r"contract proxy: \d+ exchanges \((.*)\)", run.stdout))  # the verdict's, and the end's
+    assert re.search(r"\b[1-9]\d* conforms\b", summary), summary
+    assert "violation" not in summary  # faults injected and lost answers are not judged, so not violations
+    assert "VIOLATION" not in run.stdout
+    assert "request-invalid create_payment_intent" in run.stdout
+    assert "[test test_forbidden.py::test_sends_a_request_the_spec_forbids]" in run.stdout
 
 
 def _expand(argument: str, dist: Path) -> list[Path | str]:
