@@ -203,7 +203,6 @@ class Switch:
             "failed" if failed else "passed",
             "\n".join(lines) if failed else None,
             "call",
-            sections=[("dots contract proxy", "\n".join(lines))],
         )
         self.config.hook.pytest_runtest_logreport(report=verdict)
         # A teardown report closes the verdict's test case, as it closes any test's (JUnit writes it then).

@@ -284,3 +284,17 @@ def test_hostile_bodies_are_recorded_never_dropped(tmp_path: Path) -> None:
     assert lines[1]["request_problems"] == ["the body is not JSON"]
     assert lines[2]["kind"] in ("violation", "not-judged")
     assert len(lines) == 3
+
+
+def test_fail_request_invalid_forwards_and_fails_and_a_named_test_is_in_each_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """--fail-request-invalid: a bad body still reaches the upstream but fails the run; lines name the test."""
+    caplog.set_level(logging.INFO, "contract_tests.proxy")
+    with FakeDots() as dots, InProcessProxy(["--upstream", dots.url, "--fail-request-invalid"]) as proxy:
+        proxy.api.test = "tests/test_shop.py::test_pays"  # what a line on stdin sets (--tests-on-stdin)
+        httpx.post(f"{proxy.url}/v2/payment-intents", json={"amount": "ten"}, auth=(CLIENT_ID, API_KEY))
+    assert dots.requests == [("POST", "/api/v2/payment-intents")]
+    assert proxy.reports.failed
+    (line,) = [record.getMessage() for record in caplog.records if record.getMessage().startswith("request-invalid")]
+    assert line.endswith(" [test tests/test_shop.py::test_pays]")
