@@ -14,7 +14,8 @@ from contract_tests.target import REPO_ROOT
 
 
 def test_suite_options_become_the_suites_environment_junit_and_workers(tmp_path: Path) -> None:
-    """--base-url, --profile, --seed, --shard set the suite's variables; pytest runs the package by its own ini."""
+    """--base-url, --profile, --seed, --shard set the suite's variables; pytest runs the package (or --group's
+    modules) by its own ini."""
     argv = ["--base-url", "http://127.0.0.1:1/api", "--profile", "quick", "--seed", "7", "--shard", "2/4"]
     argv += ["--workers", "auto", "--junit", str(tmp_path / "j.xml"), "--", "-k", "confirm"]
     line, env = command.suite_command(argv, {"DOTS_CLIENT_ID": "me", "CONTRACT_PROFILE": "thorough"})
@@ -30,7 +31,8 @@ def test_suite_options_become_the_suites_environment_junit_and_workers(tmp_path:
     assert line[line.index("--rootdir") + 1] == str(command.PACKAGE)
     assert f"--junitxml={tmp_path / 'j.xml'}" in line
     assert line[-4:] == ["-n", "auto", "-k", "confirm"]
-    line, env = command.suite_command([], {})
+    line, env = command.suite_command(["--group", "lifecycle", "--group", "behaviour"], {})
+    assert line[3:5] == [str(command.PACKAGE / "test_client_lifecycle.py"), str(command.PACKAGE / "test_behaviour.py")]
     assert "-n" not in line
     assert env == {}  # nothing set: DOTS_BASE_URL from the environment, else the embedded sandbox
 
