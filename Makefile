@@ -212,7 +212,7 @@ bench: setup postgres-bin ## Benchmarks side by side (client, sandbox vs WireMoc
 		|| echo "bench: WireMock could not be installed; the sandbox-vs-WireMock rows will say so"
 	$(PY) -m bench $(BENCH_SECTIONS)
 
-dist: setup ## Build into dist/ the client (dots-client wheel and sdist) and the dots-spec and dots-sandbox wheels (with dots_testing)
+dist: setup ## Build into dist/ the client (dots-client wheel and sdist) and the dots-spec, dots-sandbox (with dots_testing) and dots-contract wheels
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist generated
 	$(PY) -m tools.wheels dist

@@ -30,14 +30,14 @@ def _proxy(target: Target) -> tuple[subprocess.Popen[str], str]:
         [sys.executable, "-m", "contract_tests.proxy", "--upstream", target.base_url],
         cwd=REPO_ROOT,
         stdin=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,  # its listening line is the first on stdout; its logs go to stderr
         text=True,
     )
-    assert process.stderr is not None
-    line = process.stderr.readline()
+    assert process.stdout is not None
+    line = process.stdout.readline()
     if "listening on " not in line:
         process.kill()
-        raise RuntimeError(f"the proxy did not start: {line}{process.stderr.read()}")
+        raise RuntimeError(f"the proxy did not start: {line}{process.stdout.read()}")
     return process, line.split("listening on ")[1].split()[0]
 
 
@@ -92,5 +92,5 @@ def measure(calls: int = CALLS) -> list[Row]:
         finally:
             process.terminate()
             process.wait(timeout=30)
-            if process.stderr is not None:
-                process.stderr.close()
+            if process.stdout is not None:
+                process.stdout.close()

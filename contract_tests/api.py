@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from contract_tests.reporting import curl_command
-from contract_tests.spec_data import LATER_STATUSES, spec_operations
+from .reporting import curl_command
+from .spec_data import LATER_STATUSES, spec_operations
 
 _MAX_BODY_CHARS = 600
 

@@ -16,7 +16,7 @@ import dots_client.models
 from dots_client import AuthenticatedClient
 from dots_client.types import Response
 
-from contract_tests.spec_data import Operation, schema_name
+from .spec_data import Operation, schema_name
 
 
 def client_module(op: Operation) -> types.ModuleType:

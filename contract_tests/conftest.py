@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests import profiles, session, sharding
-from contract_tests.reporting import Failure, failure_from_text
-from contract_tests.target import EmbeddedSandbox, Target, preflight
+from . import profiles, session, sharding
+from .reporting import Failure, failure_from_text
+from .target import EmbeddedSandbox, Target, preflight
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from contract_tests.spec_data import (
+from .spec_data import (
     ALREADY_CONFIRMED_CODE,
     IMMUTABLE_FIELDS,
     LATER_STATUSES,

@@ -20,9 +20,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from contract_tests.spec_data import response_bodies, spec_operations
 from dots_spec.document import load_spec
 from dots_spec.refs import resolve
+
+from .spec_data import response_bodies, spec_operations
 
 
 class Kind(enum.StrEnum):

@@ -11,7 +11,7 @@ from typing import Any
 
 import schemathesis
 
-from contract_tests.spec_data import load_schema
+from .spec_data import load_schema
 
 CONFIG: dict[str, Any] = {
     "checks": {

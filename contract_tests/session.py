@@ -13,8 +13,8 @@ import random
 import secrets
 from collections.abc import Mapping
 
-from contract_tests import profiles, sharding, target
-from contract_tests.reporting import Redactor, Summary
+from . import profiles, sharding, target
+from .reporting import Redactor, Summary
 
 SEED_VAR = "CONTRACT_SEED"
 

@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from contract_tests import profiles
+from . import profiles
 
 ENV_VAR = "CONTRACT_SHARD"
 DURATIONS_PATH = Path(__file__).resolve().parent / "durations.json"

@@ -17,10 +17,11 @@ import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contract_tests import lifecycle_rules
-from contract_tests.api import Api, not_moved_on
-from contract_tests.spec_data import UNCONFIRMED_STATUSES, request_bodies
 from dots_spec.document import load_spec
+
+from . import lifecycle_rules
+from .api import Api, not_moved_on
+from .spec_data import UNCONFIRMED_STATUSES, request_bodies
 
 STATUSES = frozenset(load_spec()["components"]["schemas"]["PaymentIntentStatus"]["enum"])
 CREATE = request_bodies("create_payment_intent")

@@ -23,12 +23,13 @@ from dots_client.errors import UnexpectedStatus, UnreadableResponse
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from contract_tests import session
-from contract_tests.client_ops import call_async, call_kwargs, call_sync, client_module, model
-from contract_tests.off_spec import TOLERATED, UNREADABLE, off_spec_answers
-from contract_tests.spec_data import Operation, request_bodies, response_bodies, spec_operations
 from dots_spec.document import load_spec
 from dots_spec.validators import compile_schema
+
+from . import session
+from .client_ops import call_async, call_kwargs, call_sync, client_module, model
+from .off_spec import TOLERATED, UNREADABLE, off_spec_answers
+from .spec_data import Operation, request_bodies, response_bodies, spec_operations
 
 RUN = session.current()
 SPEC = load_spec()

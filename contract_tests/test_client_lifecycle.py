@@ -11,10 +11,10 @@ from dots_client.models import ConfirmPaymentIntentRequest, CreatePaymentIntentR
 from dots_client.types import Unset
 from hypothesis import given, settings
 
-from contract_tests import session
-from contract_tests.api import not_moved_on
-from contract_tests.spec_data import ALREADY_CONFIRMED_CODE, UNCONFIRMED_STATUSES, request_bodies
-from contract_tests.target import Target
+from . import session
+from .api import not_moved_on
+from .spec_data import ALREADY_CONFIRMED_CODE, UNCONFIRMED_STATUSES, request_bodies
+from .target import Target
 
 RUN = session.current()
 CREATE = request_bodies("create_payment_intent").map(lambda body: {**body, "confirm": False})

@@ -8,8 +8,8 @@ import hypothesis
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
 
-from contract_tests import server_schema, session
-from contract_tests.target import Target
+from . import server_schema, session
+from .target import Target
 
 RUN = session.current()
 SCHEMA = server_schema.new_schema(seed=RUN.seed, auth=RUN.auth)

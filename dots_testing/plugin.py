@@ -30,6 +30,9 @@ import pytest
 
 from dots_testing import outcomes
 
+# `pytest --dots-proxy` (dots_testing/proxy_switch.py): the validating proxy in front of the session's sandbox.
+pytest_plugins = ["dots_testing.proxy_switch"]
+
 if TYPE_CHECKING:
     from dots_client import AsyncDots, Dots
 
@@ -89,11 +92,12 @@ def _check_preparations(request: pytest.FixtureRequest, sandbox: TestSandbox) ->
 
 
 @pytest.fixture(scope="session")
-def dots_sandbox_session() -> Iterator[TestSandbox]:
+def dots_sandbox_session(pytestconfig: pytest.Config) -> Iterator[TestSandbox]:
     """A sandbox for the whole session: `.base_url` (ends in /api), `.client_id`, `.api_key`, the controls."""
     from dots_testing.kit import serve  # noqa: PLC0415 (the sandbox only when a test asks for one)
+    from dots_testing.proxy_switch import through_proxy  # noqa: PLC0415
 
-    with serve() as sandbox:
+    with serve() as sandbox, through_proxy(pytestconfig, sandbox):  # through the proxy under --dots-proxy
         yield sandbox
 
 

@@ -1,4 +1,4 @@
-"""`make dist`'s server side: the `dots-spec` and `dots-sandbox` wheels, built from staged copies.
+"""`make dist`'s server side: the `dots-spec`, `dots-sandbox` and `dots-contract` wheels, built from staged copies.
 
 `openapi.yaml`, `dots_spec/` and `dots_sandbox/` stay where they are in the checkout; each wheel is
 built from a temporary folder holding a copy of its packages and a `pyproject.toml`
@@ -11,7 +11,10 @@ Every package of both wheels ships a `py.typed` marker (PEP 561), so that `mypy 
 user's tests reads their types rather than failing `import-untyped`.
 The kit's fixtures `dots`, `async_dots` and `dots_webhooks` use the client, so `dots-sandbox`
 requires `dots-client[webhooks]` of the same spec version (any generator revision: `==X.Y.Z.*`),
-and anyio, whose pytest plugin runs `async_dots`.
+and anyio, whose pytest plugin runs `async_dots`. `dots-contract` is `contract_tests/` staged under
+the package name `dots_contract` (its imports of itself are relative, so one copy of the code runs
+under either name; a user's own `contract_tests/` folder cannot shadow it), with the console script
+`dots-contract`; it pins `dots-spec` and `dots-client` to the same spec version.
 
     python -m tools.wheels OUTDIR
 """
@@ -43,6 +46,24 @@ SANDBOX_DEPENDENCIES = (
 TESTING_DEPENDENCIES = ("anyio",)
 POSTGRESQL = ("psycopg[binary]", "psycopg-pool")
 SPEC_DEPENDENCIES = ("pyyaml", "jsonschema-rs", "packaging")
+# The suite's and the proxy's needs beyond dots-spec and dots-client (README.md, Dependencies).
+CONTRACT_DEPENDENCIES = (
+    "schemathesis>=4.32,<4.33",  # the suite's conftest adapts 4.32's pytest items
+    "hypothesis",
+    "pytest",
+    "pytest-xdist",
+    "httpx",
+    "h11",
+    "requests",
+    "svix",
+    "sniffio",
+)
+# Staged folder name -> the packages it holds: (name in the checkout, name in the wheel).
+PACKAGES = {
+    "dots-spec": (("dots_spec", "dots_spec"),),
+    "dots-sandbox": (("dots_sandbox", "dots_sandbox"), ("dots_testing", "dots_testing")),
+    "dots-contract": (("contract_tests", "dots_contract"),),
+}
 
 
 def _toml_list(items: tuple[str, ...]) -> str:
@@ -55,7 +76,7 @@ def testing_dependencies(version: str) -> tuple[str, ...]:
 
 
 def pyprojects(version: str) -> dict[str, str]:
-    """The two wheels' pyproject.toml texts for spec version `version`: distribution name -> text."""
+    """The wheels' pyproject.toml texts for spec version `version`: distribution name -> text."""
     spec = f"""[project]
 name = "dots-spec"
 version = "{version}"
@@ -78,20 +99,30 @@ postgresql = {_toml_list(POSTGRESQL)}
 dots_testing = "dots_testing.plugin"
 
 {BACKEND}"""
-    return {"dots-spec": spec, "dots-sandbox": sandbox}
+    contract = f"""[project]
+name = "dots-contract"
+version = "{version}"
+description = "The Dots contract suite and validating proxy: dots-contract suite|proxy."
+requires-python = ">=3.11"
+dependencies = {_toml_list((f"dots-spec=={version}", f"dots-client=={version}.*", *CONTRACT_DEPENDENCIES))}
+
+[project.scripts]
+dots-contract = "dots_contract.command:main"
+
+{BACKEND}"""
+    return {"dots-spec": spec, "dots-sandbox": sandbox, "dots-contract": contract}
 
 
 def stage(version: str, into: Path) -> dict[str, Path]:
     """Folders under `into` (an empty folder), one per wheel, holding its packages and pyproject.toml."""
-    packages = {"dots-spec": ("dots_spec",), "dots-sandbox": ("dots_sandbox", "dots_testing")}
     folders = {}
     for name, text in pyprojects(version).items():
         folder = into / name
         folder.mkdir(parents=True)
         (folder / "pyproject.toml").write_text(text, encoding="utf-8")
-        for package in packages[name]:
-            shutil.copytree(ROOT / package, folder / package, ignore=shutil.ignore_patterns("__pycache__"))
-            (folder / package / "py.typed").touch()  # PEP 561: the package's inline types are to be used
+        for package, installed_as in PACKAGES[name]:
+            shutil.copytree(ROOT / package, folder / installed_as, ignore=shutil.ignore_patterns("__pycache__"))
+            (folder / installed_as / "py.typed").touch()  # PEP 561: the package's inline types are to be used
         folders[name] = folder
     shutil.copyfile(SPEC_PATH, folders["dots-spec"] / "dots_spec" / "openapi.yaml")
     return folders

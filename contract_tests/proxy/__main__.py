@@ -1,5 +1,5 @@
 """`python -m contract_tests.proxy`: see `contract_tests.proxy.cli`."""
 
-from contract_tests.proxy.cli import main
+from .cli import main
 
 raise SystemExit(main())

@@ -1,14 +1,21 @@
 """`python -m contract_tests.proxy --upstream URL [options] [-- COMMAND ...]`: the validating proxy's command.
 
 It listens on `--host:--port` (default 127.0.0.1 and a free port), prints
-`contract proxy listening on URL` (the upstream URL's path on the proxy's origin: use it as
-`DOTS_BASE_URL`), forwards every request to `--upstream` and judges every exchange. With
-`-- COMMAND`, it runs the command in the current directory and environment with `DOTS_BASE_URL`
-set to the proxy (and `CONTRACT_PROXY_WEBHOOK_URL` to the webhook listener, if any), stops when
-it ends, and exits with the command's status if it failed, else 1 if any violation was seen,
-else 0. Without one, it runs until SIGINT or SIGTERM and exits 1 if any violation was seen,
-else 0. Either way the reports are written first. Under `--strict`, a request that breaks the
-spec is a violation too (and is answered by the proxy, never forwarded).
+`contract proxy listening on URL` as the first line on stdout, flushed (the upstream URL's path
+on the proxy's origin: use it as `DOTS_BASE_URL`; a program that starts the proxy reads it),
+forwards every request to `--upstream` and judges every exchange; everything else it says goes to
+stderr. With `-- COMMAND`, it runs the command in the current directory and environment with
+`DOTS_BASE_URL` set to the proxy (and `CONTRACT_PROXY_WEBHOOK_URL` to the webhook listener, if
+any), stops when it ends, and exits with the command's status if it failed, else 1 if any
+violation was seen or nothing at all was judged, else 0. Without one, it runs until SIGINT or
+SIGTERM and exits the same way (1 for a violation or for nothing judged). Either way the reports
+are written first. Nothing judged is a failure because it is what a misrouted test run looks like
+(its client talked to something else, and every check passed on nothing); `--allow-nothing-judged`
+allows it. Under `--strict`, a request that breaks the spec is a violation too (and is answered by
+the proxy, never forwarded); under `--fail-request-invalid` it fails the run but is forwarded. With
+`--tests-on-stdin` (what the test kit's `pytest --dots-proxy` uses), each line on stdin names the
+test now running; the proxy applies it, prints `contract proxy test: NAME` on stdout, and every
+exchange that arrives afterwards, and each of its violation lines, names that test.
 """
 
 from __future__ import annotations
@@ -27,25 +34,27 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from contract_tests.proxy.forwarding import Exchange, Forwarder
-from contract_tests.proxy.reports import Reports
-from contract_tests.proxy.verdict import Judge
+from .forwarding import Exchange, Forwarder
+from .reports import Reports
+from .verdict import Judge, Record
 
 if TYPE_CHECKING:
-    from contract_tests.proxy.webhooks import WebhookJudge
+    from .webhooks import WebhookJudge
 
 BASE_URL_VAR = "DOTS_BASE_URL"
 WEBHOOK_URL_VAR = "CONTRACT_PROXY_WEBHOOK_URL"
 SECRET_VAR = "CONTRACT_PROXY_WEBHOOK_SECRET"
-logger = logging.getLogger("contract_tests.proxy")
+LISTENING = "contract proxy listening on"
+TESTING = "contract proxy test:"
+logger = logging.getLogger(__package__)  # contract_tests.proxy (dots_contract.proxy installed)
 
 
-def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+def parse(argv: Sequence[str], prog: str = "python -m contract_tests.proxy") -> tuple[argparse.Namespace, list[str]]:
     """The options, and the command after `--` (empty when none). Exits 2 on a usage error."""
     argv = list(argv)
     command = argv[argv.index("--") + 1 :] if "--" in argv else []
     options = argv[: argv.index("--")] if "--" in argv else argv
-    parser = argparse.ArgumentParser(prog="python -m contract_tests.proxy", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", required=True, help="the server's base URL, like DOTS_BASE_URL (with /api)")
     parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="the port to listen on (default 0: a free one)")
@@ -60,6 +69,21 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         help=f"the receiver endpoint's signing secret (better: {SECRET_VAR} in the environment)",
     )
     parser.add_argument("--webhook-port", type=int, default=0, help="the webhook listener's port (default: a free one)")
+    parser.add_argument(
+        "--fail-request-invalid",
+        action="store_true",
+        help="a request that breaks the spec fails the run, but is still forwarded (--strict refuses it)",
+    )
+    parser.add_argument(
+        "--tests-on-stdin",
+        action="store_true",
+        help="each line on stdin names the test now running: its exchanges carry it (acknowledged on stdout)",
+    )
+    parser.add_argument(
+        "--allow-nothing-judged",
+        action="store_true",
+        help="exit 0 even when no exchange was judged (by default that fails: nothing went through the proxy)",
+    )
     args = parser.parse_args(options)
     if urllib.parse.urlsplit(args.upstream).scheme not in ("http", "https"):
         parser.error("--upstream must be an http(s) URL such as http://127.0.0.1:8080/api")
@@ -75,7 +99,12 @@ class Proxy:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.judge = Judge(urllib.parse.urlsplit(args.upstream).path, strict=args.strict)
-        self.reports = Reports(args.report, strict=args.strict)
+        self.reports = Reports(
+            args.report,
+            strict=args.strict,
+            allow_nothing_judged=args.allow_nothing_judged,
+            fail_request_invalid=args.fail_request_invalid,
+        )
         self.api = Forwarder(args.upstream, gate=self.judge.gate, record=self._exchange, host=args.host)
         self.hooks: Forwarder | None = None
         self.webhook_judge: WebhookJudge | None = None
@@ -85,7 +114,7 @@ class Proxy:
         self._judging = threading.Thread(target=self._judge_in_order, name="contract-proxy-judge", daemon=True)
         if args.webhooks_to:
             # Imported only when asked for: the svix package takes about a second to import.
-            from contract_tests.proxy import webhooks  # noqa: PLC0415
+            from . import webhooks  # noqa: PLC0415
 
             self.webhook_judge = webhooks.WebhookJudge(args.webhook_secret, self.judge.history)
             self.hooks = Forwarder(args.webhooks_to, record=self._delivery, host=args.host, rebase=True)
@@ -107,11 +136,21 @@ class Proxy:
         self._judged.put((self._delivery_verdict, exchange))
 
     def _verdict(self, exchange: Exchange) -> None:
-        self.reports.add(self.judge.verdict(exchange))
+        try:
+            record = self.judge.verdict(exchange)
+        except Exception as error:  # recorded as not judgeable, never left out of the record
+            logger.exception("contract proxy: judging %s %s failed", exchange.method, exchange.target)
+            record = Record(exchange, None, None, None, not_judged=f"the proxy could not judge it ({error!r:.200})")
+        self.reports.add(record)
 
     def _delivery_verdict(self, exchange: Exchange) -> None:
         assert self.webhook_judge is not None
-        event, checks = self.webhook_judge.judge(exchange)
+        try:
+            event, checks = self.webhook_judge.judge(exchange)
+        except Exception as error:  # reported as a delivery not judged, never only logged
+            logger.exception("contract proxy: judging the webhook delivery %s failed", exchange.target)
+            self.reports.add_delivery(exchange, None, {}, not_judged=f"the proxy could not judge it ({error!r:.200})")
+            return
         self.reports.add_delivery(exchange, event, checks)
 
     def _judge_in_order(self) -> None:
@@ -127,13 +166,27 @@ class Proxy:
         """Warm the judge up, then listen."""
         self.judge.warm_up()
         await self.api.start(self.args.port)
-        logger.info("contract proxy listening on %s (upstream %s)", self.url, self.args.upstream)
         if self.hooks is not None:
             await self.hooks.start(self.args.webhook_port)
-            logger.info(
-                "contract proxy webhooks listening on %s (receiver %s)", self.webhook_url, self.args.webhooks_to
-            )
+        # On stdout, first and flushed: what a program that started the proxy waits for (the logs are on stderr).
+        print(f"{LISTENING} {self.url} (upstream {self.args.upstream})", flush=True)
+        if self.hooks is not None:
+            hooks = f"contract proxy webhooks listening on {self.webhook_url} (receiver {self.args.webhooks_to})"
+            print(hooks, flush=True)
         self._judging.start()
+        if self.args.tests_on_stdin:
+            loop = asyncio.get_running_loop()
+            threading.Thread(target=self._read_tests, args=(loop,), name="contract-proxy-tests", daemon=True).start()
+
+    def _read_tests(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Each line on stdin names the test now running; applied on the event loop, then acknowledged on stdout."""
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(self._now_testing, line.strip())
+
+    def _now_testing(self, test: str) -> None:
+        self.api.test = test
+        # Acknowledged once applied: the exchanges the test sends after reading this line carry its name.
+        print(f"{TESTING} {test}", flush=True)
 
     async def stop(self) -> None:
         """Stop listening and write the reports."""
@@ -144,6 +197,8 @@ class Proxy:
         await asyncio.to_thread(self._judging.join)
         self.reports.close()
         logger.info("%s", self.reports.summary())
+        if self.reports.nothing_judged:
+            logger.error("%s", self.reports.nothing_judged_line())
 
 
 async def run(args: argparse.Namespace, command: list[str]) -> int:
@@ -195,9 +250,9 @@ async def run(args: argparse.Namespace, command: list[str]) -> int:
     return 1 if proxy.reports.failed else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse, run, and return the exit status."""
-    args, command = parse(sys.argv[1:] if argv is None else argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m contract_tests.proxy") -> int:
+    """Parse, run, and return the exit status (`prog` names the command in usage messages)."""
+    args, command = parse(sys.argv[1:] if argv is None else argv, prog)
     # The judging thread holds the GIL for up to this long before the event loop gets it back (default 5 ms).
     sys.setswitchinterval(0.0005)
     handler = logging.StreamHandler(sys.stderr)

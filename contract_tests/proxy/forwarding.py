@@ -14,7 +14,12 @@ No `Via` is added: the point of this proxy is that both ends see what the other 
 
 Request bodies are read whole before they are forwarded (the judge needs them, and `--strict`
 must judge a request before deciding to forward it); answers are streamed chunk by chunk as they
-arrive, and recorded.
+arrive, and recorded. A request h11 cannot read (a malformed request line, a head over
+MAX_HEAD_BYTES) is answered by the proxy itself (`400`, or `431` for the head's size, as the
+sandbox answers it; RFC 6585 §5) with the spec's `Error` envelope, and recorded as `refused`.
+
+The upstream client reads no proxy from the environment (`HTTP_PROXY`, ...) for a loopback
+upstream: a CI runner's proxy settings would send traffic meant for a local sandbox away.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import ipaddress
 import json
+import logging
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -32,11 +39,16 @@ import httpx
 
 Headers = list[tuple[bytes, bytes]]
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te", b"transfer-encoding", b"upgrade"})
+# A request head (request line and header fields) beyond this is refused by the proxy itself (bytes).
+MAX_HEAD_BYTES = 64 * 1024
 # A caller's request body beyond this is refused with 413 by the proxy itself (bytes).
 MAX_REQUEST_BODY = 32 * 1024 * 1024
 # How long a caller's connection may stay silent (between requests, or inside one) before it is closed (seconds).
 IDLE_SECONDS = 75.0
+# How long the proxy reads and drops what a caller it refused still sends, before closing (seconds).
+LINGER_SECONDS = 2.0
 UPSTREAM_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+logger = logging.getLogger(__package__)  # contract_tests.proxy (dots_contract.proxy installed)
 
 
 @dataclasses.dataclass
@@ -46,7 +58,8 @@ class Exchange:
     `outcome` is `answered` (the upstream's answer was delivered), `upstream-closed` (it closed
     without answering, or in the middle of its body: the caller's connection was closed too),
     `upstream-unreachable` (502 from the proxy), `upstream-timeout` (504 from the proxy),
-    `refused` (the proxy answered itself: `--strict`, or a body over MAX_REQUEST_BODY), or
+    `refused` (the proxy answered itself: `--strict`, a body over MAX_REQUEST_BODY, or a request
+    h11 could not read), or
     `caller-gone` (the caller closed before the answer was delivered).
     """
 
@@ -56,6 +69,10 @@ class Exchange:
     request_headers: Headers
     request_body: bytes
     started: float = dataclasses.field(default_factory=time.time)
+    start_mark: float = dataclasses.field(default_factory=time.monotonic)
+    """When the request's head arrived, on the monotonic clock: the lifecycle's order of exchanges."""
+    end_mark: float = 0.0
+    """When the exchange was over (its answer's last byte, or no answer), on the monotonic clock."""
     status: int = 0
     response_headers: Headers = dataclasses.field(default_factory=list)
     response_body: bytes = b""
@@ -64,6 +81,8 @@ class Exchange:
     """Seconds from the request's last byte to the answer's last byte."""
     refusal: str = ""
     """Why the proxy answered itself (`refused`), for the report."""
+    test: str = ""
+    """The test that was running when the request arrived (`--tests-on-stdin`), or empty."""
 
     @property
     def path(self) -> str:
@@ -106,6 +125,16 @@ def end_to_end(headers: Headers) -> Headers:
     return [(key, value) for key, value in headers if key.lower() not in HOP_BY_HOP and key.lower() not in named]
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name, or an address without brackets) is this machine: `localhost` or a loopback address."""
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def json_answer(status: int, error: str, code: str) -> tuple[int, Headers, bytes]:
     """A proxy's own answer in the spec's `Error` envelope."""
     body = json.dumps({"error": error, "code": code}).encode()
@@ -140,8 +169,14 @@ class Forwarder:
         self.record = record
         self.host = host
         self.port = 0
+        self.test = ""
+        """The test now running (set on the event loop's thread): each new exchange carries it."""
         self._server: asyncio.Server | None = None
-        self._client = httpx.AsyncClient(timeout=UPSTREAM_TIMEOUT, limits=httpx.Limits(max_keepalive_connections=64))
+        self._client = httpx.AsyncClient(
+            timeout=UPSTREAM_TIMEOUT,
+            limits=httpx.Limits(max_keepalive_connections=64),
+            trust_env=not is_loopback(parts.hostname or ""),
+        )
         self._connections: set[asyncio.Task[None]] = set()
 
     async def start(self, port: int = 0) -> None:
@@ -168,13 +203,34 @@ class Forwarder:
         try:
             while await self._one_exchange(connection):
                 connection.h11.start_next_cycle()
+        except h11.RemoteProtocolError as error:
+            await self._unreadable(connection, error)
         except (h11.ProtocolError, ConnectionError, asyncio.IncompleteReadError, TimeoutError):
-            pass  # a caller that broke HTTP/1.1 or went away, or an answer h11 cannot pass on: close
+            pass  # a caller that went away, or an answer h11 cannot pass on: close
         finally:
             self._connections.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+    async def _unreadable(self, connection: _Connection, error: h11.RemoteProtocolError) -> None:
+        """A request h11 cannot read: answered 400 (431: a head too large) if nothing was answered yet; recorded."""
+        if connection.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return  # an answer went out already (or the caller closed): nothing more to say on this connection
+        request = connection.current
+        exchange = Exchange(
+            method=request.method.decode("ascii", "replace") if request is not None else "",
+            target=request.target.decode("latin-1") if request is not None else "",
+            request_headers=list(request.headers.raw_items()) if request is not None else [],
+            request_body=b"",
+            outcome="refused",
+            refusal=f"a request the proxy cannot read as HTTP/1.1: {error}",
+        )
+        status = error.error_status_hint
+        code = "request-header-fields-too-large" if status == 431 else "bad-request"
+        await connection.answer(*json_answer(status, exchange.refusal, code), exchange, close=True)
+        await self._done(exchange, time.perf_counter(), keep=False)
+        await connection.linger()
 
     async def _one_exchange(self, connection: _Connection) -> bool:
         """Serve one request on `connection`; whether the connection stays open for another."""
@@ -186,6 +242,7 @@ class Forwarder:
             target=request.target.decode("latin-1"),
             request_headers=list(request.headers.raw_items()),
             request_body=b"",
+            test=self.test,
         )
         body = await connection.read_body(MAX_REQUEST_BODY)
         finished = time.perf_counter()
@@ -194,7 +251,11 @@ class Forwarder:
             await connection.answer(*json_answer(413, exchange.refusal, "payload-too-large"), exchange)
             return await self._done(exchange, finished, keep=False)  # the rest of the body is unread
         exchange.request_body = body
-        refusal = self.gate(exchange) if self.gate is not None else None
+        try:
+            refusal = self.gate(exchange) if self.gate is not None else None
+        except Exception:  # judging must never cost the caller its answer: forward, the verdict says why
+            logger.exception("contract proxy: judging the request %s %s failed", exchange.method, exchange.target)
+            refusal = None
         if refusal is not None:
             exchange.outcome, exchange.refusal = "refused", refusal.reason
             payload = json.dumps(refusal.body).encode()
@@ -206,6 +267,7 @@ class Forwarder:
 
     async def _done(self, exchange: Exchange, finished: float, *, keep: bool) -> bool:
         exchange.elapsed = time.perf_counter() - finished
+        exchange.end_mark = time.monotonic()
         if self.record is not None:
             pending = self.record(exchange)
             if pending is not None:
@@ -256,7 +318,9 @@ class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
+        self.current: h11.Request | None = None
+        """The request being served (None before its head is read)."""
 
     async def _next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
         while True:
@@ -272,10 +336,25 @@ class _Connection:
                 timer.cancel()
             self.h11.receive_data(data)
 
+    async def linger(self) -> None:
+        """Say we are done sending, then read and drop what the caller still sends, for up to LINGER_SECONDS.
+
+        Closing a socket with unread data in it resets the connection (RFC 9112 §9.6), and a reset
+        can destroy the answer before the caller read it: a caller still sending a head too large
+        would never see its 431.
+        """
+        with contextlib.suppress(Exception):
+            self.writer.write_eof()
+            async with asyncio.timeout(LINGER_SECONDS):
+                while await self.reader.read(1 << 16):
+                    pass
+
     async def next_request(self) -> h11.Request | None:
         """The next request's head, or None when the caller closed (or stayed silent too long)."""
+        self.current = None
         event = await self._next_event()
         if isinstance(event, h11.Request):
+            self.current = event
             if self.h11.they_are_waiting_for_100_continue:
                 await self._send(h11.InformationalResponse(status_code=100, headers=[]))
             return event
@@ -304,9 +383,13 @@ class _Connection:
             self.writer.write(data)
             await self.writer.drain()
 
-    async def answer(self, status: int, headers: Headers, body: bytes, exchange: Exchange) -> bool:
-        """Send a whole answer; whether the connection can serve another request."""
+    async def answer(
+        self, status: int, headers: Headers, body: bytes, exchange: Exchange, *, close: bool = False
+    ) -> bool:
+        """Send a whole answer (with `close`, saying `Connection: close`); whether the connection can serve another."""
         exchange.status, exchange.response_headers, exchange.response_body = status, headers, body
+        if close:
+            headers = [*headers, (b"connection", b"close")]
         try:
             await self._send(h11.Response(status_code=status, headers=headers), h11.Data(data=body), h11.EndOfMessage())
         except ConnectionError:

@@ -1,10 +1,18 @@
 """What the proxy saw of each intent over a run, and the lifecycle rules applied across exchanges.
 
 Every rule is a function of `contract_tests.lifecycle_rules` (the ones the suite's `test_behaviour.py`
-asserts); this module only remembers what they need: each intent's last answer, who created it,
-whether a confirm of it was answered 200, and the ids answered 404 that were never created.
-Exchanges are observed in the order their answers ended, which is the order the server decided
-them in for one intent (a caller cannot see an answer before the server made it).
+asserts); this module only remembers what they need: each status an intent was shown in and when
+that answer ended, who created it, when a confirm of it was answered 200, and the ids answered 404
+that were never created.
+
+**Order by time, not by arrival.** Exchanges reach the judge in the order their answers ended,
+which is not the order the server decided them in: a retrieve whose answer was slow can end after
+a confirm's although the server read the intent before confirming it. What is certain is only
+this: an answer that ended before a request started was decided before it. So an exchange is
+compared only with answers that ended before it started (`started`, `ended`: one monotonic clock);
+answers that overlap it are never compared with it, whatever order they arrive in. Its status
+must be reachable from every status such an earlier answer showed. One rule needs no order: two
+confirms of one intent answered `200` are a second confirm that succeeded, however they overlap.
 """
 
 from __future__ import annotations
@@ -15,9 +23,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from contract_tests import lifecycle_rules
-from contract_tests.lifecycle_rules import Problem
-from contract_tests.spec_data import UNCONFIRMED_STATUSES
+from .. import lifecycle_rules
+from ..lifecycle_rules import Problem
+from ..spec_data import UNCONFIRMED_STATUSES
 
 # The names of the rules in reports: one JUnit case per rule per operation.
 CREATED = "create-answer"
@@ -53,16 +61,29 @@ def canonical_id(value: object) -> str | None:
 
 @dataclasses.dataclass
 class Intent:
-    """One intent as the proxy last saw it."""
+    """One intent as the proxy saw it: each status it was shown in, the earliest such answer first."""
 
     owner: str | None
     """The client id that created it through the proxy (None: created elsewhere)."""
-    answer: dict[str, Any]
-    """Its latest answer (create's, retrieve's or confirm's)."""
-    confirmed: bool = False
-    """A confirm of it was answered 200 (or create confirmed it)."""
-    changes: int = 0
-    """How many status changes the proxy saw or caused (a confirm sent counts): what a webhook announces."""
+    shown: dict[str, tuple[float, dict[str, Any]]] = dataclasses.field(default_factory=dict)
+    """Status -> (when the earliest answer showing it ended, that answer): bounded by the statuses."""
+    confirmed_at: list[float] = dataclasses.field(default_factory=list)
+    """When each confirm of it answered 200 ended (or create, when it confirmed it)."""
+
+    def show(self, ended: float, answer: Mapping[str, Any]) -> None:
+        """Remember an answer that ended at `ended`."""
+        status = str(answer.get("status"))
+        if status not in self.shown or ended < self.shown[status][0]:
+            self.shown[status] = (ended, dict(answer))
+
+    def before(self, started: float) -> list[dict[str, Any]]:
+        """The answers (one per status) that ended before `started`, latest last."""
+        return [answer for ended, answer in sorted(self.shown.values(), key=lambda item: item[0]) if ended < started]
+
+    @property
+    def changes(self) -> int:
+        """How many status changes the proxy saw: what a webhook announces."""
+        return len(self.shown) - 1
 
 
 @dataclasses.dataclass
@@ -70,8 +91,8 @@ class History:
     """The run's memory of intents; `observe` returns the lifecycle rules each exchange broke."""
 
     intents: dict[str, Intent] = dataclasses.field(default_factory=dict)
-    not_found: set[str] = dataclasses.field(default_factory=set)
-    """Ids answered 404 and never seen created."""
+    not_found: dict[str, float] = dataclasses.field(default_factory=dict)
+    """Ids answered 404 and never seen created -> when the earliest such answer ended."""
     confirms_sent: dict[str, int] = dataclasses.field(default_factory=dict)
     """Confirms forwarded per intent id (in flight or answered): a webhook may announce their change first."""
 
@@ -82,37 +103,55 @@ class History:
             self.confirms_sent[key] = self.confirms_sent.get(key, 0) + 1
 
     def observe(
-        self, operation: str, *, path_id: str | None, sent: Any, status: int, body: bytes, caller: str | None
+        self,
+        operation: str,
+        *,
+        path_id: str | None,
+        sent: Any,
+        status: int,
+        body: bytes,
+        caller: str | None,
+        started: float,
+        ended: float,
     ) -> dict[str, list[Problem]]:
         """Apply the lifecycle rules to one judged exchange: rule name → its problems (only rules that ran).
 
         `operation` is the operationId, `path_id` the path's payment_intent_id (None for create),
         `sent` the request body as JSON, `status` and `body` the answer (decoded bytes), `caller`
-        the HTTP Basic user name.
+        the HTTP Basic user name, `started` and `ended` when the request's head arrived and when
+        the exchange was over (seconds on one monotonic clock): the exchange is compared only with
+        answers that ended before it started.
         """
         answer = json_body(body)
         key = canonical_id(path_id)
         if operation == CREATE:
-            return self._create(sent, status, answer, caller)
+            return self._create(sent, status, answer, caller, ended)
         if key is None:
             return {}
         if status == 404:
             if key not in self.intents:
-                self.not_found.add(key)
+                self.not_found[key] = min(ended, self.not_found.get(key, ended))
             return {NOT_FOUND: _some(lifecycle_rules.not_found_body(answer))}
         known = self.intents.get(key)
         results: dict[str, list[Problem]] = {}
-        if operation == CONFIRM and known is not None and (known.confirmed or _confirmed_status(known.answer)):
-            results[SECOND_CONFIRM] = _some(lifecycle_rules.refused_as_already_confirmed(status, answer))
+        if operation == CONFIRM and known is not None:
+            confirmed_earlier = any(mark < started for mark in known.confirmed_at) or any(
+                _confirmed_status(earlier) for earlier in known.before(started)
+            )
+            # Two 200s to confirms of one intent: one of them was a second confirm, whichever came first.
+            if confirmed_earlier or (status == 200 and known.confirmed_at):
+                results[SECOND_CONFIRM] = _some(lifecycle_rules.refused_as_already_confirmed(status, answer))
         if status == 200 and isinstance(answer, Mapping):
             sent = sent if isinstance(sent, Mapping) else {}
-            results.update(self._shown(operation, key, sent=sent, answer=answer, caller=caller))
+            results.update(self._shown(operation, key, sent=sent, answer=answer, caller=caller, times=(started, ended)))
         return results
 
-    def _create(self, sent: Any, status: int, answer: Any, caller: str | None) -> dict[str, list[Problem]]:
+    def _create(
+        self, sent: Any, status: int, answer: Any, caller: str | None, ended: float
+    ) -> dict[str, list[Problem]]:
         if status != 200 or not isinstance(answer, Mapping):
             return {}
-        self._created(answer, caller)
+        self._created(answer, caller, ended)
         sent = sent if isinstance(sent, Mapping) else {}
         return {
             CREATED: [
@@ -122,44 +161,57 @@ class History:
         }
 
     def _shown(
-        self, operation: str, key: str, *, sent: Mapping[str, Any], answer: Mapping[str, Any], caller: str | None
+        self,
+        operation: str,
+        key: str,
+        *,
+        sent: Mapping[str, Any],
+        answer: Mapping[str, Any],
+        caller: str | None,
+        times: tuple[float, float],
     ) -> dict[str, list[Problem]]:
         """The rules for a 200 of retrieve or confirm showing the intent `key` names."""
+        started, ended = times
         results = {NAMED_INTENT: _some(lifecycle_rules.answers_the_named_intent(key, answer))}
         if operation == CONFIRM:
             results[CONFIRMED] = lifecycle_rules.confirmed_answer(sent, answer)
         known = self.intents.get(key)
         if known is None:
+            gone = self.not_found.get(key)
             results[NEVER_CREATED] = (
                 [Problem(f"404 (this run saw {key} answered 404 and never created)", "200")]
-                if key in self.not_found
+                if gone is not None and gone < started
                 else []
             )
-            self.intents[key] = Intent(owner=None, answer=dict(answer), confirmed=operation == CONFIRM)
-            return results
-        results[OWN_INTENTS] = (
-            [Problem(f"only {caller}'s intents", f"an intent created by {known.owner}")]
-            if known.owner is not None and caller is not None and caller != known.owner
-            else []
-        )
-        results[KEPT_FIELDS] = _some(lifecycle_rules.kept_fields(known.answer, answer))
-        results[TRANSITIONS] = _some(
-            lifecycle_rules.allowed_transition(known.answer.get("status"), answer.get("status"))
-        )
-        if answer.get("status") != known.answer.get("status"):
-            known.changes += 1
-        known.answer = dict(answer)
-        known.confirmed = known.confirmed or operation == CONFIRM
+            known = self.intents[key] = Intent(owner=None)
+        else:
+            results[OWN_INTENTS] = (
+                [Problem(f"only {caller}'s intents", f"an intent created by {known.owner}")]
+                if known.owner is not None and caller is not None and caller != known.owner
+                else []
+            )
+            earlier = known.before(started)
+            if earlier:
+                results[KEPT_FIELDS] = _some(lifecycle_rules.kept_fields(earlier[-1], answer))
+                results[TRANSITIONS] = [
+                    problem
+                    for status in dict.fromkeys(before.get("status") for before in earlier)
+                    if (problem := lifecycle_rules.allowed_transition(status, answer.get("status"))) is not None
+                ][:1]
+        known.show(ended, answer)
+        if operation == CONFIRM:
+            known.confirmed_at.append(ended)
         return results
 
-    def _created(self, answer: Mapping[str, Any], caller: str | None) -> None:
+    def _created(self, answer: Mapping[str, Any], caller: str | None, ended: float) -> None:
         key = canonical_id(answer.get("id"))
         if key is None:
             return
-        self.not_found.discard(key)
-        stored = {name: value for name, value in answer.items() if name != "client_secret"}
-        confirmed = _confirmed_status(stored)
-        self.intents[key] = Intent(owner=caller, answer=stored, confirmed=confirmed, changes=int(confirmed))
+        self.not_found.pop(key, None)
+        intent = self.intents[key] = Intent(owner=caller)
+        intent.show(ended, {name: value for name, value in answer.items() if name != "client_secret"})
+        if _confirmed_status(answer):
+            intent.confirmed_at.append(ended)
 
     def announced_change(self, intent_id: str) -> Problem | None:
         """Whether a webhook announcing a change of `intent_id` follows a change the proxy saw or sent.
@@ -170,17 +222,17 @@ class History:
         known = self.intents.get(key) if key is not None else None
         if known is None or known.owner is None:
             return None
-        if known.changes or self.confirms_sent.get(key or "", 0) or not _unconfirmed(known.answer):
+        if known.changes or self.confirms_sent.get(key or "", 0) or known.confirmed_at:
             return None
-        status = known.answer.get("status")
-        return Problem("an event only after a status change (a confirm, a settlement)", f"still {status!r}")
+        statuses = " or ".join(repr(status) for status in known.shown)
+        return Problem("an event only after a status change (a confirm, a settlement)", f"still {statuses}")
 
 
 def json_body(body: bytes) -> Any:
-    """`body` parsed as JSON, or None."""
+    """`body` parsed as JSON, or None (not JSON, or nested too deeply to parse)."""
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

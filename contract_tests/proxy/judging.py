@@ -30,10 +30,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from contract_tests.proxy.forwarding import Exchange
-from contract_tests.spec_data import JSON, Operation, load_schema, spec_operations
 from dots_spec.document import load_spec
 from dots_spec.validators import compile_schema
+
+from ..spec_data import JSON, Operation, load_schema, spec_operations
+from .forwarding import Exchange
 
 CHECKS = (status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance)
 REQUEST_CHECK = "request_conformance"
@@ -136,7 +137,9 @@ def judge_request(exchange: Exchange, base_path: str) -> RequestJudgement:
             problems.append(f"content type {content_type.decode('latin-1')!r} is not {JSON}")
         try:
             body = json.loads(exchange.request_body)
-        except ValueError:
+        except RecursionError:
+            return RequestJudgement(op, parameters, problems, not_judged="a request body nested too deeply to parse")
+        except ValueError:  # not UTF-8 included (UnicodeDecodeError)
             problems.append("the body is not JSON")
         else:
             problems += _errors(body_validator, body)
@@ -147,7 +150,7 @@ def not_judged_answer(exchange: Exchange) -> str | None:
     """Why the answer is not judged (the sandbox's failure controls), or None."""
     applied = exchange.response_header(b"preference-applied") or b""
     if any(part.strip().startswith(FAULT_PREFERENCE) for part in applied.split(b",")):
-        return "a failure the request asked for (Preference-Applied: dots-fault)"
+        return "fault injected, not judged (Preference-Applied: dots-fault)"
     return None
 
 

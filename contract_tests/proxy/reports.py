@@ -21,11 +21,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, TextIO
 
-from contract_tests.proxy.forwarding import Exchange
-from contract_tests.proxy.judging import Violation
-from contract_tests.proxy.verdict import REQUEST_INVALID, Record, iso_time, text_headers
+from .forwarding import Exchange
+from .judging import Violation
+from .verdict import REQUEST_INVALID, Record, iso_time, text_headers
 
-logger = logging.getLogger("contract_tests.proxy")
+logger = logging.getLogger(__package__)  # contract_tests.proxy (dots_contract.proxy installed)
 REDACTED = "[redacted]"
 NDJSON_NAME = "contract-proxy.ndjson"
 JUNIT_NAME = "contract-proxy-junit.xml"
@@ -34,6 +34,11 @@ _SECRET_FIELDS = re.compile(r"secret|api_?key|password|token", re.IGNORECASE)
 # A JSON string member whose name says it is secret, in text that is not parsed (a message quoting a body).
 _SECRET_MEMBER = re.compile(r'("[^"]*(?:secret|api_?key|password|token)[^"]*"\s*:\s*)"[^"]*"', re.IGNORECASE)
 _MIN_SECRET = 6
+# The kinds of records that were judged; the others (not-judged, webhook-not-judged) were only recorded.
+JUDGED_KINDS = ("conforms", "violation", REQUEST_INVALID, "webhook", "webhook-violation")
+# The JUnit case of a run that judged nothing: a failure (or skipped, when allowed), never zero tests.
+NOTHING_JUDGED_CASE = "judged-exchanges"
+TOO_DEEP = "[nested too deeply to write as JSON]"
 
 
 class Redactor:
@@ -86,10 +91,10 @@ class Redactor:
         return value
 
     def body(self, text: str) -> Any:
-        """A body for the report: parsed and redacted when JSON, else redacted text."""
+        """A body for the report: parsed and redacted when JSON, else (not JSON, or nested too deeply) redacted text."""
         try:
             return self.json(json.loads(text))
-        except ValueError:
+        except (ValueError, RecursionError):
             return self.text(text)
 
     def text(self, text: str) -> str:
@@ -105,9 +110,18 @@ class Redactor:
 class Reports:
     """Logs each violation at once; with a directory, streams the NDJSON and writes the JUnit file on `close`."""
 
-    def __init__(self, directory: Path | None, *, strict: bool = False) -> None:
+    def __init__(
+        self,
+        directory: Path | None,
+        *,
+        strict: bool = False,
+        allow_nothing_judged: bool = False,
+        fail_request_invalid: bool = False,
+    ) -> None:
         self.directory = directory
-        self.strict = strict
+        # A request that breaks the spec fails the run under --strict (refused) or --fail-request-invalid (forwarded).
+        self.strict = strict or fail_request_invalid
+        self.allow_nothing_judged = allow_nothing_judged
         self.redactor = Redactor()
         self.counts: collections.Counter[str] = collections.Counter()
         # (operation, check) → [passed count, violations]
@@ -119,10 +133,22 @@ class Reports:
             self._ndjson = (directory / NDJSON_NAME).open("w", encoding="utf-8")
 
     @property
+    def judged(self) -> int:
+        """How many exchanges and webhook deliveries were judged (not only recorded)."""
+        return sum(self.counts[kind] for kind in JUDGED_KINDS)
+
+    @property
+    def nothing_judged(self) -> bool:
+        """Whether nothing was judged and that was not allowed (`--allow-nothing-judged`): a failure."""
+        return self.judged == 0 and not self.allow_nothing_judged
+
+    @property
     def failed(self) -> bool:
-        """Whether the run saw a violation (or, under `--strict`, a request that breaks the spec)."""
-        return bool(self.counts["violation"] or self.counts["webhook-violation"]) or (
-            self.strict and bool(self.counts[REQUEST_INVALID])
+        """Whether the run saw a violation (or, under `--strict`, a request that breaks the spec), or judged nothing."""
+        return (
+            bool(self.counts["violation"] or self.counts["webhook-violation"])
+            or (self.strict and bool(self.counts[REQUEST_INVALID]))
+            or self.nothing_judged
         )
 
     def add(self, record: Record) -> None:
@@ -137,23 +163,33 @@ class Reports:
             self.invalid_requests[operation] += 1
             log = logger.error if self.strict else logger.warning
             log(
-                "%s %s intent=%s: %s",
+                "%s %s intent=%s: %s%s",
                 REQUEST_INVALID,
                 operation,
                 record.intent_id or "-",
                 self.redactor.text("; ".join(record.request_problems)),
+                sent_by(record.exchange.test),
             )
         for check, violations in record.checks.items():
-            self.add_check(operation, check, violations)
+            self.add_check(operation, check, violations, test=record.exchange.test)
         self.write(line)
         # Counted last: judging runs on its own thread, and whoever sees the count (a test waiting for
         # the verdict, the exit summary) must find the exchange's every check already recorded.
         self.counts[record.kind] += 1
 
-    def add_delivery(self, exchange: Exchange, event: str | None, checks: dict[str, list[Violation]]) -> None:
-        """Report one webhook delivery: log its violations, append its NDJSON line."""
+    def add_delivery(
+        self,
+        exchange: Exchange,
+        event: str | None,
+        checks: dict[str, list[Violation]],
+        *,
+        not_judged: str | None = None,
+    ) -> None:
+        """Report one webhook delivery: log its violations (or why it was not judged), append its NDJSON line."""
         violations = [violation for found in checks.values() for violation in found]
-        kind = "webhook-violation" if violations else "webhook"
+        kind = "webhook-violation" if violations else "webhook" if not_judged is None else "webhook-not-judged"
+        if not_judged is not None:
+            logger.error("NOT JUDGED webhook %s: %s", exchange.target, self.redactor.text(not_judged))
         for check, found in checks.items():
             self.add_check(event or "webhook", check, found)
         body = self.redactor.body(exchange.request_body.decode("utf-8", errors="replace"))
@@ -164,6 +200,7 @@ class Reports:
                 "event": event,
                 "intent_id": (body.get("payment_intent_id") if isinstance(body, dict) else None),
                 "outcome": exchange.outcome,
+                "not_judged": not_judged,
                 "receiver_status": exchange.status or None,
                 "checks": {name: "failed" if found else "passed" for name, found in checks.items()},
                 "violations": [dataclasses.asdict(violation) for violation in violations],
@@ -177,20 +214,28 @@ class Reports:
         )
         self.counts[kind] += 1  # counted last, as in `add`
 
-    def add_check(self, operation: str, check: str, violations: list[Violation]) -> None:
-        """Count one run of a check and log its violations, one line each."""
+    def add_check(self, operation: str, check: str, violations: list[Violation], *, test: str = "") -> None:
+        """Count one run of a check and log its violations, one line each (naming the test that sent it, if known)."""
         passed, failures = self.cases.setdefault((operation, check), ([0], []))
         if not violations:
             passed[0] += 1
         for violation in violations:
             failures.append(violation)
-            logger.error("%s", self.redactor.text(violation_line(violation)))
+            logger.error("%s", self.redactor.text(violation_line(violation) + sent_by(test)))
 
     def write(self, line: dict[str, Any]) -> None:
-        """Append one redacted line to the NDJSON report (if any)."""
-        if self._ndjson is not None:
-            self._ndjson.write(self.redactor.text(json.dumps(line, ensure_ascii=False)) + "\n")
-            self._ndjson.flush()
+        """Append one redacted line to the NDJSON report (if any); a body too deep to write is replaced by a note."""
+        if self._ndjson is None:
+            return
+        try:
+            text = json.dumps(line, ensure_ascii=False)
+        except RecursionError:
+            for side in ("request", "response"):
+                if isinstance(line.get(side), dict):
+                    line[side] = {**line[side], "body": TOO_DEEP}
+            text = json.dumps(line, ensure_ascii=False)
+        self._ndjson.write(self.redactor.text(text) + "\n")
+        self._ndjson.flush()
 
     def close(self) -> None:
         """Close the NDJSON file and write the JUnit file (no-op without a directory)."""
@@ -223,6 +268,13 @@ class Reports:
                 ET.SubElement(
                     case, "system-out"
                 ).text = f"{invalid} request(s) broke the spec (the caller's; --strict fails them)"
+        if self.judged == 0:  # never a report that counts zero tests as a pass
+            case = ET.SubElement(suite, "testcase", classname="contract-proxy", name=NOTHING_JUDGED_CASE)
+            if self.allow_nothing_judged:
+                ET.SubElement(case, "skipped", message="nothing was judged (allowed: --allow-nothing-judged)")
+            else:
+                failures += 1
+                ET.SubElement(case, "failure", message=self.nothing_judged_line())
         suite.set("tests", str(len(suite)))
         suite.set("failures", str(failures))
         return ET.ElementTree(suite)
@@ -231,6 +283,19 @@ class Reports:
         """One line: how many exchanges of each kind."""
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.counts.items()))
         return f"contract proxy: {sum(self.counts.values())} exchanges ({kinds or 'none'})"
+
+    def nothing_judged_line(self) -> str:
+        """The one line that says why a run that judged nothing fails."""
+        seen = sum(self.counts.values())
+        return (
+            f"contract proxy: FAILED: nothing was judged ({seen} exchanges recorded, none judged): "
+            "is the code under test sending its requests to the proxy's URL? (--allow-nothing-judged allows this)"
+        )
+
+
+def sent_by(test: str) -> str:
+    """` [test NAME]`, naming the test an exchange came from (`--tests-on-stdin`), or nothing."""
+    return f" [test {test}]" if test else ""
 
 
 def violation_line(violation: Violation) -> str:

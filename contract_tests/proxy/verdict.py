@@ -11,10 +11,10 @@ import dataclasses
 import datetime
 from typing import Any
 
-from contract_tests.lifecycle_rules import Problem
-from contract_tests.proxy import history, judging
-from contract_tests.proxy.forwarding import Exchange, Refusal
-from contract_tests.proxy.judging import RequestJudgement, Violation
+from ..lifecycle_rules import Problem
+from . import history, judging
+from .forwarding import Exchange, Refusal
+from .judging import RequestJudgement, Violation
 
 # The rule for a request that breaks the spec: its answer must be one of the operation's documented 4xx.
 INVALID_REQUEST_REFUSED = "invalid-request-refused"
@@ -58,6 +58,7 @@ class Record:
             "operation": self.operation,
             "intent_id": self.intent_id,
             "client_id": self.caller,
+            "test": exchange.test or None,
             "outcome": exchange.outcome,
             "status": exchange.status or None,
             "elapsed_ms": round(exchange.elapsed * 1000, 3),
@@ -151,6 +152,8 @@ class Judge:
             status=exchange.status,
             body=body,
             caller=record.caller,
+            started=exchange.start_mark,
+            ended=exchange.end_mark,
         )
         for name, problems in rules.items():
             record.checks[name] = [_violation(name, operation, record.intent_id, problem) for problem in problems]

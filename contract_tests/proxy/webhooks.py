@@ -22,13 +22,14 @@ from typing import Any
 import jsonschema_rs
 from svix.webhooks import Webhook, WebhookVerificationError
 
-from contract_tests.proxy.forwarding import Exchange
-from contract_tests.proxy.history import History, json_body
-from contract_tests.proxy.judging import Violation
-from contract_tests.spec_data import JSON
 from dots_spec.document import load_spec
 from dots_spec.refs import resolve
 from dots_spec.validators import compile_schema
+
+from ..spec_data import JSON
+from .forwarding import Exchange
+from .history import History, json_body
+from .judging import Violation
 
 SIGNATURE = "webhook-signature"
 CONFORMANCE = "webhook-conformance"
@@ -72,6 +73,14 @@ class WebhookJudge:
         intent = intent_id if isinstance(intent_id, str) else None
         label = name or "webhook"
         results: dict[str, list[Violation]] = {SIGNATURE: [], CONFORMANCE: [], FOLLOWS_A_CHANGE: []}
+        try:
+            exchange.request_body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            # JSON between systems is UTF-8 (RFC 8259 §8.1), and svix verifies text: neither can be judged further.
+            found = f"bytes that are not UTF-8 ({error.reason} at byte {error.start})"
+            results[CONFORMANCE].append(Violation(CONFORMANCE, label, intent, "a UTF-8 JSON body", found))
+            results[SIGNATURE].append(Violation(SIGNATURE, label, intent, "a signed UTF-8 body", found))
+            return name, results
         try:
             self._verifier.verify(exchange.request_body, headers)
         except WebhookVerificationError as error:

@@ -1,13 +1,23 @@
-"""The sample GitHub workflow runs the same make targets a person runs, the real server only with secrets."""
+"""The sample GitHub workflow runs the same make targets a person runs, the real server only with secrets; it and
+docs/contract-suite.md's example for a user's repository are valid against GitHub's workflow schema."""
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
+import io
+import json
+import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import yaml
+from ruamel.yaml import YAML
 
 WORKFLOW = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "contract.yml"
+DOC = WORKFLOW.parents[2] / "docs" / "contract-suite.md"
+EXAMPLE = re.compile(r"<!-- workflow-example:.*?-->\n```yaml\n(.*?)```", re.DOTALL)
 
 
 def _workflow() -> dict[Any, Any]:
@@ -134,3 +144,44 @@ def test_nightly_runs_what_make_test_leaves_out() -> None:
     assert job["services"] == jobs["test"]["services"]
     assert job["env"]["TEST_POSTGRES_URL"] == jobs["test"]["env"]["TEST_POSTGRES_URL"]
     assert not any(name.startswith("DOTS_") for name in job["env"])
+
+
+@functools.cache
+def _workflow_schema() -> jsonschema_rs.Validator:
+    """GitHub's workflow schema (SchemaStore's github-workflow.json), as check-jsonschema vendors it: no network."""
+    vendored = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "github-workflows.json"
+    return jsonschema_rs.validator_for(json.loads(vendored.read_text(encoding="utf-8")))
+
+
+def _problems(text: str) -> list[str]:
+    """How a workflow's YAML breaks GitHub's schema (read as YAML 1.2, as GitHub does: `on` is a key, not true)."""
+    document = YAML(typ="safe", pure=True).load(io.StringIO(text))
+    return [
+        f"{'/'.join(map(str, error.instance_path))}: {error.message}"
+        for error in _workflow_schema().iter_errors(document)
+    ]
+
+
+def test_every_workflow_of_the_repository_is_valid_against_githubs_schema() -> None:
+    """Each file in .github/workflows/ passes GitHub's workflow JSON schema."""
+    workflows = sorted(WORKFLOW.parent.glob("*.y*ml"))
+    assert WORKFLOW in workflows
+    for path in workflows:
+        assert _problems(path.read_text(encoding="utf-8")) == [], path.name
+
+
+def test_the_docs_ci_example_is_a_valid_workflow_that_runs_the_installed_commands() -> None:
+    """docs/contract-suite.md's workflow for a user's repository passes the schema and runs dots-contract."""
+    (example,) = EXAMPLE.findall(DOC.read_text(encoding="utf-8"))
+    assert _problems(example) == []
+    runs = " ".join(step.get("run", "") for job in yaml.safe_load(example)["jobs"].values() for step in job["steps"])
+    assert "dots-contract suite --base-url" in runs
+    assert "dots-contract proxy --upstream" in runs
+    assert "dist/*.whl" in runs
+
+
+def test_the_schema_check_has_teeth() -> None:
+    """A job without `runs-on` and a step that is a string are each reported."""
+    assert _problems("on: push\njobs:\n  a:\n    steps:\n      - run: true\n")
+    assert _problems("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [make test]\n")
+    assert _problems("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n") == []

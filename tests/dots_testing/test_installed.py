@@ -19,8 +19,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from tools import wheels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,10 +71,21 @@ class Installed:
     env: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """Wheels built as `make dist` builds them, installed by the docs' line into a new venv (once per module)."""
-    tmp_path = tmp_path_factory.mktemp("installed")
+def test_the_wheels_in_one_fresh_venv(tmp_path: Path) -> None:
+    """Wheels built as `make dist` builds them, installed by the docs' line into ONE new venv outside the
+    checkout (each build costs seconds, and tests split over xdist workers would build one each), and in it:
+    the worked example and the docs' snippets, py.typed in every package, mypy --strict on the example,
+    dots-contract's proxy and suite, and the kit's traffic judged through the proxy."""
+    installed = _install(tmp_path)
+    _the_documented_install_runs_the_example_outside_the_checkout(installed)
+    _every_wheel_ships_py_typed(installed)
+    _mypy_strict_passes_on_the_worked_example(installed)
+    _contract_from_the_wheels(installed.venv, installed.project, installed.env)
+    _the_kits_traffic_judged(installed.python, installed.project, installed.env)
+
+
+def _install(tmp_path: Path) -> Installed:
+    """Wheels built as `make dist` builds them, installed by the docs' line into a new venv."""
     dist = tmp_path / "dist"
     assert wheels.main([str(dist)]) == 0
     subprocess.run(
@@ -103,7 +112,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     return Installed(venv, python, dist, project, env)
 
 
-def test_the_documented_install_runs_the_example_outside_the_checkout(installed: Installed) -> None:
+def _the_documented_install_runs_the_example_outside_the_checkout(installed: Installed) -> None:
     """Wheels built as `make dist` does, installed by the docs' line into a new venv, pass the worked example
     (each outcome, webhooks included) and the docs' snippets from a folder that is not the checkout, and fail
     a typo'd operation name and an unused fault; the kit, the client and the spec come from the venv; and
@@ -140,8 +149,9 @@ def test_the_documented_install_runs_the_example_outside_the_checkout(installed:
     assert all(Path(found).is_relative_to(installed.venv) for found in where.stdout.split())
 
 
-def test_every_wheel_ships_py_typed(installed: Installed) -> None:
-    """Each top-level package of each wheel built (dots_client, dots_spec, dots_sandbox, dots_testing) has py.typed."""
+def _every_wheel_ships_py_typed(installed: Installed) -> None:
+    """Each top-level package of each wheel built (dots_client, dots_spec, dots_sandbox, dots_testing,
+    dots_contract) has py.typed."""
     packages: dict[str, bool] = {}
     for wheel in sorted(installed.dist.glob("*.whl")):
         with zipfile.ZipFile(wheel) as archive:
@@ -150,10 +160,12 @@ def test_every_wheel_ships_py_typed(installed: Installed) -> None:
             top = name.split("/", 1)[0]
             if name.endswith("/__init__.py") and name.count("/") == 1:
                 packages[top] = f"{top}/py.typed" in names
-    assert packages == dict.fromkeys(("dots_client", "dots_spec", "dots_sandbox", "dots_testing"), True)
+    assert packages == dict.fromkeys(
+        ("dots_client", "dots_spec", "dots_sandbox", "dots_testing", "dots_contract"), True
+    )
 
 
-def test_mypy_strict_passes_on_the_worked_example(installed: Installed) -> None:
+def _mypy_strict_passes_on_the_worked_example(installed: Installed) -> None:
     """`mypy --strict` on the worked example (examples/checkout), against the installed wheels, passes."""
     run = subprocess.run(
         [
@@ -168,6 +180,84 @@ def test_mypy_strict_passes_on_the_worked_example(installed: Installed) -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Success: no issues found" in run.stdout
+
+
+def _contract_from_the_wheels(venv: Path, project: Path, env: dict[str, str]) -> None:
+    """dots-contract from the same wheels: the proxy fails a command that sent it nothing; the suite (a smoke:
+    the client lifecycle group, quick profile; CI runs it whole) passes against a sandbox started from the wheels."""
+    contract = str(venv / "bin" / "dots-contract")
+    nothing = subprocess.run(
+        [contract, "proxy", "--upstream", "http://127.0.0.1:9/api", "--", "true"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert nothing.returncode == 1, nothing.stdout + nothing.stderr
+    assert nothing.stdout.startswith("contract proxy listening on http://127.0.0.1:")
+    assert "nothing was judged" in nothing.stderr
+    with subprocess.Popen(
+        [str(venv / "bin" / "python"), "-m", "dots_sandbox", "--port", "0", "--db", ":memory:"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as sandbox:
+        try:
+            assert sandbox.stdout is not None
+            line = sandbox.stdout.readline()
+            assert "listening on " in line, line
+            base_url = line.split("listening on ")[1].split()[0]
+            suite = subprocess.run(
+                [contract, "suite", "--base-url", base_url, "--profile", "quick", "--group", "lifecycle"],
+                cwd=project,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        finally:
+            sandbox.terminate()
+    junit = project / "reports" / "contract-junit.xml"
+    assert suite.returncode == 0, suite.stdout + suite.stderr
+    assert "every contract test passed" in suite.stdout
+    assert re.search(r'tests="[1-9]\d*" time', junit.read_text(encoding="utf-8"))
+
+
+FORBIDDEN = """
+import httpx
+
+
+def test_sends_a_request_the_spec_forbids(dots_sandbox):
+    sent = httpx.post(dots_sandbox.base_url + "/v2/payment-intents", json={"amount": "ten", "currency": "usd"},
+                      auth=(dots_sandbox.client_id, dots_sandbox.api_key))
+    assert sent.status_code == 400
+    assert len(dots_sandbox.requests("create_payment_intent")) == 1  # forwarded: the journal has it
+"""
+
+
+def _the_kits_traffic_judged(python: Path, project: Path, env: dict[str, str]) -> None:
+    """DOTS_TESTING_PROXY=1: the worked example's traffic (a lost answer and a refused retrieve included) is
+    judged and conforms; a test that sends a request the spec forbids fails the session's verdict, by name."""
+    (project / "test_forbidden.py").write_text(FORBIDDEN, encoding="utf-8")
+    run = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "-k", "left_unknown or forbidden"],
+        cwd=project,
+        env={**env, "DOTS_TESTING_PROXY": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.search(r"\b1 failed, 2 passed\b", run.stdout), run.stdout  # only the verdict failed
+    (summary,) = set(re.findall(r"contract proxy: \d+ exchanges \((.*)\)", run.stdout))  # the verdict's, and the end's
+    assert re.search(r"\b[1-9]\d* conforms\b", summary), summary
+    assert "violation" not in summary  # faults injected and lost answers are not judged, so not violations
+    assert "VIOLATION" not in run.stdout
+    assert "request-invalid create_payment_intent" in run.stdout
+    assert "[test test_forbidden.py::test_sends_a_request_the_spec_forbids]" in run.stdout
 
 
 def _expand(argument: str, dist: Path) -> list[Path | str]:

@@ -46,8 +46,21 @@ def test_staging_copies_the_spec_into_dots_spec_only(tmp_path: Path) -> None:
 
 
 def test_every_staged_package_is_marked_typed(tmp_path: Path) -> None:
-    """Each package of both wheels carries PEP 561's py.typed, so users' mypy --strict reads its types."""
+    """Each package of every wheel carries PEP 561's py.typed, so users' mypy --strict reads its types."""
     folders = wheels.stage("1.0.0", tmp_path)
     packages = [path.parent for folder in folders.values() for path in folder.glob("*/__init__.py")]
-    assert {package.name for package in packages} == {"dots_spec", "dots_sandbox", "dots_testing"}
+    assert {package.name for package in packages} == {"dots_spec", "dots_sandbox", "dots_testing", "dots_contract"}
     assert all((package / "py.typed").is_file() for package in packages)
+
+
+def test_the_contract_wheel_pins_its_spec_and_client_and_names_its_command(tmp_path: Path) -> None:
+    """dots-contract requires dots-spec and dots-client of its spec version, runs as `dots-contract`, ships
+    contract_tests under the name dots_contract with py.typed and the suite's own pytest configuration."""
+    contract = tomllib.loads(wheels.pyprojects("9.8.7")["dots-contract"])["project"]
+    assert contract["version"] == "9.8.7"
+    assert {"dots-spec==9.8.7", "dots-client==9.8.7.*"} <= set(contract["dependencies"])
+    assert contract["scripts"] == {"dots-contract": "dots_contract.command:main"}
+    staged = wheels.stage("9.8.7", tmp_path)["dots-contract"]
+    assert sorted(path.name for path in staged.iterdir()) == ["dots_contract", "pyproject.toml"]
+    for name in ("py.typed", "suite-pytest.ini", "durations.json", "test_behaviour.py", "proxy/cli.py"):
+        assert (staged / "dots_contract" / name).is_file(), name

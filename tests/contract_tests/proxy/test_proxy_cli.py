@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,19 +132,22 @@ def test_a_violation_or_a_failing_command_makes_the_exit_status(
 
 
 def test_sigterm_writes_the_reports_and_strict_refuses_a_bad_request(tmp_path: Path) -> None:
-    """--strict answers a bad body itself (never forwarded); SIGTERM writes the reports and exits 1 for it."""
+    """The listening line comes first on stdout; --strict answers a bad body itself (never forwarded); SIGTERM
+    writes the reports and exits 1 for it."""
     report = tmp_path / "report"
     with (
         FakeDots() as dots,
         subprocess.Popen(
             [*_proxy(dots.url, "--strict", "--report", str(report))],
             env=_env(CLIENT_ID, API_KEY),
-            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             text=True,
         ) as process,
     ):
-        assert process.stderr is not None
-        url = process.stderr.readline().split("listening on ")[1].split()[0]
+        assert process.stdout is not None
+        first = process.stdout.readline()  # the listening line: on stdout, flushed, first
+        assert first.startswith("contract proxy listening on http://127.0.0.1:")
+        url = first.split("listening on ")[1].split()[0]
         refused = httpx.post(f"{url}/v2/payment-intents", json={"amount": "ten"}, auth=(CLIENT_ID, API_KEY))
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 1
@@ -158,7 +163,7 @@ def test_sigterm_writes_the_reports_and_strict_refuses_a_bad_request(tmp_path: P
 def test_sandbox_controls_and_failures_on_demand_are_not_judged(sandbox: Target) -> None:
     """/api/sandbox/... and an answer with Preference-Applied: dots-fault=... are recorded as not judged."""
     with (
-        InProcessProxy(["--upstream", sandbox.base_url]) as proxy,
+        InProcessProxy(["--upstream", sandbox.base_url, "--allow-nothing-judged"]) as proxy,
         httpx.Client(base_url=proxy.url, auth=sandbox.auth) as http,
     ):
         http.get("/sandbox/webhook-events")
@@ -194,3 +199,104 @@ def test_an_upstream_that_accepts_a_request_breaking_the_spec_is_reported() -> N
     failed = {check for (_, check), (_, violations) in proxy.reports.cases.items() if violations}
     assert failed == {"invalid-request-refused"}
     assert proxy.reports.failed
+
+
+def _json_answer(status: int, body: bytes) -> bytes:
+    reason = {200: b"OK", 400: b"Bad Request"}[status]
+    head = b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    return head % (status, reason, len(body)) + body
+
+
+def test_a_command_that_sends_nothing_fails_saying_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """`-- COMMAND` with no judged exchange exits 1 with one line saying so; its JUnit fails, never tests="0"."""
+    caplog.set_level(logging.INFO, "contract_tests.proxy")
+    quiet = [sys.executable, "-c", "pass"]
+    args, command = cli.parse(["--upstream", "http://127.0.0.1:9/api", "--report", str(tmp_path / "a"), "--", *quiet])
+    assert asyncio.run(cli.run(args, command)) == 1
+    said = [record.getMessage() for record in caplog.records if "nothing was judged" in record.getMessage()]
+    assert len(said) == 1
+    junit = (tmp_path / "a" / JUNIT_NAME).read_text()
+    assert 'tests="1" failures="1"' in junit
+    assert 'name="judged-exchanges"' in junit
+    allowed = ["--allow-nothing-judged", "--report", str(tmp_path / "b"), "--", *quiet]
+    args, command = cli.parse(["--upstream", "http://127.0.0.1:9/api", *allowed])
+    assert asyncio.run(cli.run(args, command)) == 0
+    assert "<skipped" in (tmp_path / "b" / JUNIT_NAME).read_text()
+
+
+def test_a_retrieve_overtaken_by_a_confirm_raises_no_false_alarm() -> None:
+    """A retrieve the upstream read before a confirm, whose answer ends after the confirm's, is no move back."""
+    intent = {"id": str(uuid.uuid4()), "amount": 5, "currency": "usd", "status": "initialized", "metadata": {}}
+    method = str(uuid.uuid4())
+    confirmed = {**intent, "status": "succeeded", "transfer_id": str(uuid.uuid4()), "payment_method_id": method}
+    retrieve_read, confirm_answered = threading.Event(), threading.Event()
+
+    def slow_retrieve() -> Iterator[bytes]:
+        retrieve_read.set()
+        confirm_answered.wait(10)  # the intent was read before the confirm; the answer leaves after it
+        yield _json_answer(200, json.dumps(intent).encode())
+
+    def answer(head: bytes, body: bytes) -> Iterator[bytes]:
+        if head.startswith(b"GET "):
+            return slow_retrieve()
+        shown = confirmed if b"/confirm " in head else {**intent, "client_secret": "pi_secret_x"}
+        return iter([_json_answer(200, json.dumps(shown).encode())])
+
+    with (
+        RawUpstream(answer) as upstream,
+        InProcessProxy(["--upstream", upstream.url]) as proxy,
+        httpx.Client(base_url=proxy.url, auth=(CLIENT_ID, API_KEY)) as http,
+        concurrent.futures.ThreadPoolExecutor(1) as pool,
+    ):
+        http.post("/v2/payment-intents", json={"amount": 5, "currency": "usd"})
+        retrieved = pool.submit(http.get, f"/v2/payment-intents/{intent['id']}")
+        assert retrieve_read.wait(10)
+        http.post(f"/v2/payment-intents/{intent['id']}/confirm", json={"payment_method_id": method})
+        confirm_answered.set()
+        assert retrieved.result(10).json()["status"] == "initialized"
+    assert proxy.reports.counts["conforms"] == 3
+    assert not proxy.reports.failed
+
+
+def test_hostile_bodies_are_recorded_never_dropped(tmp_path: Path) -> None:
+    """5,000 nested arrays sent (not judged) and answered (judged), and a body that is not UTF-8 (request-invalid):
+    each answered as the upstream answered, and each in the record."""
+    deep = b"[" * 5000 + b"]" * 5000
+    refusal = json.dumps({"error": "invalid input", "code": "invalid-input"}).encode()
+
+    def answer(head: bytes, body: bytes) -> list[bytes]:
+        return [_json_answer(200, deep) if head.startswith(b"GET ") else _json_answer(400, refusal)]
+
+    with (
+        RawUpstream(answer) as upstream,
+        InProcessProxy(["--upstream", upstream.url, "--report", str(tmp_path)]) as proxy,
+        httpx.Client(auth=(CLIENT_ID, API_KEY)) as http,
+    ):
+        base = proxy.url
+        headers = {"content-type": "application/json"}
+        sent_deep = http.post(f"{base}/v2/payment-intents", content=deep, headers=headers)
+        not_utf8 = http.post(f"{base}/v2/payment-intents", content=b'{"amount": "\xff"}', headers=headers)
+        answered_deep = http.get(f"{base}/v2/payment-intents/{uuid.uuid4()}")
+    assert (sent_deep.status_code, not_utf8.status_code) == (400, 400)
+    assert answered_deep.content == deep
+    lines = _lines(tmp_path)
+    assert [line["not_judged"] for line in lines[:1]] == ["a request body nested too deeply to parse"]
+    assert lines[1]["kind"] == "request-invalid"
+    assert lines[1]["request_problems"] == ["the body is not JSON"]
+    assert lines[2]["kind"] == "violation"  # a 200 that no PaymentIntent can be: judged, by schemathesis' own check
+    assert lines[2]["checks"]["response_schema_conformance"] == "failed"
+    assert len(lines) == 3
+
+
+def test_fail_request_invalid_forwards_and_fails_and_a_named_test_is_in_each_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """--fail-request-invalid: a bad body still reaches the upstream but fails the run; lines name the test."""
+    caplog.set_level(logging.INFO, "contract_tests.proxy")
+    with FakeDots() as dots, InProcessProxy(["--upstream", dots.url, "--fail-request-invalid"]) as proxy:
+        proxy.api.test = "tests/test_shop.py::test_pays"  # what a line on stdin sets (--tests-on-stdin)
+        httpx.post(f"{proxy.url}/v2/payment-intents", json={"amount": "ten"}, auth=(CLIENT_ID, API_KEY))
+    assert dots.requests == [("POST", "/api/v2/payment-intents")]
+    assert proxy.reports.failed
+    (line,) = [record.getMessage() for record in caplog.records if record.getMessage().startswith("request-invalid")]
+    assert line.endswith(" [test tests/test_shop.py::test_pays]")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from contract_tests.proxy.forwarding import Exchange, Forwarder, end_to_end
+from contract_tests.proxy.forwarding import Exchange, Forwarder, end_to_end, is_loopback
 from tests.contract_tests.proxy.harness import LoopThread, RawUpstream, header_lines
 
 BODY = json.dumps({"id": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5", "amount": 5, "currency": "usd"}).encode()
@@ -235,3 +235,44 @@ def test_a_slow_request_body_is_forwarded_whole(echo: Running) -> None:
             answer += chunk
     assert answer.endswith(b"\r\n\r\n0123456789")
     assert echo.recorded(1)[0].request_body == b"0123456789"
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (b"NOT HTTP AT ALL\r\n\r\n", 400, "bad-request"),
+        (
+            b"GET /api/x HTTP/1.1\r\nHost: a\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+            431,
+            "request-header-fields-too-large",
+        ),
+    ],
+    ids=["malformed-request-line", "200-KB-header"],
+)
+def test_a_request_the_proxy_cannot_read_gets_a_json_4xx_and_is_recorded(
+    echo: Running, request_bytes: bytes, status: int, code: str
+) -> None:
+    """A malformed request line gets 400, a head over the limit 431 (as the sandbox answers): JSON, then closed."""
+    received = _raw_exchange(echo.origin, request_bytes)
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status)
+    assert (b"connection", b"close") in [(name.lower(), value) for name, value in header_lines(head)]
+    assert json.loads(body)["code"] == code
+    (exchange,) = echo.recorded(1)
+    assert (exchange.outcome, exchange.status) == ("refused", status)
+
+
+def test_a_loopback_upstream_ignores_environment_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY / ALL_PROXY (a CI runner's) are not used for a loopback upstream."""
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there: used, it would be a 502
+    for running in _serve(RawUpstream(_echo)):
+        with httpx.Client(trust_env=False) as http:
+            answered = http.post(running.origin + "/api/x", content=BODY)
+    assert (answered.status_code, answered.content) == (200, BODY)
+    assert is_loopback("127.0.0.2")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("api.example.com")

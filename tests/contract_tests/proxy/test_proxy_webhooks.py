@@ -148,3 +148,18 @@ def test_the_sandboxs_own_delivery_after_a_confirm_passes(tmp_path: Path) -> Non
     assert json.loads(receiver.requests[0][1]) == {"event": "payment_intent.updated", "payment_intent_id": intent}
     assert proxy.reports.counts["webhook"] == 1
     assert not proxy.reports.failed
+
+
+def test_a_delivery_that_is_not_utf8_is_reported(setup: Setup) -> None:
+    """A body that is not UTF-8 reaches the receiver unchanged, and fails conformance and the signature."""
+    body = b'{"event": "payment_intent.updated", "payment_intent_id": "\xff"}'
+    assert setup.proxy.webhook_url is not None
+    headers = {"svix-id": "msg_1", "svix-timestamp": str(int(time.time())), "svix-signature": "v1,x"}
+    httpx.post(setup.proxy.webhook_url, content=body, headers={**headers, "content-type": "application/json"})
+    deadline = time.monotonic() + 10
+    while not setup.judged() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert setup.receiver.requests[0][1] == body
+    assert setup.failed(CONFORMANCE) == 1
+    assert setup.failed(SIGNATURE) == 1
+    assert setup.proxy.reports.failed
