@@ -673,6 +673,14 @@ def bodies(old: Any, new: Any, *, request: bool) -> tuple[Spec, Spec]:
     return doc(old, request=request), doc(new, request=request)
 
 
+def behind_ref(schema: dict[str, Any], old: dict[str, Any], new: dict[str, Any], *, request: bool) -> tuple[Spec, Spec]:
+    """Two one-operation documents with the same body `schema`, whose `#/components/schemas/Ref` is `old`, then
+    `new`: a change behind an unchanged `$ref`."""
+    before, after = doc(schema, request=request), doc(schema, request=request)
+    before["components"], after["components"] = {"schemas": {"Ref": old}}, {"schemas": {"Ref": new}}
+    return before, after
+
+
 def with_response(response: dict[str, Any], *, components: dict[str, Any] | None = None) -> Spec:
     """A one-operation document whose 200 response is `response` (and with these `components`)."""
     operation = {"responses": {"200": {"description": "ok", **response}}}
@@ -706,6 +714,7 @@ def assert_rule_pair(item: RulePair) -> None:
 
 
 STRING, INTEGER = {"type": "string"}, {"type": "integer"}
+REF = {"$ref": "#/components/schemas/Ref"}  # the component `behind_ref` defines
 HEADER = {"schema": {"type": "integer"}}
 OAUTH_FLOW: dict[str, Any] = {"tokenUrl": "https://t.example/token", "scopes": {"read": "Read"}}
 OAUTH: dict[str, Any] = {
@@ -771,6 +780,16 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
         ),
     ],
     "schemas.applicators": [
+        rule_pair(
+            "request_contains_narrowed_behind_an_unchanged_ref",
+            *behind_ref({"type": "array", "contains": REF}, STRING, {**STRING, "maxLength": 5}, request=True),
+            {"request-size-narrowed": B},
+        ),
+        rule_pair(
+            "request_not_widened_behind_an_unchanged_ref",
+            *behind_ref({**STRING, "not": REF}, {**STRING, "maxLength": 3}, {**STRING, "maxLength": 30}, request=True),
+            {"response-size-widened": B},
+        ),
         rule_pair(
             "request_contains_added",
             *bodies({"type": "array"}, {"type": "array", "contains": INTEGER}, request=True),
@@ -937,6 +956,16 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
         ),
     ],
     "schemas.objects": [
+        rule_pair(
+            "request_additional_properties_narrowed_behind_an_unchanged_ref",
+            *behind_ref(
+                {"type": "object", "additionalProperties": REF},
+                {**STRING, "maxLength": 100},
+                {**STRING, "maxLength": 10},
+                request=True,
+            ),
+            {"request-size-narrowed": B},
+        ),
         rule_pair(
             "read_only_field_made_required_in_a_request",
             *bodies(

@@ -60,7 +60,7 @@ def subschemas(run: Comparison, old: Schema, new: Schema, here: Here) -> list[Su
         at = here.step("not")
         if ("not" in old) != ("not" in new):
             presence(run, "not", at, "not" in new, f"not {'added' if 'not' in new else 'removed'}")
-        elif old["not"] != new["not"]:
+        elif old["not"] != new["not"] or isinstance(old["not"], dict):  # the same text may $ref a changed schema
             pairs.append((old["not"], new["not"], at.named(f"{here.where} (not)", request=not here.request)))
     for keyword, name in MAPS.items():
         old_map, new_map = old.get(keyword) or {}, new.get(keyword) or {}
@@ -77,8 +77,8 @@ def subschemas(run: Comparison, old: Schema, new: Schema, here: Here) -> list[Su
 
 def _single(run: Comparison, old: Schema, new: Schema, here: Here, *, keyword: str, name: str) -> list[Subschemas]:
     old_value, new_value = old.get(keyword, True), new.get(keyword, True)
-    if (keyword not in old and keyword not in new) or old_value == new_value:
-        return []
+    if (keyword not in old and keyword not in new) or (old_value == new_value and not isinstance(old_value, dict)):
+        return []  # (equal schemas are still compared: the same text may $ref a changed schema)
     at = here.step(keyword)
     if old_value is True or new_value is True:  # absent (or `true`) on one side: added or removed
         presence(run, name, at, new_value is not True, f"{keyword} {'added' if new_value is not True else 'removed'}")
