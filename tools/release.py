@@ -22,7 +22,8 @@ Kept or refused:
 - a version raised by hand to at least what the changes call for is kept (and said); a lower one is refused;
 - `generated/` holding changes that neither `HEAD` nor `make generate` wrote (a hand edit) is refused, unless an
   earlier run wrote it: a version an earlier run set (its CHANGELOG.md entry is not in BASE's) is decided again
-  from BASE's, and that run's `generated/` and entry are replaced;
+  from BASE's, and that run's `generated/` and entry are replaced (when the spec is BASE's again, that run is
+  undone: BASE's version, revision file and `generated/` back, its entry dropped);
 - a BASE git does not know is refused;
 - **a Python-API break with no spec change** (a template or generator upgrade) is refused, saying the spec's
   major version must move: dots-client's version is `info.version` plus a revision, and users pin it by its
@@ -342,6 +343,9 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
         )
         decision = replace(decision, kept=decision.version == current)
         if not changes and not api:
+            if earlier:  # the edit an earlier run released is undone: so is that run
+                undone = Inputs(set_info_version(spec_text, base_version), revision_text)
+                _undo(tree, ref, undone, (base_version, current), say)
             say(f"release: nothing to release: openapi.yaml and dots_client's API are as at {ref} ({base_version})")
             return 0
         report = Report(changes, base_version, decision.version, f"release: openapi.yaml against {ref}", "openapi.yaml",
@@ -352,6 +356,21 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
     stale = current if earlier and current != decision.version else None
     _write_changelog(tree, (decision.version, stale), today, entry_lines(findings(changes), api), say)
     return 0
+
+
+def _undo(tree: Tree, ref: str, inputs: Inputs, versions: tuple[str, str], say: Callable[[str], None]) -> None:
+    """Put back what an earlier run that released `versions[1]` changed: BASE's info.version `versions[0]` (set in
+    `inputs`), BASE's revision file, `generated/` for them, and the changelog without that run's entry."""
+    base_version, version = versions
+    at_base = run_git(tree.root, "show", f"{ref}:codegen/{tree.revision.name}")
+    if at_base.returncode == 0:
+        inputs = replace(inputs, revision=at_base.stdout)
+    tree.spec.write_text(inputs.spec, encoding="utf-8")
+    tree.revision.write_text(inputs.revision, encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="dots-release-") as tmp:
+        _replace(tree.generated, _generate(Path(tmp), inputs))
+    tree.changelog.write_text(drop_entry(tree.changelog.read_text(encoding="utf-8"), version), encoding="utf-8")
+    say(f"release: info.version {base_version} again: the earlier run's {version} undone")
 
 
 def earlier_release(tree: Tree, ref: str, current: str, base_version: str) -> bool:

@@ -90,6 +90,22 @@ def test_optional_field_releases_a_minor_version_and_a_second_run_changes_nothin
     assert not (tree.root / "dist").exists()  # never builds
 
 
+@pytest.mark.nightly
+def test_an_edit_undone_after_a_release_undoes_that_release(tmp_path: Path) -> None:
+    """Release a field, take the field out again, release: the tree is BASE's again, generated/ included."""
+    tree = make_release_repo(tmp_path / "repo")
+    committed = snapshot(tree.root)
+    original = tree.spec.read_text(encoding="utf-8")
+    add_response_field(tree)
+    assert release(tree, None, TODAY, say=lambda _: None) == 0
+    assert "  version: 1.4.0\n" in tree.spec.read_text(encoding="utf-8")
+    tree.spec.write_text(set_info_version(original, "1.4.0"), encoding="utf-8")  # the field out, the version kept
+    said: list[str] = []
+    assert release(tree, None, TODAY, say=said.append) == 0
+    assert {name: sha for name, sha in snapshot(tree.root).items() if ".ruff_cache" not in name} == committed
+    assert "release: info.version 1.3.0 again: the earlier run's 1.4.0 undone" in said
+
+
 def test_unknown_base_is_refused(tmp_path: Path) -> None:
     """A BASE git does not know is refused in one line, before anything is read or written."""
     tree = make_release_repo(tmp_path / "repo")
