@@ -312,7 +312,7 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
         spec_text = tree.spec.read_text(encoding="utf-8")
         revision_text = tree.revision.read_text(encoding="utf-8")
         new = read_document(spec_text, str(tree.spec))
-        changes, _, _ = apply(compare(old, new), load_accepted(tree.spec.parent / ACCEPTED_NAME))
+        changes, accepted, unmatched = apply(compare(old, new), load_accepted(tree.spec.parent / ACCEPTED_NAME))
     except (GateError, OSError, ValueError, yaml.YAMLError) as error:
         raise Refused(f"release: {error}") from None
     base_version, current = info_version(old), info_version(new)
@@ -349,7 +349,7 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
             say(f"release: nothing to release: openapi.yaml and dots_client's API are as at {ref} ({base_version})")
             return 0
         report = Report(changes, base_version, decision.version, f"release: openapi.yaml against {ref}", "openapi.yaml",
-                        spec_text, api)  # fmt: skip
+                        spec_text, api, accepted, unmatched)  # fmt: skip
         sys.stdout.write(render_as(fmt, report).stdout)
         say(f"release: {bump} bump: the larger of the spec's ({spec_bump}) and the Python API's ({api_diff.bump(api)})")
         _apply(tree, decision, inputs_for(spec_text, revision_text, decision.version), (guess, fresh), say)
