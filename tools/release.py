@@ -7,8 +7,9 @@
 2. regenerates `dots_client` (into a temporary folder) and diffs its Python API against BASE's committed
    `generated/` (:mod:`tools.api_diff`);
 3. decides the bump: the larger of the spec's (major for a breaking change, minor for any other change but
-   documentation, patch for documentation only) and the API's (major for a name users' code uses that is
-   gone, renamed or made required);
+   documentation, patch for documentation only; a change an accepted-changes entry sets aside still changes
+   the spec and `generated/`: at least minor) and the API's (major for a name users' code uses that is gone,
+   renamed or made required);
 4. sets `info.version` to BASE's raised by that bump, and `codegen/revision.yaml` to revision 0 of it;
 5. regenerates `generated/` with that version;
 6. writes the CHANGELOG.md entry `## [X.Y.Z] - DATE` (Keep a Changelog sections, breaking lines marked
@@ -60,7 +61,7 @@ from tools.breaking.accepted import ACCEPTED_NAME, apply, load_accepted
 from tools.breaking.compare import compare
 from tools.breaking.formats import FORMATS, Report, larger_bump, render_as
 from tools.breaking.git import GateError, default_base, is_commit, run_git, spec_at
-from tools.breaking.model import BREAKING
+from tools.breaking.model import BREAKING, NON
 from tools.breaking.read import read_document
 from tools.breaking.verdict import Finding, bumped, findings, suggested_bump
 from tools.client_version import VersionError, changed_since
@@ -317,12 +318,17 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
         raise Refused(f"release: {error}") from None
     base_version, current = info_version(old), info_version(new)
     spec_bump = suggested_bump(changes)
+    if accepted and spec_bump in {"none", "patch"}:
+        # A change reviewed as safe leaves the verdict, not the spec: generated/ changes with it, so it is released
+        # (a minor bump, as any other change but documentation).
+        spec_bump = "minor"
+    spec_changed = bool(changes or accepted)
     # A version an earlier run set is decided again from BASE's (the spec may have changed since); one set by hand
     # is the maintainer's floor.
     earlier = earlier_release(tree, ref, current, base_version)
     floor = base_version if earlier else current
     # The API diff can only raise the bump, so what the spec alone refuses stays refused: say it before generating.
-    guess = decide(base_version, floor, spec_bump, spec_changed=bool(changes), api_major=False)
+    guess = decide(base_version, floor, spec_bump, spec_changed=spec_changed, api_major=False)
     with tempfile.TemporaryDirectory(prefix="dots-release-") as tmp:
         fresh = _generate(Path(tmp), inputs_for(spec_text, revision_text, guess.version))
         # After an earlier run, generated/ is that run's output for the spec as it was then: it is replaced.
@@ -338,11 +344,9 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
         except api_diff.ApiDiffError as error:
             raise Refused(f"release: {error}") from None
         bump = larger_bump(spec_bump, api_diff.bump(api))
-        decision = decide(
-            base_version, floor, bump, spec_changed=bool(changes), api_major=api_diff.bump(api) == "major"
-        )
+        decision = decide(base_version, floor, bump, spec_changed=spec_changed, api_major=api_diff.bump(api) == "major")
         decision = replace(decision, kept=decision.version == current)
-        if not changes and not api:
+        if not spec_changed and not api:
             if earlier:  # the edit an earlier run released is undone: so is that run
                 undone = Inputs(set_info_version(spec_text, base_version), revision_text)
                 _undo(tree, ref, undone, (base_version, current), say)
@@ -354,7 +358,9 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
         say(f"release: {bump} bump: the larger of the spec's ({spec_bump}) and the Python API's ({api_diff.bump(api)})")
         _apply(tree, decision, inputs_for(spec_text, revision_text, decision.version), (guess, fresh), say)
     stale = current if earlier and current != decision.version else None
-    _write_changelog(tree, (decision.version, stale), today, entry_lines(findings(changes), api), say)
+    # Accepted changes are released too, as the reviewed-safe changes they are (never marked breaking).
+    released = changes + [replace(change, severity=NON) for change, _ in accepted]
+    _write_changelog(tree, (decision.version, stale), today, entry_lines(findings(released), api), say)
     return 0
 
 
