@@ -63,7 +63,7 @@ from tools.breaking.formats import FORMATS, Report, larger_bump, render_as
 from tools.breaking.git import GateError, default_base, is_commit, run_git, spec_at
 from tools.breaking.model import BREAKING, NON
 from tools.breaking.read import read_document
-from tools.breaking.verdict import Finding, bumped, findings, suggested_bump
+from tools.breaking.verdict import Finding, bumped, findings, release_bump
 from tools.client_version import VersionError, changed_since
 from tools.codegen import diff_trees, generate
 
@@ -317,11 +317,7 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
     except (GateError, OSError, ValueError, yaml.YAMLError) as error:
         raise Refused(f"release: {error}") from None
     base_version, current = info_version(old), info_version(new)
-    spec_bump = suggested_bump(changes)
-    if accepted and spec_bump in {"none", "patch"}:
-        # A change reviewed as safe leaves the verdict, not the spec: generated/ changes with it, so it is released
-        # (a minor bump, as any other change but documentation).
-        spec_bump = "minor"
+    spec_bump = release_bump(changes, len(accepted))
     spec_changed = bool(changes or accepted)
     # A version an earlier run set is decided again from BASE's (the spec may have changed since); one set by hand
     # is the maintainer's floor.
