@@ -701,10 +701,10 @@ def with_parameter(parameter: dict[str, Any]) -> Spec:
     return document
 
 
-def secured(scheme: dict[str, Any]) -> Spec:
-    """A one-operation document whose operation requires the security scheme `auth`, defined as `scheme`."""
-    document = with_response({}, components={"securitySchemes": {"auth": scheme}})
-    document["paths"]["/t"]["get"]["security"] = [{"auth": []}]
+def secured(scheme: dict[str, Any], name: str = "auth") -> Spec:
+    """A one-operation document whose operation requires the security scheme `name`, defined as `scheme`."""
+    document = with_response({}, components={"securitySchemes": {name: scheme}})
+    document["paths"]["/t"]["get"]["security"] = [{name: []}]
     return document
 
 
@@ -1079,6 +1079,18 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
         ),
     ],
     "security": [
+        rule_pair(
+            "scheme_renamed_with_the_same_definition",
+            secured({"type": "http", "scheme": "basic"}),
+            secured({"type": "http", "scheme": "basic"}, name="basicAuth"),
+            {"security-relaxed": N},
+        ),
+        rule_pair(
+            "oauth_scheme_renamed_may_be_another_authorization_server",
+            secured(OAUTH),
+            secured(OAUTH, name="other"),
+            {"security-tightened": B},
+        ),
         rule_pair(
             "scheme_description_changed",
             secured({"type": "http", "scheme": "basic"}),
