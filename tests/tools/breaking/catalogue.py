@@ -1047,6 +1047,12 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
             with_response({"content": {"text/plain": {"schema": STRING}}}),
             {"response-media-type-removed": B},
         ),
+        rule_pair(
+            "media_type_written_in_another_case_is_the_same_one",
+            with_response({"content": {"application/json": {"schema": {**STRING, "maxLength": 5}}}}),
+            with_response({"content": {"Application/JSON": {"schema": {**STRING, "maxLength": 9}}}}),
+            {"response-size-widened": B},
+        ),
     ],
     "components": [
         rule_pair(
