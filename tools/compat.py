@@ -36,12 +36,12 @@ from pathlib import Path
 
 import yaml
 
-from dots_spec.document import parse_spec
 from tools import api_diff
 from tools.breaking.accepted import ACCEPTED_NAME, apply, load_accepted
 from tools.breaking.compare import compare
 from tools.breaking.formats import larger_bump
 from tools.breaking.git import GateError, default_base, is_commit, run_git, spec_at
+from tools.breaking.read import read_document
 from tools.breaking.verdict import release_bump
 from tools.compat_smoke import DEFAULT_CREDENTIALS, Step
 
@@ -200,8 +200,10 @@ def verdict_bump(repo: Path, ref: str, base_checkout: Path) -> str:
     """The bump the changes call for: the gate's on openapi.yaml, or the Python API diff's when larger."""
     try:
         spec = repo / "openapi.yaml"
+        # Read as the gate and `make release` read (integer status codes, one-line refusals).
         changes = compare(
-            parse_spec(spec_at(ref, spec), f"{ref}:openapi.yaml"), parse_spec(spec.read_text("utf-8"), "openapi.yaml")
+            read_document(spec_at(ref, spec), f"{ref}:openapi.yaml"),
+            read_document(spec.read_text("utf-8"), "openapi.yaml"),
         )
         # Reviewed entries set changes aside as `make release` does: a run that fails then contradicts a release
         # that trusted them.
@@ -258,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         shown, code, line = check_compat(ROOT, args.base or None)
     except CompatError as error:
-        print(f"check-compat: {error}", file=sys.stderr)
+        print(f"check-compat: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     print("\n".join([*shown, line]))
     return code

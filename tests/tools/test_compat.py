@@ -92,3 +92,18 @@ def test_the_verdict_sets_accepted_changes_aside_as_the_release_does(
         encoding="utf-8",
     )
     assert compat.verdict_bump(repo, "HEAD", ROOT) == "minor"
+
+
+def test_a_spec_it_cannot_read_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A working tree's openapi.yaml that is not YAML stops the run with a one-line reason (exit 2 in main)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copyfile(ROOT / "openapi.yaml", repo / "openapi.yaml")
+    git(repo, "init", "--quiet")
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "base")
+    (repo / "openapi.yaml").write_text("openapi: 3.1.0\ninfo: [\n", encoding="utf-8")
+    with pytest.raises(compat.CompatError) as refused:
+        compat.verdict_bump(repo, "HEAD", ROOT)
+    assert "\n" not in str(refused.value)
+    assert "not YAML or JSON" in str(refused.value)
