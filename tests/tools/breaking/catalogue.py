@@ -825,6 +825,13 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
             {"request-if-added": B, "request-then-added": B},
         ),
         rule_pair(
+            "request_if_changed_behind_an_unchanged_ref",
+            *behind_ref(
+                {"if": REF, "then": {"required": ["b"]}}, {"required": ["a"]}, {"required": ["c"]}, request=True
+            ),
+            {"request-if-changed": P},
+        ),
+        rule_pair(
             "response_if_changed",
             *bodies({"if": {"required": ["a"]}}, {"if": {"required": ["b"]}}, request=False),
             {"response-if-changed": P},
