@@ -25,7 +25,7 @@ Kept or refused:
   earlier run wrote it: a version an earlier run set (its CHANGELOG.md entry is not in BASE's) is decided again
   from BASE's, and that run's `generated/` and entry are replaced (when the spec is BASE's again, that run is
   undone: BASE's version, revision file and `generated/` back, its entry dropped);
-- a BASE git does not know is refused;
+- a BASE git does not know is refused, and so is a version raised by hand when nothing else changed;
 - **a Python-API break with no spec change** (a template or generator upgrade) is refused, saying the spec's
   major version must move: dots-client's version is `info.version` plus a revision, and users pin it by its
   semver (`dots-client~=1.3`), so a break released as a revision would reach them unannounced. Raise
@@ -346,6 +346,11 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
             if earlier:  # the edit an earlier run released is undone: so is that run
                 undone = Inputs(set_info_version(spec_text, base_version), revision_text)
                 _undo(tree, ref, undone, (base_version, current), say)
+            if current != base_version and not earlier:
+                raise Refused(
+                    f"release: info.version {current} was raised, but openapi.yaml and dots_client's API are as at "
+                    f"{ref}: nothing to release: set it back to {base_version}"
+                )
             say(f"release: nothing to release: openapi.yaml and dots_client's API are as at {ref} ({base_version})")
             return 0
         report = Report(changes, base_version, decision.version, f"release: openapi.yaml against {ref}", "openapi.yaml",

@@ -142,6 +142,17 @@ def test_an_accepted_change_that_breaks_the_python_api_is_a_major_release(tmp_pa
     assert "  version: 2.0.0\n" in tree.spec.read_text(encoding="utf-8")
 
 
+@pytest.mark.nightly  # a release generates the client: seconds, beyond make test's budget
+def test_a_version_raised_with_nothing_to_release_is_refused(tmp_path: Path) -> None:
+    """info.version raised by hand, nothing else changed: refused in one line, nothing written."""
+    tree = make_release_repo(tmp_path / "repo")
+    tree.spec.write_text(set_info_version(tree.spec.read_text(encoding="utf-8"), "1.4.0"), encoding="utf-8")
+    before = snapshot(tree.root)
+    with pytest.raises(Refused, match=r"^release: info.version 1.4.0 was raised, but openapi.yaml and .* set it back"):
+        release(tree, None, TODAY, say=lambda _: None)
+    assert snapshot(tree.root) == before
+
+
 def test_unknown_base_is_refused(tmp_path: Path) -> None:
     """A BASE git does not know is refused in one line, before anything is read or written."""
     tree = make_release_repo(tmp_path / "repo")
