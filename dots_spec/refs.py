@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 
@@ -62,7 +63,24 @@ def resolve(node: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def pointed(spec: dict[str, Any], ref: str, at: str = "") -> Any:
-    """The node a local `$ref` (`#/a/b`) names in `spec`; raises :class:`RefError` when it names nothing."""
+    """The node a local `$ref` (`#/a/b`) names in `spec`; raises :class:`RefError` when it names nothing.
+
+    A `$ref` is a URI reference, so its fragment may be percent-encoded (RFC 6901 section 6: `{id}` in a path's
+    key is `%7Bid%7D`): a ref that names nothing as written is read again decoded.
+    """
+    target, missing = _walk(spec, ref)
+    if missing is None:
+        return target
+    decoded = urllib.parse.unquote(ref)
+    if decoded != ref:
+        target, still = _walk(spec, decoded)
+        if still is None:
+            return target
+    raise RefError(f"dangling $ref {ref!r} at {at or '#'}: {missing!r} is not in the document")
+
+
+def _walk(spec: dict[str, Any], ref: str) -> tuple[Any, str | None]:
+    """The node at `ref` and None, or None and the first token that names nothing."""
     target: Any = spec
     for part in ref[2:].split("/") if ref != "#" else []:
         token = unescape(part)
@@ -71,8 +89,8 @@ def pointed(spec: dict[str, Any], ref: str, at: str = "") -> Any:
         elif isinstance(target, list) and token.isdigit() and int(token) < len(target):
             target = target[int(token)]
         else:
-            raise RefError(f"dangling $ref {ref!r} at {at or '#'}: {token!r} is not in the document")
-    return target
+            return None, token
+    return target, None
 
 
 # Fields that mark an object as something other than a Schema Object (a parameter, response, body, header,

@@ -36,12 +36,13 @@ from pathlib import Path
 
 import yaml
 
-from dots_spec.document import parse_spec
 from tools import api_diff
+from tools.breaking.accepted import ACCEPTED_NAME, apply, load_accepted
 from tools.breaking.compare import compare
 from tools.breaking.formats import larger_bump
 from tools.breaking.git import GateError, default_base, is_commit, run_git, spec_at
-from tools.breaking.verdict import suggested_bump
+from tools.breaking.read import read_document
+from tools.breaking.verdict import release_bump
 from tools.compat_smoke import DEFAULT_CREDENTIALS, Step
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,15 +200,20 @@ def verdict_bump(repo: Path, ref: str, base_checkout: Path) -> str:
     """The bump the changes call for: the gate's on openapi.yaml, or the Python API diff's when larger."""
     try:
         spec = repo / "openapi.yaml"
+        # Read as the gate and `make release` read (integer status codes, one-line refusals).
         changes = compare(
-            parse_spec(spec_at(ref, spec), f"{ref}:openapi.yaml"), parse_spec(spec.read_text("utf-8"), "openapi.yaml")
+            read_document(spec_at(ref, spec), f"{ref}:openapi.yaml"),
+            read_document(spec.read_text("utf-8"), "openapi.yaml"),
         )
+        # Reviewed entries set changes aside as `make release` does: a run that fails then contradicts a release
+        # that trusted them.
+        changes, accepted, _ = apply(changes, load_accepted(repo / ACCEPTED_NAME))
         api = api_diff.diff(
             api_diff.load_from(base_checkout / api_diff.SEARCH_PATH), api_diff.load_from(repo / api_diff.SEARCH_PATH)
         )
     except (GateError, OSError, ValueError, yaml.YAMLError, api_diff.ApiDiffError) as error:
         raise CompatError(str(error)) from None
-    return larger_bump(suggested_bump(changes), api_diff.bump(api))
+    return larger_bump(release_bump(changes, len(accepted)), api_diff.bump(api))
 
 
 def check_compat(repo: Path, base: str | None) -> tuple[list[str], int, str]:
@@ -254,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         shown, code, line = check_compat(ROOT, args.base or None)
     except CompatError as error:
-        print(f"check-compat: {error}", file=sys.stderr)
+        print(f"check-compat: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     print("\n".join([*shown, line]))
     return code

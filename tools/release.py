@@ -7,8 +7,9 @@
 2. regenerates `dots_client` (into a temporary folder) and diffs its Python API against BASE's committed
    `generated/` (:mod:`tools.api_diff`);
 3. decides the bump: the larger of the spec's (major for a breaking change, minor for any other change but
-   documentation, patch for documentation only) and the API's (major for a name users' code uses that is
-   gone, renamed or made required);
+   documentation, patch for documentation only; a change an accepted-changes entry sets aside still changes
+   the spec and `generated/`: at least minor) and the API's (major for a name users' code uses that is gone,
+   renamed or made required);
 4. sets `info.version` to BASE's raised by that bump, and `codegen/revision.yaml` to revision 0 of it;
 5. regenerates `generated/` with that version;
 6. writes the CHANGELOG.md entry `## [X.Y.Z] - DATE` (Keep a Changelog sections, breaking lines marked
@@ -22,8 +23,9 @@ Kept or refused:
 - a version raised by hand to at least what the changes call for is kept (and said); a lower one is refused;
 - `generated/` holding changes that neither `HEAD` nor `make generate` wrote (a hand edit) is refused, unless an
   earlier run wrote it: a version an earlier run set (its CHANGELOG.md entry is not in BASE's) is decided again
-  from BASE's, and that run's `generated/` and entry are replaced;
-- a BASE git does not know is refused;
+  from BASE's, and that run's `generated/` and entry are replaced (when the spec is BASE's again, that run is
+  undone: BASE's version, revision file and `generated/` back, its entry dropped);
+- a BASE git does not know is refused, and so is a version raised by hand when nothing else changed;
 - **a Python-API break with no spec change** (a template or generator upgrade) is refused, saying the spec's
   major version must move: dots-client's version is `info.version` plus a revision, and users pin it by its
   semver (`dots-client~=1.3`), so a break released as a revision would reach them unannounced. Raise
@@ -59,9 +61,9 @@ from tools.breaking.accepted import ACCEPTED_NAME, apply, load_accepted
 from tools.breaking.compare import compare
 from tools.breaking.formats import FORMATS, Report, larger_bump, render_as
 from tools.breaking.git import GateError, default_base, is_commit, run_git, spec_at
-from tools.breaking.model import BREAKING
+from tools.breaking.model import BREAKING, NON
 from tools.breaking.read import read_document
-from tools.breaking.verdict import Finding, bumped, findings, suggested_bump
+from tools.breaking.verdict import Finding, bumped, findings, release_bump
 from tools.client_version import VersionError, changed_since
 from tools.codegen import diff_trees, generate
 
@@ -311,17 +313,18 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
         spec_text = tree.spec.read_text(encoding="utf-8")
         revision_text = tree.revision.read_text(encoding="utf-8")
         new = read_document(spec_text, str(tree.spec))
-        changes, _, _ = apply(compare(old, new), load_accepted(tree.spec.parent / ACCEPTED_NAME))
+        changes, accepted, unmatched = apply(compare(old, new), load_accepted(tree.spec.parent / ACCEPTED_NAME))
     except (GateError, OSError, ValueError, yaml.YAMLError) as error:
         raise Refused(f"release: {error}") from None
     base_version, current = info_version(old), info_version(new)
-    spec_bump = suggested_bump(changes)
+    spec_bump = release_bump(changes, len(accepted))
+    spec_changed = bool(changes or accepted)
     # A version an earlier run set is decided again from BASE's (the spec may have changed since); one set by hand
     # is the maintainer's floor.
     earlier = earlier_release(tree, ref, current, base_version)
     floor = base_version if earlier else current
     # The API diff can only raise the bump, so what the spec alone refuses stays refused: say it before generating.
-    guess = decide(base_version, floor, spec_bump, spec_changed=bool(changes), api_major=False)
+    guess = decide(base_version, floor, spec_bump, spec_changed=spec_changed, api_major=False)
     with tempfile.TemporaryDirectory(prefix="dots-release-") as tmp:
         fresh = _generate(Path(tmp), inputs_for(spec_text, revision_text, guess.version))
         # After an earlier run, generated/ is that run's output for the spec as it was then: it is replaced.
@@ -337,21 +340,44 @@ def release(tree: Tree, base: str | None, today: str, fmt: str = "text", say: Ca
         except api_diff.ApiDiffError as error:
             raise Refused(f"release: {error}") from None
         bump = larger_bump(spec_bump, api_diff.bump(api))
-        decision = decide(
-            base_version, floor, bump, spec_changed=bool(changes), api_major=api_diff.bump(api) == "major"
-        )
+        decision = decide(base_version, floor, bump, spec_changed=spec_changed, api_major=api_diff.bump(api) == "major")
         decision = replace(decision, kept=decision.version == current)
-        if not changes and not api:
+        if not spec_changed and not api:
+            if earlier:  # the edit an earlier run released is undone: so is that run
+                undone = Inputs(set_info_version(spec_text, base_version), revision_text)
+                _undo(tree, ref, undone, (base_version, current), say)
+            if current != base_version and not earlier:
+                raise Refused(
+                    f"release: info.version {current} was raised, but openapi.yaml and dots_client's API are as at "
+                    f"{ref}: nothing to release: set it back to {base_version}"
+                )
             say(f"release: nothing to release: openapi.yaml and dots_client's API are as at {ref} ({base_version})")
             return 0
         report = Report(changes, base_version, decision.version, f"release: openapi.yaml against {ref}", "openapi.yaml",
-                        spec_text, api)  # fmt: skip
+                        spec_text, api, accepted, unmatched)  # fmt: skip
         sys.stdout.write(render_as(fmt, report).stdout)
         say(f"release: {bump} bump: the larger of the spec's ({spec_bump}) and the Python API's ({api_diff.bump(api)})")
         _apply(tree, decision, inputs_for(spec_text, revision_text, decision.version), (guess, fresh), say)
     stale = current if earlier and current != decision.version else None
-    _write_changelog(tree, (decision.version, stale), today, entry_lines(findings(changes), api), say)
+    # Accepted changes are released too, as the reviewed-safe changes they are (never marked breaking).
+    released = changes + [replace(change, severity=NON) for change, _ in accepted]
+    _write_changelog(tree, (decision.version, stale), today, entry_lines(findings(released), api), say)
     return 0
+
+
+def _undo(tree: Tree, ref: str, inputs: Inputs, versions: tuple[str, str], say: Callable[[str], None]) -> None:
+    """Put back what an earlier run that released `versions[1]` changed: BASE's info.version `versions[0]` (set in
+    `inputs`), BASE's revision file, `generated/` for them, and the changelog without that run's entry."""
+    base_version, version = versions
+    at_base = run_git(tree.root, "show", f"{ref}:codegen/{tree.revision.name}")
+    if at_base.returncode == 0:
+        inputs = replace(inputs, revision=at_base.stdout)
+    tree.spec.write_text(inputs.spec, encoding="utf-8")
+    tree.revision.write_text(inputs.revision, encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="dots-release-") as tmp:
+        _replace(tree.generated, _generate(Path(tmp), inputs))
+    tree.changelog.write_text(drop_entry(tree.changelog.read_text(encoding="utf-8"), version), encoding="utf-8")
+    say(f"release: info.version {base_version} again: the earlier run's {version} undone")
 
 
 def earlier_release(tree: Tree, ref: str, current: str, base_version: str) -> bool:

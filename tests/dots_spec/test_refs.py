@@ -45,6 +45,15 @@ def test_escaped_tokens_resolve() -> None:
     assert unescape(escape("a/b~c")) == "a/b~c"
 
 
+def test_percent_encoded_refs_resolve() -> None:
+    """A `$ref` is a URI reference, so its fragment may be percent-encoded (RFC 6901 section 6): `{id}` in a
+    path's key is written `%7Bid%7D`; the pointer is read after decoding, as it is written when there is none."""
+    spec = {"paths": {"/u/{id}": {"get": {"parameters": [{"name": "id", "in": "path"}]}}}}
+    expected = {"name": "id", "in": "path"}
+    assert resolve({"$ref": "#/paths/~1u~1%7Bid%7D/get/parameters/0"}, spec) == expected
+    assert resolve({"$ref": "#/paths/~1u~1{id}/get/parameters/0"}, spec) == expected
+
+
 @pytest.mark.parametrize("ref", ["other.yaml#/Thing", "https://example.invalid/s.json", 7])
 def test_non_local_refs_are_refused(ref: object) -> None:
     """Only `#/...` refs are followed; anything else raises ValueError naming it."""

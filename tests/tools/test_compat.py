@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from tests.tools.breaking.catalogue import CREATE_PROPS, CREATE_REQ, ROOT, append, edited_spec, git, put
-from tools import compat
+from tools import api_diff, compat
+from tools.breaking.accepted import ACCEPTED_NAME
 from tools.compat import Run, check_compat, judge, lines
 from tools.compat_smoke import Step
 
@@ -66,3 +67,43 @@ def test_check_compat_runs_bases_client_from_a_worktree(tmp_path: Path, monkeypa
         "check-compat: FAIL: the changes were judged minor, but old client -> new sandbox: create: 400 invalid-input",
     )
     assert "dots-compat-" not in git(repo, "worktree", "list")
+
+
+def test_the_verdict_sets_accepted_changes_aside_as_the_release_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A breaking change an accepted-changes entry sets aside is released as minor: the run checks that verdict."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copyfile(ROOT / "openapi.yaml", repo / "openapi.yaml")
+    git(repo, "init", "--quiet")
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "base")
+    # The Python API diff is tested in test_api_diff.py: here it finds nothing.
+    monkeypatch.setattr(api_diff, "load_from", lambda _folder: None)
+    monkeypatch.setattr(api_diff, "diff", lambda _old, _new: [])
+    narrowed = edited_spec([put((*CREATE_PROPS, "description", "maxLength"), 10)])
+    (repo / "openapi.yaml").write_text(yaml.safe_dump(narrowed, sort_keys=False), encoding="utf-8")
+    assert compat.verdict_bump(repo, "HEAD", ROOT) == "major"
+    (repo / ACCEPTED_NAME).write_text(
+        "accepted:\n  - rule: request-size-narrowed\n"
+        "    pointer: '#/components/schemas/CreatePaymentIntentRequest/properties/description/maxLength'\n"
+        "    why: reviewed\n",
+        encoding="utf-8",
+    )
+    assert compat.verdict_bump(repo, "HEAD", ROOT) == "minor"
+
+
+def test_a_spec_it_cannot_read_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A working tree's openapi.yaml that is not YAML stops the run with a one-line reason (exit 2 in main)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copyfile(ROOT / "openapi.yaml", repo / "openapi.yaml")
+    git(repo, "init", "--quiet")
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "base")
+    (repo / "openapi.yaml").write_text("openapi: 3.1.0\ninfo: [\n", encoding="utf-8")
+    with pytest.raises(compat.CompatError) as refused:
+        compat.verdict_bump(repo, "HEAD", ROOT)
+    assert "\n" not in str(refused.value)
+    assert "not YAML or JSON" in str(refused.value)

@@ -10,6 +10,7 @@ import pytest
 
 from tests.tools.breaking.catalogue import ROOT, git
 from tools.api_diff import ApiChange
+from tools.breaking.accepted import ACCEPTED_NAME
 from tools.breaking.model import BREAKING, NON
 from tools.breaking.verdict import Finding
 from tools.release import (
@@ -88,6 +89,68 @@ def test_optional_field_releases_a_minor_version_and_a_second_run_changes_nothin
     assert git(tree.root, "rev-list", "--count", "HEAD") == "1"  # never commits
     assert git(tree.root, "tag") == ""  # never tags
     assert not (tree.root / "dist").exists()  # never builds
+
+
+@pytest.mark.nightly
+def test_an_edit_undone_after_a_release_undoes_that_release(tmp_path: Path) -> None:
+    """Release a field, take the field out again, release: the tree is BASE's again, generated/ included."""
+    tree = make_release_repo(tmp_path / "repo")
+    committed = snapshot(tree.root)
+    original = tree.spec.read_text(encoding="utf-8")
+    add_response_field(tree)
+    assert release(tree, None, TODAY, say=lambda _: None) == 0
+    assert "  version: 1.4.0\n" in tree.spec.read_text(encoding="utf-8")
+    tree.spec.write_text(set_info_version(original, "1.4.0"), encoding="utf-8")  # the field out, the version kept
+    said: list[str] = []
+    assert release(tree, None, TODAY, say=said.append) == 0
+    assert {name: sha for name, sha in snapshot(tree.root).items() if ".ruff_cache" not in name} == committed
+    assert "release: info.version 1.3.0 again: the earlier run's 1.4.0 undone" in said
+
+
+@pytest.mark.nightly  # a release generates the client: seconds, beyond make test's budget
+def test_an_accepted_change_is_still_released(tmp_path: Path) -> None:
+    """A spec change whose finding an accepted-changes entry sets aside still changes the spec: a minor release."""
+    tree = make_release_repo(tmp_path / "repo")
+    add_response_field(tree)
+    (tree.root / ACCEPTED_NAME).write_text(
+        "accepted:\n  - rule: response-property-added\n"
+        "    pointer: '#/components/schemas/PaymentIntent/properties/captured_at'\n    why: reviewed\n",
+        encoding="utf-8",
+    )
+    said: list[str] = []
+    assert release(tree, None, TODAY, say=said.append) == 0
+    assert "  version: 1.4.0\n" in tree.spec.read_text(encoding="utf-8")
+    assert "captured_at" in (tree.generated / "dots_client" / "models" / "payment_intent.py").read_text("utf-8")
+    assert "## [1.4.0] - 2026-12-07\n\n### Added\n\n- `PaymentIntent.captured_at`: field added" in (
+        tree.changelog.read_text(encoding="utf-8")
+    )
+
+
+@pytest.mark.nightly
+def test_an_accepted_change_that_breaks_the_python_api_is_a_major_release(tmp_path: Path) -> None:
+    """`requires_capture` removed with its wire finding accepted: the spec did change, so the API's break is a major
+    release, not refused as a generator change."""
+    tree = make_release_repo(tmp_path / "repo")
+    text = tree.spec.read_text(encoding="utf-8")
+    tree.spec.write_text(text.replace("        - requires_capture\n", "", 1), encoding="utf-8")
+    (tree.root / ACCEPTED_NAME).write_text(
+        "accepted:\n  - rule: response-enum-value-removed\n"
+        "    pointer: '#/components/schemas/PaymentIntentStatus/enum'\n    why: never sent\n",
+        encoding="utf-8",
+    )
+    assert release(tree, None, TODAY, say=lambda _: None) == 0
+    assert "  version: 2.0.0\n" in tree.spec.read_text(encoding="utf-8")
+
+
+@pytest.mark.nightly  # a release generates the client: seconds, beyond make test's budget
+def test_a_version_raised_with_nothing_to_release_is_refused(tmp_path: Path) -> None:
+    """info.version raised by hand, nothing else changed: refused in one line, nothing written."""
+    tree = make_release_repo(tmp_path / "repo")
+    tree.spec.write_text(set_info_version(tree.spec.read_text(encoding="utf-8"), "1.4.0"), encoding="utf-8")
+    before = snapshot(tree.root)
+    with pytest.raises(Refused, match=r"^release: info.version 1.4.0 was raised, but openapi.yaml and .* set it back"):
+        release(tree, None, TODAY, say=lambda _: None)
+    assert snapshot(tree.root) == before
 
 
 def test_unknown_base_is_refused(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from dots_spec.document import SPEC_PATH
 from dots_spec.version import info_version
-from tools.breaking.accepted import ACCEPTED_NAME, apply, load_accepted
+from tools.breaking.accepted import ACCEPTED_NAME, Entry, apply, load_accepted
 from tools.breaking.compare import compare
 from tools.breaking.git import GateError, default_base, spec_at
 from tools.breaking.model import Change
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         report, code = render(kept, info_version(old), info_version(new), title, accepted=accepted, unmatched=unmatched)
         sys.stdout.write(report)
         return code
-    return _formatted(args.format, kept, (info_version(old), info_version(new)), title, args)
+    return _formatted(args.format, (kept, accepted, unmatched), (info_version(old), info_version(new)), title, args)
 
 
 def refuse(reason: str) -> int:
@@ -90,7 +90,11 @@ def refuse(reason: str) -> int:
 
 
 def _formatted(
-    name: str, changes: list[Change], versions: tuple[str, str], title: str, args: argparse.Namespace
+    name: str,
+    judged: tuple[list[Change], list[tuple[Change, Entry]], list[Entry]],
+    versions: tuple[str, str],
+    title: str,
+    args: argparse.Namespace,
 ) -> int:
     """Print the report in the format `name` (with the API diff when `args.api`); the gate's exit status."""
     # Imported here: griffe alone takes 0.2 s to import, and the default run must stay as fast as it was.
@@ -107,7 +111,10 @@ def _formatted(
             print(f"check-breaking: {error}", file=sys.stderr)
             return 2
     spec_name = str(args.spec.name if args.spec.resolve() == SPEC_PATH.resolve() else args.spec)
-    report = Report(changes, *versions, title, spec_name, args.spec.read_text(encoding="utf-8"), api)
+    changes, accepted, unmatched = judged
+    report = Report(
+        changes, *versions, title, spec_name, args.spec.read_text(encoding="utf-8"), api, accepted, unmatched
+    )
     output = render_as(name, report)
     sys.stdout.write(output.stdout)
     if output.stderr is not None:

@@ -12,6 +12,10 @@
 - `junit`: a JUnit XML test suite with one test case per finding and one for the verdict (so it never reports
   zero tests), failed exactly when the gate fails.
 
+Changes an accepted-changes entry set aside, and entries that match no change, are listed in every format (JSON
+`accepted` and `unmatched_accepted`; a `::notice` and a `::warning`; JUnit cases that never fail), and the
+verdict line counts the accepted ones as the text report's does.
+
 The exit status is the gate's in every format. The `json` and `junit` documents carry the verdict inside and
 their verdict line goes to stderr, so stdout stays one parseable document; the others end with it on stdout.
 When the Python API diff ran (`--api`, :mod:`tools.api_diff`), its changes are listed too (section
@@ -33,6 +37,7 @@ import yaml
 from dots_spec.refs import unescape
 from tools.api_diff import ApiChange
 from tools.api_diff import bump as api_bump
+from tools.breaking.accepted import Entry
 from tools.breaking.model import BREAKING, Change, Severity
 from tools.breaking.render import render
 from tools.breaking.verdict import Finding, findings, suggested_bump, verdict
@@ -57,7 +62,8 @@ class Report:
     """What one gate run found, ready to render in any format.
 
     `spec_name` is the changed spec's path as annotations name it (`openapi.yaml`), `spec_text` its text (for
-    line numbers); `api` the Python API changes, None when the API diff did not run.
+    line numbers); `api` the Python API changes, None when the API diff did not run; `accepted` the changes an
+    accepted-changes entry set aside (with the entry) and `unmatched` the entries that matched no change.
     """
 
     changes: list[Change]
@@ -67,10 +73,16 @@ class Report:
     spec_name: str = "openapi.yaml"
     spec_text: str = ""
     api: list[ApiChange] | None = None
+    accepted: list[tuple[Change, Entry]] = field(default_factory=list)
+    unmatched: list[Entry] = field(default_factory=list)
     found: list[Finding] = field(init=False)
+    set_aside: list[tuple[Finding, Entry]] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "found", findings(self.changes))
+        reasons = {(change.rule, change.pointer): entry for change, entry in self.accepted}
+        set_aside = [(f, reasons[(f.rule, f.pointer)]) for f in findings([change for change, _ in self.accepted])]
+        object.__setattr__(self, "set_aside", set_aside)
 
     @property
     def bump(self) -> str:
@@ -90,8 +102,11 @@ class Output:
 
 def render_as(name: str, report: Report) -> Output:
     """`report` in the format `name` (one of FORMATS). Raises ValueError for another name."""
-    text, code = render(report.changes, report.old_version, report.new_version, report.title)
-    line = verdict(report.changes, report.old_version, report.new_version).line
+    text, code = render(
+        report.changes, report.old_version, report.new_version, report.title,
+        accepted=report.accepted, unmatched=report.unmatched,
+    )  # fmt: skip
+    line = verdict(report.changes, report.old_version, report.new_version, accepted=len(report.set_aside)).line
     if name == "text":
         return Output(_with_api_section(text, report.api), None, code)
     if name == "json":
@@ -147,6 +162,21 @@ def as_json(report: Report, exit_code: int, line: str) -> dict[str, Any]:
             }
             for finding in report.found
         ],
+        "accepted": [
+            {
+                "class": finding.severity.label,
+                "rule": finding.rule,
+                "pointer": finding.pointer,
+                "in_base": finding.in_base,
+                "message": finding.message,
+                "operations": list(finding.wheres),
+                "why": entry.why,
+            }
+            for finding, entry in report.set_aside
+        ],
+        "unmatched_accepted": [
+            {"rule": entry.rule, "pointer": entry.pointer, "why": entry.why} for entry in report.unmatched
+        ],
         "verdict": {"exit_code": exit_code, "line": line},
     }
     if report.api is not None:
@@ -169,6 +199,19 @@ def as_markdown(report: Report, text: str, line: str) -> str:
             removed = " (in BASE)" if finding.in_base else ""
             out.append(f"- **`{finding.rule}`** `{finding.pointer}`{removed}: {_md(finding.message)}")
             out.extend(f"  - at `{where}`" for where in finding.wheres)
+        out.append("")
+    if report.set_aside:
+        out += [f"#### Accepted ({len(report.set_aside)})", ""]
+        for finding, entry in report.set_aside:
+            out.append(
+                f"- **`{finding.rule}`** `{finding.pointer}`: {finding.severity.label}, accepted: {_md(entry.why)}"
+            )
+        out.append("")
+    if report.unmatched:
+        out += [f"#### Unmatched accepted entries ({len(report.unmatched)})", ""]
+        out += [
+            f"- **`{e.rule}`** `{e.pointer}`: {_md(e.origin)} matches no change: remove it" for e in report.unmatched
+        ]
         out.append("")
     if report.api is not None:
         out += [f"#### Python API of dots_client ({len(report.api)})", ""]
@@ -205,6 +248,16 @@ def as_github(report: Report, line: str) -> str:
         if finding.wheres:
             message += "\nat " + "\nat ".join(finding.wheres)
         out.append(f"::{command} {properties}::{_data(message)}")
+    for finding, entry in report.set_aside:
+        # Set aside by a reviewed entry: a notice, so the pull request still shows what was accepted and why.
+        number = line_of(report.spec_text, finding.pointer)
+        properties = f"file={_property(report.spec_name)},line={number},title={_property(f'accepted: {finding.rule}')}"
+        out.append(
+            f"::notice {properties}::{_data(f'{finding.pointer}: {finding.severity.label}, accepted: {entry.why}')}"
+        )
+    for entry in report.unmatched:
+        title = _property(f"unmatched accepted entry: {entry.rule}")
+        out.append(f"::warning title={title}::{_data(f'{entry.pointer}: {entry.origin} matches no change: remove it')}")
     for change in report.api or []:
         # Not a finding of the gate (no line of the spec): a warning for what breaks users' code, else a notice.
         title = _property(f"Python API of dots_client: {'breaking' if change.major else 'changed'}")
@@ -275,6 +328,16 @@ def as_junit(report: Report, exit_code: int, line: str) -> str:
             ET.SubElement(case, "failure", message=finding.message).text = detail
         else:
             ET.SubElement(case, "system-out").text = detail
+    for finding, entry in report.set_aside:
+        case = ET.SubElement(
+            suite, "testcase", classname="check-breaking.accepted", name=f"[{finding.rule}] {finding.pointer}"
+        )
+        ET.SubElement(case, "system-out").text = f"{finding.severity.label}, accepted: {entry.why}"
+    for entry in report.unmatched:
+        case = ET.SubElement(
+            suite, "testcase", classname="check-breaking.unmatched-accepted", name=f"[{entry.rule}] {entry.pointer}"
+        )
+        ET.SubElement(case, "system-out").text = f"{entry.origin} matches no change: remove it"
     for change in report.api or []:
         case = ET.SubElement(suite, "testcase", classname="check-breaking.python-api", name=change.path)
         ET.SubElement(case, "system-out").text = change.message

@@ -53,11 +53,19 @@ def alternatives(spec: Spec, op: dict[str, Any]) -> list[Alternative]:
 
 
 def satisfies(client: Alternative, need: Alternative) -> bool:
-    """A client holding the credentials of `client` can meet requirement `need`."""
-    return all(
-        name in client and client[name][0] == definition and scopes <= client[name][1]
-        for name, (definition, scopes) in need.items()
-    )
+    """A client holding the credentials of `client` can meet requirement `need`.
+
+    A scheme's name is on neither the wire nor the generated client (which sends the credentials it was given),
+    so a scheme renamed with the same definition still takes them; except OAuth2, whose identity leaves out the
+    flows, which may name another authorization server.
+    """
+    return all(_meets(client, name, definition, scopes) for name, (definition, scopes) in need.items())
+
+
+def _meets(client: Alternative, name: str, definition: str, scopes: frozenset[str]) -> bool:
+    if name in client:
+        return client[name][0] == definition and scopes <= client[name][1]
+    return definition != "oauth2" and any(held == definition and scopes <= granted for held, granted in client.values())
 
 
 def scheme_summary(spec: Spec, name: str) -> str:

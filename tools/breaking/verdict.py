@@ -50,6 +50,14 @@ def suggested_bump(changes: list[Change]) -> str:
     return "patch" if changes else "none"
 
 
+def release_bump(changes: list[Change], accepted: int) -> str:
+    """The spec's bump for `make release` (and the verdict `make check-compat` checks): :func:`suggested_bump` of
+    the changes still judged, and at least minor when `accepted` changes were set aside by reviewed entries (they
+    leave the verdict, not the spec: `generated/` changes with them, as for any change but documentation)."""
+    bump = suggested_bump(changes)
+    return "minor" if accepted and bump in {"none", "patch"} else bump
+
+
 def bumped(version: str, bump: str) -> str | None:
     """`version` raised by `bump` (major, minor or patch); None when it is not MAJOR.MINOR.PATCH."""
     parts = version.split(".")

@@ -673,6 +673,14 @@ def bodies(old: Any, new: Any, *, request: bool) -> tuple[Spec, Spec]:
     return doc(old, request=request), doc(new, request=request)
 
 
+def behind_ref(schema: dict[str, Any], old: dict[str, Any], new: dict[str, Any], *, request: bool) -> tuple[Spec, Spec]:
+    """Two one-operation documents with the same body `schema`, whose `#/components/schemas/Ref` is `old`, then
+    `new`: a change behind an unchanged `$ref`."""
+    before, after = doc(schema, request=request), doc(schema, request=request)
+    before["components"], after["components"] = {"schemas": {"Ref": old}}, {"schemas": {"Ref": new}}
+    return before, after
+
+
 def with_response(response: dict[str, Any], *, components: dict[str, Any] | None = None) -> Spec:
     """A one-operation document whose 200 response is `response` (and with these `components`)."""
     operation = {"responses": {"200": {"description": "ok", **response}}}
@@ -693,10 +701,10 @@ def with_parameter(parameter: dict[str, Any]) -> Spec:
     return document
 
 
-def secured(scheme: dict[str, Any]) -> Spec:
-    """A one-operation document whose operation requires the security scheme `auth`, defined as `scheme`."""
-    document = with_response({}, components={"securitySchemes": {"auth": scheme}})
-    document["paths"]["/t"]["get"]["security"] = [{"auth": []}]
+def secured(scheme: dict[str, Any], name: str = "auth") -> Spec:
+    """A one-operation document whose operation requires the security scheme `name`, defined as `scheme`."""
+    document = with_response({}, components={"securitySchemes": {name: scheme}})
+    document["paths"]["/t"]["get"]["security"] = [{name: []}]
     return document
 
 
@@ -706,6 +714,7 @@ def assert_rule_pair(item: RulePair) -> None:
 
 
 STRING, INTEGER = {"type": "string"}, {"type": "integer"}
+REF = {"$ref": "#/components/schemas/Ref"}  # the component `behind_ref` defines
 HEADER = {"schema": {"type": "integer"}}
 OAUTH_FLOW: dict[str, Any] = {"tokenUrl": "https://t.example/token", "scopes": {"read": "Read"}}
 OAUTH: dict[str, Any] = {
@@ -772,6 +781,16 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
     ],
     "schemas.applicators": [
         rule_pair(
+            "request_contains_narrowed_behind_an_unchanged_ref",
+            *behind_ref({"type": "array", "contains": REF}, STRING, {**STRING, "maxLength": 5}, request=True),
+            {"request-size-narrowed": B},
+        ),
+        rule_pair(
+            "request_not_widened_behind_an_unchanged_ref",
+            *behind_ref({**STRING, "not": REF}, {**STRING, "maxLength": 3}, {**STRING, "maxLength": 30}, request=True),
+            {"response-size-widened": B},
+        ),
+        rule_pair(
             "request_contains_added",
             *bodies({"type": "array"}, {"type": "array", "contains": INTEGER}, request=True),
             {"request-contains-added": B},
@@ -804,6 +823,13 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
                 request=True,
             ),
             {"request-if-added": B, "request-then-added": B},
+        ),
+        rule_pair(
+            "request_if_changed_behind_an_unchanged_ref",
+            *behind_ref(
+                {"if": REF, "then": {"required": ["b"]}}, {"required": ["a"]}, {"required": ["c"]}, request=True
+            ),
+            {"request-if-changed": P},
         ),
         rule_pair(
             "response_if_changed",
@@ -938,6 +964,16 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
     ],
     "schemas.objects": [
         rule_pair(
+            "request_additional_properties_narrowed_behind_an_unchanged_ref",
+            *behind_ref(
+                {"type": "object", "additionalProperties": REF},
+                {**STRING, "maxLength": 100},
+                {**STRING, "maxLength": 10},
+                request=True,
+            ),
+            {"request-size-narrowed": B},
+        ),
+        rule_pair(
             "read_only_field_made_required_in_a_request",
             *bodies(
                 {"type": "object", "properties": {"id": {**STRING, "readOnly": True}}},
@@ -1018,6 +1054,12 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
             with_response({"content": {"text/plain": {"schema": STRING}}}),
             {"response-media-type-removed": B},
         ),
+        rule_pair(
+            "media_type_written_in_another_case_is_the_same_one",
+            with_response({"content": {"application/json": {"schema": {**STRING, "maxLength": 5}}}}),
+            with_response({"content": {"Application/JSON": {"schema": {**STRING, "maxLength": 9}}}}),
+            {"response-size-widened": B},
+        ),
     ],
     "components": [
         rule_pair(
@@ -1050,6 +1092,18 @@ RULE_PAIRS: dict[str, list[RulePair]] = {
         ),
     ],
     "security": [
+        rule_pair(
+            "scheme_renamed_with_the_same_definition",
+            secured({"type": "http", "scheme": "basic"}),
+            secured({"type": "http", "scheme": "basic"}, name="basicAuth"),
+            {"security-relaxed": N},
+        ),
+        rule_pair(
+            "oauth_scheme_renamed_may_be_another_authorization_server",
+            secured(OAUTH),
+            secured(OAUTH, name="other"),
+            {"security-tightened": B},
+        ),
         rule_pair(
             "scheme_description_changed",
             secured({"type": "http", "scheme": "basic"}),

@@ -17,11 +17,14 @@ from tests.tools.breaking.catalogue import (
     CREATE_REQ,
     INTENT_PROPS,
     ROOT,
+    STATUS,
     append,
+    discard,
     edited_spec,
     put,
 )
 from tools.api_diff import ApiChange
+from tools.breaking.accepted import ACCEPTED_NAME
 from tools.breaking.cli import main
 from tools.breaking.compare import compare
 from tools.breaking.formats import Report, line_of, render_as
@@ -182,3 +185,37 @@ def test_api_option_adds_the_python_api_section_before_the_verdict(
     assert section < len(out) - 2
     assert out[-1].startswith(("PASS:", "FAIL:"))
     assert code == (1 if out[-1].startswith("FAIL:") else 0)
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown", "github", "junit"])
+def test_every_format_reports_accepted_changes_and_stale_entries(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With an accepted-changes file, each format names the accepted change (and why) and the entry that matches
+    nothing, and its verdict line is the text report's."""
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(yaml.safe_dump(load_spec(), sort_keys=False), encoding="utf-8")
+    new.write_text(yaml.safe_dump(edited_spec([discard((*STATUS, "enum"), "requires_capture")]), sort_keys=False))
+    (tmp_path / ACCEPTED_NAME).write_text(
+        "accepted:\n"
+        "  - rule: response-enum-value-removed\n    pointer: '#/components/schemas/PaymentIntentStatus/enum'\n"
+        "    why: never sent by any deployed server\n"
+        "  - rule: operation-removed\n    pointer: '#/paths/~1v2~1gone/get'\n    why: was removed last release\n",
+        encoding="utf-8",
+    )
+    files = ["--base-file", str(old), "--spec", str(new)]
+    assert main([*files, "--format", "text"]) == 0
+    verdict_line = capsys.readouterr().out.splitlines()[-1]
+    assert main([*files, "--format", fmt]) == 0
+    captured = capsys.readouterr()
+    version = load_spec()["info"]["version"]
+    assert verdict_line.endswith(f", 1 accepted (info.version {version} -> {version})")
+    assert verdict_line in captured.out + captured.err
+    assert "never sent by any deployed server" in captured.out
+    assert "#/paths/~1v2~1gone/get" in captured.out
+    if fmt == "json":
+        document = json.loads(captured.out)
+        assert [(a["rule"], a["why"]) for a in document["accepted"]] == [
+            ("response-enum-value-removed", "never sent by any deployed server")
+        ]
+        assert [u["pointer"] for u in document["unmatched_accepted"]] == ["#/paths/~1v2~1gone/get"]

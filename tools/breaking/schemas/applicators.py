@@ -8,15 +8,17 @@ Each constrains, so one **added** narrows what the schema admits and one **remov
 narrowing is breaking, in a response widening is (the rule names follow oasdiff's: `request-contains-added`
 for its `request-body-contains-added` and `request-property-contains-added`, and so on). When both sides have
 one, its subschema is compared in the same direction, except under `not`, where a narrower subschema admits
-more: it is compared in the reverse direction. A changed `if` cannot be decided (possibly breaking).
+more: it is compared in the reverse direction. A changed `if` (its `$ref`s followed) cannot be decided
+(possibly breaking).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from dots_spec.refs import follow_schema
 from tools.breaking.model import BREAKING, NON, POSSIBLY
-from tools.breaking.walk import Comparison, Here, Schema, Subschemas
+from tools.breaking.walk import Comparison, Here, Schema, Spec, Subschemas
 
 # keyword -> its part of the rule names.
 SINGLE = {
@@ -51,7 +53,7 @@ def subschemas(run: Comparison, old: Schema, new: Schema, here: Here) -> list[Su
         at = here.step("if")
         if ("if" in old) != ("if" in new):
             presence(run, "if", at, "if" in new, f"if {'added' if 'if' in new else 'removed'}")
-        elif old["if"] != new["if"]:
+        elif not same_schema(old["if"], run.old, new["if"], run.new):
             run.add(
                 POSSIBLY, f"{'request' if here.request else 'response'}-if-changed", at,
                 "the `if` condition changed: which values its then/else apply to cannot be compared here",
@@ -60,7 +62,7 @@ def subschemas(run: Comparison, old: Schema, new: Schema, here: Here) -> list[Su
         at = here.step("not")
         if ("not" in old) != ("not" in new):
             presence(run, "not", at, "not" in new, f"not {'added' if 'not' in new else 'removed'}")
-        elif old["not"] != new["not"]:
+        elif old["not"] != new["not"] or isinstance(old["not"], dict):  # the same text may $ref a changed schema
             pairs.append((old["not"], new["not"], at.named(f"{here.where} (not)", request=not here.request)))
     for keyword, name in MAPS.items():
         old_map, new_map = old.get(keyword) or {}, new.get(keyword) or {}
@@ -75,10 +77,36 @@ def subschemas(run: Comparison, old: Schema, new: Schema, here: Here) -> list[Su
     return pairs
 
 
+def same_schema(old: Any, old_spec: Spec, new: Any, new_spec: Spec) -> bool:
+    """Whether two subschemas say the same once every `$ref` in them is followed (3.1 siblings applied).
+
+    A pair of nodes met again on the way (a recursive schema) counts as the same there.
+    """
+    seen: set[tuple[int, int]] = set()
+    kept: list[Any] = []  # the nodes compared stay alive, so no id in `seen` is reused
+
+    def same(a: Any, b: Any) -> bool:
+        if isinstance(a, dict) and "$ref" in a:
+            a, _ = follow_schema(a, old_spec)
+        if isinstance(b, dict) and "$ref" in b:
+            b, _ = follow_schema(b, new_spec)
+        if (id(a), id(b)) in seen:
+            return True
+        seen.add((id(a), id(b)))
+        kept.append((a, b))
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(same(a[key], b[key]) for key in a)
+        if isinstance(a, list) and isinstance(b, list):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        return bool(a == b)
+
+    return same(old, new)
+
+
 def _single(run: Comparison, old: Schema, new: Schema, here: Here, *, keyword: str, name: str) -> list[Subschemas]:
     old_value, new_value = old.get(keyword, True), new.get(keyword, True)
-    if (keyword not in old and keyword not in new) or old_value == new_value:
-        return []
+    if (keyword not in old and keyword not in new) or (old_value == new_value and not isinstance(old_value, dict)):
+        return []  # (equal schemas are still compared: the same text may $ref a changed schema)
     at = here.step(keyword)
     if old_value is True or new_value is True:  # absent (or `true`) on one side: added or removed
         presence(run, name, at, new_value is not True, f"{keyword} {'added' if new_value is not True else 'removed'}")

@@ -134,7 +134,7 @@ def _property_removed(run: Comparison, at: Here, was_required: bool, closed: boo
 
 def _additional_properties(run: Comparison, old: Schema, new: Schema, here: Here) -> list[Subschemas]:
     old_extra, new_extra = old.get("additionalProperties", True), new.get("additionalProperties", True)
-    if old_extra == new_extra:
+    if old_extra == new_extra and not isinstance(old_extra, dict):  # the same text may $ref a changed schema
         return []
     at = here.step("additionalProperties", f"{here.where}.*")
     if new_extra is False:
