@@ -79,6 +79,28 @@ def _check_deadline(deadline: float | None) -> float | None:
     return deadline
 
 
+# The longest bound a socket takes (socket.settimeout overflows near 9.2e9 s): longer is None, no bound.
+_LONGEST_TIMEOUT = 1e9
+
+
+def _check_timeout(timeout: Timeout) -> httpx.Timeout:
+    """`timeout` as an `httpx.Timeout`, or `DotsError` unless each phase is None or seconds in (0, 1e9].
+
+    Checked before anything is sent: httpx takes any value, and a sync read timeout of -1 (or NaN, or
+    infinity) raised `ValueError`/`OverflowError` from the socket after a confirm had been sent.
+    """
+    try:
+        bounds = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+    except (TypeError, ValueError):
+        raise DotsError(f"timeout must be seconds or an httpx.Timeout, not {timeout!r}") from None
+    for phase, value in bounds.as_dict().items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= _LONGEST_TIMEOUT:
+            raise DotsError(f"timeout's {phase} must be seconds > 0 (at most 1e9), or None, not {value!r}")
+    return bounds
+
+
 class _Options:
     """The options of a client and the parts of a call that do not send."""
 
@@ -130,7 +152,7 @@ class _Options:
         self._options = ClientOptions(
             base_url=base_url,
             authorization="Basic " + token,
-            timeout=DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout),
+            timeout=DEFAULT_TIMEOUT if timeout is None else _check_timeout(timeout),
             policy=RetryPolicy(max_retries=max_retries),
             deadline=_check_deadline(deadline),
             http_client=http_client,
@@ -148,7 +170,7 @@ class _Options:
         if "deadline" in changes:
             _check_deadline(changes["deadline"])
         if changes.get("timeout") is not None:
-            changes["timeout"] = httpx.Timeout(changes["timeout"])
+            changes["timeout"] = _check_timeout(changes["timeout"])
         if changes.get("max_retries") is not None:
             changes["policy"] = dataclasses.replace(self._options.policy, max_retries=changes["max_retries"])
         changes.pop("max_retries", None)
@@ -315,6 +337,8 @@ class SyncAPIClient(_Options):
         self, call: Call[T], timeout: Timeout, max_retries: int | None, deadline: float | None = None
     ) -> RawResponse[T]:
         self._check_open()
+        if timeout is not None:
+            timeout = _check_timeout(timeout)
         policy, until = self._plan(call, max_retries, deadline)
         token = _pool.set_deadline(until)
         try:
@@ -439,6 +463,8 @@ class AsyncAPIClient(_Options):
         self, call: Call[T], timeout: Timeout, max_retries: int | None, deadline: float | None = None
     ) -> RawResponse[T]:
         self._check_open()
+        if timeout is not None:
+            timeout = _check_timeout(timeout)
         policy, until = self._plan(call, max_retries, deadline)
         token = _pool.set_deadline(until)
         try:
