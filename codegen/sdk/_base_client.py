@@ -212,6 +212,14 @@ class _Options:
         if self._closed or self._pool.closed:
             raise ClientClosedError(f"this {type(self).__name__} was closed: make a new one")
 
+    def _given(self) -> httpx.Client | httpx.AsyncClient | None:
+        """The `http_client` you gave, or None; `ClientClosedError` once you closed it (httpx would
+        raise `RuntimeError`), checked before each attempt: nothing is sent through it."""
+        given = self._options.http_client
+        if given is not None and given.is_closed:
+            raise ClientClosedError(f"the http_client given to this {type(self).__name__} was closed")
+        return given
+
     def _forget_secrets(self) -> None:
         self._closed = True
         if self._owner:
@@ -319,7 +327,7 @@ class SyncAPIClient(_Options):
         self.close()
 
     def _send(self, call: Call[Any], timeout: Timeout) -> Response[Any]:
-        given = self._options.http_client
+        given = self._given()
         http = given if isinstance(given, httpx.Client) else self._pool.sync_client()
         request = self._request_for(http, call, timeout)
         _logs.log_request(call.operation_id, request)
@@ -424,7 +432,7 @@ class AsyncAPIClient(_Options):
         once; the attempt ends by its timeouts and the call's deadline, and gives its connection back.
         With the pool's own client, the attempt first takes one of its slots (`Pool.async_client`),
         waiting at most the pool timeout: so no more attempts are in flight than connections."""
-        given = self._options.http_client
+        given = self._given()
         slots: asyncio.Semaphore | None = None
         if isinstance(given, httpx.AsyncClient):
             http = given

@@ -131,6 +131,27 @@ def test_close_is_idempotent_builds_nothing_and_later_calls_raise_client_closed(
     assert issubclass(ClientClosedError, DotsError)
 
 
+def test_a_call_through_a_closed_http_client_is_client_closed_and_sends_nothing() -> None:
+    """An `http_client` you gave and closed makes a call raise ClientClosedError (a DotsError), sync and
+    async, where httpx's RuntimeError escaped."""
+    script = Script(httpx.Response(200, json=intent_json()))
+    http = httpx.Client(transport=httpx.MockTransport(script))
+    http.close()
+    dots = Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE, http_client=http)
+    with pytest.raises(ClientClosedError, match="http_client"):
+        dots.payment_intents.confirm(uuid.uuid4(), payment_method_id=uuid.uuid4())
+
+    async def call_through_closed() -> None:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(script.handle_async))
+        await http.aclose()
+        dots = AsyncDots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE, http_client=http)
+        await dots.payment_intents.retrieve(uuid.uuid4())
+
+    with pytest.raises(ClientClosedError, match="http_client"):
+        asyncio.run(call_through_closed())
+    assert script.requests == []
+
+
 def test_a_with_options_copy_shares_the_pool_and_never_closes_it() -> None:
     """`with dots.with_options(...) as quick:` uses the parent's connection and leaves it open for the parent."""
     with LocalServer() as server:
