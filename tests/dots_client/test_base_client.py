@@ -159,7 +159,7 @@ def test_per_call_timeout_and_max_retries() -> None:
 
 @pytest.mark.parametrize(
     "timeout",
-    [-1, float("nan"), float("inf"), 1e12, httpx.Timeout(5.0, read=-1), httpx.Timeout("30"), True],
+    [-1, float("nan"), float("inf"), 1e12, httpx.Timeout(5.0, read=-1), httpx.Timeout("30"), True],  # type: ignore[arg-type]
     ids=["negative", "nan", "infinite", "past the socket's range", "negative read", "a string", "a bool"],
 )
 def test_a_timeout_that_is_not_seconds_is_a_dots_error_and_nothing_is_sent(timeout: object) -> None:
