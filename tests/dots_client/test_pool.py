@@ -264,7 +264,11 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("ALL_PROXY", "socks5://user:hunter2@proxy.example:1080"), ("HTTPS_PROXY", "ftp://user:hunter2@proxy.example")],
+    [
+        ("ALL_PROXY", "socks5://user:hunter2@proxy.example:1080"),
+        ("HTTPS_PROXY", "ftp://user:hunter2@proxy.example"),
+        ("Https_Proxy", "socks5://user:hunter2@proxy.example:1080"),  # urllib reads any case; so does httpx
+    ],
 )
 def test_an_unusable_proxy_is_a_dots_error_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
@@ -277,6 +281,26 @@ def test_an_unusable_proxy_is_a_dots_error_naming_the_variable(
     assert variable in str(raised.value)
     assert "hunter2" not in str(raised.value)
     assert "proxy.example" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"ALL_PROXY": "socks5://user:hunter2@proxy.example:1080", "NO_PROXY": "*"},
+        {"HTTPS_PROXY": "ftp://user:hunter2@proxy.example", "https_proxy": "http://proxy.example:3128"},
+    ],
+    ids=["NO_PROXY=*", "the lowercase name wins"],
+)
+def test_a_proxy_variable_httpx_does_not_use_is_not_refused(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
+) -> None:
+    """Under NO_PROXY=*, or beside a lowercase name that overrides it, an unusable proxy variable is
+    not httpx's to use: the client is made and builds its pool (it raised DotsError)."""
+    monkeypatch.setitem(sys.modules, "socksio", None)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE) as dots:
+        assert isinstance(dots._pool.sync_client(), httpx.Client)
 
 
 # ---- cancellation -------------------------------------------------------------------------------------------------
