@@ -133,6 +133,8 @@ class _Options:
         sleep: Callable[[float], Any],
     ) -> None:
         self._check_http_client(http_client)
+        if http_client is not None:
+            _pool.watch_given(http_client)
         client_id = client_id or os.environ.get("DOTS_CLIENT_ID")
         api_key = api_key or os.environ.get("DOTS_API_KEY")
         for value, name, variable in ((client_id, "client_id", "DOTS_CLIENT_ID"), (api_key, "api_key", "DOTS_API_KEY")):
@@ -168,6 +170,8 @@ class _Options:
 
     def _copy(self, **changes: Any) -> Self:
         self._check_http_client(changes.get("http_client"))
+        if changes.get("http_client") is not None:
+            _pool.watch_given(changes["http_client"])
         if "deadline" in changes:
             _check_deadline(changes["deadline"])
         if changes.get("timeout") is not None:
@@ -219,6 +223,12 @@ class _Options:
         given = self._options.http_client
         if given is not None and given.is_closed:
             raise ClientClosedError(f"the http_client given to this {type(self).__name__} was closed")
+        if given is not None and _pool.crossed_fork(given):
+            raise DotsError(
+                f"the http_client given to this {type(self).__name__} had connections open when this process was "
+                "forked: they are the parent's. Make the httpx client in the child (gunicorn post_fork, Celery "
+                "worker_process_init), or let it build its own pool (no http_client), which is fork-safe"
+            )
         return given
 
     def _forget_secrets(self) -> None:

@@ -344,6 +344,27 @@ def _start_closer(closer: AsyncGenerator[None, None], loop: asyncio.AbstractEven
     return closer  # held by its pool: a loop holds its async generators only weakly
 
 
+# The http_clients given to Dots and AsyncDots, and those a fork's child must not use: they had
+# connections open at the fork, which are the parent's (answers would cross, as in the pool's case).
+_GIVEN: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
+_CROSSED: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
+
+
+def watch_given(client: httpx.Client | httpx.AsyncClient) -> None:
+    """Remember an `http_client` given to a client, for `crossed_fork`."""
+    _GIVEN.add(client)
+
+
+def crossed_fork(client: httpx.Client | httpx.AsyncClient) -> bool:
+    """Whether `client` had connections open when this process was forked from its parent: it must
+    not send here. The SDK cannot abandon a client it does not own, as it does its own pools."""
+    return client in _CROSSED
+
+
+def _has_connections(client: httpx.Client | httpx.AsyncClient) -> bool:
+    return any(getattr(getattr(transport, "_pool", None), "connections", ()) for transport in _transports(client))
+
+
 _POOLS: weakref.WeakSet[Pool] = weakref.WeakSet()
 # Clients a fork's child abandoned: kept, never closed nor collected (collecting would close their
 # sockets, which the parent may be using, with a ResourceWarning), one set per fork.
@@ -474,6 +495,9 @@ def _after_fork_in_child() -> None:
     _SSL_LOCK = threading.Lock()
     for pool in list(_POOLS):
         pool._after_fork_in_child()
+    for given in list(_GIVEN):
+        if _has_connections(given):
+            _CROSSED.add(given)
 
 
 if hasattr(os, "register_at_fork"):  # POSIX

@@ -84,6 +84,48 @@ def test_a_forked_child_never_uses_its_parents_connection() -> None:
     assert {seen.port for seen in server.seen if seen.method == "GET"} == {parent_port}
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_an_http_client_given_with_open_connections_is_refused_in_a_forked_child() -> None:
+    """A child never sends on its parent's connections through an `http_client` you gave (they crossed
+    answers: a confirm returned another intent's): it raises DotsError there and sends nothing; one
+    with no connection yet, and the parent's, still serve."""
+    with LocalServer() as server:
+        given, fresh = httpx.Client(), httpx.Client()
+        used = _dots(server, http_client=given)
+        used.payment_intents.retrieve(uuid.uuid4())  # a kept-alive connection in the given client
+        unused = _dots(server, http_client=fresh)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report through the pipe, and never return into pytest
+            code = 1
+            try:
+                outcome = []
+                try:
+                    used.with_options(max_retries=0).payment_intents.confirm(uuid.uuid4(), payment_method_id=METHOD)
+                    outcome.append("sent")
+                except DotsError as error:
+                    outcome.append(str(error))
+                outcome.append(str(unused.payment_intents.retrieve(uuid.uuid4()).id is not None))
+                os.write(write, json.dumps(outcome).encode())
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        _, status = os.waitpid(pid, 0)
+        with os.fdopen(read, "rb") as pipe:
+            child = json.loads(pipe.read() or b"null")
+        mine = uuid.uuid4()
+        assert used.payment_intents.retrieve(mine).id == mine
+        confirms = [seen for seen in server.seen if seen.path.endswith("/confirm")]
+        given.close()
+        fresh.close()
+    assert status == 0
+    assert child is not None
+    assert "forked" in child[0]
+    assert child[1] == "True"
+    assert confirms == []
+
+
 # ---- threads and lifecycle ----------------------------------------------------------------------------------------
 
 
