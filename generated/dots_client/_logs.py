@@ -135,12 +135,28 @@ if hasattr(os, "register_at_fork"):  # POSIX
     os.register_at_fork(after_in_child=SECRETS._after_fork_in_child)
 
 
+_TRACEBACKS = logging.Formatter()
+
+
 class RedactingFilter(logging.Filter):
-    """Rewrites each record's message with `redact` (the live clients' `SECRETS` included); keeps every record."""
+    """Rewrites each record's message, traceback text and stack with `redact` (the live clients'
+    `SECRETS` included); keeps every record.
+
+    The traceback of `exc_info` is formatted here (`exc_text`, which formatters use when set), so
+    that an exception whose message holds a secret is written redacted; `exc_info` itself stays,
+    for handlers that read the exception object.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), SECRETS.ordered)
+        known = SECRETS.ordered
+        record.msg = redact(record.getMessage(), known)
         record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, known)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, known)
         return True
 
 

@@ -153,6 +153,21 @@ def test_nothing_keeps_a_closed_clients_key_once_records_were_redacted(caplog: p
     assert kept == []
 
 
+def test_a_records_traceback_is_redacted_like_its_message(caplog: pytest.LogCaptureFixture) -> None:
+    """`logger.exception(...)` on "dots_client": a client_secret or a live key in the exception's message
+    is redacted in the traceback text the handlers write, as in the message (it reached them as is)."""
+    key = "sk_live_key_in_a_traceback"
+    dots = Dots(client_id="traceback-client", api_key=key, base_url="http://127.0.0.1:9")
+    with caplog.at_level(logging.DEBUG, logger="dots_client"):
+        try:
+            raise RuntimeError(f"confirm failed for pi_secret_6f1c2d3e4b5a4c6d with {key}")
+        except RuntimeError:
+            _logs.logger.exception("it failed")
+    dots.close()
+    assert "RuntimeError: confirm failed for [redacted] with [redacted]" in caplog.text
+    assert "pi_secret_6f1c2d3e4b5a4c6d" not in caplog.text
+
+
 def test_a_client_collected_while_the_secrets_are_locked_does_not_deadlock() -> None:
     """A client's finalizer run by a collection inside the secrets' locked section (any allocation there
     can start one) neither waits for that lock nor keeps the key: seen as a hang of a whole test run."""
