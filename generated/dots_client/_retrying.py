@@ -322,9 +322,15 @@ async def run_async(
 
 
 def _needs_reconciling(outcome: Outcome, tally: Tally) -> bool:
-    """A `200` whose intent cannot be read; after an attempt that may have acted: a `409`, or giving up."""
-    if isinstance(outcome, Response) and outcome.status_code == 200 and not isinstance(outcome.parsed, PaymentIntent):
-        return True  # it acted, but the answer cannot be read (a body the models cannot parse): read the intent
+    """A `2xx` whose intent cannot be read; after an attempt that may have acted: a `409`, or giving up."""
+    if (
+        isinstance(outcome, Response)
+        and 200 <= outcome.status_code < 300
+        and not isinstance(outcome.parsed, PaymentIntent)
+    ):
+        # It acted (a success status: the spec's 200, or a gateway's 201, 202 or 204), but the answer
+        # cannot be read (a body the models cannot parse, or none): read the intent.
+        return True
     if not tally.may_have_acted:
         return False
     if not isinstance(outcome, Response):
