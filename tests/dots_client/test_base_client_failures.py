@@ -142,6 +142,20 @@ def test_a_confirm_answered_another_2xx_without_an_intent_is_reconciled(status: 
     assert [line.split(" ")[0] for line in script.lines] == ["POST", "GET"]
 
 
+def test_a_confirm_answered_with_another_intent_is_never_its_success() -> None:
+    """A 200 to a confirm of intent A that shows intent B (answers crossed on a shared connection) is
+    reconciled by retrieving A; a retrieve that shows B too is ConfirmOutcomeUnknown, never B's success."""
+    other = httpx.Response(200, json=intent_json("succeeded", payment_method_id=str(METHOD)))
+    script = Script(other, _confirmed_intent)
+    intent_id = uuid.uuid4()
+    raw = scripted_dots(script).payment_intents.with_raw_response.confirm(intent_id, payment_method_id=METHOD)
+    assert (raw.parse().id, raw.reconciled) == (intent_id, True)
+    assert [line.split(" ")[0] for line in script.lines] == ["POST", "GET"]
+    crossed = Script(other)
+    with pytest.raises(ConfirmOutcomeUnknown):
+        scripted_dots(crossed).payment_intents.confirm(intent_id, payment_method_id=METHOD)
+
+
 def test_confirm_outcome_unknown_when_the_retrieve_fails_too() -> None:
     """A confirm whose answers are all lost and whose retrieve fails: ConfirmOutcomeUnknown naming the intent."""
     script = Script(httpx.ReadTimeout("slow"))
