@@ -175,7 +175,11 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         try:
             transport.close()
         except RuntimeError:  # "Event loop is closed": run what close() could not schedule
-            transport._call_connection_lost(None)  # type: ignore[attr-defined]
+            # Its `finally` closes the socket. Before that, the protocol wakes the waiters of an
+            # attempt still in flight when the loop closed (a cancelled caller's), which schedules
+            # on the closed loop and raises "Event loop is closed" again: nothing is left to wake.
+            with contextlib.suppress(RuntimeError):
+                transport._call_connection_lost(None)  # type: ignore[attr-defined]
 
 
 class _AsyncBackend(httpcore.AsyncNetworkBackend):

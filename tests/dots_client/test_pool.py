@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -256,6 +257,29 @@ def test_loops_closed_without_shutdown_leave_at_most_two_more_open_files() -> No
         asyncio.run(dots.close())
     assert len(set(answers)) == 100
     assert after - before <= 2
+
+
+def test_a_loop_closed_with_a_call_in_flight_leaves_the_next_loops_calls_whole() -> None:
+    """A job cancels a slow call (asyncio.wait_for) and closes its loop while the attempt is in flight;
+    the next job's call on a new loop answers: releasing the closed loop's socket raised
+    `RuntimeError: Event loop is closed` into it."""
+    with LocalServer(lambda seen: dataclasses.replace(echo_intent(seen), delay=0.15)) as server:
+        dots = _async_dots(server)
+
+        def job(seconds: float) -> uuid.UUID | None:
+            loop = asyncio.new_event_loop()
+            try:
+                call = dots.payment_intents.retrieve(uuid.uuid4())
+                return loop.run_until_complete(asyncio.wait_for(call, seconds)).id
+            except TimeoutError:
+                return None
+            finally:
+                loop.close()
+
+        answers = [job(seconds) for seconds in (0.01, 5.0) * 3]  # each cancelled attempt still in flight at close
+        asyncio.run(dots.close())
+    assert answers[::2] == [None] * 3
+    assert all(isinstance(answer, uuid.UUID) for answer in answers[1::2])
 
 
 def test_asyncio_run_repeatedly_and_a_loop_per_thread() -> None:
