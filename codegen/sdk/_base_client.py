@@ -79,6 +79,28 @@ def _check_deadline(deadline: float | None) -> float | None:
     return deadline
 
 
+# The longest bound a socket takes (socket.settimeout overflows near 9.2e9 s): longer is None, no bound.
+_LONGEST_TIMEOUT = 1e9
+
+
+def _check_timeout(timeout: Timeout) -> httpx.Timeout:
+    """`timeout` as an `httpx.Timeout`, or `DotsError` unless each phase is None or seconds in (0, 1e9].
+
+    Checked before anything is sent: httpx takes any value, and a sync read timeout of -1 (or NaN, or
+    infinity) raised `ValueError`/`OverflowError` from the socket after a confirm had been sent.
+    """
+    try:
+        bounds = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+    except (TypeError, ValueError):
+        raise DotsError(f"timeout must be seconds or an httpx.Timeout, not {timeout!r}") from None
+    for phase, value in bounds.as_dict().items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= _LONGEST_TIMEOUT:
+            raise DotsError(f"timeout's {phase} must be seconds > 0 (at most 1e9), or None, not {value!r}")
+    return bounds
+
+
 class _Options:
     """The options of a client and the parts of a call that do not send."""
 
@@ -110,6 +132,8 @@ class _Options:
         sleep: Callable[[float], Any],
     ) -> None:
         self._check_http_client(http_client)
+        if http_client is not None:
+            _pool.watch_given(http_client)
         client_id = client_id or os.environ.get("DOTS_CLIENT_ID")
         api_key = api_key or os.environ.get("DOTS_API_KEY")
         for value, name, variable in ((client_id, "client_id", "DOTS_CLIENT_ID"), (api_key, "api_key", "DOTS_API_KEY")):
@@ -130,7 +154,7 @@ class _Options:
         self._options = ClientOptions(
             base_url=base_url,
             authorization="Basic " + token,
-            timeout=DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout),
+            timeout=DEFAULT_TIMEOUT if timeout is None else _check_timeout(timeout),
             policy=RetryPolicy(max_retries=max_retries),
             deadline=_check_deadline(deadline),
             http_client=http_client,
@@ -145,10 +169,12 @@ class _Options:
 
     def _copy(self, **changes: Any) -> Self:
         self._check_http_client(changes.get("http_client"))
+        if changes.get("http_client") is not None:
+            _pool.watch_given(changes["http_client"])
         if "deadline" in changes:
             _check_deadline(changes["deadline"])
         if changes.get("timeout") is not None:
-            changes["timeout"] = httpx.Timeout(changes["timeout"])
+            changes["timeout"] = _check_timeout(changes["timeout"])
         if changes.get("max_retries") is not None:
             changes["policy"] = dataclasses.replace(self._options.policy, max_retries=changes["max_retries"])
         changes.pop("max_retries", None)
@@ -189,6 +215,20 @@ class _Options:
     def _check_open(self) -> None:
         if self._closed or self._pool.closed:
             raise ClientClosedError(f"this {type(self).__name__} was closed: make a new one")
+
+    def _given(self) -> httpx.Client | httpx.AsyncClient | None:
+        """The `http_client` you gave, or None; `ClientClosedError` once you closed it (httpx would
+        raise `RuntimeError`), checked before each attempt: nothing is sent through it."""
+        given = self._options.http_client
+        if given is not None and given.is_closed:
+            raise ClientClosedError(f"the http_client given to this {type(self).__name__} was closed")
+        if given is not None and _pool.crossed_fork(given):
+            raise DotsError(
+                f"the http_client given to this {type(self).__name__} had connections open when this process was "
+                "forked: they are the parent's. Make the httpx client in the child (gunicorn post_fork, Celery "
+                "worker_process_init), or let it build its own pool (no http_client), which is fork-safe"
+            )
+        return given
 
     def _forget_secrets(self) -> None:
         self._closed = True
@@ -297,7 +337,7 @@ class SyncAPIClient(_Options):
         self.close()
 
     def _send(self, call: Call[Any], timeout: Timeout) -> Response[Any]:
-        given = self._options.http_client
+        given = self._given()
         http = given if isinstance(given, httpx.Client) else self._pool.sync_client()
         request = self._request_for(http, call, timeout)
         _logs.log_request(call.operation_id, request)
@@ -315,6 +355,8 @@ class SyncAPIClient(_Options):
         self, call: Call[T], timeout: Timeout, max_retries: int | None, deadline: float | None = None
     ) -> RawResponse[T]:
         self._check_open()
+        if timeout is not None:
+            timeout = _check_timeout(timeout)
         policy, until = self._plan(call, max_retries, deadline)
         token = _pool.set_deadline(until)
         try:
@@ -400,7 +442,7 @@ class AsyncAPIClient(_Options):
         once; the attempt ends by its timeouts and the call's deadline, and gives its connection back.
         With the pool's own client, the attempt first takes one of its slots (`Pool.async_client`),
         waiting at most the pool timeout: so no more attempts are in flight than connections."""
-        given = self._options.http_client
+        given = self._given()
         slots: asyncio.Semaphore | None = None
         if isinstance(given, httpx.AsyncClient):
             http = given
@@ -439,6 +481,8 @@ class AsyncAPIClient(_Options):
         self, call: Call[T], timeout: Timeout, max_retries: int | None, deadline: float | None = None
     ) -> RawResponse[T]:
         self._check_open()
+        if timeout is not None:
+            timeout = _check_timeout(timeout)
         policy, until = self._plan(call, max_retries, deadline)
         token = _pool.set_deadline(until)
         try:

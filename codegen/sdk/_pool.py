@@ -29,8 +29,9 @@ import ssl
 import sys
 import threading
 import time
+import urllib.request
 import weakref
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import httpcore
@@ -45,10 +46,7 @@ so that a request is not sent on a connection the server is closing (encode/http
 # httpx's own defaults (100 connections, 20 kept alive), with the idle expiry above.
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS)
 
-# The proxy variables httpx reads (urllib.request.getproxies: `<scheme>_proxy`), in the two cases
-# people write them (a name in another case still fails when the client is built, without its name),
-# and the proxy schemes httpx can use (httpx.Proxy; socks5 and socks5h need `socksio`: httpx[socks]).
-PROXY_VARIABLES = ("all_proxy", "ALL_PROXY", "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")
+# The proxy schemes httpx can use (httpx.Proxy; socks5 and socks5h need `socksio`: httpx[socks]).
 _PROXY_SCHEMES = frozenset({"http", "https"})
 _SOCKS_SCHEMES = frozenset({"socks5", "socks5h"})
 
@@ -176,7 +174,11 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         try:
             transport.close()
         except RuntimeError:  # "Event loop is closed": run what close() could not schedule
-            transport._call_connection_lost(None)  # type: ignore[attr-defined]
+            # Its `finally` closes the socket. Before that, the protocol wakes the waiters of an
+            # attempt still in flight when the loop closed (a cancelled caller's), which schedules
+            # on the closed loop and raises "Event loop is closed" again: nothing is left to wake.
+            with contextlib.suppress(RuntimeError):
+                transport._call_connection_lost(None)  # type: ignore[attr-defined]
 
 
 class _AsyncBackend(httpcore.AsyncNetworkBackend):
@@ -246,16 +248,30 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_proxy_environment(environ: Mapping[str, str] = os.environ) -> None:
-    """Raise `DotsError` naming the first proxy variable of `environ` httpx could not use (never its value).
+def _proxies_httpx_uses() -> list[tuple[str, str]]:
+    """(where it is set, the proxy) of each proxy httpx's clients will use: httpx reads
+    `urllib.request.getproxies()` (`<scheme>_proxy` in any case, an all-lowercase name winning, and
+    on macOS and Windows the system's settings) for http, https and all, and none under NO_PROXY=*."""
+    proxies = urllib.request.getproxies()
+    if "*" in (host.strip() for host in proxies.get("no", "").split(",")):
+        return []
+    found = []
+    for scheme in ("all", "https", "http"):
+        value = proxies.get(scheme)
+        if value:
+            variable = f"{scheme}_proxy"
+            names = [name for name, set_to in os.environ.items() if name.lower() == variable and set_to == value]
+            found.append((names[0] if names else "the system's proxy settings", value))
+    return found
+
+
+def check_proxy_environment() -> None:
+    """Raise `DotsError` naming the first proxy variable httpx would use and could not (never its value).
 
     httpx raises `ValueError` for a scheme it does not know and `ImportError` for SOCKS without
     `socksio`, when the client is built: this says which variable, before anything is sent.
     """
-    for name in PROXY_VARIABLES:
-        value = environ.get(name)
-        if not value:
-            continue
+    for name, value in _proxies_httpx_uses():
         url = value if "://" in value else f"http://{value}"  # as httpx reads a scheme-less value
         scheme = url.split("://", 1)[0].lower()
         if scheme in _SOCKS_SCHEMES:
@@ -329,6 +345,27 @@ def _start_closer(closer: AsyncGenerator[None, None], loop: asyncio.AbstractEven
     finally:
         sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
     return closer  # held by its pool: a loop holds its async generators only weakly
+
+
+# The http_clients given to Dots and AsyncDots, and those a fork's child must not use: they had
+# connections open at the fork, which are the parent's (answers would cross, as in the pool's case).
+_GIVEN: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
+_CROSSED: weakref.WeakSet[httpx.Client | httpx.AsyncClient] = weakref.WeakSet()
+
+
+def watch_given(client: httpx.Client | httpx.AsyncClient) -> None:
+    """Remember an `http_client` given to a client, for `crossed_fork`."""
+    _GIVEN.add(client)
+
+
+def crossed_fork(client: httpx.Client | httpx.AsyncClient) -> bool:
+    """Whether `client` had connections open when this process was forked from its parent: it must
+    not send here. The SDK cannot abandon a client it does not own, as it does its own pools."""
+    return client in _CROSSED
+
+
+def _has_connections(client: httpx.Client | httpx.AsyncClient) -> bool:
+    return any(getattr(getattr(transport, "_pool", None), "connections", ()) for transport in _transports(client))
 
 
 _POOLS: weakref.WeakSet[Pool] = weakref.WeakSet()
@@ -461,6 +498,9 @@ def _after_fork_in_child() -> None:
     _SSL_LOCK = threading.Lock()
     for pool in list(_POOLS):
         pool._after_fork_in_child()
+    for given in list(_GIVEN):
+        if _has_connections(given):
+            _CROSSED.add(given)
 
 
 if hasattr(os, "register_at_fork"):  # POSIX

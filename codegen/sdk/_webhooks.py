@@ -112,7 +112,8 @@ class Webhooks:
             if not isinstance(data, dict):
                 raise TypeError(f"a JSON {type(data).__name__}, not an object")
             return PaymentIntentUpdatedEvent.from_dict(data)
-        except (ValueError, TypeError, KeyError) as error:
+        # AttributeError: uuid.UUID of a number or list; RecursionError: JSON nested past the stack.
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
             raise UnreadableWebhook(
                 f"verified webhook body is not a PaymentIntentUpdatedEvent ({type(error).__name__})"
             ) from None

@@ -9,8 +9,8 @@ standard `logging` configuration of the logger "dots_client" applies. Either way
 logger rewrites each record before any handler sees it: the Authorization header's credentials,
 `whsec_` webhook secrets, `client_secret` values (the spec's `pi_secret_<hex>`, and the
 `pi_<id>_secret_<hex>` of Stripe-shaped gateways) and the API keys and Basic credentials of the
-clients alive (`SECRETS`: a closed or collected client's are forgotten) are replaced by
-`[redacted]`. No body is ever logged (a create's answer holds the `client_secret`).
+clients alive (`SECRETS`: a closed or collected client's are forgotten, and kept nowhere else)
+are replaced by `[redacted]`. No body is ever logged (a create's answer holds the `client_secret`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import httpx
 
@@ -40,15 +40,12 @@ _PATTERNS = (
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
-def redact(text: str, known: frozenset[str] | re.Pattern[str] = frozenset()) -> str:
-    """`text` with every secret `_PATTERNS` recognises, and each string of `known` (or each match
-    of a pattern of them), replaced by `[redacted]`."""
-    if isinstance(known, re.Pattern):
-        text = known.sub(REDACTED, text)
-    else:
-        for value in known:
-            if value:
-                text = text.replace(value, REDACTED)
+def redact(text: str, known: Iterable[str] = ()) -> str:
+    """`text` with each string of `known` (in its order: longest first, so that a secret inside
+    another goes with it) and every secret `_PATTERNS` recognises replaced by `[redacted]`."""
+    for value in known:
+        if value:
+            text = text.replace(value, REDACTED)
     for pattern in _PATTERNS:
         # Patterns with a group keep it (the key, or "Basic "): only the secret after it goes.
         text = pattern.sub((r"\1" if pattern.groups else "") + REDACTED, text)
@@ -59,8 +56,10 @@ class Secrets:
     """The exact secrets of the clients alive (API keys, Basic credentials), each held by its owner.
 
     `hold(owner, ...)` until `release(owner)` or until `owner` is garbage-collected: nothing of a
-    closed client is kept. `pattern` is one compiled alternation of them, rebuilt only when they
-    change, so that filtering a record costs one regex pass however many clients ever existed.
+    closed client is kept. `ordered` is them longest first, rebuilt only when they change, so that
+    filtering a record costs a `str.replace` per secret alive however many clients ever existed.
+    Not a compiled regex of them: the `re` module caches the patterns it compiles (512 in
+    CPython), which would keep a closed client's key long after `release`.
     """
 
     def __init__(self) -> None:
@@ -70,8 +69,8 @@ class Secrets:
         # lock, in the same thread (any allocation can start a collection): they only append here,
         # and the holder of the lock removes them (`_drain`).
         self._collected: list[int] = []
-        self._pattern: re.Pattern[str] | None = None
-        self._built = True  # `_pattern` is current
+        self._ordered: tuple[str, ...] = ()
+        self._built = True  # `_ordered` is current
 
     def hold(self, owner: object, *secrets: str) -> None:
         """Redact these strings (those of 4 characters or more) while `owner` is alive and not released."""
@@ -88,7 +87,7 @@ class Secrets:
         with self._lock:
             self._drain()
             if self._held.pop(id(owner), None) is not None:
-                self._built = False
+                self._rebuild()  # now, not at the next record: nothing of the owner's stays
 
     def _on_collected(self, key: int) -> None:
         self._collected.append(key)
@@ -111,17 +110,21 @@ class Secrets:
         return secret in self._every()
 
     @property
-    def pattern(self) -> re.Pattern[str] | None:
-        """One regex matching any held secret (longest first), None when none is held."""
+    def ordered(self) -> tuple[str, ...]:
+        """Every held secret, longest first."""
         if self._built:
-            return self._pattern
+            return self._ordered
         with self._lock:
             if not self._built:
-                self._built = True  # first: an owner collected while this builds marks it stale again
-                self._drain()
-                every = sorted(frozenset[str]().union(*self._held.values()), key=len, reverse=True)
-                self._pattern = re.compile("|".join(map(re.escape, every))) if every else None
-            return self._pattern
+                self._rebuild()
+            return self._ordered
+
+    def _rebuild(self) -> None:
+        """Make `_ordered` current (the lock held). Replaced whole, never emptied first: a record
+        filtered meanwhile in another thread sees the old tuple or the new, each with every live key."""
+        self._built = True  # first: an owner collected while this builds marks it stale again
+        self._drain()
+        self._ordered = tuple(sorted(frozenset[str]().union(*self._held.values()), key=len, reverse=True))
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.Lock()  # a parent thread may have held it at the fork: it would never be released here
@@ -132,13 +135,28 @@ if hasattr(os, "register_at_fork"):  # POSIX
     os.register_at_fork(after_in_child=SECRETS._after_fork_in_child)
 
 
+_TRACEBACKS = logging.Formatter()
+
+
 class RedactingFilter(logging.Filter):
-    """Rewrites each record's message with `redact` (the live clients' `SECRETS` included); keeps every record."""
+    """Rewrites each record's message, traceback text and stack with `redact` (the live clients'
+    `SECRETS` included); keeps every record.
+
+    The traceback of `exc_info` is formatted here (`exc_text`, which formatters use when set), so
+    that an exception whose message holds a secret is written redacted; `exc_info` itself stays,
+    for handlers that read the exception object.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        pattern = SECRETS.pattern
-        record.msg = redact(record.getMessage(), frozenset() if pattern is None else pattern)
+        known = SECRETS.ordered
+        record.msg = redact(record.getMessage(), known)
         record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, known)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, known)
         return True
 
 

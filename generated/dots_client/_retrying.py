@@ -191,7 +191,7 @@ class ConfirmDecision:
         if isinstance(outcome, BaseException) and not self.tally.may_have_acted:
             raise outcome
         self._outcome = outcome
-        if not _needs_reconciling(outcome, self.tally):
+        if not _needs_reconciling(outcome, self.tally, self.intent_id):
             assert isinstance(outcome, Response)  # an exception is raised above unless an attempt may have acted
             return Result(outcome, self.tally.attempts)
         logger.debug("confirm: %s after an attempt that may have acted; reconciling with a retrieve", describe(outcome))
@@ -321,10 +321,16 @@ async def run_async(
     return Result(response, tally.attempts)
 
 
-def _needs_reconciling(outcome: Outcome, tally: Tally) -> bool:
-    """A `200` whose intent cannot be read; after an attempt that may have acted: a `409`, or giving up."""
-    if isinstance(outcome, Response) and outcome.status_code == 200 and not isinstance(outcome.parsed, PaymentIntent):
-        return True  # it acted, but the answer cannot be read (a body the models cannot parse): read the intent
+def _needs_reconciling(outcome: Outcome, tally: Tally, intent_id: UUID) -> bool:
+    """A `2xx` whose intent cannot be read or is another one; after an attempt that may have acted:
+    a `409`, or giving up."""
+    if isinstance(outcome, Response) and 200 <= outcome.status_code < 300:
+        parsed = outcome.parsed
+        # It acted (a success status: the spec's 200, or a gateway's 201, 202 or 204), but the answer
+        # cannot be read (a body the models cannot parse, or none), or shows another intent (answers
+        # crossed, as on a connection shared across a fork): read the intent.
+        if not isinstance(parsed, PaymentIntent) or parsed.id != intent_id:
+            return True
     if not tally.may_have_acted:
         return False
     if not isinstance(outcome, Response):
@@ -338,6 +344,8 @@ def _reconciled(
     intent = found.parsed
     if found.status_code != 200 or not isinstance(intent, PaymentIntent):
         raise _unknown(intent_id, tally, f"the reconciling retrieve answered {describe(found)}", found)
+    if intent.id != intent_id:
+        raise _unknown(intent_id, tally, "the reconciling retrieve answered with another intent", found)
     if str(intent.status) in CONFIRMED_STATUSES and intent.payment_method_id == payment_method_id:
         logger.debug("confirm: reconciled; the intent shows this call's payment method and a confirmed status")
         return Result(found, tally.attempts, reconciled=True)

@@ -157,6 +157,27 @@ def test_per_call_timeout_and_max_retries() -> None:
     assert script.requests[-1].extensions["timeout"]["read"] == 30.0
 
 
+@pytest.mark.parametrize(
+    "timeout",
+    [-1, float("nan"), float("inf"), 1e12, httpx.Timeout(5.0, read=-1), httpx.Timeout("30"), True],  # type: ignore[arg-type]
+    ids=["negative", "nan", "infinite", "past the socket's range", "negative read", "a string", "a bool"],
+)
+def test_a_timeout_that_is_not_seconds_is_a_dots_error_and_nothing_is_sent(timeout: object) -> None:
+    """A timeout whose phases are not seconds > 0 is refused on the client, a copy and a call, before sending:
+    a sync read timeout of -1 raised ValueError from the socket after a confirm was sent (and charged)."""
+    script = Script(httpx.Response(200, json=intent_json()))
+    with pytest.raises(DotsError, match="timeout"):
+        Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE, timeout=timeout)  # type: ignore[arg-type]
+    dots = scripted_dots(script)
+    with pytest.raises(DotsError, match="timeout"):
+        dots.with_options(timeout=timeout)  # type: ignore[arg-type]
+    with pytest.raises(DotsError, match="timeout"):
+        dots.payment_intents.confirm(uuid.uuid4(), payment_method_id=METHOD, timeout=timeout)  # type: ignore[arg-type]
+    with pytest.raises(DotsError, match="timeout"):
+        asyncio.run(scripted_async_dots(script).payment_intents.retrieve(uuid.uuid4(), timeout=timeout))  # type: ignore[arg-type]
+    assert script.requests == []
+
+
 # ---- redirects ----------------------------------------------------------------------------------------------------
 
 

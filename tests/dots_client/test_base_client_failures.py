@@ -132,6 +132,30 @@ def test_reconciling_retrieve_is_not_counted_as_a_retry() -> None:
     assert [line.split(" ")[0] for line in script.lines] == ["POST", "POST", "GET"]
 
 
+@pytest.mark.parametrize("status", [201, 202, 204])
+def test_a_confirm_answered_another_2xx_without_an_intent_is_reconciled(status: int) -> None:
+    """A confirm answered 201, 202 or 204 with no readable intent acted, as an unreadable 200 did: it is
+    reconciled with a retrieve, never UnreadableResponse (a charge the caller could take for a failure)."""
+    script = Script(httpx.Response(status), _confirmed_intent)
+    raw = scripted_dots(script).payment_intents.with_raw_response.confirm(uuid.uuid4(), payment_method_id=METHOD)
+    assert (raw.status_code, raw.attempts, raw.reconciled) == (200, 1, True)
+    assert [line.split(" ")[0] for line in script.lines] == ["POST", "GET"]
+
+
+def test_a_confirm_answered_with_another_intent_is_never_its_success() -> None:
+    """A 200 to a confirm of intent A that shows intent B (answers crossed on a shared connection) is
+    reconciled by retrieving A; a retrieve that shows B too is ConfirmOutcomeUnknown, never B's success."""
+    other = httpx.Response(200, json=intent_json("succeeded", payment_method_id=str(METHOD)))
+    script = Script(other, _confirmed_intent)
+    intent_id = uuid.uuid4()
+    raw = scripted_dots(script).payment_intents.with_raw_response.confirm(intent_id, payment_method_id=METHOD)
+    assert (raw.parse().id, raw.reconciled) == (intent_id, True)
+    assert [line.split(" ")[0] for line in script.lines] == ["POST", "GET"]
+    crossed = Script(other)
+    with pytest.raises(ConfirmOutcomeUnknown):
+        scripted_dots(crossed).payment_intents.confirm(intent_id, payment_method_id=METHOD)
+
+
 def test_confirm_outcome_unknown_when_the_retrieve_fails_too() -> None:
     """A confirm whose answers are all lost and whose retrieve fails: ConfirmOutcomeUnknown naming the intent."""
     script = Script(httpx.ReadTimeout("slow"))

@@ -107,6 +107,26 @@ def test_unwrap_of_a_verified_body_of_another_shape_raises() -> None:
         dots().webhooks.unwrap(body, headers, secret=SECRET)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"event": "payment_intent.updated", "payment_intent_id": 123}',
+        '{"event": "payment_intent.updated", "payment_intent_id": ["a"]}',
+        '{"event": "payment_intent.updated", "payment_intent_id": true}',
+        "[" * 100_000 + "]" * 100_000,
+    ],
+    ids=["id a number", "id a list", "id a boolean", "nested too deep"],
+)
+def test_unwrap_of_a_verified_body_of_wrong_types_raises_unreadable_webhook(body: str) -> None:
+    """A verified body whose id is not a string, or whose JSON nests too deep, is UnreadableWebhook, never
+    AttributeError or RecursionError."""
+    when = datetime.now(UTC)
+    headers = {"svix-id": "msg_t", "svix-timestamp": str(int(when.timestamp()))}
+    headers["svix-signature"] = Webhook(SECRET).sign("msg_t", when, body)
+    with pytest.raises(UnreadableWebhook):
+        dots().webhooks.unwrap(body, headers, secret=SECRET)
+
+
 def test_sign_builds_a_delivery_svix_verifies() -> None:
     """sign() makes headers the svix library accepts, on AsyncDots too, and old timestamps go stale."""
     signed = AsyncDots(client_id="id", api_key="key").webhooks.sign(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import subprocess
 import sys
 import textwrap
 import threading
+import types
+import uuid
 from pathlib import Path
 
 import pytest
@@ -125,6 +128,44 @@ def test_only_live_clients_keys_are_held_for_redaction(caplog: pytest.LogCapture
     assert caplog.messages == ["oops: [redacted]"]
     live.close()
     assert len(_logs.SECRETS) == before
+
+
+def test_nothing_keeps_a_closed_clients_key_once_records_were_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    """After a record was filtered while the client lived, close() leaves its key in no object: not in a
+    compiled pattern of the redaction, nor in the `re` module's cache of them."""
+    key = f"sk_closed_{uuid.uuid4().hex}"  # made at run time: no code constant holds it
+    dots = Dots(client_id="closing-client", api_key=key, base_url="http://127.0.0.1:9")
+    with caplog.at_level(logging.DEBUG, logger="dots_client"):
+        _logs.logger.debug("while it lives: %s", key)
+    assert caplog.messages == ["while it lives: [redacted]"]
+    dots.close()
+    del dots
+    gc.collect()
+    # Plain loops: a comprehension would make `key` a cell of this frame, one more holder. (re.escape
+    # leaves a key of letters, digits and `_` as it is: a pattern holding it contains it.)
+    kept: list[object] = []
+    for holder in gc.get_referrers(key):
+        if not isinstance(holder, types.FrameType):
+            kept.append(holder)
+    for found in gc.get_objects():
+        if isinstance(found, re.Pattern) and isinstance(found.pattern, str) and key in found.pattern:
+            kept.append(found)
+    assert kept == []
+
+
+def test_a_records_traceback_is_redacted_like_its_message(caplog: pytest.LogCaptureFixture) -> None:
+    """`logger.exception(...)` on "dots_client": a client_secret or a live key in the exception's message
+    is redacted in the traceback text the handlers write, as in the message (it reached them as is)."""
+    key = "sk_live_key_in_a_traceback"
+    dots = Dots(client_id="traceback-client", api_key=key, base_url="http://127.0.0.1:9")
+    with caplog.at_level(logging.DEBUG, logger="dots_client"):
+        try:
+            raise RuntimeError(f"confirm failed for pi_secret_6f1c2d3e4b5a4c6d with {key}")
+        except RuntimeError:
+            _logs.logger.exception("it failed")
+    dots.close()
+    assert "RuntimeError: confirm failed for [redacted] with [redacted]" in caplog.text
+    assert "pi_secret_6f1c2d3e4b5a4c6d" not in caplog.text
 
 
 def test_a_client_collected_while_the_secrets_are_locked_does_not_deadlock() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -84,6 +85,48 @@ def test_a_forked_child_never_uses_its_parents_connection() -> None:
     assert {seen.port for seen in server.seen if seen.method == "GET"} == {parent_port}
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_an_http_client_given_with_open_connections_is_refused_in_a_forked_child() -> None:
+    """A child never sends on its parent's connections through an `http_client` you gave (they crossed
+    answers: a confirm returned another intent's): it raises DotsError there and sends nothing; one
+    with no connection yet, and the parent's, still serve."""
+    with LocalServer() as server:
+        given, fresh = httpx.Client(), httpx.Client()
+        used = _dots(server, http_client=given)
+        used.payment_intents.retrieve(uuid.uuid4())  # a kept-alive connection in the given client
+        unused = _dots(server, http_client=fresh)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report through the pipe, and never return into pytest
+            code = 1
+            try:
+                outcome = []
+                try:
+                    used.with_options(max_retries=0).payment_intents.confirm(uuid.uuid4(), payment_method_id=METHOD)
+                    outcome.append("sent")
+                except DotsError as error:
+                    outcome.append(str(error))
+                outcome.append(str(unused.payment_intents.retrieve(uuid.uuid4()).id is not None))
+                os.write(write, json.dumps(outcome).encode())
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        _, status = os.waitpid(pid, 0)
+        with os.fdopen(read, "rb") as pipe:
+            child = json.loads(pipe.read() or b"null")
+        mine = uuid.uuid4()
+        assert used.payment_intents.retrieve(mine).id == mine
+        confirms = [seen for seen in server.seen if seen.path.endswith("/confirm")]
+        given.close()
+        fresh.close()
+    assert status == 0
+    assert child is not None
+    assert "forked" in child[0]
+    assert child[1] == "True"
+    assert confirms == []
+
+
 # ---- threads and lifecycle ----------------------------------------------------------------------------------------
 
 
@@ -129,6 +172,27 @@ def test_close_is_idempotent_builds_nothing_and_later_calls_raise_client_closed(
         asyncio.run(async_close_then_call())
     assert built == []
     assert issubclass(ClientClosedError, DotsError)
+
+
+def test_a_call_through_a_closed_http_client_is_client_closed_and_sends_nothing() -> None:
+    """An `http_client` you gave and closed makes a call raise ClientClosedError (a DotsError), sync and
+    async, where httpx's RuntimeError escaped."""
+    script = Script(httpx.Response(200, json=intent_json()))
+    http = httpx.Client(transport=httpx.MockTransport(script))
+    http.close()
+    dots = Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE, http_client=http)
+    with pytest.raises(ClientClosedError, match="http_client"):
+        dots.payment_intents.confirm(uuid.uuid4(), payment_method_id=uuid.uuid4())
+
+    async def call_through_closed() -> None:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(script.handle_async))
+        await http.aclose()
+        dots = AsyncDots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE, http_client=http)
+        await dots.payment_intents.retrieve(uuid.uuid4())
+
+    with pytest.raises(ClientClosedError, match="http_client"):
+        asyncio.run(call_through_closed())
+    assert script.requests == []
 
 
 def test_a_with_options_copy_shares_the_pool_and_never_closes_it() -> None:
@@ -195,6 +259,29 @@ def test_loops_closed_without_shutdown_leave_at_most_two_more_open_files() -> No
     assert after - before <= 2
 
 
+def test_a_loop_closed_with_a_call_in_flight_leaves_the_next_loops_calls_whole() -> None:
+    """A job cancels a slow call (asyncio.wait_for) and closes its loop while the attempt is in flight;
+    the next job's call on a new loop answers: releasing the closed loop's socket raised
+    `RuntimeError: Event loop is closed` into it."""
+    with LocalServer(lambda seen: dataclasses.replace(echo_intent(seen), delay=0.15)) as server:
+        dots = _async_dots(server)
+
+        def job(seconds: float) -> uuid.UUID | None:
+            loop = asyncio.new_event_loop()
+            try:
+                call = dots.payment_intents.retrieve(uuid.uuid4())
+                return loop.run_until_complete(asyncio.wait_for(call, seconds)).id
+            except TimeoutError:
+                return None
+            finally:
+                loop.close()
+
+        answers = [job(seconds) for seconds in (0.01, 5.0) * 3]  # each cancelled attempt still in flight at close
+        asyncio.run(dots.close())
+    assert answers[::2] == [None] * 3
+    assert all(isinstance(answer, uuid.UUID) for answer in answers[1::2])
+
+
 def test_asyncio_run_repeatedly_and_a_loop_per_thread() -> None:
     """One AsyncDots serves several asyncio.run() calls in a row and a loop in each of 4 threads."""
     with LocalServer() as server:
@@ -243,7 +330,11 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("ALL_PROXY", "socks5://user:hunter2@proxy.example:1080"), ("HTTPS_PROXY", "ftp://user:hunter2@proxy.example")],
+    [
+        ("ALL_PROXY", "socks5://user:hunter2@proxy.example:1080"),
+        ("HTTPS_PROXY", "ftp://user:hunter2@proxy.example"),
+        ("Https_Proxy", "socks5://user:hunter2@proxy.example:1080"),  # urllib reads any case; so does httpx
+    ],
 )
 def test_an_unusable_proxy_is_a_dots_error_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
@@ -256,6 +347,26 @@ def test_an_unusable_proxy_is_a_dots_error_naming_the_variable(
     assert variable in str(raised.value)
     assert "hunter2" not in str(raised.value)
     assert "proxy.example" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"ALL_PROXY": "socks5://user:hunter2@proxy.example:1080", "NO_PROXY": "*"},
+        {"HTTPS_PROXY": "ftp://user:hunter2@proxy.example", "https_proxy": "http://proxy.example:3128"},
+    ],
+    ids=["NO_PROXY=*", "the lowercase name wins"],
+)
+def test_a_proxy_variable_httpx_does_not_use_is_not_refused(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
+) -> None:
+    """Under NO_PROXY=*, or beside a lowercase name that overrides it, an unusable proxy variable is
+    not httpx's to use: the client is made and builds its pool (it raised DotsError)."""
+    monkeypatch.setitem(sys.modules, "socksio", None)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with Dots(client_id=CLIENT_ID, api_key=API_KEY, base_url=BASE) as dots:
+        assert isinstance(dots._pool.sync_client(), httpx.Client)
 
 
 # ---- cancellation -------------------------------------------------------------------------------------------------
