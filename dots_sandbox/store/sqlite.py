@@ -114,6 +114,12 @@ class SQLiteStore(SQLStore):
         self._guard: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         self._stop_checkpoints = threading.Event()
         self._checkpointer: threading.Thread | None = None
+        # Uses in progress: close() waits for them, as closing a connection another thread is using crashes
+        # the process (a segmentation fault in the sqlite3 module, seen when a reset closed a test sandbox
+        # while its dispatcher recorded an attempt).
+        self._busy = 0
+        self._idle = threading.Condition()
+        self._closed = False
         self._identity: tuple[int, int] | None = None  # the file's (device, inode), once opened
         self._full = Episode(logger, f"the SQLite database {db} accepts writes again")
         self._replaced = Episode(logger, "")  # never ends: only a restart opens the new file
@@ -144,7 +150,11 @@ class SQLiteStore(SQLStore):
             connection.close()
 
     def close(self) -> None:
-        """Stop the checkpoints and close every connection this store opened (in any thread)."""
+        """Stop the checkpoints and close every connection this store opened (in any thread), once every use
+        in progress has ended (each is bounded by the busy timeout); later uses raise sqlite3.ProgrammingError."""
+        with self._idle:
+            self._closed = True
+            self._idle.wait_for(lambda: self._busy == 0, timeout=BUSY_TIMEOUT_MS / 1000 + 5)
         self._stop_checkpoints.set()
         if self._checkpointer is not None:
             self._checkpointer.join()
@@ -161,8 +171,20 @@ class SQLiteStore(SQLStore):
 
         Raises StorageFault (disk full, I/O error, the file removed or replaced) or StoreBusy
         (the write lock not had within BUSY_TIMEOUT_MS); nothing was changed then. Other errors
-        (a duplicate id, a bug) propagate as sqlite3's.
+        (a duplicate id, a bug, sqlite3.ProgrammingError once the store is closed) propagate as sqlite3's.
         """
+        with self._idle:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the store is closed")
+            self._busy += 1
+        try:
+            return self._run_now(work, write)
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def _run_now(self, work: Callable[[sqlite3.Connection], T], write: bool) -> T:
         with self._guard:
             try:
                 connection = self._connection()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -142,3 +143,32 @@ def test_a_write_lock_held_past_the_busy_timeout_is_busy_not_a_fault(
     finally:
         holder.close()
         store.close()
+
+
+@pytest.mark.parametrize("db", ["memory", "file"])
+def test_close_waits_for_a_use_in_progress_and_later_uses_are_refused(db: str, tmp_path: Path) -> None:
+    """close() from another thread while a write runs waits for it (closing a connection in use crashed the
+    process); once closed, a use raises sqlite3.ProgrammingError instead of reopening or crashing."""
+    store = SQLiteStore(":memory:" if db == "memory" else str(tmp_path / "sandbox.db"))
+    inside, release = threading.Event(), threading.Event()
+
+    def slow(connection: sqlite3.Connection) -> int:
+        inside.set()
+        assert release.wait(5)
+        return int(connection.execute("SELECT 1").fetchone()[0])
+
+    results: list[int] = []
+    writer = threading.Thread(target=lambda: results.append(store._run(slow, write=True)))
+    writer.start()
+    assert inside.wait(5)
+    closer = threading.Thread(target=store.close)
+    closer.start()
+    closer.join(0.2)
+    assert closer.is_alive()  # still waiting for the write
+    release.set()
+    writer.join(5)
+    closer.join(5)
+    assert not closer.is_alive()
+    assert results == [1]
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        store._run(lambda connection: connection.execute("SELECT 1").fetchone())
