@@ -365,11 +365,12 @@ class TestSandbox:
         to WEBHOOK_TIMEOUT_SECONDS), so a delay and a retry scheduled by an answer that just arrived
         count from before the move. `svix-timestamp`, attempt
         timeouts and leases stay on real time; `reset()` returns to it. The same as POST
-        /api/sandbox/advance. Raises TypeError for a non-number, ValueError for a negative or non-finite one.
+        /api/sandbox/advance. Raises TypeError for a non-number, ValueError for a negative or non-finite one, or
+        one that would take the clock more than `dots_testing.disorder.MAX_SECONDS` (a century) ahead.
         """
         sandbox = self.sandbox
         clock = _kit_clock(sandbox)
-        seconds_value(seconds)  # refused before anything waits
+        clock.check_room(seconds_value(seconds))  # refused before anything waits
         _caught_up(sandbox)  # what was due, or answered a moment ago, is routed and recorded before the move
         clock.advance(seconds)
         sandbox.settler.tick()
