@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Any, Final
@@ -241,11 +242,13 @@ def test_reset_lets_a_request_in_flight_finish_on_the_old_state(
     assert _closed(old)
 
 
-@pytest.fixture
-def proxy_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    """HTTP_PROXY and ALL_PROXY name a port nothing listens on, as a CI image's proxy that cannot reach us."""
+@pytest.fixture(params=["http://127.0.0.1:9", "socks5://127.0.0.1:9"])
+def proxy_nowhere(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY and ALL_PROXY name a port nothing listens on, as a CI image's proxy that cannot reach us
+    (a SOCKS one too, without httpx[socks], which httpx cannot even build a client for)."""
+    monkeypatch.setitem(sys.modules, "socksio", None)
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
+        monkeypatch.setenv(name, request.param)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
 
