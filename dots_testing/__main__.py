@@ -28,7 +28,10 @@ TOOL = "dots test sandbox"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve until interrupted (SIGINT); 0 on a clean stop, 1 (one line on stderr) when it cannot listen."""
+    """Serve until interrupted (SIGINT); 0 on a clean stop, 1 (one line on stderr) when it cannot listen.
+
+    A flag or variable the sandbox refuses (`--port 99999`, a DOTS_CLIENT_ID with ':') is a usage error: exit 2.
+    """
     parser = argparse.ArgumentParser(prog="python -m dots_testing", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port, 0 for any free one (8080)")
@@ -50,8 +53,15 @@ def main(argv: list[str] | None = None) -> int:
         for name, variable in (("client_id", "DOTS_CLIENT_ID"), ("api_key", "DOTS_API_KEY"))
         if os.environ.get(variable)
     }
+    settings = {"host": args.host, "port": args.port, "webhooks": tuple(webhooks), **credentials}
+    from dots_sandbox.settings import Settings  # noqa: PLC0415 (as above)
+
+    try:  # what the sandbox refuses (a port out of range, a client id with ':') is a usage error, as for dots_sandbox
+        Settings(**settings)
+    except ValueError as error:
+        parser.error(str(error))
     try:
-        with running(host=args.host, port=args.port, webhooks=tuple(webhooks), **credentials) as sandbox:
+        with running(**settings) as sandbox:
             print("\n".join([f"{TOOL} listening on {sandbox.base_url}", *notes]), flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 threading.Event().wait()
