@@ -242,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if not 0 <= args.port <= 65535:  # socket.bind raises OverflowError, which would be a traceback
+        parser.error(f"port must be 0 to 65535, not {args.port}")
     try:
         receiver = LocalReceiver(os.environ.get(SECRET_VAR, DEFAULT_SECRET), args.host, args.port)
     except OSError as error:

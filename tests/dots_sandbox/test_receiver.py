@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from dots_sandbox.background import webhooks
-from dots_sandbox.receiver import DEFAULT_SECRET, MAX_BODY_BYTES, SECRET_VAR, LocalReceiver, ReceiverServer
+from dots_sandbox.receiver import DEFAULT_SECRET, MAX_BODY_BYTES, SECRET_VAR, LocalReceiver, ReceiverServer, main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,3 +140,13 @@ def test_the_local_receiver_is_the_root_of_a_shared_server() -> None:
     finally:
         http.close()
         receiver.stop()
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_a_port_out_of_range_is_a_usage_error(capsys: pytest.CaptureFixture[str], port: str) -> None:
+    """`--port 99999`: exit 2 with one error line after the usage, never a traceback."""
+    with pytest.raises(SystemExit) as exited:
+        main(["--port", port])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == f"python -m dots_sandbox.receiver: error: port must be 0 to 65535, not {port}"
