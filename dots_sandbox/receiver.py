@@ -128,10 +128,14 @@ def _handler(server: ReceiverServer) -> type[BaseHTTPRequestHandler]:
             if found is None:
                 self._answer(404)  # no receiver here (an earlier one's URL, say): not ours to keep
                 return
-            length = int(self.headers.get("content-length") or 0)
-            if not 0 <= length <= MAX_BODY_BYTES:
+            raw = self.headers.get("content-length") or "0"
+            if not (raw.isascii() and raw.isdigit()):  # RFC 9110 section 8.6: 1*DIGIT ("-5", "abc": no length)
+                self._answer(400)
+                return
+            if int(raw) > MAX_BODY_BYTES:
                 self._answer(413)
                 return
+            length = int(raw)
             body = self.rfile.read(length)
             headers = {name.lower(): value for name, value in self.headers.items()}
             self._answer(found[0](body, headers))
