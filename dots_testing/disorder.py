@@ -177,6 +177,11 @@ class Disorder:
             self._queued.append(planned)
         return planned
 
+    def forget_queued(self) -> None:
+        """Drop the disturbances no delivery took yet (a test's, ending with it); what is held stays held."""
+        with self._lock:
+            self._queued.clear()
+
     def unused(self) -> list[str]:
         """The disturbances (not optional) that did nothing yet, oldest first, each as its call and why."""
         with self._lock:

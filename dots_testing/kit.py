@@ -233,6 +233,16 @@ class TestSandbox:
             self.preparations.clear()
             self._current.swap(fresh)
 
+    def forget_pending(self) -> None:
+        """Drop the faults (`fail_next`) and disturbances (`disturb_webhooks`) no request or delivery took yet.
+
+        What a test prepared ends with it: the fixtures call this after each test, so that on
+        `dots_sandbox_session`, whose state the tests share, one test's fault never hits the next.
+        The state (intents, events, deliveries held) stays.
+        """
+        self._current.pending.clear()
+        _disorder(self.sandbox).forget_queued()
+
     def prepare(self, description: str, *, optional: bool = False) -> Preparation:
         """Register something this test prepared for later (dots_testing/preparations.py); `use()` it when applied.
 
