@@ -98,3 +98,31 @@ def test_a_bad_setting_is_a_usage_error(
     assert out == ""
     assert err.splitlines()[-1].startswith(f"python -m dots_testing: error: {message}")
     assert "Traceback" not in err
+
+
+def _ignoring_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell does for a job it starts in the background
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_or_a_background_jobs_sigint_stops_it_cleanly(signum: signal.Signals) -> None:
+    """SIGTERM (what most harnesses send) and SIGINT, even when inherited as ignored, stop it: exit 0."""
+    env = dict(os.environ) | {"PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dots_testing", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ignoring_sigint,  # noqa: PLW1509 (no threads in the child before exec)
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("dots test sandbox listening on http://127.0.0.1:")
+        process.send_signal(signum)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
