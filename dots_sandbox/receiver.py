@@ -128,10 +128,14 @@ def _handler(server: ReceiverServer) -> type[BaseHTTPRequestHandler]:
             if found is None:
                 self._answer(404)  # no receiver here (an earlier one's URL, say): not ours to keep
                 return
-            length = int(self.headers.get("content-length") or 0)
-            if not 0 <= length <= MAX_BODY_BYTES:
+            raw = self.headers.get("content-length") or "0"
+            if not (raw.isascii() and raw.isdigit()):  # RFC 9110 section 8.6: 1*DIGIT ("-5", "abc": no length)
+                self._answer(400)
+                return
+            if int(raw) > MAX_BODY_BYTES:
                 self._answer(413)
                 return
+            length = int(raw)
             body = self.rfile.read(length)
             headers = {name.lower(): value for name, value in self.headers.items()}
             self._answer(found[0](body, headers))
@@ -242,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if not 0 <= args.port <= 65535:  # socket.bind raises OverflowError, which would be a traceback
+        parser.error(f"port must be 0 to 65535, not {args.port}")
     try:
         receiver = LocalReceiver(os.environ.get(SECRET_VAR, DEFAULT_SECRET), args.host, args.port)
     except OSError as error:

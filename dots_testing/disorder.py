@@ -43,14 +43,20 @@ KINDS: tuple[DisturbanceKind, ...] = get_args(DisturbanceKind)
 _REQUIRED: dict[str, tuple[str, ...]] = {"duplicate": (), "reorder": (), "delay": ("seconds",), "redeliver": ()}
 # A delivery held for a reorder waits this long at most (sandbox seconds): "until the next event", in effect.
 HOLD_SECONDS = 10 * 365 * 86_400.0
+# The most seconds one `advance` or delay takes, and how far ahead the clock may go in all: a century,
+# far past any schedule a test plays (a day's settlement, a week's retention), and far inside the
+# dates the sandbox writes (`datetime`'s year 9999; a clock past it fails every request).
+MAX_SECONDS = 100 * 365 * 86_400.0
 
 
 def seconds_value(seconds: object, name: str = "seconds") -> float:
-    """`seconds` as a float when it is a finite number >= 0; TypeError for a non-number, ValueError otherwise."""
+    """`seconds` as a float when it is a number from 0 to MAX_SECONDS; TypeError for a non-number, else ValueError."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, not {type(seconds).__name__}")
     if not (seconds >= 0 and math.isfinite(seconds)):
         raise ValueError(f"{name} must be a finite number of seconds, 0 or more, not {seconds!r}")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{name} must be at most {MAX_SECONDS:.0f} (a century), not {seconds!r}")
     return float(seconds)
 
 
@@ -74,10 +80,22 @@ class KitClock:
         return self._offset
 
     def advance(self, seconds: float) -> None:
-        """Move the clock `seconds` (a finite number >= 0) ahead; TypeError or ValueError for anything else."""
+        """Move the clock `seconds` (0 to MAX_SECONDS) ahead; TypeError or ValueError for anything else.
+
+        ValueError too when the clock would then be more than MAX_SECONDS ahead in all (it does not move).
+        """
         checked = seconds_value(seconds)
         with self._lock:
+            self.check_room(checked)
             self._offset += checked
+
+    def check_room(self, seconds: float) -> None:
+        """Raise ValueError if moving `seconds` more would take the clock more than MAX_SECONDS ahead."""
+        if self._offset + seconds > MAX_SECONDS:
+            raise ValueError(
+                f"the clock is {self._offset:.0f} s ahead: {seconds:g} more would take it past"
+                f" {MAX_SECONDS:.0f} s (a century) ahead; reset() returns to real time"
+            )
 
 
 @dataclasses.dataclass(slots=True)
@@ -158,6 +176,11 @@ class Disorder:
         with self._lock:
             self._queued.append(planned)
         return planned
+
+    def forget_queued(self) -> None:
+        """Drop the disturbances no delivery took yet (a test's, ending with it); what is held stays held."""
+        with self._lock:
+            self._queued.clear()
 
     def unused(self) -> list[str]:
         """The disturbances (not optional) that did nothing yet, oldest first, each as its call and why."""

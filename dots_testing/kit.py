@@ -233,6 +233,16 @@ class TestSandbox:
             self.preparations.clear()
             self._current.swap(fresh)
 
+    def forget_pending(self) -> None:
+        """Drop the faults (`fail_next`) and disturbances (`disturb_webhooks`) no request or delivery took yet.
+
+        What a test prepared ends with it: the fixtures call this after each test, so that on
+        `dots_sandbox_session`, whose state the tests share, one test's fault never hits the next.
+        The state (intents, events, deliveries held) stays.
+        """
+        self._current.pending.clear()
+        _disorder(self.sandbox).forget_queued()
+
     def prepare(self, description: str, *, optional: bool = False) -> Preparation:
         """Register something this test prepared for later (dots_testing/preparations.py); `use()` it when applied.
 
@@ -365,11 +375,12 @@ class TestSandbox:
         to WEBHOOK_TIMEOUT_SECONDS), so a delay and a retry scheduled by an answer that just arrived
         count from before the move. `svix-timestamp`, attempt
         timeouts and leases stay on real time; `reset()` returns to it. The same as POST
-        /api/sandbox/advance. Raises TypeError for a non-number, ValueError for a negative or non-finite one.
+        /api/sandbox/advance. Raises TypeError for a non-number, ValueError for a negative or non-finite one, or
+        one that would take the clock more than `dots_testing.disorder.MAX_SECONDS` (a century) ahead.
         """
         sandbox = self.sandbox
         clock = _kit_clock(sandbox)
-        seconds_value(seconds)  # refused before anything waits
+        clock.check_room(seconds_value(seconds))  # refused before anything waits
         _caught_up(sandbox)  # what was due, or answered a moment ago, is routed and recorded before the move
         clock.advance(seconds)
         sandbox.settler.tick()

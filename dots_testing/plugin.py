@@ -11,7 +11,8 @@
   receiver server;
 - `dots_outcome`: the outcome an item of `@pytest.mark.dots_outcomes` plays (dots_testing/outcomes.py).
 
-After a test that passed, `dots_sandbox` and `dots_webhooks` fail it (at teardown) for every
+After a test that passed, `dots_sandbox` and `dots_webhooks` (or, for a test of
+`dots_sandbox_session` alone, the plugin's teardown hook) fail it (at teardown) for every
 preparation it left unused (dots_testing/preparations.py), and `dots_outcome` for more payments
 than its marker allows. After a test that failed, they only forget them: its own failure says more.
 The kit's clients never send through an environment proxy (`HTTP_PROXY`, ...): their traffic is
@@ -80,15 +81,52 @@ def pytest_runtest_makereport(
 
 def _passed(request: pytest.FixtureRequest) -> bool:
     """Whether the test being torn down ran and passed."""
-    report = request.node.stash.get(_CALL_REPORT, None)
+    return _item_passed(request.node)
+
+
+def _item_passed(item: pytest.Item) -> bool:
+    report = item.stash.get(_CALL_REPORT, None)
     return report is not None and report.passed
 
 
 def _check_preparations(request: pytest.FixtureRequest, sandbox: TestSandbox) -> None:
-    if _passed(request):
-        sandbox.preparations.check()
-    else:
-        sandbox.preparations.clear()
+    _check_item(request.node, sandbox)
+
+
+def _check_item(item: pytest.Item, sandbox: TestSandbox) -> None:
+    try:
+        if _item_passed(item):
+            sandbox.preparations.check()
+        else:
+            sandbox.preparations.clear()
+    finally:
+        sandbox.forget_pending()  # the session's state is shared, a test's faults are not
+
+
+# The function-scoped fixtures that check the preparations at their own teardown.
+_CHECKING = frozenset({"dots_sandbox", "dots_webhooks"})
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
+    """Check the preparations of a test that used `dots_sandbox_session` without `dots_sandbox` or `dots_webhooks`.
+
+    The session fixture has no teardown per test, so without this a `fail_next` such a test left
+    unused would pass silently and hit the next test's request.
+    """
+    names = getattr(item, "fixturenames", ())
+    alone = "dots_sandbox_session" in names and not _CHECKING.intersection(names)
+    sandbox = getattr(item, "funcargs", {}).get("dots_sandbox_session") if alone else None
+    try:
+        result = yield
+    except BaseException:
+        if sandbox is not None:
+            sandbox.preparations.clear()
+            sandbox.forget_pending()
+        raise
+    if sandbox is not None:
+        _check_item(item, sandbox)
+    return result
 
 
 @pytest.fixture(scope="session")

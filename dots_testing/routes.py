@@ -11,7 +11,7 @@ HTTP Basic credentials; every answer is JSON:
   `400 invalid-input` for an operation id the spec does not have.
 - `POST /api/sandbox/reset` → `204`: a fresh, empty state; requests in flight finish on the old state.
 - `POST /api/sandbox/advance` `{"seconds": N}` → `204` once the clock moved (`advance`); `400
-  invalid-input` for seconds that are not a finite number >= 0.
+  invalid-input` for seconds that are not a number from 0 to a century (in all, since the last reset).
 - `POST /api/sandbox/disturb-webhooks` `{"kind": ..., "options": {...}, "optional": false}` → `204`
   (`disturb_webhooks`); `400 invalid-input` for a kind or option it refuses. Over HTTP no fixture
   checks for unused disturbances: `reset` forgets them.

@@ -139,6 +139,36 @@ def failure(error: Exception) -> str:
     return f"{type(error).__name__}"
 
 
+class _UnusableProxy(httpx.AsyncBaseTransport):
+    """Where a delivery to another host goes when httpx cannot use the environment's proxy: it fails."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ProxyError("the environment's proxy (*_PROXY) cannot be used", request=request)
+
+
+def _http_client(**options: Any) -> httpx.AsyncClient:
+    """The dispatcher's client: loopback hosts direct, others through the environment's proxy.
+
+    httpx builds the environment's proxies with the client, and raises ImportError for a SOCKS
+    proxy without `socksio` (httpx[socks]) and ValueError for a scheme it does not know. Such a
+    proxy must not stop deliveries to this machine, which never go through it (a test kit's
+    receivers), so the client is built without it: another host's deliveries then fail (attempts
+    recorded as "ProxyError", retried on the schedule), and one warning says why, naming no value
+    (a proxy URL may hold a password).
+    """
+    direct: dict[str, httpx.AsyncBaseTransport | None] = dict.fromkeys(DIRECT_HOSTS)
+    try:
+        return httpx.AsyncClient(**options, mounts=direct)
+    except (ImportError, ValueError) as error:
+        why = "a SOCKS proxy needs httpx[socks]" if isinstance(error, ImportError) else "a scheme httpx cannot use"
+        logger.warning(
+            "webhooks to hosts other than this machine will fail: httpx cannot use the proxy a *_PROXY variable"
+            " names (%s); fix or unset it",
+            why,
+        )
+        return httpx.AsyncClient(**options, trust_env=False, mounts={"all://": _UnusableProxy(), **direct})
+
+
 class Dispatcher:
     """Claims due deliveries from the store, sends them and records the attempts.
 
@@ -199,14 +229,13 @@ class Dispatcher:
         # The per-read timeout is the whole deadline too (never the binding one: asyncio.timeout is).
         # No cap on connections: the slots cap them per receiver, and a shared cap (httpx's default
         # 100) would let slow receivers' connections hold up the others'.
-        self._client = httpx.AsyncClient(
+        self._client = _http_client(
             timeout=timeout,
             verify=tls_context(),
             transport=transport,
             follow_redirects=False,
             headers={"user-agent": USER_AGENT},
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
-            mounts=dict.fromkeys(DIRECT_HOSTS),
         )
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from dots_sandbox.background import webhooks
-from dots_sandbox.receiver import DEFAULT_SECRET, MAX_BODY_BYTES, SECRET_VAR, LocalReceiver, ReceiverServer
+from dots_sandbox.receiver import DEFAULT_SECRET, MAX_BODY_BYTES, SECRET_VAR, LocalReceiver, ReceiverServer, main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,3 +141,35 @@ def test_the_local_receiver_is_the_root_of_a_shared_server() -> None:
     finally:
         http.close()
         receiver.stop()
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_a_port_out_of_range_is_a_usage_error(capsys: pytest.CaptureFixture[str], port: str) -> None:
+    """`--port 99999`: exit 2 with one error line after the usage, never a traceback."""
+    with pytest.raises(SystemExit) as exited:
+        main(["--port", port])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == f"python -m dots_sandbox.receiver: error: port must be 0 to 65535, not {port}"
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "1,2", "²"])
+def test_a_content_length_that_is_not_a_number_is_answered_400(length: str) -> None:
+    """Content-Length must be digits (RFC 9110 section 8.6): anything else is a 400, never a dropped connection."""
+    got: list[bytes] = []
+
+    def keep(body: bytes, headers: dict[str, str]) -> int:
+        got.append(body)
+        return 204
+
+    server = ReceiverServer().start()
+    try:
+        server.mount("/a", keep)
+        host, port = server.url("/a").split("//")[1].split("/")[0].split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(f"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
+            answer = connection.recv(1024)
+    finally:
+        server.stop()
+    assert answer.split(b"\r\n")[0].split(b" ")[1] == b"400"
+    assert got == []

@@ -71,3 +71,58 @@ def test_a_port_taken_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str])
     assert out == ""
     assert err.startswith(f"dots test sandbox: cannot listen on 127.0.0.1:{port}: ")
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--port", "99999"], {}, "port must be 0 to 65535, not 99999"),
+        (["--port", "-1"], {}, "port must be 0 to 65535, not -1"),
+        ([], {"DOTS_CLIENT_ID": "a:b"}, "DOTS_CLIENT_ID must be non-empty and contain no ':'"),
+    ],
+)
+def test_a_bad_setting_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    message: str,
+) -> None:
+    """A port out of range or a client id the sandbox refuses: exit 2, the usage and one error line, no traceback."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines()[-1].startswith(f"python -m dots_testing: error: {message}")
+    assert "Traceback" not in err
+
+
+def _ignoring_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell does for a job it starts in the background
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_or_a_background_jobs_sigint_stops_it_cleanly(signum: signal.Signals) -> None:
+    """SIGTERM (what most harnesses send) and SIGINT, even when inherited as ignored, stop it: exit 0."""
+    env = dict(os.environ) | {"PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dots_testing", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ignoring_sigint,  # noqa: PLW1509 (no threads in the child before exec)
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("dots test sandbox listening on http://127.0.0.1:")
+        process.send_signal(signum)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()

@@ -14,7 +14,7 @@ from dots_sandbox.background.outbox import SEND_ONCE, Route
 from dots_sandbox.background.webhooks import payload
 from dots_sandbox.store import Delivery
 from dots_testing import running
-from dots_testing.disorder import HOLD_SECONDS, Disorder, KitClock, disturbance
+from dots_testing.disorder import HOLD_SECONDS, MAX_SECONDS, Disorder, KitClock, disturbance
 from dots_testing.kit import SETTLEMENT_SECONDS, TestSandbox
 from dots_testing.webhook_receiver import WebhookReceiver, receiving
 
@@ -54,6 +54,29 @@ def test_the_kit_clock_runs_ahead_by_what_advance_added() -> None:
             clock.advance(bad)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         clock.advance(True)
+
+
+def test_the_kit_clock_refuses_to_go_more_than_a_century_ahead() -> None:
+    """advance(1e12) would take the clock past the dates the sandbox can write: refused, in one call or many."""
+    clock = KitClock()
+    with pytest.raises(ValueError, match="at most"):
+        clock.advance(1e12)
+    clock.advance(MAX_SECONDS)
+    with pytest.raises(ValueError, match="ahead"):
+        clock.advance(1)
+    assert clock.ahead == MAX_SECONDS
+    with pytest.raises(ValueError, match="at most"):
+        disturbance("delay", seconds=1e308)
+
+
+def test_advance_past_the_bound_leaves_the_sandbox_working(dots: Dots, dots_sandbox: TestSandbox) -> None:
+    """An advance the sandbox cannot date is refused before the clock moves, so the next request is answered."""
+    with pytest.raises(ValueError, match="at most"):
+        dots_sandbox.advance(1e12)
+    dots_sandbox.advance(MAX_SECONDS)
+    with pytest.raises(ValueError, match="ahead"):
+        dots_sandbox.advance(1)
+    assert _created(dots_sandbox, dots.payment_intents.create(amount=1000, currency="usd").id) > time.time()
 
 
 def test_a_disturbance_refuses_unknown_kinds_and_options_naming_the_valid_ones() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Any, Final
@@ -37,11 +38,11 @@ def test_settle_moves_a_processing_intent_on_now(dots: Dots, dots_sandbox: TestS
     """A processing intent stays so until settle(), then succeeds, with its event."""
     intent = dots.payment_intents.create(amount=1000, currency="usd")
     assert dots.payment_intents.confirm(intent.id, payment_method_id=SETTLES_LATER).status == "processing"
-    assert dots_sandbox.settle(str(intent.id))["status"] == "succeeded"
+    assert dots_sandbox.settle(intent.id)["status"] == "succeeded"
     assert dots.payment_intents.retrieve(intent.id).status == "succeeded"
-    assert [event["status"] for event in dots_sandbox.webhook_events(str(intent.id))] == ["succeeded", "processing"]
+    assert [event["status"] for event in dots_sandbox.webhook_events(intent.id)] == ["succeeded", "processing"]
     with pytest.raises(ValueError, match="not-processing"):
-        dots_sandbox.settle(str(intent.id))
+        dots_sandbox.settle(intent.id)
     with pytest.raises(LookupError):
         dots_sandbox.settle("00000000-0000-4000-8000-00000000abcd")
 
@@ -50,7 +51,7 @@ def test_complete_action_finishes_the_challenge(dots: Dots, dots_sandbox: TestSa
     """A requires_action intent completes as the test says; an intent in another status is refused."""
     intent = dots.payment_intents.create(amount=1000, currency="usd")
     assert dots.payment_intents.confirm(intent.id, payment_method_id=CHALLENGE).status == "requires_action"
-    assert dots_sandbox.complete_action(str(intent.id), "failed")["status"] == "failed"
+    assert dots_sandbox.complete_action(intent.id, "failed")["status"] == "failed"
     with pytest.raises(ValueError, match="not-requires-action"):
         dots_sandbox.complete_action(str(intent.id), "succeeded")
 
@@ -241,11 +242,13 @@ def test_reset_lets_a_request_in_flight_finish_on_the_old_state(
     assert _closed(old)
 
 
-@pytest.fixture
-def proxy_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    """HTTP_PROXY and ALL_PROXY name a port nothing listens on, as a CI image's proxy that cannot reach us."""
+@pytest.fixture(params=["http://127.0.0.1:9", "socks5://127.0.0.1:9"])
+def proxy_nowhere(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY and ALL_PROXY name a port nothing listens on, as a CI image's proxy that cannot reach us
+    (a SOCKS one too, without httpx[socks], which httpx cannot even build a client for)."""
+    monkeypatch.setitem(sys.modules, "socksio", None)
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
+        monkeypatch.setenv(name, request.param)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
 

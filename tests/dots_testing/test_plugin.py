@@ -137,3 +137,44 @@ def test_the_kit_fails_unused_preparations_and_double_payments(pytester: pytest.
     assert "ERROR at teardown of test_pays_one_order_twice[succeeded]" in output
     assert "ERROR at teardown of test_pays_one_order_twice[failed]" not in output
     assert "2 payments were confirmed, more than the 1" in output
+
+
+SESSION_TESTS = """
+from dots_client import Dots
+
+
+def test_unused_on_the_session_sandbox(dots_sandbox_session):
+    dots_sandbox_session.fail_next("create_payment_intent", "refuse", status=500)
+
+
+def test_the_next_test_is_not_hit(dots_sandbox_session):
+    s = dots_sandbox_session
+    with Dots(client_id=s.client_id, api_key=s.api_key, base_url=s.base_url, max_retries=0) as dots:
+        dots.payment_intents.create(amount=1000, currency="usd")
+
+
+def test_unused_beside_a_receiver(dots_sandbox_session, dots_webhooks):
+    dots_sandbox_session.fail_next("create_payment_intent", "refuse", status=500)
+    dots_sandbox_session.disturb_webhooks("duplicate")
+
+
+def test_nor_after_a_receiver(dots_sandbox_session):
+    assert dots_sandbox_session.unused_disturbances() == []
+    test_the_next_test_is_not_hit(dots_sandbox_session)
+"""
+
+
+def test_a_test_on_the_session_sandbox_alone_has_its_preparations_checked(pytester: pytest.Pytester) -> None:
+    """A fail_next or disturbance left unused by a test of `dots_sandbox_session` (alone, or with `dots_webhooks`)
+    fails it, and never hits the next test."""
+    pytester.makepyfile(test_session=SESSION_TESTS)
+    result = pytester.runpytest_inprocess("-p", "dots_testing.plugin", "-p", "no:cacheprovider", "-v", "--tb=short")
+    outcomes = result.parseoutcomes()
+    assert (outcomes["passed"], outcomes.get("failed", 0), outcomes["errors"]) == (4, 0, 2)
+    output = result.stdout.str()
+    assert "ERROR at teardown of test_unused_on_the_session_sandbox" in output
+    assert "fail_next('create_payment_intent', 'refuse', status=500)" in output
+    assert "test_the_next_test_is_not_hit PASSED" in output
+    assert "ERROR at teardown of test_unused_beside_a_receiver" in output
+    assert "disturb_webhooks('duplicate')" in output
+    assert "test_nor_after_a_receiver PASSED" in output

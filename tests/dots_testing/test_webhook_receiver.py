@@ -27,7 +27,7 @@ def test_a_settlement_brings_two_verified_deliveries(
     """Done-when: confirm with the settles-later method, settle(), and wait_for gets both events, verified."""
     intent = dots.payment_intents.create(amount=1000, currency="usd")
     assert dots.payment_intents.confirm(intent.id, payment_method_id=SETTLES_LATER).status == "processing"
-    dots_sandbox.settle(str(intent.id))
+    dots_sandbox.settle(intent.id)
     first = dots_webhooks.wait_for(intent.id)
     second = dots_webhooks.wait_for(str(intent.id))
     assert (first.verified, second.verified) == (True, True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -25,6 +26,7 @@ from dots_sandbox.background.changes import Changes
 from dots_sandbox.background.outbox import MAX_ANSWER_BYTES, SEND_ONCE, Dispatcher, Route, delivered, failure
 from dots_sandbox.background.schedule import RetryPolicy
 from dots_sandbox.background.webhooks import Receiver
+from dots_sandbox.receiver import ReceiverServer
 from dots_sandbox.store import (
     Attempt,
     Delivery,
@@ -472,3 +474,43 @@ def test_an_attempt_the_store_refuses_to_record_is_logged(
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         ("WARNING", f"webhook attempt to {URL} not recorded, sent again once its lease ends: {refusal}")
     ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("ALL_PROXY", "socks5://user:hunter2@proxy.example:1080"), ("HTTPS_PROXY", "ftp://user:hunter2@proxy.example")],
+)
+def test_a_proxy_httpx_cannot_use_leaves_loopback_deliveries_working(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    dispatchers: list[Dispatcher],
+    variable: str,
+    value: str,
+) -> None:
+    """A SOCKS proxy without socksio or an unknown scheme: 127.0.0.1 is still reached, another host fails, logged."""
+    monkeypatch.setitem(sys.modules, "socksio", None)  # as when httpx[socks] is not installed
+    monkeypatch.setenv(variable, value)
+    got: list[str] = []
+
+    def on_post(body: bytes, headers: dict[str, str]) -> int:
+        got.append(headers["svix-id"])
+        return 204
+
+    clock, server, store = Clock(), ReceiverServer().start(), SQLiteStore(":memory:")
+    try:
+        local = server.mount("/hook", on_post)
+        with caplog.at_level(logging.WARNING, logger="dots_sandbox.background.outbox"):
+            dispatcher = Dispatcher(store, [RECEIVER, Receiver(local, SECRET)], policy=POLICY, clock=clock)
+        dispatchers.append(dispatcher)
+        event_id = _change(store, clock, (URL, local))
+        assert _send_due(dispatcher) == 2
+        outcomes = {a.receiver: (a.delivered, a.error) for a in _attempts(store)}
+    finally:
+        store.close()
+        server.stop()
+    assert got == [event_id]
+    assert outcomes == {local: (True, None), URL: (False, "ProxyError")}
+    (warning,) = caplog.records
+    assert "*_PROXY" in warning.getMessage()
+    assert "hunter2" not in warning.getMessage()
+    assert "proxy.example" not in warning.getMessage()
