@@ -26,7 +26,11 @@ TOOL = "dots test sandbox"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve until interrupted (SIGINT); 0 on a clean stop, 1 (one line on stderr) when it cannot listen."""
+    """Serve until interrupted (SIGINT); 0 on a clean stop, 1 (one line on stderr) when it cannot listen.
+
+    A flag or variable of the wrong form (a port outside 0-65535, DOTS_CLIENT_ID with a ':') is
+    argparse's usage error: SystemExit(2), the usage and why on stderr.
+    """
     parser = argparse.ArgumentParser(prog="python -m dots_testing", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port, 0 for any free one (8080)")
@@ -56,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # the address cannot be bound: a port taken, a host not this machine's
         print(f"{TOOL}: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
+    except ValueError as error:  # a setting the sandbox refuses (--port 99999, DOTS_CLIENT_ID with ':'): usage
+        parser.error(str(error))
     return 0
 
 

@@ -71,3 +71,29 @@ def test_a_port_taken_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str])
     assert out == ""
     assert err.startswith(f"dots test sandbox: cannot listen on 127.0.0.1:{port}: ")
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "why"),
+    [
+        (["--port", "99999"], {}, "port must be 0 to 65535, not 99999"),
+        (["--port", "0"], {"DOTS_CLIENT_ID": "a:b"}, "DOTS_CLIENT_ID must be non-empty and contain no ':'"),
+    ],
+    ids=["port-out-of-range", "client-id-with-a-colon"],
+)
+def test_a_setting_of_the_wrong_form_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    environ: dict[str, str],
+    why: str,
+) -> None:
+    """A flag or variable the sandbox refuses is exit 2 with the usage and why, never a traceback."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert (exited.value.code, out) == (2, "")
+    assert err.startswith("usage: python -m dots_testing")
+    assert err.splitlines()[-1].startswith(f"python -m dots_testing: error: {why}")
