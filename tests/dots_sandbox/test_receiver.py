@@ -11,9 +11,10 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from dots_sandbox.background import webhooks
-from dots_sandbox.receiver import DEFAULT_SECRET, SECRET_VAR, LocalReceiver
+from dots_sandbox.receiver import DEFAULT_SECRET, SECRET_VAR, LocalReceiver, main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,3 +89,17 @@ def test_python_m_dots_sandbox_receiver_prints_its_url_and_each_event() -> None:
         process.wait(10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "eighty"])
+def test_a_port_of_the_wrong_form_is_a_usage_error_not_a_bad_secret(
+    capsys: pytest.CaptureFixture[str], port: str
+) -> None:
+    """`--port 99999` is exit 2 naming the port; it was taken for a malformed SANDBOX_WEBHOOK_SECRET."""
+    with pytest.raises(SystemExit) as exited:
+        main(["--port", port])
+    out, err = capsys.readouterr()
+    assert (exited.value.code, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        f"python -m dots_sandbox.receiver: error: argument --port: port must be 0 to 65535, not {port!r}"
+    )
