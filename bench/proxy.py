@@ -30,14 +30,16 @@ def _proxy(target: Target) -> tuple[subprocess.Popen[str], str]:
         [sys.executable, "-m", "contract_tests.proxy", "--upstream", target.base_url],
         cwd=REPO_ROOT,
         stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert process.stdout is not None
     assert process.stderr is not None
-    line = process.stderr.readline()
+    line = process.stdout.readline()  # the first stdout line: `contract proxy listening on URL`
     if "listening on " not in line:
         process.kill()
-        raise RuntimeError(f"the proxy did not start: {line}{process.stderr.read()}")
+        raise RuntimeError(f"the proxy did not start: {process.stderr.read()}")
     return process, line.split("listening on ")[1].split()[0]
 
 
@@ -92,5 +94,6 @@ def measure(calls: int = CALLS) -> list[Row]:
         finally:
             process.terminate()
             process.wait(timeout=30)
-            if process.stderr is not None:
-                process.stderr.close()
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()

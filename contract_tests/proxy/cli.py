@@ -1,14 +1,15 @@
 """`python -m contract_tests.proxy --upstream URL [options] [-- COMMAND ...]`: the validating proxy's command.
 
-It listens on `--host:--port` (default 127.0.0.1 and a free port), prints
-`contract proxy listening on URL` (the upstream URL's path on the proxy's origin: use it as
-`DOTS_BASE_URL`), forwards every request to `--upstream` and judges every exchange. With
-`-- COMMAND`, it runs the command in the current directory and environment with `DOTS_BASE_URL`
-set to the proxy (and `CONTRACT_PROXY_WEBHOOK_URL` to the webhook listener, if any), stops when
-it ends, and exits with the command's status if it failed, else 1 if any violation was seen,
-else 0. Without one, it runs until SIGINT or SIGTERM and exits 1 if any violation was seen,
-else 0. Either way the reports are written first. Under `--strict`, a request that breaks the
-spec is a violation too (and is answered by the proxy, never forwarded).
+It listens on `--host:--port` (default 127.0.0.1 and a free port), prints `contract proxy
+listening on URL` as its first line on stdout, flushed (the upstream URL's path on the proxy's
+origin: use it as `DOTS_BASE_URL`), then `upstream: URL`, forwards every request to `--upstream`
+and judges every exchange. With `-- COMMAND`, it runs the command in the current directory and
+environment with `DOTS_BASE_URL` set to the proxy (and `CONTRACT_PROXY_WEBHOOK_URL` to the
+webhook listener, if any), stops when it ends, and exits with the command's status if it
+failed, else 1 if any violation was seen, else 0. Without one, it runs until SIGINT or SIGTERM
+and exits 1 if any violation was seen, else 0. Either way the reports are written first. Under
+`--strict`, a request that breaks the spec is a violation too (and is answered by the proxy,
+never forwarded).
 """
 
 from __future__ import annotations
@@ -127,11 +128,14 @@ class Proxy:
         """Warm the judge up, then listen."""
         self.judge.warm_up()
         await self.api.start(self.args.port)
-        logger.info("contract proxy listening on %s (upstream %s)", self.url, self.args.upstream)
+        # Every server command's convention: the first stdout line is `<tool> listening on URL`,
+        # flushed, and other facts follow on lines of their own (the log, on stderr, is for the rest).
+        print(f"contract proxy listening on {self.url}", f"upstream: {self.args.upstream}", sep="\n", flush=True)
         if self.hooks is not None:
             await self.hooks.start(self.args.webhook_port)
-            logger.info(
-                "contract proxy webhooks listening on %s (receiver %s)", self.webhook_url, self.args.webhooks_to
+            print(
+                f"contract proxy webhooks listening on {self.webhook_url} (receiver {self.args.webhooks_to})",
+                flush=True,
             )
         self._judging.start()
 

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,20 +130,36 @@ def test_a_violation_or_a_failing_command_makes_the_exit_status(
     assert failed == 3
 
 
+def _first_lines(process: subprocess.Popen[str], count: int) -> list[str]:
+    """The first `count` lines of the process's stdout; kills it and fails if they do not come within 30 s."""
+    lines: list[str] = []
+    assert process.stdout is not None
+    stdout = process.stdout
+    reader = threading.Thread(target=lambda: lines.extend(stdout.readline() for _ in range(count)), daemon=True)
+    reader.start()
+    reader.join(30)
+    if reader.is_alive():
+        process.kill()  # or leaving the Popen block would wait for it forever
+        raise AssertionError(f"no {count} lines on stdout within 30 s")
+    return lines
+
+
 def test_sigterm_writes_the_reports_and_strict_refuses_a_bad_request(tmp_path: Path) -> None:
-    """--strict answers a bad body itself (never forwarded); SIGTERM writes the reports and exits 1 for it."""
+    """The listening line first on stdout; --strict answers a bad body itself; SIGTERM writes the reports, exit 1."""
     report = tmp_path / "report"
     with (
         FakeDots() as dots,
         subprocess.Popen(
             [*_proxy(dots.url, "--strict", "--report", str(report))],
             env=_env(CLIENT_ID, API_KEY),
-            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             text=True,
         ) as process,
     ):
-        assert process.stderr is not None
-        url = process.stderr.readline().split("listening on ")[1].split()[0]
+        first, second = _first_lines(process, 2)  # every server command's first stdout line: `<tool> listening on URL`
+        url = first.removeprefix("contract proxy listening on ").rstrip("\n")
+        assert (first, second) == (f"contract proxy listening on {url}\n", f"upstream: {dots.url}\n")
+        assert url.startswith("http://127.0.0.1:")
         refused = httpx.post(f"{url}/v2/payment-intents", json={"amount": "ten"}, auth=(CLIENT_ID, API_KEY))
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 1
