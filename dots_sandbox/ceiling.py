@@ -9,9 +9,10 @@ sandbox's front, which nothing outside the sandbox imports (ARCHITECTURE.md).
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 from dots_sandbox.front.listener import AnnouncingServer, bind, listening_line
@@ -72,5 +73,20 @@ def serve(port: int) -> int:
     return 0
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m dots_sandbox.ceiling PORT`: `serve(PORT)`'s code; a PORT that is not 0 to 65535 is
+    argparse's usage error (SystemExit(2), the usage and why on stderr), never a traceback and
+    never another port (the socket layer would wrap 99999 round to 34463)."""
+    parser = argparse.ArgumentParser(prog="python -m dots_sandbox.ceiling", description=__doc__.splitlines()[0])
+    parser.add_argument("port", type=_port, help="port on 127.0.0.1, 0 for any free one")
+    return serve(parser.parse_args(argv).port)
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and 0 <= int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"port must be 0 to 65535, not {text!r}")
+    return int(text)
+
+
 if __name__ == "__main__":
-    sys.exit(serve(int(sys.argv[1])))
+    sys.exit(main())

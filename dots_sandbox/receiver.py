@@ -244,10 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=f"Print each verified webhook (secret: {SECRET_VAR}, default the documented local one).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if not 0 <= args.port <= 65535:  # socket.bind raises OverflowError, which would be a traceback
-        parser.error(f"port must be 0 to 65535, not {args.port}")
     try:
         receiver = LocalReceiver(os.environ.get(SECRET_VAR, DEFAULT_SECRET), args.host, args.port)
     except OSError as error:
@@ -260,6 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         receiver.serve_forever()
     return 0
+
+
+def _port(text: str) -> int:
+    # Checked here: the socket layer would raise OverflowError, which the secret's except below
+    # would report as a bad secret.
+    if not (text.isascii() and text.isdigit() and 0 <= int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"port must be 0 to 65535, not {text!r}")
+    return int(text)
 
 
 if __name__ == "__main__":

@@ -113,7 +113,8 @@ def serve(settings: Settings, notes: Sequence[str] = ()) -> int:
     of `notes` on a line of its own (what `--forward-to` set up).
 
     It cannot start when the database cannot be opened (StoreCannotOpen: a folder that cannot be
-    made, a file that cannot be opened or is not a database, a schema of another version; or a
+    made, a file that cannot be opened or is not a database, a schema of another version, another
+    program's database; or a
     StoreRefused: PostgreSQL down or refusing the credentials), or the address cannot be bound
     (OSError: a port taken). With `settings.workers` > 1 the supervisor checks the database by
     opening and closing a store (its schema made once) before it starts any worker; the workers

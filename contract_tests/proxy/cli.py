@@ -49,6 +49,13 @@ TESTING = "contract proxy test:"
 logger = logging.getLogger(__package__)  # contract_tests.proxy (dots_contract.proxy installed)
 
 
+def _port(text: str) -> int:
+    # Checked here: the socket layer would wrap 99999 round to port 34463 without a word.
+    if not (text.isascii() and text.isdigit() and 0 <= int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"port must be 0 to 65535, not {text!r}")
+    return int(text)
+
+
 def parse(argv: Sequence[str], prog: str = "python -m contract_tests.proxy") -> tuple[argparse.Namespace, list[str]]:
     """The options, and the command after `--` (empty when none). Exits 2 on a usage error."""
     argv = list(argv)
@@ -57,7 +64,7 @@ def parse(argv: Sequence[str], prog: str = "python -m contract_tests.proxy") -> 
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", required=True, help="the server's base URL, like DOTS_BASE_URL (with /api)")
     parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="the port to listen on (default 0: a free one)")
+    parser.add_argument("--port", type=_port, default=0, help="the port to listen on (default 0: a free one)")
     parser.add_argument("--report", type=Path, metavar="DIR", help="write contract-proxy.ndjson and a JUnit file here")
     parser.add_argument(
         "--strict", action="store_true", help="answer a request that breaks the spec with 400, never forward it"
@@ -68,7 +75,9 @@ def parse(argv: Sequence[str], prog: str = "python -m contract_tests.proxy") -> 
         metavar="whsec_...",
         help=f"the receiver endpoint's signing secret (better: {SECRET_VAR} in the environment)",
     )
-    parser.add_argument("--webhook-port", type=int, default=0, help="the webhook listener's port (default: a free one)")
+    parser.add_argument(
+        "--webhook-port", type=_port, default=0, help="the webhook listener's port (default: a free one)"
+    )
     parser.add_argument(
         "--fail-request-invalid",
         action="store_true",

@@ -17,6 +17,7 @@ import dataclasses
 import datetime
 import json
 import re
+import urllib.parse
 from typing import TYPE_CHECKING
 
 import uuid_utils
@@ -47,6 +48,10 @@ class Receiver:
     def __post_init__(self) -> None:
         if not re.fullmatch(r"https?://[^\s/]+\S*", self.url):
             raise ValueError(f"a webhook receiver URL must be http:// or https://, not {self.url!r}")
+        try:  # a port outside 0-65535 (or no number) would fail every attempt with an error of no HTTP kind
+            urllib.parse.urlsplit(self.url).port  # noqa: B018 (read for its ValueError)
+        except ValueError as error:
+            raise ValueError(f"a webhook receiver URL must be a valid URL, not {self.url!r}: {error}") from None
         if not _SECRET.fullmatch(self.secret) or not _decoded_secret(self.secret):
             raise ValueError(f"the secret of webhook receiver {self.url} must be whsec_ followed by base64")
 

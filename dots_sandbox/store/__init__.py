@@ -56,7 +56,8 @@ def open_store(db: str, synchronous: str = "NORMAL", tolerate_outage: bool = Fal
 
     Raises ValueError for a URL it cannot honour, StoreCannotOpen when the database cannot be
     used at all (a SQLite folder that cannot be made, a file that cannot be opened or is not a
-    database, a schema of another version: SchemaVersionError, PostgreSQL refusing to make the
+    database, a schema of another version: SchemaVersionError, another program's tables with no
+    schema version: NotASandboxDatabase, PostgreSQL refusing to make the
     schema), StoreUnavailable when it cannot be reached at start-up (messages name the database,
     never a password). With `tolerate_outage`, a PostgreSQL
     database that cannot be reached is an outage begun at once (logged in one line, calls raise

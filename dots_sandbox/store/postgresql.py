@@ -70,7 +70,14 @@ from dots_sandbox.store.base import (
     StoreCannotOpen,
     StoreUnavailable,
 )
-from dots_sandbox.store.schema import MIGRATES_FROM, SCHEMA_VERSION, ColumnTypes, SchemaVersionError
+from dots_sandbox.store.schema import (
+    MIGRATES_FROM,
+    SCHEMA_VERSION,
+    TABLES,
+    ColumnTypes,
+    NotASandboxDatabase,
+    SchemaVersionError,
+)
 from dots_sandbox.store.schema import statements as schema_statements
 from dots_sandbox.store.sql import Dialect, SQLStore, statements
 from dots_sandbox.store.url import POSTGRESQL, parse_database
@@ -117,6 +124,8 @@ _SCHEMA_TABLE = """CREATE TABLE IF NOT EXISTS dots_sandbox_schema (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     version integer NOT NULL
 )"""
+# Which of the sandbox's table names (one text[] parameter) already name a table on the search path.
+_TAKEN = "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NOT NULL ORDER BY name"
 # The schema's column types here (dots_sandbox/store/schema.py): `seq` orders events and
 # attempts as they were written (SQLite's rowid does it there).
 TYPES = ColumnTypes(
@@ -356,7 +365,9 @@ def _cause(error: psycopg.Error, connection: psycopg.Connection[Any]) -> str:
 def _migrate(connection: psycopg.Connection[Any], endpoint: str) -> None:
     """Create the schema, or check its version, under an advisory lock (one instance at a time).
 
-    Raises SchemaVersionError naming `endpoint` for a version it cannot migrate from.
+    Raises SchemaVersionError naming `endpoint` for a version it cannot migrate from, and
+    NotASandboxDatabase when no version is recorded but tables of the sandbox's names exist (a
+    database is shared with other programs, so only those names are checked).
     """
     with connection.transaction():
         connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
@@ -364,6 +375,11 @@ def _migrate(connection: psycopg.Connection[Any], endpoint: str) -> None:
         row = connection.execute("SELECT version FROM dots_sandbox_schema").fetchone()
         if row is not None and row[0] not in (*MIGRATES_FROM, SCHEMA_VERSION):
             raise SchemaVersionError(row[0], f"PostgreSQL at {endpoint}")
+        if row is None:  # a new schema, unless another program's tables have the sandbox's names
+            names = [table.name for table in TABLES]
+            found = [name for (name,) in connection.execute(_TAKEN, (names,))]
+            if found:
+                raise NotASandboxDatabase(found, f"PostgreSQL at {endpoint}")
         if row is None or row[0] != SCHEMA_VERSION:
             for statement in schema_statements(TYPES):  # IF NOT EXISTS: a version-1 database keeps its intents
                 connection.execute(statement)

@@ -12,6 +12,7 @@ runs the statements in one transaction under its own lock.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Literal
 
 from dots_sandbox.store.base import StoreCannotOpen
@@ -172,3 +173,21 @@ class SchemaVersionError(StoreCannotOpen):
     def __init__(self, found: int, where: str) -> None:
         super().__init__(f"{where}: database schema version {found}, this sandbox knows {SCHEMA_VERSION}")
         self.found = found
+
+
+class NotASandboxDatabase(StoreCannotOpen):
+    """The database holds tables but no sandbox schema version: another program's, never the sandbox's.
+
+    Every sandbox version recorded its schema version in the transaction that made its tables, so
+    tables without one were made by something else; writing into them would fail on every request
+    (a 500) or mix the sandbox's rows into that program's data. Raised when a store opens, before
+    anything is changed; the message names the database (never its password) and up to
+    NAMED_TABLES of the tables found.
+    """
+
+    NAMED_TABLES = 5
+
+    def __init__(self, tables: Sequence[str], where: str) -> None:
+        named = ", ".join(tables[: self.NAMED_TABLES]) + (", ..." if len(tables) > self.NAMED_TABLES else "")
+        super().__init__(f"{where}: not a sandbox database: it holds tables ({named}) but no sandbox schema version")
+        self.tables = tuple(tables)

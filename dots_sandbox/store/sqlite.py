@@ -48,7 +48,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dots_sandbox.store.base import Delivery, Episode, StorageFault, StoreBusy, StoreCannotOpen
-from dots_sandbox.store.schema import MIGRATES_FROM, SCHEMA_VERSION, ColumnTypes, SchemaVersionError
+from dots_sandbox.store.schema import (
+    MIGRATES_FROM,
+    SCHEMA_VERSION,
+    ColumnTypes,
+    NotASandboxDatabase,
+    SchemaVersionError,
+)
 from dots_sandbox.store.schema import statements as schema_statements
 from dots_sandbox.store.sql import Dialect, SQLStore, statements
 from dots_sandbox.store.url import MEMORY_DB
@@ -80,6 +86,8 @@ _CLAIM = """UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ?
         ORDER BY next_attempt_at LIMIT ?)
     RETURNING event_id, receiver, attempts"""
 _BODIES = "SELECT id, body FROM webhook_events WHERE id IN (SELECT value FROM json_each(?))"
+# The file's own tables (not SQLite's internal ones): a file of schema version 0 holding any is another program's.
+_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
 # SQLite result codes (https://www.sqlite.org/rescode.html; the primary code is the low byte).
 _BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 _STORAGE_CODES = frozenset(
@@ -322,12 +330,20 @@ def _opening(db: str, connect: Callable[[], sqlite3.Connection]) -> sqlite3.Conn
 
 
 def _migrate(connection: sqlite3.Connection, db: str) -> None:
-    """Make the schema, or bring an older one to SCHEMA_VERSION, in one write transaction."""
+    """Make the schema, or bring an older one to SCHEMA_VERSION, in one write transaction.
+
+    Raises SchemaVersionError for a version it cannot migrate from, NotASandboxDatabase for a file
+    of version 0 that already holds tables (another program's); nothing is changed then.
+    """
     connection.execute("BEGIN IMMEDIATE")
     try:
         (version,) = connection.execute("PRAGMA user_version").fetchone()
         if version not in (0, *MIGRATES_FROM, SCHEMA_VERSION):  # 0: a new file
             raise SchemaVersionError(version, db)
+        if version == 0:  # a new file, unless another program made tables in it
+            tables = [name for (name,) in connection.execute(_TABLES)]
+            if tables:
+                raise NotASandboxDatabase(tables, db)
         if version != SCHEMA_VERSION:
             for statement in schema_statements(TYPES):
                 connection.execute(statement)

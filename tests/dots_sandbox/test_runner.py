@@ -76,6 +76,12 @@ def _schema_99(path: Path) -> None:
     connection.close()
 
 
+def _another_programs(path: Path) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE payment_intents (reference TEXT)")
+    connection.close()
+
+
 def _under_a_file(path: Path) -> None:
     file = path.parents[1]  # a file where a folder on the database's path should be
     file.parent.mkdir()
@@ -89,8 +95,13 @@ def _under_a_file(path: Path) -> None:
         (_not_a_database, "garbage.db", "cannot open the SQLite database {db}: file is not a database"),
         (_schema_99, "future.db", "{db}: database schema version 99, this sandbox knows 3"),
         (_under_a_file, "dir/file/sub/x.db", "cannot make the folder of the SQLite database {db}: Not a directory"),
+        (
+            _another_programs,
+            "app.db",
+            "{db}: not a sandbox database: it holds tables (payment_intents) but no sandbox schema version",
+        ),
     ],
-    ids=["not-a-database", "schema-version", "folder-is-a-file"],
+    ids=["not-a-database", "schema-version", "folder-is-a-file", "another-programs-database"],
 )
 def test_a_start_error_is_one_line_naming_what_failed(  # noqa: PLR0917 (fixtures and parameters)
     capsys: pytest.CaptureFixture[str],

@@ -185,6 +185,17 @@ def test_a_port_that_is_taken_is_a_clean_exit_2() -> None:
         assert asyncio.run(cli.run(args, command)) == 2
 
 
+@pytest.mark.parametrize("option", ["--port", "--webhook-port"])
+def test_a_port_out_of_range_is_a_usage_error(capsys: pytest.CaptureFixture[str], option: str) -> None:
+    """A port outside 0-65535 is exit 2 naming it, never another port (99999 was served as 34463)."""
+    with pytest.raises(SystemExit) as exited:
+        cli.parse(["--upstream", "http://127.0.0.1:9/api", option, "99999"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"python -m contract_tests.proxy: error: argument {option}: port must be 0 to 65535, not '99999'"
+    )
+
+
 def test_an_upstream_that_accepts_a_request_breaking_the_spec_is_reported() -> None:
     """A bad body is the caller's (request-invalid), but a 200 to it is the upstream's violation."""
     intent = {"id": str(uuid.uuid4()), "amount": 5, "currency": "usd", "status": "initialized", "metadata": {}}

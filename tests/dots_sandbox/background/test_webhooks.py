@@ -36,6 +36,9 @@ def test_several_receivers_are_whitespace_separated_url_secret_pairs() -> None:
         "http://127.0.0.1/=whsec_not*base64",
         "http://127.0.0.1/=whsec_",
         f"http://127.0.0.1/={SECRET} http://127.0.0.1/={OTHER_SECRET}",  # the same URL twice
+        f"http://127.0.0.1:99999/={SECRET}",  # a port out of range: every attempt failed with a traceback
+        f"http://127.0.0.1:eighty/={SECRET}",
+        f"http://[::1/={SECRET}",
     ],
 )
 def test_malformed_receivers_are_refused_without_showing_the_secret(value: str) -> None:

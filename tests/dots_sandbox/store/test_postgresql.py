@@ -22,7 +22,7 @@ from dots_sandbox import lifecycle
 from dots_sandbox.background.changes import Changes
 from dots_sandbox.store import Intent, OutcomeUnknown, Refusal, StoreCannotOpen, StoreUnavailable, open_store
 from dots_sandbox.store.postgresql import PostgreSQLStore
-from dots_sandbox.store.schema import SCHEMA_VERSION, SchemaVersionError
+from dots_sandbox.store.schema import SCHEMA_VERSION, NotASandboxDatabase, SchemaVersionError
 from dots_sandbox.store.url import parse_database
 from tools.postgres import Cluster, ExistingServer, free_port
 
@@ -67,6 +67,20 @@ def test_another_schema_version_is_refused(postgres_url: str) -> None:
         connection.execute("UPDATE dots_sandbox_schema SET version = 99")
     with pytest.raises(SchemaVersionError, match="schema version 99, this sandbox knows 3"):
         PostgreSQLStore(postgres_url, pool_size=1)
+
+
+def test_tables_of_the_sandboxs_names_without_a_schema_version_are_refused(postgres_url: str) -> None:
+    """Another program's `payment_intents` in a database with no sandbox schema version: refused, nothing made."""
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE payment_intents (reference text)")
+        connection.execute("CREATE TABLE users (name text)")  # another program's own table: not named
+    with pytest.raises(
+        NotASandboxDatabase, match=r"not a sandbox database: it holds tables \(payment_intents\) but"
+    ) as refused:
+        PostgreSQLStore(postgres_url, pool_size=1)
+    assert _password(postgres_url) not in str(refused.value)
+    with psycopg.connect(postgres_url) as connection:
+        assert connection.execute("SELECT to_regclass('dots_sandbox_schema')").fetchone() == (None,)
 
 
 def test_a_schema_that_cannot_be_made_is_store_cannot_open(postgres_url: str) -> None:

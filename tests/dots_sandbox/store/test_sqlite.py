@@ -18,7 +18,7 @@ import pytest
 from dots_sandbox import lifecycle
 from dots_sandbox.store import Intent, SQLiteStore, StoreBusy, open_store
 from dots_sandbox.store import sqlite as sqlite_store
-from dots_sandbox.store.schema import SchemaVersionError
+from dots_sandbox.store.schema import NotASandboxDatabase, SchemaVersionError
 from dots_sandbox.store.sqlite import CHECKPOINT_BACKSTOP_PAGES
 
 CLIENT = "sandbox-client-id"
@@ -94,6 +94,26 @@ def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
     connection.close()
     with pytest.raises(SchemaVersionError, match="schema version 99, this sandbox knows 3"):
         SQLiteStore(str(db))
+
+
+def test_a_file_with_tables_but_no_schema_version_is_refused(tmp_path: Path) -> None:
+    """Another program's SQLite file (tables, user_version 0) is refused at open and left as it was."""
+    db = tmp_path / "other.db"
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE payment_intents (reference TEXT)")
+        connection.execute("CREATE TABLE users (name TEXT)")
+    connection.close()
+    with pytest.raises(
+        NotASandboxDatabase, match=r"other\.db: not a sandbox database: it holds tables \(payment_intents, users\)"
+    ):
+        SQLiteStore(str(db))
+    with sqlite3.connect(db) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()
+        assert (tables, connection.execute("PRAGMA user_version").fetchone()) == (
+            [("payment_intents",), ("users",)],
+            (0,),
+        )
+    connection.close()
 
 
 def test_closed_memory_store_refuses_use() -> None:
