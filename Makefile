@@ -141,14 +141,16 @@ test-nightly: setup postgres-bin ## The tests `make test` leaves out (marked nig
 test: override CONTRACT_SHARD =
 # test-client runs beside unit: its first seconds are a venv's install and its tests share little with unit's,
 # so the two together fill the cores unit alone leaves idle (about 20 s of make test's wall time on 2 cores).
-# Its output is kept in reports/test-client.log and printed once unit has finished, so neither is interleaved.
+# Its output goes to a file of its own (a `make -n test`, which runs the $(MAKE) lines, must not write over it),
+# printed once unit has finished, so neither is interleaved, then kept as reports/test-client.log.
 test: check-generated lint ## Everything a change must pass: drift gate, lint, the unit tests and beside them the client on the newest Python, the suite (ci, sandbox, all cores)
 	@mkdir -p reports
 	@echo "make test-client runs beside make unit; its output follows unit's (reports/test-client.log)"
-	@$(MAKE) --no-print-directory test-client > reports/test-client.log 2>&1 & client=$$!; \
+	@log=$$(mktemp -t dots-test-client.XXXXXX); \
+		$(MAKE) --no-print-directory test-client > "$$log" 2>&1 & client=$$!; \
 		unit=0; $(MAKE) --no-print-directory unit || unit=$$?; \
 		status=0; wait $$client || status=$$?; \
-		cat reports/test-client.log; \
+		cat "$$log"; mv "$$log" reports/test-client.log; \
 		if [ $$status -ne 0 ]; then echo "make test: make test-client failed (exit $$status)"; fi; \
 		[ $$unit -eq 0 ] && [ $$status -eq 0 ]
 	env -u DOTS_BASE_URL CONTRACT_PROFILE=ci $(CONTRACT_PYTEST) $(call xdist,auto)
