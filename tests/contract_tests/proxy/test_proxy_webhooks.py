@@ -143,7 +143,9 @@ def test_the_sandboxs_own_delivery_after_a_confirm_passes(tmp_path: Path) -> Non
                     intent = api.post("/v2/payment-intents", json={"amount": 5, "currency": "usd"}).json()["id"]
                     api.post(f"/v2/payment-intents/{intent}/confirm", json={"payment_method_id": str(uuid.uuid4())})
                 deadline = time.monotonic() + 15
-                while not receiver.requests and time.monotonic() < deadline:
+                # The proxy records the delivery once the receiver's answer is back, a moment after the
+                # receiver has the request: waiting for the request alone raced the proxy's shutdown.
+                while not (receiver.requests and proxy.reports.counts["webhook"]) and time.monotonic() < deadline:
                     time.sleep(0.02)
     assert json.loads(receiver.requests[0][1]) == {"event": "payment_intent.updated", "payment_intent_id": intent}
     assert proxy.reports.counts["webhook"] == 1
