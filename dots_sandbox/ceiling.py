@@ -15,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
-from dots_sandbox.front.listener import AnnouncingServer, bind, listening_line
+from dots_sandbox.front.listener import AnnouncingServer, bind, listening_line, port_number
 from dots_sandbox.front.protocol import SandboxConfig
 from dots_sandbox.settings import Settings
 
@@ -78,14 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argparse's usage error (SystemExit(2), the usage and why on stderr), never a traceback and
     never another port (the socket layer would wrap 99999 round to 34463)."""
     parser = argparse.ArgumentParser(prog="python -m dots_sandbox.ceiling", description=__doc__.splitlines()[0])
-    parser.add_argument("port", type=_port, help="port on 127.0.0.1, 0 for any free one")
+    parser.add_argument("port", type=port_number, help="port on 127.0.0.1, 0 for any free one")
     return serve(parser.parse_args(argv).port)
-
-
-def _port(text: str) -> int:
-    if not (text.isascii() and text.isdigit() and 0 <= int(text) <= 65535):
-        raise argparse.ArgumentTypeError(f"port must be 0 to 65535, not {text!r}")
-    return int(text)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from dots_sandbox.front.listener import listening_line, port_number
+
 if TYPE_CHECKING:
     from svix.webhooks import Webhook
 
@@ -244,7 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=f"Print each verified webhook (secret: {SECRET_VAR}, default the documented local one).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})")
+    parser.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})"
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
         receiver = LocalReceiver(os.environ.get(SECRET_VAR, DEFAULT_SECRET), args.host, args.port)
@@ -254,18 +258,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:  # a malformed secret: the message never echoes it
         print(f"webhook receiver: {error}", file=sys.stderr)
         return 2
-    print(f"webhook receiver listening on {receiver.url}", flush=True)
+    print(listening_line("webhook receiver", receiver.url), flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         receiver.serve_forever()
     return 0
-
-
-def _port(text: str) -> int:
-    # Checked here: the socket layer would raise OverflowError, which the secret's except below
-    # would report as a bad secret.
-    if not (text.isascii() and text.isdigit() and 0 <= int(text) <= 65535):
-        raise argparse.ArgumentTypeError(f"port must be 0 to 65535, not {text!r}")
-    return int(text)
 
 
 if __name__ == "__main__":

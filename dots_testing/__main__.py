@@ -24,6 +24,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
+from dots_sandbox.front.listener import listening_line
 from dots_testing import running
 
 TOOL = "dots test sandbox"
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     try:
         with _stop_signals() as stop, running(**settings) as sandbox:
-            print("\n".join([f"{TOOL} listening on {sandbox.base_url}", *notes]), flush=True)
+            print("\n".join([listening_line(TOOL, sandbox.base_url), *notes]), flush=True)
             stop.wait()
     except OSError as error:  # the address cannot be bound: a port taken, a host not this machine's
         print(f"{TOOL}: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)

@@ -112,13 +112,16 @@ class _Proxy:
         self._reader = threading.Thread(target=self._collect, args=(self.process.stderr,), daemon=True)
         self._reader.start()
         assert self.process.stdout is not None
+        from dots_sandbox.front.listener import url_of  # noqa: PLC0415 (loading the plugin imports nothing of ours)
+
         first = self.process.stdout.readline()
-        if not first.startswith("contract proxy listening on "):
+        url = url_of(first) if first.startswith("contract proxy listening on ") else None
+        if url is None:
             self.process.kill()
             self.process.wait()
             self._reader.join(timeout=5)
             raise RuntimeError(f"{COMMAND} proxy did not start: {first.strip()} {' '.join(self.stderr)[-2000:]}")
-        self.url = first.split("listening on ")[1].split()[0]
+        self.url = url
 
     def _collect(self, stream: IO[str]) -> None:
         for line in stream:

@@ -13,6 +13,7 @@ facts (the database, the workers) follow on lines of their own. `AnnouncingServe
 
 from __future__ import annotations
 
+import argparse
 import socket
 from collections.abc import Sequence
 
@@ -39,6 +40,16 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def port_number(text: str) -> int:
+    """argparse's `type` for a port: `text` as an int from 0 to 65535, else ArgumentTypeError (a usage error).
+
+    Checked here because the socket layer would take 99999 round to port 34463 without a word.
+    """
+    if not (text.isascii() and text.isdigit() and 0 <= int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"port must be 0 to 65535, not {text!r}")
+    return int(text)
 
 
 def listening_line(tool: str, url: str) -> str:
