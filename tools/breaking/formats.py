@@ -144,6 +144,17 @@ def _with_api_section(text: str, api: list[ApiChange] | None) -> str:
     return "\n".join([*lines[:-tail], *_api_lines(api), "", *lines[-tail:]]) + "\n"
 
 
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "class": finding.severity.label,
+        "rule": finding.rule,
+        "pointer": finding.pointer,
+        "in_base": finding.in_base,
+        "message": finding.message,
+        "operations": list(finding.wheres),
+    }
+
+
 def as_json(report: Report, exit_code: int, line: str) -> dict[str, Any]:
     """The JSON document: findings (most serious first), bump, versions, verdict, and `api` when it ran."""
     document: dict[str, Any] = {
@@ -151,29 +162,8 @@ def as_json(report: Report, exit_code: int, line: str) -> dict[str, Any]:
         "base_version": report.old_version,
         "version": report.new_version,
         "bump": report.bump,
-        "findings": [
-            {
-                "class": finding.severity.label,
-                "rule": finding.rule,
-                "pointer": finding.pointer,
-                "in_base": finding.in_base,
-                "message": finding.message,
-                "operations": list(finding.wheres),
-            }
-            for finding in report.found
-        ],
-        "accepted": [
-            {
-                "class": finding.severity.label,
-                "rule": finding.rule,
-                "pointer": finding.pointer,
-                "in_base": finding.in_base,
-                "message": finding.message,
-                "operations": list(finding.wheres),
-                "why": entry.why,
-            }
-            for finding, entry in report.set_aside
-        ],
+        "findings": [_finding_json(finding) for finding in report.found],
+        "accepted": [{**_finding_json(finding), "why": entry.why} for finding, entry in report.set_aside],
         "unmatched_accepted": [
             {"rule": entry.rule, "pointer": entry.pointer, "why": entry.why} for entry in report.unmatched
         ],
